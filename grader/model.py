@@ -1,0 +1,108 @@
+"""Frozen records shared by the judge, the gradebook and the reporters; scores are pure functions of them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Status(StrEnum):
+    """Outcome of one check or one cell, kept apart so reports can say what really happened."""
+
+    PASSED = "passed"
+    FAILED = "failed"  # wrong answer
+    ERROR = "error"  # the student's code raised
+    TIMEOUT = "timeout"
+    MEMORY = "memory"
+    OUTPUT_LIMIT = "output-limit"
+    CRASH = "crash"  # the runner process died (os._exit, segfault, signal)
+    MISSING = "missing"  # name not defined
+    SKIPPED = "skipped"  # depends on something that failed
+    GRADER_ERROR = "grader-error"  # our bug, never the student's fault
+
+
+@dataclass(frozen=True)
+class Message:
+    """A student-facing text in French and English."""
+
+    fr: str
+    en: str = ""
+
+    def get(self, lang: str) -> str:
+        return (self.en or self.fr) if lang == "en" else self.fr
+
+    def as_dict(self) -> dict[str, str]:
+        return {"fr": self.fr, "en": self.en or self.fr}
+
+
+def msg(fr: str, en: str = "") -> Message:
+    return Message(fr, en)
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    points: float
+    title: Message
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    name: str
+    question: str
+    status: Status
+    message: Message
+    weight: float = 1.0
+    details: str = ""  # student traceback or output excerpt, shown verbatim (escaped)
+    seconds: float = 0.0
+
+    @property
+    def passed(self) -> bool:
+        return self.status is Status.PASSED
+
+
+@dataclass(frozen=True)
+class CellRecord:
+    index: int
+    status: Status
+    seconds: float
+    error: str = ""  # trimmed to the student's own frames
+    output: str = ""  # capped excerpt
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class QuestionScore:
+    question: Question
+    score: float
+    checks: tuple[CheckResult, ...]
+
+
+def score_question(question: Question, checks: list[CheckResult]) -> QuestionScore:
+    """Points pro rata the weights of the passed checks; a question without checks scores zero."""
+    total = sum(c.weight for c in checks)
+    earned = sum(c.weight for c in checks if c.passed)
+    score = round(question.points * earned / total, 4) if total else 0.0
+    return QuestionScore(question, score, tuple(checks))
+
+
+@dataclass(frozen=True)
+class SubmissionResult:
+    student: str
+    assignment: str
+    status: str  # "graded" | "error"
+    questions: tuple[QuestionScore, ...] = ()
+    errors: tuple[str, ...] = ()
+    cells: tuple[CellRecord, ...] = ()
+    figures: tuple[bytes, ...] = ()
+    sha256: str = ""
+    seconds: float = 0.0
+    info: dict = field(default_factory=dict)
+
+    @property
+    def score(self) -> float:
+        return round(sum(q.score for q in self.questions), 4)
+
+    @property
+    def max_score(self) -> float:
+        return sum(q.question.points for q in self.questions)

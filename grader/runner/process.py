@@ -1,0 +1,221 @@
+"""Grader-side handle on one runner process: start, limits, requests, and a clean kill.
+
+The runner is its own session (process group); the grader is a child
+subreaper, so even a double-forked `setsid` daemon started by a student comes
+back to us as an orphan and is killed when its runner ends.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import json
+import os
+import select
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from grader.runner.protocol import ProtocolError, read_frame, write_frame
+
+ENV_ALLOW = ("PATH", "LANG", "LC_ALL", "TZ", "KERAS_HOME", "GRADER_DATA_DIR", "CUDA_VISIBLE_DEVICES", "LD_LIBRARY_PATH")
+
+
+class RunnerDied(Exception):
+    """The runner stopped answering: a status for the request that was in flight."""
+
+    def __init__(self, status: str, message: str):
+        super().__init__(message)
+        self.status = status  # "timeout" | "memory" | "crash" | "output-limit"
+        self.message = message
+
+
+_subreaper_set = False
+
+
+def become_subreaper() -> None:
+    """Make orphans of our runners re-parent to us (Linux PR_SET_CHILD_SUBREAPER)."""
+    global _subreaper_set
+    if not _subreaper_set:
+        with contextlib.suppress(Exception):
+            ctypes.CDLL(None).prctl(36, 1)
+        _subreaper_set = True
+
+
+def _children_of(pid: int) -> list[int]:
+    out = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+                if int(fields[1]) == pid:
+                    out.append(int(entry))
+            except (OSError, IndexError, ValueError):
+                continue
+    return out
+
+
+def _tree_rss_bytes(root: int) -> int:
+    total, todo, seen = 0, [root], set()
+    while todo:
+        pid = todo.pop()
+        if pid in seen:
+            continue
+        seen.add(pid)
+        try:
+            with open(f"/proc/{pid}/statm") as f:
+                total += int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, ValueError, IndexError):
+            continue
+        todo.extend(_children_of(pid))
+    return total
+
+
+_live_runners: set[int] = set()
+_live_lock = threading.Lock()
+
+
+def reap_orphans() -> int:
+    """Kill and reap our children that no live runner owns (daemons left by students)."""
+    killed = 0
+    for _ in range(20):
+        with _live_lock:
+            live = set(_live_runners)
+        strays = [p for p in _children_of(os.getpid()) if p not in live and _is_orphan_candidate(p)]
+        if not strays:
+            break
+        for pid in strays:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+                killed += 1
+            with contextlib.suppress(ChildProcessError, OSError):
+                os.waitpid(pid, 0)
+        time.sleep(0.02)
+    return killed
+
+
+def _is_orphan_candidate(pid: int) -> bool:
+    """Only processes that carry the runner's mark in their environment are ours to kill."""
+    try:
+        with open(f"/proc/{pid}/environ", "rb") as f:
+            return b"GRADER_RUNNER=1" in f.read()
+    except OSError:
+        return False
+
+
+class RunnerProcess:
+    """One runner: a fresh `python -m grader.runner.worker` in its own session."""
+
+    def __init__(self, workdir: Path, exchange: Path, *, memory_bytes: int, output_bytes: int, limits: dict):
+        self.workdir, self.exchange = workdir, exchange
+        self.memory_bytes, self.output_bytes = memory_bytes, output_bytes
+        self.limits = limits
+        self.proc: subprocess.Popen | None = None
+        self.raw_output = bytearray()
+        self.raw_total = 0
+
+    def start(self) -> None:
+        become_subreaper()
+        req_r, self._req_w = os.pipe()
+        self._resp_r, resp_w = os.pipe()
+        out_r, out_w = os.pipe()
+        env = {k: os.environ[k] for k in ENV_ALLOW if k in os.environ}
+        env.update(
+            HOME=str(self.workdir),
+            PYTHONHASHSEED="0",
+            PYTHONDONTWRITEBYTECODE="1",
+            MPLBACKEND="module://grader.runner.mplbackend",
+            TF_CPP_MIN_LOG_LEVEL="2",
+            IPYTHONDIR=str(self.exchange / ".ipython"),
+            MPLCONFIGDIR=str(self.exchange / ".mpl"),
+            PYTHONPATH=str(Path(__file__).resolve().parents[2]),
+            GRADER_RUNNER="1",
+        )
+        cmd = [sys.executable, "-m", "grader.runner.worker", "--req-fd", str(req_r), "--resp-fd", str(resp_w),
+               "--exchange", str(self.exchange), "--limits", json.dumps(self.limits)]
+        self.proc = subprocess.Popen(cmd, cwd=self.workdir, env=env, stdin=subprocess.DEVNULL, stdout=out_w,
+                                     stderr=out_w, pass_fds=(req_r, resp_w), start_new_session=True)
+        with _live_lock:
+            _live_runners.add(self.proc.pid)
+        for fd in (req_r, resp_w, out_w):
+            os.close(fd)
+        self._drain = threading.Thread(target=self._drain_output, args=(out_r,), daemon=True)
+        self._drain.start()
+
+    def _drain_output(self, fd: int) -> None:
+        """Read everything (a blocked pipe would hang the student), keep only the head."""
+        with contextlib.suppress(OSError):
+            while chunk := os.read(fd, 65536):
+                self.raw_total += len(chunk)
+                room = 16000 - len(self.raw_output)
+                if room > 0:
+                    self.raw_output += chunk[:room]
+        os.close(fd)
+
+    def request(self, msg: dict, timeout: float) -> dict:
+        """Send one request and wait for its reply, enforcing wall, memory and output limits."""
+        assert self.proc is not None
+        try:
+            write_frame(self._req_w, msg)
+        except OSError as e:
+            raise self._died() from e
+        deadline = time.monotonic() + timeout
+        while True:
+            ready, _, _ = select.select([self._resp_r], [], [], 0.1)
+            if ready:
+                try:
+                    return read_frame(self._resp_r)
+                except (EOFError, OSError, ProtocolError, ValueError) as e:
+                    raise self._died() from e
+            if self.proc.poll() is not None:
+                raise self._died()
+            if time.monotonic() > deadline:
+                self.kill()
+                raise RunnerDied("timeout", f"aucune réponse après {timeout:.0f} s : processus arrêté")
+            if self.raw_total > self.output_bytes:
+                self.kill()
+                raise RunnerDied("output-limit", f"sortie de plus de {self.output_bytes // 2**20} Mo : processus arrêté")
+            if self.memory_bytes and _tree_rss_bytes(self.proc.pid) > self.memory_bytes:
+                self.kill()
+                raise RunnerDied("memory", f"mémoire au-delà de {self.memory_bytes // 2**20} Mo : processus arrêté")
+
+    def _died(self) -> RunnerDied:
+        assert self.proc is not None
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.proc.wait(timeout=2)
+        code = self.proc.returncode
+        self.kill()
+        if code is not None and code < 0:
+            name = signal.Signals(-code).name if -code in signal.Signals._value2member_map_ else str(-code)
+            return RunnerDied("crash", f"le processus a été tué par le signal {name}")
+        return RunnerDied("crash", f"le processus s'est terminé (code {code}) pendant l'exécution")
+
+    def kill(self) -> None:
+        """Kill the whole process group, then any orphan that escaped it; never leaves a zombie."""
+        if self.proc is None:
+            return
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        with contextlib.suppress(Exception):
+            self.proc.wait(timeout=5)
+        with _live_lock:
+            _live_runners.discard(self.proc.pid)
+        for fd in (self._req_w, self._resp_r):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        self._req_w = self._resp_r = -1
+        reap_orphans()
+
+    def close(self) -> None:
+        """Ask politely, then make sure."""
+        if self.proc is not None and self.proc.poll() is None:
+            with contextlib.suppress(Exception):
+                self.request({"op": "exit"}, timeout=2)
+        self.kill()
+
+    def output_excerpt(self) -> str:
+        return bytes(self.raw_output).decode("utf-8", "replace")

@@ -1,0 +1,205 @@
+"""One submission's life in runners: run its cells, answer observations, survive crashes.
+
+When a runner dies (a cell that `os._exit`s, segfaults, or ignores its
+time-out), the session starts a fresh one and replays the cells that worked,
+skipping the ones that killed it: what was defined before a bad cell is kept,
+and the checks that follow still have something to observe.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from grader.model import CellRecord, Status
+from grader.runner.process import RunnerDied, RunnerProcess
+from grader.runner.protocol import Encoder, decode
+
+
+@dataclass(frozen=True)
+class Limits:
+    cell_timeout: float = 120.0
+    wall_timeout: float = 900.0
+    call_timeout: float = 60.0
+    memory_bytes: int = 4 << 30
+    output_bytes: int = 64 << 20
+    file_bytes: int = 1 << 30
+    max_restarts: int = 3
+    grace: float = 5.0  # beyond a soft time-out, before the process is killed
+    seed: int = 0
+
+
+class ObservationError(Exception):
+    """An observation could not be made; `status` says whose fault and why."""
+
+    def __init__(self, status: Status, message: str, details: str = ""):
+        super().__init__(message)
+        self.status, self.message, self.details = status, message, details
+
+
+@dataclass
+class RunnerSession:
+    cells: list[str]
+    workdir_source: Path | None
+    limits: Limits = field(default_factory=Limits)
+    records: list[CellRecord] = field(default_factory=list)
+    figures: list[bytes] = field(default_factory=list)
+    events: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.root = Path(tempfile.mkdtemp(prefix="grader-sub-"))
+        self.runner: RunnerProcess | None = None
+        self.deadline = time.monotonic() + self.limits.wall_timeout
+        self.bad_cells: set[int] = set()
+        self.good_cells: list[int] = []
+        self.restarts = 0
+        self.requests = 0
+
+    # -- lifecycle --------------------------------------------------------
+    def _start(self) -> RunnerProcess:
+        run_dir = self.root / f"run{self.restarts}"
+        workdir, exchange = run_dir / "work", run_dir / "exchange"
+        if self.workdir_source is not None:
+            shutil.copytree(self.workdir_source, workdir, symlinks=True)
+        else:
+            workdir.mkdir(parents=True)
+        exchange.mkdir(parents=True)
+        runner = RunnerProcess(workdir, exchange, memory_bytes=self.limits.memory_bytes,
+                               output_bytes=self.limits.output_bytes,
+                               limits={"file_bytes": self.limits.file_bytes, "seed": self.limits.seed})
+        runner.start()
+        runner.request({"op": "hello"}, timeout=min(60.0, self._left()))
+        self.runner = runner
+        return runner
+
+    def _left(self) -> float:
+        return max(0.0, self.deadline - time.monotonic())
+
+    def close(self) -> None:
+        if self.runner is not None:
+            self._collect_figures()
+            self.runner.close()
+            self.runner = None
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def __enter__(self) -> RunnerSession:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _collect_figures(self) -> None:
+        if self.runner is None:
+            return
+        for png in sorted(self.runner.exchange.glob("fig-*.png")):
+            if len(self.figures) < 12 and not png.is_symlink() and png.stat().st_size < 2_000_000:
+                self.figures.append(png.read_bytes())
+            png.unlink(missing_ok=True)
+
+    def _lost_runner(self) -> None:
+        if self.runner is not None:
+            self._collect_figures()
+            self.runner.kill()
+            self.runner = None
+
+    # -- cells ------------------------------------------------------------
+    def run_cells(self) -> list[CellRecord]:
+        """Run every cell once, in order, going on past failures."""
+        for index, source in enumerate(self.cells):
+            self.records.append(self._run_cell(index, source))
+        return self.records
+
+    def _run_cell(self, index: int, source: str) -> CellRecord:
+        if self._left() <= 0:
+            return CellRecord(index, Status.TIMEOUT, 0.0, "non exécutée : limite de temps totale atteinte")
+        start = time.monotonic()
+        try:
+            runner = self._ensure_runner()
+            timeout = min(self.limits.cell_timeout, self._left())
+            reply = runner.request({"op": "run_cell", "index": index, "source": source, "timeout": timeout},
+                                   timeout=timeout + self.limits.grace)
+        except RunnerDied as died:
+            self._lost_runner()
+            self.bad_cells.add(index)
+            self.events.append(f"cellule [{index + 1}] : {died.message}")
+            status = Status(died.status) if died.status in Status._value2member_map_ else Status.CRASH
+            return CellRecord(index, status, time.monotonic() - start, died.message)
+        except ObservationError as e:
+            return CellRecord(index, e.status, time.monotonic() - start, e.message)
+        status = {"passed": Status.PASSED, "timeout": Status.TIMEOUT}.get(reply.get("status"), Status.ERROR)
+        self.good_cells.append(index)
+        self._collect_figures()
+        output = str(reply.get("output", ""))
+        if int(reply.get("output_chars", 0)) > 50_000:
+            output += f"\n[sortie tronquée : {int(reply['output_chars'])} caractères au total]"
+        return CellRecord(index, status, float(reply.get("seconds", 0.0)), str(reply.get("error", "")),
+                          output, tuple(str(n) for n in reply.get("notes", [])))
+
+    def _ensure_runner(self) -> RunnerProcess:
+        """The live runner, or a fresh one with the surviving cells replayed."""
+        if self.runner is not None:
+            return self.runner
+        if self.restarts > self.limits.max_restarts or self._left() <= 0:
+            raise ObservationError(Status.CRASH, "le processus de l'élève s'est arrêté trop souvent")
+        if self.records or self.good_cells:
+            self.restarts += 1
+        try:
+            runner = self._start()
+            for index in list(self.good_cells):
+                if index in self.bad_cells:
+                    continue
+                timeout = min(self.limits.cell_timeout, self._left())
+                runner.request({"op": "run_cell", "index": index, "source": self.cells[index], "timeout": timeout},
+                               timeout=timeout + self.limits.grace)
+            self._collect_figures_discard()
+        except RunnerDied as died:
+            self._lost_runner()
+            raise ObservationError(Status(died.status) if died.status in Status._value2member_map_ else Status.CRASH,
+                                   f"reprise impossible : {died.message}") from died
+        return runner
+
+    def _collect_figures_discard(self) -> None:
+        """Figures of a replay duplicate the first run's: drop them."""
+        if self.runner is not None:
+            for png in self.runner.exchange.glob("fig-*.png"):
+                png.unlink(missing_ok=True)
+
+    # -- observations -----------------------------------------------------
+    def observe(self, op: str, *, name: str = "", args: tuple = (), kwargs: dict | None = None,
+                code: str = "", inputs: dict | None = None, timeout: float | None = None,
+                spy: tuple[str, ...] = ()) -> tuple[Any, dict]:
+        """Ask the runner; return (plain value, reply). Raises ObservationError."""
+        if self._left() <= 0:
+            raise ObservationError(Status.TIMEOUT, "limite de temps totale de la soumission atteinte")
+        runner = self._ensure_runner()
+        self.requests += 1
+        enc = Encoder(runner.exchange, f"in-{self.requests}")
+        msg: dict[str, Any] = {"op": op, "name": name}
+        t = min(timeout or self.limits.call_timeout, self._left())
+        msg["timeout"] = t
+        if op == "call":
+            msg.update(args=enc.encode(list(args)), kwargs=enc.encode(dict(kwargs or {})), spy=list(spy))
+        if op == "probe":
+            msg.update(code=code, inputs=enc.encode(dict(inputs or {})))
+        try:
+            reply = runner.request(msg, timeout=t + self.limits.grace)
+        except RunnerDied as died:
+            self._lost_runner()
+            status = Status(died.status) if died.status in Status._value2member_map_ else Status.CRASH
+            raise ObservationError(status, died.message) from died
+        if not reply.get("ok"):
+            status = str(reply.get("status", "error"))
+            raise ObservationError(Status(status) if status in Status._value2member_map_ else Status.ERROR,
+                                   str(reply.get("error", ""))[:4000], str(reply.get("output", ""))[:2000])
+        try:
+            value = decode(reply.get("value"), runner.exchange, "out")
+        except Exception as e:  # noqa: BLE001 - malformed answers are the student's, not ours
+            raise ObservationError(Status.ERROR, f"valeur illisible : {e}") from e
+        finally:
+            for f in runner.exchange.glob("*-*.npy"):
+                f.unlink(missing_ok=True)
+        return value, reply
