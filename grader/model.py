@@ -47,6 +47,21 @@ class Question:
 
 
 @dataclass(frozen=True)
+class Assignment:
+    """What `assignments/<id>/assignment.toml` declares; the checks live in its `checks.py`."""
+
+    id: str
+    title: Message
+    questions: tuple[Question, ...]
+    folder: str = ""
+    limits: dict = field(default_factory=dict)
+
+    @property
+    def max_score(self) -> float:
+        return sum(q.points for q in self.questions)
+
+
+@dataclass(frozen=True)
 class CheckResult:
     name: str
     question: str

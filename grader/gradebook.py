@@ -1,0 +1,117 @@
+"""SQLite gradebook: every check result is committed as soon as it exists, so runs resume.
+
+A submission is identified by (assignment, student) and its content hash; an
+unchanged, complete submission is never regraded, and an interrupted one keeps
+the checks it already finished.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from pathlib import Path
+
+from grader.model import (Assignment, CellRecord, CheckResult, Message, Status, SubmissionResult,
+                          score_question)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS submissions (
+    assignment TEXT NOT NULL, student TEXT NOT NULL, sha256 TEXT NOT NULL, source TEXT,
+    status TEXT, errors TEXT DEFAULT '[]', cells TEXT DEFAULT '[]', info TEXT DEFAULT '{}',
+    seconds REAL DEFAULT 0, complete INTEGER DEFAULT 0, attempts INTEGER DEFAULT 0, updated REAL,
+    PRIMARY KEY (assignment, student));
+CREATE TABLE IF NOT EXISTS checks (
+    assignment TEXT NOT NULL, student TEXT NOT NULL, name TEXT NOT NULL, question TEXT, status TEXT,
+    fr TEXT, en TEXT, weight REAL, details TEXT, seconds REAL, seq INTEGER,
+    PRIMARY KEY (assignment, student, name));
+CREATE TABLE IF NOT EXISTS figures (
+    assignment TEXT NOT NULL, student TEXT NOT NULL, idx INTEGER NOT NULL, png BLOB,
+    PRIMARY KEY (assignment, student, idx));
+"""
+
+
+class Gradebook:
+    def __init__(self, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30)
+        self._lock = threading.Lock()
+        with self._lock:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def _exec(self, sql: str, args: tuple = ()) -> list[tuple]:
+        with self._lock:
+            return self._db.execute(sql, args).fetchall()
+
+    def is_current(self, assignment: str, student: str, sha256: str) -> bool:
+        """Graded to the end already, from this very content."""
+        rows = self._exec("SELECT sha256, complete FROM submissions WHERE assignment=? AND student=?",
+                          (assignment, student))
+        return bool(rows) and rows[0][0] == sha256 and rows[0][1] == 1
+
+    def begin(self, assignment: str, student: str, sha256: str, source: str, *, force: bool = False) -> int:
+        """Start (or resume) a submission; returns the attempt number. New content drops old results."""
+        with self._lock, self._db:
+            row = self._db.execute("SELECT sha256, attempts FROM submissions WHERE assignment=? AND student=?",
+                                   (assignment, student)).fetchone()
+            if row is None or row[0] != sha256 or force:
+                self._db.execute("DELETE FROM checks WHERE assignment=? AND student=?", (assignment, student))
+                self._db.execute("DELETE FROM figures WHERE assignment=? AND student=?", (assignment, student))
+                attempts = 1
+            else:
+                attempts = int(row[1]) + 1
+            self._db.execute(
+                "INSERT INTO submissions (assignment, student, sha256, source, complete, attempts, updated) "
+                "VALUES (?,?,?,?,0,?,?) ON CONFLICT(assignment, student) DO UPDATE SET sha256=excluded.sha256, "
+                "source=excluded.source, complete=0, attempts=excluded.attempts, updated=excluded.updated",
+                (assignment, student, sha256, source, attempts, time.time()))
+        return attempts
+
+    def done_checks(self, assignment: str, student: str) -> dict[str, CheckResult]:
+        rows = self._exec("SELECT name, question, status, fr, en, weight, details, seconds FROM checks "
+                          "WHERE assignment=? AND student=? ORDER BY seq", (assignment, student))
+        return {r[0]: CheckResult(r[0], r[1], Status(r[2]), Message(r[3], r[4]), r[5], r[6], r[7]) for r in rows}
+
+    def add_check(self, assignment: str, student: str, r: CheckResult) -> None:
+        self._exec("INSERT OR REPLACE INTO checks VALUES (?,?,?,?,?,?,?,?,?,?, "
+                   "(SELECT COALESCE(MAX(seq), 0) + 1 FROM checks WHERE assignment=? AND student=?))",
+                   (assignment, student, r.name, r.question, r.status.value, r.message.fr, r.message.en,
+                    r.weight, r.details, r.seconds, assignment, student))
+
+    def finish(self, assignment: str, student: str, *, status: str, errors: list[str], cells: list[CellRecord],
+               figures: list[bytes], seconds: float, info: dict) -> None:
+        cells_json = json.dumps([{"index": c.index, "status": c.status.value, "seconds": round(c.seconds, 3),
+                                  "error": c.error, "output": c.output, "notes": list(c.notes)} for c in cells])
+        with self._lock, self._db:
+            self._db.execute("DELETE FROM figures WHERE assignment=? AND student=?", (assignment, student))
+            self._db.executemany("INSERT INTO figures VALUES (?,?,?,?)",
+                                 [(assignment, student, i, png) for i, png in enumerate(figures)])
+            self._db.execute("UPDATE submissions SET status=?, errors=?, cells=?, info=?, seconds=?, complete=1, "
+                             "updated=? WHERE assignment=? AND student=?",
+                             (status, json.dumps(errors), cells_json, json.dumps(info), seconds, time.time(),
+                              assignment, student))
+
+    def result(self, assignment: Assignment, student: str) -> SubmissionResult | None:
+        rows = self._exec("SELECT sha256, status, errors, cells, info, seconds, complete FROM submissions "
+                          "WHERE assignment=? AND student=?", (assignment.id, student))
+        if not rows:
+            return None
+        sha, status, errors, cells, info, seconds, complete = rows[0]
+        checks = list(self.done_checks(assignment.id, student).values())
+        questions = tuple(score_question(q, [c for c in checks if c.question == q.id]) for q in assignment.questions)
+        figures = tuple(r[0] for r in self._exec("SELECT png FROM figures WHERE assignment=? AND student=? "
+                                                   "ORDER BY idx", (assignment.id, student)))
+        cell_records = tuple(CellRecord(c["index"], Status(c["status"]), c["seconds"], c["error"], c["output"],
+                                        tuple(c["notes"])) for c in json.loads(cells or "[]"))
+        errs = tuple(json.loads(errors or "[]"))
+        if not complete:
+            errs += ("Correction interrompue : relancez la même commande pour la terminer.",)
+        return SubmissionResult(student, assignment.id, status or "error", questions, errs, cell_records,
+                                figures, sha, seconds or 0.0, json.loads(info or "{}"))

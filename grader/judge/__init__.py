@@ -1,0 +1,1 @@
+"""The trusted side: checks that ask the runner for observations and compare them here."""

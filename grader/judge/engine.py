@@ -1,0 +1,73 @@
+"""Runs an assignment's checks against one runner session, one result at a time."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+import traceback
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import numpy as np
+
+from grader.judge.checks import Check, CheckFailed
+from grader.judge.observe import Observer
+from grader.model import CheckResult, Message, Status
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a check knows besides the runner: the assignment, its options, a seeded rng per purpose."""
+
+    assignment: str
+    salt: str = ""
+    options: dict | None = None
+
+    def rng(self, purpose: str) -> np.random.Generator:
+        """Hidden inputs are deterministic per course salt, so a regrade gives the same score."""
+        digest = hashlib.sha256(f"{self.salt}:{self.assignment}:{purpose}".encode()).digest()
+        return np.random.default_rng(int.from_bytes(digest[:8], "little"))
+
+    def option(self, key: str, default):
+        return (self.options or {}).get(key, default)
+
+
+_PASSED = Message("Correct.", "Correct.")
+
+
+def run_check(check: Check, obs: Observer, ctx: Context) -> CheckResult:
+    start = time.monotonic()
+    try:
+        out = check.func(obs, ctx)
+        message = out if isinstance(out, Message) else (check.description if check.description.fr else _PASSED)
+        status, details = Status.PASSED, ""
+    except CheckFailed as e:
+        status, message, details = e.status, e.message, e.details
+    except Exception:  # noqa: BLE001 - our bug: recorded as such, never the student's fault
+        status = Status.GRADER_ERROR
+        message = Message("Erreur interne du correcteur (pas de votre fait) : signalez-la à l'enseignant.",
+                          "Internal grader error (not your fault): please report it to the instructor.")
+        details = traceback.format_exc(limit=6)
+    return CheckResult(check.name, check.question, status, message, check.weight, details,
+                       round(time.monotonic() - start, 3))
+
+
+def run_checks(checks: Iterable[Check], obs: Observer, ctx: Context, *, done: dict[str, CheckResult],
+               on_result: Callable[[CheckResult], None]) -> list[CheckResult]:
+    """Each result is handed to `on_result` (the gradebook) as soon as it exists; `done` ones are kept."""
+    results: dict[str, CheckResult] = {}
+    for check in checks:
+        if check.name in done:
+            results[check.name] = done[check.name]
+            continue
+        failed_deps = [r for r in check.requires if r in results and not results[r].passed]
+        if failed_deps:
+            result = CheckResult(check.name, check.question, Status.SKIPPED,
+                                 Message(f"Non vérifié : dépend de {', '.join(failed_deps)} qui a échoué.",
+                                         f"Not checked: depends on {', '.join(failed_deps)}, which failed."),
+                                 check.weight)
+        else:
+            result = run_check(check, obs, ctx)
+        results[check.name] = result
+        on_result(result)
+    return list(results.values())

@@ -1,0 +1,109 @@
+"""Comparisons made in the judge, on plain data only, each failing with expected / found / hint."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from grader.judge.checks import fail
+from grader.runner.protocol import Opaque
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, Opaque):
+        return value.type_name
+    if isinstance(value, np.ndarray):
+        return f"tableau {value.dtype}{list(value.shape)}"
+    return type(value).__name__
+
+
+def as_array(value: Any, label: str, *, numeric: bool = True) -> np.ndarray:
+    """A base ndarray from an observed value (tensor, array, nested list); never a student object."""
+    if isinstance(value, np.ndarray):
+        arr = value
+    elif isinstance(value, (list, tuple, int, float, bool)):
+        try:
+            arr = np.asarray(value)
+        except (ValueError, TypeError):
+            arr = np.asarray(value, dtype=object)
+    else:
+        raise fail(f"{label} n'est pas un tableau ni un tenseur (type {_kind(value)}).",
+                   f"{label} is not an array or tensor (type {_kind(value)}).")
+    if numeric and arr.dtype.kind not in "biuf":
+        raise fail(f"{label} ne contient pas des nombres (dtype {arr.dtype}).",
+                   f"{label} does not hold numbers (dtype {arr.dtype}).")
+    return arr
+
+
+def as_number(value: Any, label: str) -> float:
+    """A float from a Python number or a size-1 array/tensor."""
+    if isinstance(value, bool):
+        raise fail(f"{label} est un booléen, un nombre est attendu.", f"{label} is a boolean, a number is expected.")
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, np.ndarray) and value.size == 1 and value.dtype.kind in "biuf":
+        return float(value.reshape(()))
+    raise fail(f"{label} devrait être un nombre ; trouvé {_kind(value)}.",
+               f"{label} should be a number; found {_kind(value)}.")
+
+
+def as_tuple(value: Any, label: str, n: int) -> tuple:
+    if not isinstance(value, (tuple, list)) or len(value) != n:
+        found = f"{type(value).__name__} de longueur {len(value)}" if isinstance(value, (tuple, list)) else _kind(value)
+        raise fail(f"{label} devrait renvoyer {n} valeurs (un tuple) ; trouvé {found}.",
+                   f"{label} should return {n} values (a tuple); found {found}.")
+    return tuple(value)
+
+
+def expect_shape(arr: np.ndarray, shape: tuple, label: str, hint: str = "", hint_en: str = "") -> None:
+    """`None` in `shape` accepts any size on that axis."""
+    ok = arr.ndim == len(shape) and all(e is None or e == f for e, f in zip(shape, arr.shape, strict=False))
+    if not ok:
+        want = "(" + ", ".join("?" if e is None else str(e) for e in shape) + ")"
+        raise fail(f"{label} a la forme {tuple(arr.shape)} ; attendu {want}. {hint}".strip(),
+                   f"{label} has shape {tuple(arr.shape)}; expected {want}. {hint_en or hint}".strip())
+
+
+def expect_float(arr: np.ndarray, label: str) -> None:
+    if arr.dtype.kind != "f":
+        raise fail(f"{label} est de type {arr.dtype} ; un type flottant est attendu (float32). "
+                   "Convertissez avec tf.cast(..., tf.float32) ou .astype('float32').",
+                   f"{label} has dtype {arr.dtype}; a float dtype is expected (float32).")
+
+
+def expect_finite(arr: np.ndarray, label: str) -> None:
+    if not np.all(np.isfinite(arr)):
+        bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
+        raise fail(f"{label} contient {bad} valeur(s) non finie(s) (nan ou inf).",
+                   f"{label} holds {bad} non-finite value(s) (nan or inf).")
+
+
+def expect_close(found: np.ndarray, expected: np.ndarray, label: str, *, rtol: float = 1e-4,
+                 atol: float = 1e-5, hint: str = "", hint_en: str = "") -> None:
+    """Element-wise closeness; the message names the worst entry."""
+    found = np.asarray(found, dtype=np.float64)
+    expected = np.asarray(expected, dtype=np.float64)
+    if found.shape != expected.shape:
+        raise fail(f"{label} a la forme {found.shape} ; attendu {expected.shape}. {hint}".strip(),
+                   f"{label} has shape {found.shape}; expected {expected.shape}. {hint_en or hint}".strip())
+    with np.errstate(invalid="ignore"):
+        err = np.abs(found - expected) - (atol + rtol * np.abs(expected))
+    err = np.where(np.isnan(err), np.inf, err)
+    if err.size and np.max(err) > 0:
+        idx = np.unravel_index(int(np.argmax(err)), err.shape)
+        where = f" à l'indice {tuple(int(i) for i in idx)}" if err.ndim else ""
+        where_en = f" at index {tuple(int(i) for i in idx)}" if err.ndim else ""
+        n_bad = int(np.count_nonzero(err > 0))
+        raise fail(f"{label} : {n_bad} valeur(s) sur {err.size} diffèrent de l'attendu ; pire écart{where} : "
+                   f"trouvé {found[idx]:.6g}, attendu {expected[idx]:.6g}. {hint}".strip(),
+                   f"{label}: {n_bad} of {err.size} value(s) differ from the expected ones; worst{where_en}: "
+                   f"found {found[idx]:.6g}, expected {expected[idx]:.6g}. {hint_en or hint}".strip())
+
+
+def relative_error(found: np.ndarray, expected: np.ndarray) -> float:
+    """max |a-b| / max(|a|, |b|, tiny): the gradient-check measure."""
+    found = np.asarray(found, dtype=np.float64)
+    expected = np.asarray(expected, dtype=np.float64)
+    scale = max(float(np.max(np.abs(found), initial=0.0)), float(np.max(np.abs(expected), initial=0.0)), 1e-12)
+    return float(np.max(np.abs(found - expected), initial=0.0)) / scale

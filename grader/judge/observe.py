@@ -1,0 +1,82 @@
+"""What a check may ask the runner, as plain data: values, descriptions, calls and trusted probes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from grader.model import Message, Status
+from grader.runner.protocol import AsTensor, Opaque
+from grader.runner.session import ObservationError, RunnerSession
+from grader.judge.checks import CheckFailed
+
+
+class Observer:
+    """A check's window on the student's runner; every failure becomes a CheckFailed with a status."""
+
+    def __init__(self, session: RunnerSession):
+        self.session = session
+        self._cache: dict[tuple, Any] = {}
+
+    def _ask(self, op: str, label: str, **kw) -> tuple[Any, dict]:
+        try:
+            return self.session.observe(op, **kw)
+        except ObservationError as e:
+            raise _as_failure(e, label) from e
+
+    def value(self, name: str) -> Any:
+        """The value of a top-level name, converted to plain data (cached per submission)."""
+        key = ("get", name)
+        if key not in self._cache:
+            self._cache[key] = self._ask("get", f"`{name}`", name=name)[0]
+        return self._cache[key]
+
+    def describe(self, name: str) -> dict:
+        key = ("describe", name)
+        if key not in self._cache:
+            self._cache[key] = self._ask("describe", f"`{name}`", name=name)[0]
+        return self._cache[key]
+
+    def has(self, name: str) -> bool:
+        try:
+            self.describe(name)
+        except CheckFailed as e:
+            if e.status is Status.MISSING:
+                return False
+            raise
+        return True
+
+    def call(self, name: str, *args: Any, timeout: float | None = None, spy: tuple[str, ...] = (),
+             **kwargs: Any) -> Any:
+        """Call the student's function on inputs the judge chose; wrap arrays in AsTensor for tf."""
+        return self.call_spied(name, *args, timeout=timeout, spy=spy, **kwargs)[0]
+
+    def call_spied(self, name: str, *args: Any, timeout: float | None = None,
+                   spy: tuple[str, ...] = (), **kwargs: Any) -> tuple[Any, dict]:
+        desc = self.describe(name)
+        if not desc.get("callable"):
+            raise CheckFailed(Message(f"`{name}` n'est pas une fonction (type {desc.get('type')}).",
+                                      f"`{name}` is not a function (type {desc.get('type')})."))
+        value, reply = self._ask("call", f"`{name}(...)`", name=name, args=args, kwargs=kwargs,
+                                 timeout=timeout, spy=spy)
+        return value, {str(k): int(v) for k, v in dict(reply.get("spy") or {}).items()}
+
+    def probe(self, code: str, timeout: float | None = None, **inputs: Any) -> Any:
+        """Run trusted judge code in the runner (`ns` is the student's namespace; set `result`)."""
+        return self._ask("probe", "observation", code=code, inputs=inputs, timeout=timeout)[0]
+
+
+def _as_failure(e: ObservationError, label: str) -> CheckFailed:
+    if e.status is Status.MISSING:
+        return CheckFailed(Message(f"{label} n'est pas défini.", f"{label} is not defined."), Status.MISSING)
+    if e.status is Status.ERROR:
+        return CheckFailed(Message(f"{label} a levé une erreur.", f"{label} raised an error."), Status.ERROR,
+                           e.message)
+    if e.status is Status.TIMEOUT:
+        return CheckFailed(Message(f"{label} : temps dépassé ({e.message}).", f"{label}: time limit ({e.message})."),
+                           Status.TIMEOUT)
+    return CheckFailed(Message(f"{label} : {e.message}", f"{label}: {e.message}"), e.status)
+
+
+__all__ = ["AsTensor", "Observer", "Opaque", "np"]

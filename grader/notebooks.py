@@ -1,0 +1,92 @@
+"""Student notebooks generated from the reference solutions (never hand-edited).
+
+A reference is a percent-format Python file: `# %%` starts a code cell,
+`# %% [markdown]` a text cell; code between `# BEGIN SOLUTION` and
+`# END SOLUTION` is replaced by `# VOTRE CODE ICI` and the block's `# STUB:` lines.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import Path
+
+from grader import ROOT
+
+_MARKER = re.compile(r"^# %%(.*)$")
+
+
+def reference_path(assignment_id: str) -> Path:
+    return ROOT / "reference" / f"{assignment_id}.py"
+
+
+def split_cells(text: str) -> list[tuple[str, str]]:
+    """(kind, source) pairs of a percent-format file; kind is 'code' or 'markdown'."""
+    cells: list[tuple[str, list[str]]] = []
+    kind, lines = "code", []
+    for line in text.splitlines():
+        m = _MARKER.match(line)
+        if m:
+            if any(s.strip() for s in lines):
+                cells.append((kind, lines))
+            kind, lines = ("markdown" if "[markdown]" in m.group(1) else "code"), []
+        else:
+            lines.append(line)
+    if any(s.strip() for s in lines):
+        cells.append((kind, lines))
+    out = []
+    for kind, lines in cells:
+        if kind == "markdown":
+            lines = [re.sub(r"^# ?", "", s) for s in lines]
+        out.append((kind, "\n".join(lines).strip("\n")))
+    return out
+
+
+def strip_solutions(source: str) -> str:
+    out, in_solution, indent, stub = [], False, "", []
+    for line in source.splitlines():
+        stripped = line.strip()
+        if stripped == "# BEGIN SOLUTION":
+            in_solution, indent, stub = True, line[: len(line) - len(line.lstrip())], []
+        elif stripped == "# END SOLUTION":
+            out.append(f"{indent}# VOTRE CODE ICI")
+            out.extend(indent + s for s in stub)
+            in_solution = False
+        elif in_solution:
+            if stripped.startswith("# STUB:"):
+                stub.append(stripped[len("# STUB:"):].strip())
+        else:
+            out.append(line)
+    return "\n".join(out)
+
+
+def student_notebook(assignment_id: str) -> dict:
+    cells = []
+    for i, (kind, source) in enumerate(split_cells(reference_path(assignment_id).read_text(encoding="utf-8"))):
+        text = strip_solutions(source) if kind == "code" else source
+        cell = {"cell_type": kind, "id": hashlib.sha1(f"{assignment_id}:{i}".encode()).hexdigest()[:12],
+                "metadata": {}, "source": text.splitlines(keepends=True)}
+        if kind == "code":
+            cell.update(execution_count=None, outputs=[])
+        cells.append(cell)
+    return {
+        "cells": cells,
+        "metadata": {
+            "grader": {"assignment": assignment_id},
+            "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+            "language_info": {"name": "python"},
+        },
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+
+
+def render(nb: dict) -> str:
+    return json.dumps(nb, ensure_ascii=False, indent=1) + "\n"
+
+
+def write_student_notebook(assignment_id: str) -> Path:
+    path = ROOT / "assignments" / assignment_id / "student.ipynb"
+    path.write_text(render(student_notebook(assignment_id)), encoding="utf-8")
+    return path
