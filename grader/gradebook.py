@@ -13,8 +13,15 @@ import threading
 import time
 from pathlib import Path
 
-from grader.model import (Assignment, CellRecord, CheckResult, Message, Status, SubmissionResult,
-                          score_question)
+from grader.model import (
+    Assignment,
+    CellRecord,
+    CheckResult,
+    Message,
+    Status,
+    SubmissionResult,
+    score_question,
+)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS submissions (

@@ -18,7 +18,7 @@ from grader.judge.observe import Observer
 from grader.model import Status, SubmissionResult
 from grader.runner.process import reap_orphans
 from grader.runner.session import Limits, RunnerSession
-from grader.submissions import Submission, discover
+from grader.submissions import Submission, cleanup, discover
 
 
 class UsageError(Exception):
@@ -59,12 +59,19 @@ def grade(paths: Path, *, assignment: str | None = None, out: Path, workers: int
           on_start: Callable[[int], None] | None = None,
           on_done: Callable[[SubmissionResult, bool], None] | None = None) -> GradingRun:
     """Grade every submission under `paths`; resumable; never stops for a student's fault."""
-    from grader.reports import write_all
-
     start = time.monotonic()
     if not paths.exists():
         raise UsageError(f"{paths} does not exist")
     subs = discover(paths)
+    try:
+        return _grade_all(subs, assignment, out, workers, force, lang, limits, on_start, on_done, start)
+    finally:
+        cleanup(subs)
+
+
+def _grade_all(subs, assignment, out, workers, force, lang, limits, on_start, on_done, start) -> GradingRun:
+    from grader.reports import write_all
+
     assignment_id = pick_assignment(subs, assignment)
     try:
         loaded = assignments_mod.load(assignment_id)

@@ -6,10 +6,10 @@ from typing import Any
 
 import numpy as np
 
+from grader.judge.checks import CheckFailed
 from grader.model import Message, Status
 from grader.runner.protocol import AsTensor, Opaque
 from grader.runner.session import ObservationError, RunnerSession
-from grader.judge.checks import CheckFailed
 
 
 class Observer:

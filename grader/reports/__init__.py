@@ -1,0 +1,90 @@
+"""Reporters: turn finished `SubmissionResult` records into files for students, teachers and tools.
+
+One output format is one module (`json`, `csv`, `html`); this package only holds `write_all`
+and the few helpers every reporter needs so that they agree on scores and never leave a
+half-written file behind.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from grader.model import Assignment, Message, QuestionScore, SubmissionResult
+
+__all__ = ["aligned_scores", "atomic_write", "fmt_number", "text", "write_all"]
+
+
+def write_all(
+    results: list[SubmissionResult], assignment: Assignment, out: Path, *, lang: str = "fr"
+) -> None:
+    """Write results.json, grades.csv, reports/<student>.html and summary.html under `out`."""
+    # Imported here so each reporter module can import the helpers below without a cycle.
+    from grader.reports.csv import write_grades_csv
+    from grader.reports.html import write_reports
+    from grader.reports.json import write_results_json
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    write_results_json(results, assignment, out / "results.json", lang)
+    write_grades_csv(results, assignment, out / "grades.csv")
+    write_reports(results, assignment, out, lang)
+
+
+def aligned_scores(result: SubmissionResult, assignment: Assignment) -> list[QuestionScore]:
+    """Every question of the assignment, in its order, even for a submission that never ran.
+
+    A question the judge did not score counts zero with no checks; a question the result has
+    but the assignment no longer declares is kept at the end rather than silently dropped.
+    """
+    by_id = {qs.question.id: qs for qs in result.questions}
+    rows = [by_id.pop(q.id, None) or QuestionScore(q, 0.0, ()) for q in assignment.questions]
+    return rows + list(by_id.values())
+
+
+def total(scores: list[QuestionScore]) -> float:
+    """Sum of question scores, rounded like `SubmissionResult.score`."""
+    return round(sum(qs.score for qs in scores), 4)
+
+
+def max_total(scores: list[QuestionScore]) -> float:
+    return float(sum(qs.question.points for qs in scores))
+
+
+def text(value: Message | str | None, lang: str) -> str:
+    """A Message in `lang`; tolerate a plain string so a reporter never crashes on one."""
+    if value is None:
+        return ""
+    if isinstance(value, Message):
+        return value.get(lang)
+    return str(value)
+
+
+def fmt_number(value: float, decimal: str = ".") -> str:
+    """3.5 not 3.5000001, 3 not 3.0: round to 2 decimals and drop trailing zeros."""
+    s = f"{round(float(value), 2):.2f}".rstrip("0").rstrip(".")
+    if s in ("-0", ""):
+        s = "0"
+    return s.replace(".", decimal)
+
+
+def atomic_write(path: Path, data: str | bytes) -> None:
+    """Write via a temp file in the same folder + os.replace, so readers never see a partial file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(payload)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise

@@ -1,0 +1,48 @@
+"""grades.csv: one row per student for spreadsheets and gradebook imports.
+
+Columns: student, status, one per question id (assignment order), total, max_score.
+Numbers are rounded to 2 decimals and written plainly (3.5, not 3.5000001).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+from grader.model import Assignment, SubmissionResult
+from grader.reports import aligned_scores, atomic_write, fmt_number, max_total, total
+
+#: A cell starting with one of these is run as a formula by spreadsheet software.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def write_grades_csv(results: list[SubmissionResult], assignment: Assignment, path: Path) -> None:
+    """Write the grade table, sorted by student id, atomically."""
+    atomic_write(Path(path), grades_csv(results, assignment))
+
+
+def grades_csv(results: list[SubmissionResult], assignment: Assignment) -> str:
+    """The CSV text; question columns are the assignment's, so every row has the same width."""
+    qids = [q.id for q in assignment.questions]
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(["student", "status", *qids, "total", "max_score"])
+    for result in sorted(results, key=lambda r: r.student):
+        scores = aligned_scores(result, assignment)
+        by_id = {qs.question.id: qs.score for qs in scores}
+        writer.writerow(
+            [
+                _safe_cell(result.student),
+                result.status,
+                *(fmt_number(by_id[q]) for q in qids),
+                fmt_number(total(scores)),
+                fmt_number(max_total(scores)),
+            ]
+        )
+    return buf.getvalue()
+
+
+def _safe_cell(value: str) -> str:
+    """Defuse CSV formula injection: a student id like "=HYPERLINK(...)" gets a leading quote."""
+    return "'" + value if value.startswith(_FORMULA_START) else value

@@ -1,0 +1,252 @@
+"""Per-student HTML reports and the class summary, rendered with jinja2 (autoescape on).
+
+Everything a student controls (id, messages, tracebacks, output) is escaped and stripped of
+terminal escape codes; the pages are self-contained (inline CSS, figures as data: URIs, no
+script) and carry a CSP that forbids scripts, so a report can be opened or served safely.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import re
+import statistics
+from pathlib import Path
+
+import jinja2
+from markupsafe import Markup, escape
+
+from grader import ROOT
+from grader.model import Assignment, CellRecord, CheckResult, SubmissionResult
+from grader.reports import aligned_scores, atomic_write, fmt_number, max_total, text, total
+
+TEMPLATES = ROOT / "templates"
+MAX_PRE = 20_000  # characters of a traceback or output excerpt shown in one <pre>
+
+UI: dict[str, dict[str, str]] = {
+    "fr": {
+        "report": "Rapport de correction", "summary": "Résumé de la classe",
+        "back": "← Résumé de la classe", "student": "Étudiant·e", "score": "Note",
+        "status": "Statut", "questions": "Questions", "question": "Question",
+        "errors": "Erreurs", "no_checks": "Aucune vérification n'a pu être faite ici.",
+        "cells": "Cellules", "cell": "cellule", "output": "Sortie", "error": "Erreur",
+        "cells_intro": "Cellules du notebook qui ne se sont pas exécutées normalement.",
+        "figures": "Figures", "figure": "Figure", "n_students": "Nombre d'étudiant·es",
+        "mean": "Moyenne", "median": "Médiane", "min": "Minimum", "max": "Maximum",
+        "distribution": "Répartition des notes", "points": "Points", "title": "Intitulé",
+        "pass_rate": "Réussite complète", "mean_score": "Note moyenne",
+        "students": "Étudiant·es", "total": "Total", "truncated": "… (tronqué)",
+        "graded": "Corrigé", "failed_sub": "Erreur", "none": "—",
+    },
+    "en": {
+        "report": "Grading report", "summary": "Class summary",
+        "back": "← Class summary", "student": "Student", "score": "Score",
+        "status": "Status", "questions": "Questions", "question": "Question",
+        "errors": "Errors", "no_checks": "No check could be run here.",
+        "cells": "Cells", "cell": "cell", "output": "Output", "error": "Error",
+        "cells_intro": "Notebook cells that did not run normally.",
+        "figures": "Figures", "figure": "Figure", "n_students": "Number of students",
+        "mean": "Mean", "median": "Median", "min": "Minimum", "max": "Maximum",
+        "distribution": "Score distribution", "points": "Points", "title": "Title",
+        "pass_rate": "Full marks", "mean_score": "Mean score",
+        "students": "Students", "total": "Total", "truncated": "… (truncated)",
+        "graded": "Graded", "failed_sub": "Error", "none": "—",
+    },
+}
+
+STATUS_LABELS: dict[str, dict[str, str]] = {
+    "fr": {
+        "passed": "Réussi", "failed": "Échoué", "error": "Erreur", "timeout": "Temps dépassé",
+        "memory": "Mémoire dépassée", "output-limit": "Sortie trop longue",
+        "crash": "Plantage", "missing": "Absent", "skipped": "Non évalué",
+        "grader-error": "Erreur du correcteur",
+    },
+    "en": {
+        "passed": "Passed", "failed": "Failed", "error": "Error", "timeout": "Timed out",
+        "memory": "Out of memory", "output-limit": "Output too long",
+        "crash": "Crashed", "missing": "Missing", "skipped": "Skipped",
+        "grader-error": "Grader error",
+    },
+}
+
+_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]?")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]")
+_IMAGE_TYPES = {b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg",
+                b"GIF87a": "image/gif", b"GIF89a": "image/gif"}
+
+
+def write_reports(
+    results: list[SubmissionResult], assignment: Assignment, out_dir: Path, lang: str = "fr"
+) -> None:
+    """Write out_dir/reports/<student>.html for each result and out_dir/summary.html."""
+    out_dir = Path(out_dir)
+    reports = out_dir / "reports"
+    reports.mkdir(parents=True, exist_ok=True)
+    names = report_names([r.student for r in results])
+    for result in results:
+        path = reports / names[result.student]
+        if path.resolve().parent != reports.resolve():  # belt and braces: never escape reports/
+            raise ValueError(f"unsafe report path for {result.student!r}")
+        atomic_write(path, render_report(result, assignment, lang))
+    atomic_write(out_dir / "summary.html", render_summary(results, assignment, lang, names))
+
+
+def safe_filename(student: str) -> str:
+    """Keep [A-Za-z0-9._-], map the rest to "_"; no leading dot, no empty or huge name."""
+    name = _SAFE_NAME.sub("_", student)[:120]
+    if not name or name.startswith("."):
+        name = "_" + name
+    return name
+
+
+def report_names(students: list[str]) -> dict[str, str]:
+    """student id -> unique report file name; ids that sanitise alike get a stable suffix.
+
+    Ids that are already safe claim their own name first, so "a_b" stays a_b.html even when
+    a "a/b" also exists.
+    """
+    names: dict[str, str] = {}
+    taken: set[str] = set()
+    for student in sorted(set(students), key=lambda s: (safe_filename(s) != s, s)):
+        base, n = safe_filename(student), 1
+        name = base
+        while name.lower() in taken:  # case-insensitive file systems too
+            n += 1
+            name = f"{base}-{n}"
+        taken.add(name.lower())
+        names[student] = name + ".html"
+    return names
+
+
+def clean_text(value: str, limit: int = MAX_PRE, lang: str = "fr") -> str:
+    """Drop ANSI codes and control characters; keep what a terminal would show after "\\r"."""
+    value = _ANSI.sub("", value or "").replace("\r\n", "\n")
+    lines = []
+    for line in value.split("\n"):
+        parts = [p for p in line.split("\r") if p]  # progress bars redraw the line with \r
+        lines.append(parts[-1] if parts else "")
+    value = _CONTROL.sub("", "\n".join(lines).replace("\t", "    "))
+    if len(value) > limit:
+        value = value[:limit] + "\n" + _ui(lang)["truncated"]
+    return value
+
+
+def render_report(result: SubmissionResult, assignment: Assignment, lang: str = "fr") -> str:
+    scores = aligned_scores(result, assignment)
+    questions = [
+        {
+            "id": qs.question.id, "title": text(qs.question.title, lang),
+            "score": qs.score, "max": qs.question.points,
+            "checks": [_check_view(c, lang) for c in qs.checks],
+        }
+        for qs in scores
+    ]
+    return _env(lang).get_template("report.html").render(
+        title=text(assignment.title, lang), student=result.student,
+        score=total(scores), max_score=max_total(scores),
+        status=_submission_badge(result.status, lang), questions=questions,
+        errors=[clean_text(e, lang=lang) for e in result.errors],
+        cells=[_cell_view(c, lang) for c in result.cells if _worth_showing(c)],
+        figures=[uri for uri in map(_data_uri, result.figures) if uri],
+    )
+
+
+def render_summary(
+    results: list[SubmissionResult], assignment: Assignment, lang: str = "fr",
+    names: dict[str, str] | None = None,
+) -> str:
+    names = names or report_names([r.student for r in results])
+    rows = []
+    for result in sorted(results, key=lambda r: r.student):
+        scores = aligned_scores(result, assignment)
+        rows.append({"student": result.student, "href": "reports/" + names[result.student],
+                     "status": _submission_badge(result.status, lang), "total": total(scores),
+                     "scores": {qs.question.id: qs.score for qs in scores}})
+    totals = [row["total"] for row in rows]
+    questions = []
+    for q in assignment.questions:
+        got = [row["scores"].get(q.id, 0.0) for row in rows]
+        full = sum(1 for s in got if q.points > 0 and s >= q.points - 1e-9)
+        questions.append({"id": q.id, "title": text(q.title, lang), "points": q.points,
+                          "mean": statistics.fmean(got) if got else None,
+                          "pass_rate": 100 * full / len(got) if got else None})
+    stats = {"mean": statistics.fmean(totals), "median": statistics.median(totals),
+             "min": min(totals), "max": max(totals)} if totals else {}
+    return _env(lang).get_template("summary.html").render(
+        title=text(assignment.title, lang), max_score=float(assignment.max_score),
+        n=len(rows), stats=stats, questions=questions, rows=rows,
+        histogram=histogram(totals, float(assignment.max_score)),
+    )
+
+
+def histogram(totals: list[float], max_score: float, bins: int = 10) -> list[dict]:
+    """Counts of totals in `bins` equal bins over 0..max_score (last bin includes max)."""
+    if max_score <= 0:
+        return [{"lo": 0.0, "hi": 0.0, "count": len(totals), "height": 100.0 if totals else 0}]
+    counts = [0] * bins
+    for t in totals:
+        counts[min(max(int(t / max_score * bins), 0), bins - 1)] += 1
+    top = max(counts) or 1
+    width = max_score / bins
+    return [{"lo": i * width, "hi": (i + 1) * width, "count": c, "height": 100 * c / top}
+            for i, c in enumerate(counts)]
+
+
+def _ui(lang: str) -> dict[str, str]:
+    return UI.get(lang, UI["fr"])
+
+
+def _badge(status: object, lang: str) -> dict[str, str]:
+    key = str(status)
+    labels = STATUS_LABELS.get(lang, STATUS_LABELS["fr"])
+    return {"label": labels.get(key, key), "cls": "s-" + key if key in labels else "s-other"}
+
+
+def _submission_badge(status: str, lang: str) -> dict[str, str]:
+    ok = status == "graded"
+    return {"label": _ui(lang)["graded" if ok else "failed_sub"], "cls": "s-passed" if ok
+            else "s-error"}
+
+
+def _check_view(check: CheckResult, lang: str) -> dict:
+    return {"name": check.name, "badge": _badge(check.status, lang),
+            "message": clean_text(text(check.message, lang), lang=lang),
+            "details": clean_text(check.details, lang=lang)}
+
+
+def _worth_showing(cell: CellRecord) -> bool:
+    return str(cell.status) != "passed" or bool(cell.notes)
+
+
+def _cell_view(cell: CellRecord, lang: str) -> dict:
+    return {"n": cell.index + 1, "badge": _badge(cell.status, lang),
+            "error": clean_text(cell.error, lang=lang), "output": clean_text(cell.output, lang=lang),
+            "notes": [clean_text(n, lang=lang) for n in cell.notes]}
+
+
+def _data_uri(data: bytes) -> str:
+    """Embed known raster images only; anything else (SVG could carry script) is dropped."""
+    for magic, mime in _IMAGE_TYPES.items():
+        if data.startswith(magic):
+            return f"data:{mime};base64," + base64.b64encode(data).decode("ascii")
+    return ""
+
+
+def _inline_code(value: str) -> Markup:
+    """`code` in a message becomes <code>; the text is escaped first, so nothing else is HTML."""
+    escaped = str(escape(value))
+    return Markup(re.sub(r"`([^`\n]+)`", r"<code>\1</code>", escaped))
+
+
+@functools.cache
+def _env(lang: str) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
+        undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+    )
+    decimal = "," if lang == "fr" else "."
+    env.filters["num"] = lambda v: _ui(lang)["none"] if v is None else fmt_number(v, decimal)
+    env.filters["code"] = _inline_code
+    env.globals.update(ui=_ui(lang), lang=lang)
+    return env

@@ -1,0 +1,104 @@
+"""results.json: the machine-readable record other tools (LMS exporters, dashboards) read.
+
+The shape is a contract: `{"assignment", "submissions": [{"student", "status", "score",
+"max_score", "errors", "questions": {qid: {"score", "max_score", "checks": [...]}}}]}`.
+Extra keys may be added; none of these may be renamed or dropped.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from grader.model import Assignment, CellRecord, CheckResult, QuestionScore, SubmissionResult
+from grader.reports import aligned_scores, atomic_write, max_total, text, total
+
+
+def write_results_json(
+    results: list[SubmissionResult], assignment: Assignment, path: Path, lang: str = "fr"
+) -> None:
+    """Write every submission, with every question of the assignment, messages in `lang`."""
+    doc = results_document(results, assignment, lang)
+    atomic_write(Path(path), json.dumps(doc, ensure_ascii=False, indent=2, allow_nan=False) + "\n")
+
+
+def results_document(
+    results: list[SubmissionResult], assignment: Assignment, lang: str = "fr"
+) -> dict[str, Any]:
+    """The plain-data document, separate from writing so tests and other reporters can reuse it."""
+    return {
+        "assignment": assignment.id,
+        "title": text(assignment.title, lang),
+        "lang": lang,
+        "max_score": float(assignment.max_score),
+        "submissions": [
+            submission_record(r, assignment, lang) for r in sorted(results, key=lambda r: r.student)
+        ],
+    }
+
+
+def submission_record(result: SubmissionResult, assignment: Assignment, lang: str) -> dict:
+    scores = aligned_scores(result, assignment)
+    return {
+        "student": result.student,
+        "status": result.status,
+        "score": total(scores),
+        "max_score": max_total(scores),
+        "errors": [str(e) for e in result.errors],
+        "questions": {qs.question.id: _question(qs, lang) for qs in scores},
+        "seconds": round(float(result.seconds), 3),
+        "sha256": result.sha256,
+        "cells": [_cell(c) for c in result.cells],
+        "figures": len(result.figures),
+        "info": _plain(result.info),
+    }
+
+
+def _question(qs: QuestionScore, lang: str) -> dict:
+    return {
+        "title": text(qs.question.title, lang),
+        "score": float(qs.score),
+        "max_score": float(qs.question.points),
+        "checks": [_check(c, lang) for c in qs.checks],
+    }
+
+
+def _check(check: CheckResult, lang: str) -> dict:
+    return {
+        "name": check.name,
+        "status": str(check.status),
+        "message": text(check.message, lang),
+        "weight": float(check.weight),
+        "details": check.details,
+        "seconds": round(float(check.seconds), 3),
+    }
+
+
+def _cell(cell: CellRecord) -> dict:
+    return {
+        "index": cell.index,
+        "status": str(cell.status),
+        "seconds": round(float(cell.seconds), 3),
+        "error": cell.error,
+        "notes": list(cell.notes),
+    }
+
+
+def _plain(value: Any) -> Any:
+    """JSON-safe copy of free-form `info`: NaN/inf become null, unknown objects their str()."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_plain(v) for v in value]
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if value is None or isinstance(value, str | int | bool):
+        return value
+    if hasattr(value, "item"):  # numpy scalars
+        try:
+            return _plain(value.item())
+        except (TypeError, ValueError):
+            pass
+    return str(value)

@@ -1,0 +1,528 @@
+"""Turn what students hand in (.ipynb, .py, .zip, folder) into the code cells the runner executes.
+
+A bad submission never raises: every problem becomes a French `error` on its own record, so one
+broken entry cannot stop the grading of a class. Notebooks are read with plain `json` because
+importing nbformat costs about 2 s in every process that would need it.
+"""
+
+from __future__ import annotations
+
+import atexit
+import hashlib
+import io
+import json
+import os
+import re
+import shutil
+import stat
+import tempfile
+import tokenize
+import zipfile
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+KINDS = {".ipynb": "ipynb", ".py": "py"}
+#: Never a student nor part of one: OS and editor droppings.
+IGNORED_NAMES = frozenset(
+    {"__MACOSX", ".ipynb_checkpoints", "__pycache__", "Thumbs.db", "desktop.ini"})
+#: Folders not searched nor hashed inside a submission (installed packages, not the student's work).
+PRUNED_DIRS = IGNORED_NAMES | {"node_modules", "site-packages", "venv"}
+#: A notebook or module larger than this is refused rather than loaded into memory.
+MAX_SOURCE_BYTES = 100 * 2**20
+
+NOT_NOTEBOOK = "Le fichier n'est pas un notebook Jupyter (.ipynb) valide."
+NOT_MODULE = "Le fichier n'est pas un module Python (.py) lisible : contenu binaire."
+EMPTY = "Fichier vide."
+NO_ENTRY = "Aucun notebook (.ipynb) ni module (.py) trouvé dans le dossier."
+
+
+@dataclass(frozen=True)
+class ZipLimits:
+    """Caps that keep a zip bomb from filling the disk or the inode table."""
+
+    max_members: int = 2000
+    max_total_bytes: int = 200 * 2**20
+    max_member_bytes: int = 100 * 2**20
+
+
+#: Default caps, read at call time so tests and callers can lower them.
+ZIP_LIMITS = ZipLimits()
+
+
+@dataclass(frozen=True)
+class Submission:
+    """One student's work, ready for the runner; `error` set means there is nothing to run."""
+
+    student: str
+    source: str
+    kind: str  # "ipynb" | "py" ("" when no notebook/module could even be identified)
+    cells: tuple[str, ...] = ()
+    workdir: Path | None = None
+    sha256: str = ""
+    assignment_hint: str | None = None
+    error: str | None = None
+    warnings: tuple[str, ...] = ()
+    entry: str = ""
+
+
+class UnreadableSubmission(ValueError):
+    """A submission problem; the message is the French text shown to the student."""
+
+
+# ---------------------------------------------------------------------------- parsing
+
+
+def _decode(data: bytes, kind: str) -> str:
+    """Bytes -> text, with the error a student can act on (empty, binary, wrong encoding)."""
+    if not data.strip():
+        raise UnreadableSubmission(EMPTY)
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise UnreadableSubmission(
+            "Encodage non pris en charge (UTF-16) : enregistrez le fichier en UTF-8.")
+    if b"\0" in data[:8192]:
+        raise UnreadableSubmission(NOT_NOTEBOOK if kind == "ipynb" else NOT_MODULE)
+    encoding = "utf-8-sig"
+    if kind == "py":  # honour a PEP 263 coding cookie, as Python itself would
+        try:
+            encoding = tokenize.detect_encoding(io.BytesIO(data).readline)[0]
+        except SyntaxError:
+            pass
+    try:
+        text = data.decode(encoding)
+    except (UnicodeDecodeError, LookupError) as e:
+        pos = f" (octet invalide à la position {e.start})" \
+            if isinstance(e, UnicodeDecodeError) else ""
+        raise UnreadableSubmission(
+            f"Encodage non pris en charge : le fichier doit être en UTF-8{pos}.") from None
+    if not text.strip():
+        raise UnreadableSubmission(EMPTY)
+    return text
+
+
+def _cell_source(value: object) -> str | None:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value.replace("\r\n", "\n")
+    if isinstance(value, list) and all(isinstance(s, str) for s in value):
+        return "".join(value).replace("\r\n", "\n")
+    return None
+
+
+def parse_notebook(text: str) -> tuple[tuple[str, ...], str | None, tuple[str, ...]]:
+    """Code cells, assignment hint and warnings of an nbformat v4 or v3 notebook's JSON text."""
+    try:
+        nb = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise UnreadableSubmission(
+            f"Notebook illisible : JSON invalide (ligne {e.lineno}, colonne {e.colno}).") from None
+    except RecursionError:
+        raise UnreadableSubmission(
+            "Notebook illisible : JSON trop profondément imbriqué.") from None
+    if not isinstance(nb, dict):
+        raise UnreadableSubmission(NOT_NOTEBOOK)
+    if "cells" in nb:  # v4
+        raw, key = nb["cells"], "source"
+    elif isinstance(nb.get("worksheets"), list):  # v3: all worksheets, in order, like nbformat
+        raw, key = [], "input"
+        for ws in nb["worksheets"]:
+            if isinstance(ws, dict) and isinstance(ws.get("cells"), list):
+                raw.extend(ws["cells"])
+    else:
+        raw, key = None, ""
+    if not isinstance(raw, list):
+        raise UnreadableSubmission(NOT_NOTEBOOK)
+    cells: list[str] = []
+    warnings: list[str] = []
+    for i, cell in enumerate(raw, 1):
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+            continue
+        src = _cell_source(cell.get(key))
+        if src is None:
+            warnings.append(f"Cellule n° {i} ignorée : son code n'est pas au format attendu.")
+        else:
+            cells.append(src)
+    if not cells:
+        warnings.append("Le notebook ne contient aucune cellule de code.")
+    meta = nb.get("metadata") if isinstance(nb.get("metadata"), dict) else {}
+    grader = meta.get("grader")
+    hint = grader.get("assignment") if isinstance(grader, dict) else None
+    hint = (hint.strip() or None) if isinstance(hint, str) else None
+    for holder, field_name in (("kernelspec", "language"), ("language_info", "name")):
+        lang = meta.get(holder, {}).get(field_name) if isinstance(meta.get(holder), dict) else None
+        if isinstance(lang, str) and lang.lower() not in ("python", "python3", "ipython"):
+            warnings.append(
+                f"Le notebook déclare le langage « {lang} » ; il est exécuté en Python.")
+            break
+    return tuple(cells), hint, tuple(warnings)
+
+
+_MARKER = re.compile(r"#\s*%%(?=\s|\[|$)")  # `# %%time` is a commented magic, not a marker
+_NOT_CODE = re.compile(r"\[\s*(markdown|md|raw)\s*\]", re.IGNORECASE)
+
+
+def _trim(lines: list[str]) -> str:
+    while lines and not lines[-1].strip():
+        lines.pop()
+    while lines and not lines[0].strip():
+        lines.pop(0)
+    return "".join(lines).rstrip("\n")
+
+
+def split_cells(text: str) -> tuple[str, ...]:
+    """Split a module on jupytext/VS Code `# %%` markers; no marker means one cell."""
+    text = text.replace("\r\n", "\n")
+    cells: list[str] = []
+    current: list[str] = []
+    is_code = True
+    for line in text.splitlines(keepends=True):
+        if _MARKER.match(line):
+            if is_code and (src := _trim(current)):
+                cells.append(src)
+            current, is_code = [], not _NOT_CODE.search(line)
+        else:
+            current.append(line)
+    if is_code and (src := _trim(current)):
+        cells.append(src)
+    return tuple(cells)
+
+
+def _parse(data: bytes, kind: str) -> tuple[tuple[str, ...], str | None, tuple[str, ...]]:
+    text = _decode(data, kind)
+    if kind == "ipynb":
+        return parse_notebook(text)
+    cells = split_cells(text)
+    return cells, None, () if cells else ("Le module ne contient aucune cellule de code.",)
+
+
+def _read(path: Path) -> bytes:
+    try:
+        size = path.stat().st_size
+        if size > MAX_SOURCE_BYTES:
+            raise UnreadableSubmission(f"Fichier trop volumineux ({size // 2**20} Mo ; maximum "
+                                       f"{MAX_SOURCE_BYTES // 2**20} Mo).")
+        return path.read_bytes()
+    except OSError as e:
+        raise UnreadableSubmission(f"Fichier illisible : {e.strerror or e}.") from None
+
+
+# ---------------------------------------------------------------------------- folders & hashing
+
+
+def _ignored(name: str) -> bool:
+    return name.startswith(".") or name in IGNORED_NAMES
+
+
+def _tree(root: Path) -> list[tuple[str, Path]]:
+    """(relative posix path, path) of every file under root, sorted; symlinked dirs not entered."""
+    found: list[tuple[str, Path]] = []
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        dirnames[:] = [d for d in dirnames if not _ignored(d) and d not in PRUNED_DIRS
+                       and not os.path.islink(os.path.join(dirpath, d))]
+        for name in filenames:
+            if not _ignored(name):
+                p = Path(dirpath, name)
+                found.append((p.relative_to(root).as_posix(), p))
+    return sorted(found)
+
+
+def _hash_file(h: hashlib._Hash, path: Path) -> None:
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+
+
+def file_sha256(path: Path) -> str:
+    """Hash of a file's bytes ("" when it cannot be read)."""
+    h = hashlib.sha256()
+    try:
+        _hash_file(h, path)
+    except OSError:
+        return ""
+    return h.hexdigest()
+
+
+def tree_sha256(root: Path) -> str:
+    """Deterministic hash over sorted relative paths and file bytes: independent of mtimes and
+    of how the folder was packed, so an unchanged submission is not regraded."""
+    h = hashlib.sha256()
+    for rel, p in _tree(root):
+        h.update(rel.encode("utf-8", "surrogateescape") + b"\0")
+        try:
+            if p.is_symlink():
+                h.update(b"L" + os.readlink(p).encode("utf-8", "surrogateescape") + b"\0")
+            elif p.is_file():
+                h.update(b"F%d\0" % p.stat().st_size)
+                _hash_file(h, p)
+        except OSError:
+            h.update(b"E\0")
+    return h.hexdigest()
+
+
+def _peek_hint(path: Path) -> str | None:
+    try:
+        return _parse(_read(path), "ipynb")[1]
+    except UnreadableSubmission:
+        return None
+
+
+def _choose_entry(root: Path) -> tuple[str, Path, list[str]]:
+    """Pick the notebook/module to grade: .ipynb over .py, then one tagged with an assignment,
+    then the shallowest, then alphabetical; a tie is warned about rather than guessed silently."""
+    real_root = root.resolve()
+    candidates: dict[str, list[tuple[str, Path]]] = {"ipynb": [], "py": []}
+    for rel, p in _tree(root):
+        kind = KINDS.get(p.suffix.lower())
+        if kind is None:
+            continue
+        if p.is_symlink() and not p.resolve().is_relative_to(real_root):
+            continue
+        if p.is_file():
+            candidates[kind].append((rel, p))
+    pool = candidates["ipynb"] or candidates["py"]
+    if not pool:
+        raise UnreadableSubmission(NO_ENTRY)
+    tagged = {rel for rel, p in pool if len(pool) > 1 and p.suffix.lower() == ".ipynb"
+              and _peek_hint(p)}
+
+    def rank(item: tuple[str, Path]) -> tuple[int, int]:
+        return (0 if item[0] in tagged else 1, item[0].count("/"))
+
+    best = min(rank(c) for c in pool)
+    tied = sorted(c for c in pool if rank(c) == best)
+    warnings = []
+    if len(tied) > 1:
+        others = ", ".join(rel for rel, _ in tied[1:])
+        warnings.append(f"Plusieurs fichiers possibles : « {tied[0][0]} » est corrigé ; "
+                        f"ignoré(s) : {others}.")
+    return tied[0][0], tied[0][1], warnings
+
+
+def _load_folder(root: Path, student: str, source: str, warnings: tuple[str, ...] = (),
+                 sha: str | None = None) -> Submission:
+    sub = Submission(student, source, "", workdir=root, sha256=sha or tree_sha256(root),
+                     warnings=warnings)
+    try:
+        rel, path, picked = _choose_entry(root)
+    except UnreadableSubmission as e:
+        return replace(sub, error=str(e))
+    loaded = _load_file(path, student, source)
+    return replace(loaded, workdir=root, sha256=sub.sha256, entry=rel,
+                   warnings=warnings + tuple(picked) + loaded.warnings)
+
+
+def _load_file(path: Path, student: str, source: str) -> Submission:
+    kind = KINDS[path.suffix.lower()]
+    sub = Submission(student, source, kind, entry=path.name)
+    try:
+        data = _read(path)
+        sub = replace(sub, sha256=hashlib.sha256(data).hexdigest())
+        cells, hint, warnings = _parse(data, kind)
+    except UnreadableSubmission as e:
+        return replace(sub, sha256=sub.sha256 or file_sha256(path), error=str(e))
+    return replace(sub, cells=cells, assignment_hint=hint, warnings=warnings)
+
+
+# ---------------------------------------------------------------------------- zip
+
+
+_TEMP_DIRS: dict[Path, Path] = {}  # workdir -> temp dir to remove
+_OWNER_PID = os.getpid()
+
+
+def _unsafe_name(name: str) -> bool:
+    name = name.replace("\\", "/")
+    return (name.startswith("/") or re.match(r"[A-Za-z]:", name) is not None
+            or ".." in name.split("/") or "\0" in name)
+
+
+_Plan = list[tuple[zipfile.ZipInfo, tuple[str, ...]]]
+
+
+def _plan(zf: zipfile.ZipFile, limits: ZipLimits) -> tuple[_Plan, list[str]]:
+    """Validate every member before anything touches the disk."""
+    infos = zf.infolist()
+    if len(infos) > limits.max_members:
+        raise UnreadableSubmission(
+            f"Archive zip refusée : plus de {limits.max_members} fichiers ({len(infos)}).")
+    plan, warnings, total = [], [], 0
+    for info in infos:
+        if _unsafe_name(info.filename):
+            raise UnreadableSubmission(
+                f"Archive zip refusée : chemin dangereux « {info.filename} » (chemins absolus, "
+                "lecteurs et « .. » interdits).")
+        if info.flag_bits & 0x1:
+            raise UnreadableSubmission(
+                "Archive zip illisible : elle est protégée par un mot de passe.")
+        parts = tuple(p for p in info.filename.replace("\\", "/").split("/") if p not in ("", "."))
+        if not parts or "__MACOSX" in parts:
+            continue
+        if stat.S_ISLNK(info.external_attr >> 16):
+            warnings.append(f"Lien symbolique « {info.filename} » ignoré dans l'archive.")
+            continue
+        if info.file_size > limits.max_member_bytes:
+            raise UnreadableSubmission(
+                f"Archive zip refusée : « {info.filename} » dépasse "
+                f"{limits.max_member_bytes // 2**20} Mo une fois décompressé.")
+        total += info.file_size
+        plan.append((info, parts))
+    if total > limits.max_total_bytes:
+        raise UnreadableSubmission(
+            f"Archive zip refusée : plus de {limits.max_total_bytes // 2**20} Mo "
+            "une fois décompressée.")
+    return plan, warnings
+
+
+def _extract(zf: zipfile.ZipFile, plan: _Plan, dest: Path, limits: ZipLimits) -> None:
+    """Write members ourselves, counting real bytes: declared sizes can lie."""
+    total = 0
+    for info, parts in plan:
+        target = dest.joinpath(*parts)
+        if info.is_dir():
+            target.mkdir(parents=True, exist_ok=True)
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        size = 0
+        with zf.open(info) as src, open(target, "wb") as out:
+            while chunk := src.read(1 << 20):
+                size += len(chunk)
+                total += len(chunk)
+                if size > limits.max_member_bytes or total > limits.max_total_bytes:
+                    raise UnreadableSubmission(
+                        "Archive zip refusée : contenu décompressé plus gros que déclaré ou que "
+                        "la limite autorisée.")
+                out.write(chunk)
+
+
+def _zip_problem(e: Exception) -> str:
+    """zipfile's English reason, in words a student can act on."""
+    text = str(e)
+    if "not a zip file" in text:
+        return "le fichier n'est pas une archive zip valide"
+    if "CRC" in text or "decompressing" in text or isinstance(e, EOFError):
+        return "archive corrompue ou incomplète"
+    if isinstance(e, NotImplementedError) or "compression method" in text:
+        return "méthode de compression non prise en charge (utilisez un zip standard)"
+    if isinstance(e, OSError):
+        return f"erreur d'écriture ({e.strerror or text})"
+    return text or type(e).__name__
+
+
+def _load_zip(path: Path, student: str, source: str, limits: ZipLimits) -> Submission:
+    failed = Submission(student, source, "", sha256=file_sha256(path), entry="")
+    dest: Path | None = None
+    try:
+        with zipfile.ZipFile(path) as zf:
+            plan, warnings = _plan(zf, limits)
+            dest = Path(tempfile.mkdtemp(prefix="grader-zip-"))
+            _extract(zf, plan, dest, limits)
+    except UnreadableSubmission as e:
+        error = str(e)
+    except Exception as e:  # corrupt, truncated, unsupported compression, disk full...
+        error = f"Archive zip illisible : {_zip_problem(e)}."
+    else:
+        # A zipped folder is that folder: its data files sit beside the notebook.
+        top = [p for p in dest.iterdir() if not _ignored(p.name)]
+        root = top[0] if len(top) == 1 and top[0].is_dir() else dest
+        sub = _load_folder(root, student, source, tuple(warnings))
+        if sub.error is None:
+            _TEMP_DIRS[root] = dest
+            return sub
+        shutil.rmtree(dest, ignore_errors=True)
+        return replace(sub, workdir=None)
+    if dest is not None:
+        shutil.rmtree(dest, ignore_errors=True)
+    return replace(failed, error=error)
+
+
+# ---------------------------------------------------------------------------- public entry points
+
+
+def _student_id(path: Path) -> str:
+    name = path.name or path.resolve().name
+    return name if path.is_dir() else (Path(name).stem or name)
+
+
+def load(path: Path | str, student: str | None = None, *,
+         limits: ZipLimits | None = None) -> Submission:
+    """Read one student's entry (file, folder or zip); problems become `error`, never exceptions."""
+    path = Path(path)
+    student = student or _student_id(path)
+    source, suffix = str(path), path.suffix.lower()
+    try:
+        if path.is_dir():
+            return _load_folder(path, student, source)
+        if not path.is_file():
+            return Submission(student, source, KINDS.get(suffix, ""),
+                              error="Fichier introuvable ou qui n'est pas un fichier ordinaire.")
+        if suffix == ".zip":
+            return _load_zip(path, student, source, limits or ZIP_LIMITS)
+        if suffix in KINDS:
+            return _load_file(path, student, source)
+        return Submission(student, source, "", sha256=file_sha256(path), entry=path.name,
+                          error=f"Type de fichier non pris en charge ({suffix or 'sans extension'})"
+                                " : attendu .ipynb, .py, .zip ou un dossier.")
+    except Exception as e:  # our bug, not the student's: still one record, not a crash
+        return Submission(student, source, KINDS.get(suffix, ""), error="Erreur inattendue en "
+                          f"lisant la soumission : {type(e).__name__}: {e}")
+
+
+def _entries(path: Path) -> list[tuple[Path, str, str | None]]:
+    """(entry, student id, warning) with duplicate ids renamed `-2`, `-3`... deterministically."""
+    entries = [path] if not path.is_dir() else [p for p in path.iterdir() if not _ignored(p.name)]
+    keyed = sorted((_student_id(p), p.name, p) for p in entries)
+    taken = {sid for sid, _, _ in keyed}
+    seen: dict[str, str] = {}
+    out = []
+    for sid, name, p in keyed:
+        if sid not in seen:
+            seen[sid] = name
+            out.append((p, sid, None))
+            continue
+        n = 2
+        while f"{sid}-{n}" in taken:
+            n += 1
+        new = f"{sid}-{n}"
+        taken.add(new)
+        out.append((p, new, f"Identifiant « {sid} » déjà pris par « {seen[sid]} » : « {name} » "
+                            f"est enregistré sous « {new} »."))
+    return out
+
+
+def discover(path: Path | str, *, limits: ZipLimits | None = None) -> list[Submission]:
+    """Every student under `path` (a folder of entries, or one entry), sorted by student id."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"Soumissions introuvables : « {path} » n'existe pas.")
+    subs = []
+    for entry, sid, warning in _entries(path):
+        sub = load(entry, sid, limits=limits)
+        subs.append(replace(sub, warnings=(warning, *sub.warnings)) if warning else sub)
+    return sorted(subs, key=lambda s: s.student)
+
+
+def cleanup(subs: Iterable[Submission]) -> None:
+    """Remove the temporary folders that zip submissions were extracted into."""
+    for sub in subs:
+        if sub.workdir is not None and (tmp := _TEMP_DIRS.pop(sub.workdir, None)) is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+@contextmanager
+def discovered(path: Path | str, *, limits: ZipLimits | None = None) -> Iterator[list[Submission]]:
+    """`discover` whose zip extractions are removed on exit."""
+    subs = discover(path, limits=limits)
+    try:
+        yield subs
+    finally:
+        cleanup(subs)
+
+
+@atexit.register
+def _cleanup_all() -> None:
+    if os.getpid() == _OWNER_PID:  # a forked child must not delete its parent's folders
+        for tmp in list(_TEMP_DIRS.values()):
+            shutil.rmtree(tmp, ignore_errors=True)
+        _TEMP_DIRS.clear()
