@@ -83,7 +83,7 @@ def student_notebook(assignment_id: str) -> dict:
 
 
 def render(nb: dict) -> str:
-    return json.dumps(nb, ensure_ascii=False, indent=1) + "\n"
+    return json.dumps(nb, ensure_ascii=False, indent=1, sort_keys=True) + "\n"  # nbformat's canonical layout
 
 
 def write_student_notebook(assignment_id: str) -> Path:

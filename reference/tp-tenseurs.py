@@ -7,7 +7,6 @@
 # variables et de fonctions indiqués** : le correcteur les lit.
 
 # %%
-import numpy as np
 import tensorflow as tf
 
 # %% [markdown]

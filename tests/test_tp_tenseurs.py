@@ -29,7 +29,8 @@ MUTANTS = {
     "q4": ("centered = batch - tf.reduce_mean(batch, axis=0)", "centered = batch - tf.reduce_mean(batch)"),
     "q5": ("flat = tf.reshape(batch, (batch.shape[0], -1))",
            "flat = tf.reshape(tf.transpose(batch, (0, 2, 1)), (batch.shape[0], -1))"),  # column-major
-    "q6": ("float(tf.math.reduce_std(t)),", "float(np.std(t.numpy(), ddof=1)),"),  # sample std
+    # reduces over the first axis only: right for vectors, wrong for any other shape
+    "q6": ("float(tf.math.reduce_std(t)),", "float(tf.reduce_mean(tf.math.reduce_std(t, axis=0))),"),
 }
 
 STUB_NOTEBOOK = json.dumps(student_notebook("tp-tenseurs"))

@@ -5,7 +5,15 @@ from __future__ import annotations
 import numpy as np
 
 from grader.judge.checks import CheckFailed, Registry, fail
-from grader.judge.expect import as_array, as_number, as_tuple, expect_close, expect_finite, expect_float, expect_shape
+from grader.judge.expect import (
+    as_array,
+    as_number,
+    as_tuple,
+    expect_close,
+    expect_finite,
+    expect_float,
+    expect_shape,
+)
 from grader.model import Message, Status
 from grader.runner.protocol import AsTensor
 
