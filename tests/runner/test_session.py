@@ -1,0 +1,112 @@
+"""The runner for real (no TensorFlow: fast): cell semantics, limits, replay, observations."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from grader.model import Status
+from grader.runner.protocol import AsTensor, Opaque
+from grader.runner.session import Limits, ObservationError, RunnerSession
+
+FAST = Limits(cell_timeout=2, grace=2, wall_timeout=60, call_timeout=5)
+
+
+def run(cells, limits=FAST):
+    session = RunnerSession(cells, None, limits)
+    records = session.run_cells()
+    return session, records
+
+
+def test_cells_go_on_past_errors_and_exits():
+    cells = ["a = 1", "1/0", "import sys; sys.exit(2)", "raise KeyboardInterrupt", "b = a + 1"]
+    s, rec = run(cells)
+    with s:
+        assert [r.status for r in rec] == [Status.PASSED, Status.ERROR, Status.ERROR, Status.ERROR, Status.PASSED]
+        assert "ZeroDivisionError" in rec[1].error and "cellule [2]" in rec[1].error
+        assert "site-packages" not in rec[1].error  # trimmed to the student's frames
+        assert s.observe("get", name="b")[0] == 2
+
+
+def test_timeout_interrupts_the_cell_and_keeps_earlier_names():
+    s, rec = run(["x = 41", "while True:\n    pass", "y = x + 1"])
+    with s:
+        assert rec[1].status is Status.TIMEOUT
+        assert s.observe("get", name="y")[0] == 42
+        assert s.restarts == 0
+
+
+def test_a_cell_that_kills_its_process_is_skipped_on_replay():
+    s, rec = run(["x = 1", "import os\nprint('20/20')\nos._exit(0)", "y = x + 1", "import os\nos.kill(os.getpid(), 9)",
+                  "z = y + 1"])
+    with s:
+        assert rec[1].status is Status.CRASH and rec[3].status is Status.CRASH
+        assert "SIGKILL" in rec[3].error
+        assert s.observe("get", name="z")[0] == 3
+        assert s.restarts == 2
+
+
+def test_shell_escapes_and_installs_are_reported_not_run(tmp_path):
+    marker = tmp_path / "ran"
+    s, rec = run([f"!touch {marker}\n%pip install numpy\nfiles = !ls", f"%%bash\ntouch {marker}", "%timeit -n1 -r1 1+1"])
+    with s:
+        assert not marker.exists()
+        assert any("!touch" in n for n in rec[0].notes) and any("%pip" in n for n in rec[0].notes)
+        assert rec[1].status is Status.PASSED and rec[1].notes
+        assert rec[2].status is Status.PASSED
+
+
+def test_stdin_is_empty_and_output_is_capped():
+    s, rec = run(["try:\n    input()\nexcept EOFError:\n    got_eof = True", "for _ in range(200000):\n    print('z' * 100)"])
+    with s:
+        assert s.observe("get", name="got_eof")[0] is True
+        assert len(rec[1].output) < 20_000 and "omis" in rec[1].output
+
+
+def test_figures_are_kept_headless():
+    s, rec = run(["import matplotlib.pyplot as plt\nplt.plot([1, 2, 3])\nplt.show()\nplt.figure()\nplt.plot([3, 1])"])
+    with s:
+        assert rec[0].status is Status.PASSED
+    assert len(s.figures) == 2 and all(f.startswith(b"\x89PNG") for f in s.figures)
+
+
+def test_observations_are_plain_data():
+    cells = ["import numpy as np\n"
+             "class Liar(np.ndarray):\n    def __eq__(self, o): return True\n"
+             "arr = np.arange(6.0).view(Liar)\n"
+             "d = {'nd': 'out-1.npy', 'opaque': 1}\n"
+             "class Always:\n    def __eq__(self, o): return True\n"
+             "obj = Always()\n"
+             "def double(v): return v * 2\n"
+             "def boom(v): raise ValueError('non')\n"
+             "def kind(v): return type(v).__name__"]
+    s, _ = run(cells)
+    with s:
+        arr = s.observe("get", name="arr")[0]
+        assert type(arr) is np.ndarray and arr.tolist() == [0, 1, 2, 3, 4, 5]
+        assert s.observe("get", name="d")[0] == {"nd": "out-1.npy", "opaque": 1}
+        assert isinstance(s.observe("get", name="obj")[0], Opaque)
+        assert s.observe("call", name="double", args=(np.ones(3),))[0].tolist() == [2, 2, 2]
+        assert s.observe("call", name="kind", args=([1, 2],))[0] == "list"
+        with pytest.raises(ObservationError) as e:
+            s.observe("call", name="boom", args=(1,))
+        assert e.value.status is Status.ERROR and "ValueError" in e.value.message
+        with pytest.raises(ObservationError) as e:
+            s.observe("get", name="nothing_here")
+        assert e.value.status is Status.MISSING
+
+
+def test_call_that_hangs_times_out_and_the_session_goes_on():
+    s, _ = run(["import time\ndef slow():\n    time.sleep(100)\nfast = 7"], Limits(call_timeout=1, grace=2))
+    with s:
+        with pytest.raises(ObservationError) as e:
+            s.observe("call", name="slow")
+        assert e.value.status is Status.TIMEOUT
+        assert s.observe("get", name="fast")[0] == 7
+
+
+def test_tensor_inputs_need_tensorflow_only_when_asked():
+    s, _ = run(["def shape_of(v): return list(v.shape)"])
+    with s:
+        assert s.observe("call", name="shape_of", args=(np.zeros((2, 3)),))[0] == [2, 3]
+    assert AsTensor(np.zeros(2)).kind == "tensor"
