@@ -5,7 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import assert_loses_exactly, by_student, mutate, question_scores, reference_text, write_class
+from conftest import (
+    assert_loses_exactly,
+    by_student,
+    mutate,
+    question_scores,
+    reference_text,
+    write_class,
+)
 
 from grader.grading import grade
 

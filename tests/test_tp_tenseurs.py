@@ -10,8 +10,15 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import (assert_loses_exactly, by_student, mutate, question_scores, reference_text, with_cell,
-                      write_class)
+from conftest import (
+    assert_loses_exactly,
+    by_student,
+    mutate,
+    question_scores,
+    reference_text,
+    with_cell,
+    write_class,
+)
 
 from grader.grading import grade
 from grader.model import Status
