@@ -110,3 +110,13 @@ def test_tensor_inputs_need_tensorflow_only_when_asked():
     with s:
         assert s.observe("call", name="shape_of", args=(np.zeros((2, 3)),))[0] == [2, 3]
     assert AsTensor(np.zeros(2)).kind == "tensor"
+
+
+def test_a_call_that_kills_the_runner_costs_only_that_observation():
+    s, _ = run(["import os\nkept = 5\ndef die():\n    os._exit(0)"])
+    with s:
+        with pytest.raises(ObservationError) as e:
+            s.observe("call", name="die")
+        assert e.value.status is Status.CRASH
+        assert s.observe("get", name="kept")[0] == 5  # a fresh runner, cells replayed
+        assert s.restarts == 1
