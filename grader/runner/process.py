@@ -80,26 +80,35 @@ _live_lock = threading.Lock()
 
 
 def reap_orphans() -> int:
-    """Kill and reap our children that no live runner owns (daemons left by students)."""
+    """Kill and reap our children that no live runner owns (daemons left by students).
+
+    Holds the registry lock throughout: a runner being started by another thread
+    is registered under the same lock, so it is never mistaken for a stray.
+    """
     killed = 0
-    for _ in range(20):
-        with _live_lock:
-            live = set(_live_runners)
-        strays = [p for p in _children_of(os.getpid()) if p not in live and _is_orphan_candidate(p)]
-        if not strays:
-            break
-        for pid in strays:
-            with contextlib.suppress(OSError):
-                os.kill(pid, signal.SIGKILL)
-                killed += 1
-            with contextlib.suppress(ChildProcessError, OSError):
-                os.waitpid(pid, 0)
-        time.sleep(0.02)
+    with _live_lock:
+        for _ in range(20):
+            strays = [p for p in _children_of(os.getpid()) if p not in _live_runners and _is_orphan_candidate(p)]
+            if not strays:
+                break
+            for pid in strays:
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGKILL)
+                    killed += 1
+                with contextlib.suppress(ChildProcessError, OSError):
+                    os.waitpid(pid, 0)
+            time.sleep(0.02)
     return killed
 
 
 def _is_orphan_candidate(pid: int) -> bool:
-    """Only processes that carry the runner's mark in their environment are ours to kill."""
+    """Processes that carry the runner's mark in their environment are ours to kill; zombies ours to reap."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            if f.read().rsplit(")", 1)[1].split()[0] == "Z":
+                return True
+    except (OSError, IndexError):
+        return False
     try:
         with open(f"/proc/{pid}/environ", "rb") as f:
             return b"GRADER_RUNNER=1" in f.read()
@@ -137,9 +146,9 @@ class RunnerProcess:
         )
         cmd = [sys.executable, "-m", "grader.runner.worker", "--req-fd", str(req_r), "--resp-fd", str(resp_w),
                "--exchange", str(self.exchange), "--limits", json.dumps(self.limits)]
-        self.proc = subprocess.Popen(cmd, cwd=self.workdir, env=env, stdin=subprocess.DEVNULL, stdout=out_w,
-                                     stderr=out_w, pass_fds=(req_r, resp_w), start_new_session=True)
-        with _live_lock:
+        with _live_lock:  # registered before any reap_orphans() can look at our children
+            self.proc = subprocess.Popen(cmd, cwd=self.workdir, env=env, stdin=subprocess.DEVNULL, stdout=out_w,
+                                         stderr=out_w, pass_fds=(req_r, resp_w), start_new_session=True)
             _live_runners.add(self.proc.pid)
         for fd in (req_r, resp_w, out_w):
             os.close(fd)
