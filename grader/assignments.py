@@ -59,13 +59,31 @@ def load(assignment_id: str, root: Path = ASSIGNMENTS_DIR) -> LoadedAssignment:
 
 
 def _load_checks(path: Path, assignment_id: str) -> tuple[Check, ...]:
-    name = "grader_assignment_" + assignment_id.replace("-", "_")
-    spec = importlib.util.spec_from_file_location(name, path)
-    if spec is None or spec.loader is None:
-        raise AssignmentError(f"{path}: cannot load checks")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
+    """Import `checks.py` as a module of a package rooted at the assignment folder.
+
+    So a TP's checks can be split into sibling modules (`from .gradients import ...`).
+    """
+    package = "grader_assignment_" + assignment_id.replace("-", "_")
+    if package not in sys.modules:
+        pkg_spec = importlib.util.spec_from_loader(package, loader=None, is_package=True)
+        assert pkg_spec is not None
+        pkg = importlib.util.module_from_spec(pkg_spec)
+        pkg.__path__ = [str(path.parent)]
+        sys.modules[package] = pkg
+    name = f"{package}.checks"
+    if name in sys.modules:
+        module = sys.modules[name]
+    else:
+        spec = importlib.util.spec_from_file_location(name, path)
+        if spec is None or spec.loader is None:
+            raise AssignmentError(f"{path}: cannot load checks")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        try:
+            spec.loader.exec_module(module)
+        except BaseException:
+            del sys.modules[name]
+            raise
     registry = getattr(module, "checks", None)
     if not isinstance(registry, Registry):
         raise AssignmentError(f"{path}: must define `checks = Registry()`")
