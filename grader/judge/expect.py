@@ -49,6 +49,9 @@ def as_number(value: Any, label: str) -> float:
 
 
 def as_tuple(value: Any, label: str, n: int) -> tuple:
+    """`n` returned values: a tuple or list, or a 1-D array/tensor of `n` numbers (e.g. `tf.stack`)."""
+    if isinstance(value, np.ndarray) and value.ndim == 1 and value.shape[0] == n:
+        return tuple(value)
     if not isinstance(value, (tuple, list)) or len(value) != n:
         found = f"{type(value).__name__} de longueur {len(value)}" if isinstance(value, (tuple, list)) else _kind(value)
         raise fail(f"{label} devrait renvoyer {n} valeurs (un tuple) ; trouvé {found}.",

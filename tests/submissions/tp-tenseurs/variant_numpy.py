@@ -17,4 +17,4 @@ flat = batch.reshape(len(batch), 28 * 28)
 # %%
 def tensor_stats(t):
     a = np.asarray(t, dtype=np.float64).ravel()
-    return [a.min(), a.max(), a.mean(), np.sqrt(((a - a.mean()) ** 2).mean())]
+    return np.array([a.min(), a.max(), a.mean(), np.sqrt(((a - a.mean()) ** 2).mean())])  # one array
