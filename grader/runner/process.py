@@ -1,8 +1,10 @@
 """Grader-side handle on one runner process: start, limits, requests, and a clean kill.
 
-The runner is its own session (process group); the grader is a child
-subreaper, so even a double-forked `setsid` daemon started by a student comes
-back to us as an orphan and is killed when its runner ends.
+The runner is its own session (process group), started under a small
+supervisor (`grader.runner.supervisor`) that is a child subreaper: even a
+double-forked `setsid` daemon started by a student comes back to it as an
+orphan and is killed when its runner ends. No marker in the runner's
+environment is needed to find them.
 """
 
 from __future__ import annotations
@@ -80,7 +82,7 @@ _live_lock = threading.Lock()
 
 
 def reap_orphans() -> int:
-    """Kill and reap our children that no live runner owns (daemons left by students).
+    """Reap zombie children that no live runner owns (a supervisor that was itself killed).
 
     Holds the registry lock throughout: a runner being started by another thread
     is registered under the same lock, so it is never mistaken for a stray.
@@ -102,17 +104,11 @@ def reap_orphans() -> int:
 
 
 def _is_orphan_candidate(pid: int) -> bool:
-    """Processes that carry the runner's mark in their environment are ours to kill; zombies ours to reap."""
+    """Zombies among our children are ours to reap (the supervisor kills the live ones)."""
     try:
         with open(f"/proc/{pid}/stat") as f:
-            if f.read().rsplit(")", 1)[1].split()[0] == "Z":
-                return True
+            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
     except (OSError, IndexError):
-        return False
-    try:
-        with open(f"/proc/{pid}/environ", "rb") as f:
-            return b"GRADER_RUNNER=1" in f.read()
-    except OSError:
         return False
 
 
@@ -142,10 +138,10 @@ class RunnerProcess:
             IPYTHONDIR=str(self.exchange / ".ipython"),
             MPLCONFIGDIR=str(self.exchange / ".mpl"),
             PYTHONPATH=str(Path(__file__).resolve().parents[2]),
-            GRADER_RUNNER="1",
         )
-        cmd = [sys.executable, "-m", "grader.runner.worker", "--req-fd", str(req_r), "--resp-fd", str(resp_w),
-               "--exchange", str(self.exchange), "--limits", json.dumps(self.limits)]
+        worker = [sys.executable, "-m", "grader.runner.worker", "--req-fd", str(req_r), "--resp-fd", str(resp_w),
+                  "--exchange", str(self.exchange), "--limits", json.dumps(self.limits)]
+        cmd = [sys.executable, "-m", "grader.runner.supervisor", "--fds", f"{req_r},{resp_w}", "--", *worker]
         with _live_lock:  # registered before any reap_orphans() can look at our children
             self.proc = subprocess.Popen(cmd, cwd=self.workdir, env=env, stdin=subprocess.DEVNULL, stdout=out_w,
                                          stderr=out_w, pass_fds=(req_r, resp_w), start_new_session=True)
@@ -198,19 +194,29 @@ class RunnerProcess:
             self.proc.wait(timeout=2)
         code = self.proc.returncode
         self.kill()
+        if code == -signal.SIGXCPU:
+            return RunnerDied("timeout", "temps CPU dépassé (RLIMIT_CPU) : processus arrêté")
         if code is not None and code < 0:
             name = signal.Signals(-code).name if -code in signal.Signals._value2member_map_ else str(-code)
             return RunnerDied("crash", f"le processus a été tué par le signal {name}")
         return RunnerDied("crash", f"le processus s'est terminé (code {code}) pendant l'exécution")
 
     def kill(self) -> None:
-        """Kill the whole process group, then any orphan that escaped it; never leaves a zombie."""
+        """Kill the runner's session, let the supervisor kill its orphans, then make sure; never a zombie."""
         if self.proc is None:
             return
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        with contextlib.suppress(Exception):
-            self.proc.wait(timeout=5)
+        for runner in _children_of(self.proc.pid):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(runner, signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError):
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=3)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                self.proc.kill()
+            with contextlib.suppress(Exception):
+                self.proc.wait(timeout=5)
         with _live_lock:
             _live_runners.discard(self.proc.pid)
         for fd in (self._req_w, self._resp_r):

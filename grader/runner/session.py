@@ -8,6 +8,7 @@ and the checks that follow still have something to observe.
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 import time
@@ -28,6 +29,7 @@ class Limits:
     memory_bytes: int = 4 << 30
     output_bytes: int = 64 << 20
     file_bytes: int = 1 << 30
+    cpu_seconds: float = 0.0  # RLIMIT_CPU; 0: wall_timeout x min(cores, 4)
     max_restarts: int = 3
     grace: float = 5.0  # beyond a soft time-out, before the process is killed
     seed: int = 0
@@ -70,11 +72,17 @@ class RunnerSession:
         exchange.mkdir(parents=True)
         runner = RunnerProcess(workdir, exchange, memory_bytes=self.limits.memory_bytes,
                                output_bytes=self.limits.output_bytes,
-                               limits={"file_bytes": self.limits.file_bytes, "seed": self.limits.seed})
+                               limits={"file_bytes": self.limits.file_bytes, "seed": self.limits.seed,
+                                       "cpu_seconds": self._cpu_seconds()})
         runner.start()
         runner.request({"op": "hello"}, timeout=min(60.0, self._left()))
         self.runner = runner
         return runner
+
+    def _cpu_seconds(self) -> int:
+        if self.limits.cpu_seconds:
+            return int(self.limits.cpu_seconds)
+        return int(self.limits.wall_timeout * min(os.cpu_count() or 1, 4)) + 10
 
     def _left(self) -> float:
         return max(0.0, self.deadline - time.monotonic())

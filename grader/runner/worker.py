@@ -66,6 +66,9 @@ def harden(limits: dict) -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     fsize = int(limits.get("file_bytes", 1 << 30))
     resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
+    cpu = int(limits.get("cpu_seconds", 0))
+    if cpu > 0:  # SIGXCPU at the soft limit, SIGKILL at the hard one
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
     nofile = int(limits.get("open_files", 4096))
     with contextlib.suppress(ValueError):
         resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))

@@ -120,3 +120,36 @@ def test_a_call_that_kills_the_runner_costs_only_that_observation():
         assert e.value.status is Status.CRASH
         assert s.observe("get", name="kept")[0] == 5  # a fresh runner, cells replayed
         assert s.restarts == 1
+
+
+def _processes_with(pattern: bytes) -> list[int]:
+    import os
+
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                if pattern in f.read():
+                    found.append(int(pid))
+        except OSError:
+            continue
+    return found
+
+
+def test_no_student_process_survives_its_runner():
+    cells = ["import os, subprocess\nsubprocess.Popen(['sleep', '7771'])\n"
+             "if os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n        os.execvp('sleep', ['sleep', '7772'])\n"
+             "    os._exit(0)", "import time\ntime.sleep(0.3)\nalive = True"]
+    s, rec = run(cells)
+    with s:
+        assert s.observe("get", name="alive")[0] is True
+        assert _processes_with(b"7772"), "the daemon should run while its runner does"
+    assert _processes_with(b"sleep\x007771") == [] and _processes_with(b"sleep\x007772") == []
+    assert _processes_with(b"grader.runner") == []
+
+
+def test_cpu_time_is_limited_apart_from_wall_time():
+    s, rec = run(["x = 1", "while True:\n    pass"], Limits(cell_timeout=30, grace=2, cpu_seconds=2))
+    with s:
+        assert rec[1].status is Status.TIMEOUT and "CPU" in rec[1].error
+        assert s.observe("get", name="x")[0] == 1
