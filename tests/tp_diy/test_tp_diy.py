@@ -140,8 +140,19 @@ def test_student_notebook_is_generated_from_the_reference():
 # -- the judge's helpers, without a runner -------------------------------------------------
 @pytest.fixture(scope="module")
 def diy():
+    """The finite-difference helpers (`fd.py`), imported by loading the assignment's package."""
     load("tp-diy")
-    return sys.modules["grader_assignment_tp_diy.checks"]
+    return sys.modules["grader_assignment_tp_diy.fd"]
+
+
+def test_checks_register_in_question_order_after_what_they_require():
+    """The question modules are imported in order: each check comes after the checks it requires."""
+    checks = load("tp-diy").checks
+    assert [c.question for c in checks] == sorted(c.question for c in checks)
+    seen: set[str] = set()
+    for c in checks:
+        assert set(c.requires) <= seen, (c.name, c.requires)
+        seen.add(c.name)
 
 
 def test_central_differences_recover_a_known_gradient(diy):

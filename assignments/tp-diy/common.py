@@ -1,0 +1,77 @@
+"""Plumbing of tp-diy's checks: the registry, the probe runner, readers of observed values.
+
+`checks` is the one registry every question module decorates; `checks.py` re-exports it for
+the loader. `_probe` ships the trusted probe library (`probes.py`, as text) into the runner.
+"""
+
+from __future__ import annotations
+
+import functools
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn.datasets import load_digits
+
+from grader.judge.checks import CheckFailed, Registry, fail
+from grader.judge.expect import expect_close
+from grader.model import Message, Status
+
+checks = Registry()
+LIB = Path(__file__).with_name("probes.py").read_text(encoding="utf-8")
+
+
+def _probe(obs, body: str, *, prelude: str = "", timeout: float | None = None, **inputs: Any) -> Any:
+    """Run `main()` of `body` in the runner with the probe library; name the student's method that raised."""
+    code = f"{LIB}\n\n{prelude}\n\n{textwrap.dedent(body)}\n\nresult = run(main)\n"
+    out = obs.probe(code, timeout=timeout, **inputs)
+    if isinstance(out, dict) and "__student_error__" in out:
+        where, trace = out["__student_error__"]
+        last = str(trace).strip().splitlines()[-1][:300] if str(trace).strip() else ""
+        raise CheckFailed(Message(f"`{where}` a levé une erreur : {last}", f"`{where}` raised an error: {last}"),
+                          Status.ERROR, str(trace))
+    return out
+
+
+def _need(obs, *names: str) -> None:
+    for name in names:
+        if not obs.has(name):
+            raise CheckFailed(Message(f"`{name}` n'est pas défini.", f"`{name}` is not defined."), Status.MISSING)
+
+
+def _floats(value: Any) -> np.ndarray:
+    """An observed value as a float array; anything else is the student's answer, not our bug."""
+    try:
+        return np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise fail(f"Valeur renvoyée illisible comme tableau de nombres : {value!r:.200}.",
+                   f"Returned value cannot be read as an array of numbers: {value!r:.200}.") from None
+
+
+def _shape(arr: np.ndarray, shape: tuple, where: str, given_fr: str, given_en: str = "",
+           hint_fr: str = "", hint_en: str = "") -> None:
+    if arr.shape != tuple(shape):
+        raise fail(f"`{where}` {given_fr} donne la forme {arr.shape} ; attendu {tuple(shape)}. {hint_fr}".strip(),
+                   f"`{where}` {given_en or given_fr} gives shape {arr.shape}; expected {tuple(shape)}. "
+                   f"{hint_en or hint_fr}".strip())
+
+
+def _close(found: Any, expected: np.ndarray, where: str, hint_fr: str = "", hint_en: str = "") -> None:
+    """Values at float32 precision pass (a student may compute in float32); mistakes are far larger."""
+    expect_close(_floats(found), expected, f"`{where}`", rtol=1e-4, atol=1e-5, hint=hint_fr, hint_en=hint_en)
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return np.exp(-np.logaddexp(0.0, -z))
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+@functools.lru_cache(maxsize=1)
+def _digits() -> tuple[np.ndarray, np.ndarray]:
+    data = load_digits()
+    return data.data / 16.0, data.target

@@ -1,0 +1,91 @@
+"""q3, learning: `Sequentiel` and `SGD` separate a mixture of 4 gaussians.
+
+Registered after `q3_network`'s checks, which it requires.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from grader.judge.checks import fail
+from grader.model import Message
+
+from .common import _floats, _need, _probe, checks
+from .learning import _charged_elsewhere, _learned
+
+GAUSS_MIN_ACCURACY = 0.95
+
+
+def _gaussians(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
+    centers, labels = np.array([[1, 1], [-1, -1], [1, -1], [-1, 1]]), np.array([1.0, 1.0, -1.0, -1.0])
+    which = rng.integers(0, 4, n)
+    return centers[which] + 0.3 * rng.normal(size=(n, 2)), labels[which].reshape(-1, 1)
+
+
+_GAUSS_PROBE = """
+def main():
+    if own:
+        layers = [new(ns, "Linear", 2, 8), new(ns, "TanH"), new(ns, "Linear", 8, 1)]
+        loss = new(ns, "MSELoss")
+    else:
+        rng = np.random.default_rng(seed)
+        layers = [TLinear.random(2, 8, rng), TTanH(), TLinear.random(8, 1, rng)]
+        loss = TMSE()
+    net = call("Sequentiel(...)", ns["Sequentiel"], *layers)
+    call("SGD(...)", ns["SGD"], net, loss, X, Y, 10, 60, 0.01, True)
+    return forward(net, "Sequentiel", X), forward(net, "Sequentiel", X_test)
+"""
+GAUSS_TRIES = 3  # a fresh net each time: an unlucky initialisation is not the student's mistake
+
+
+@checks("q3", weight=1.5, requires=("check_sgd_visits_every_example_in_shuffled_batches",),
+        fr="`SGD` sépare un mélange de 4 gaussiennes (précision d'entraînement ≥ 0.95).",
+        en="`SGD` separates a mixture of 4 gaussians (training accuracy ≥ 0.95).")
+def check_sgd_separates_four_gaussians(obs, ctx):
+    _need(obs, "Sequentiel", "SGD")
+    rng = ctx.rng("gaussians")
+    X, Y = _gaussians(rng, 200)
+    X_test, Y_test = _gaussians(rng, 200)
+    seed = int(rng.integers(0, 2**31 - 1))
+
+    net = "Sequentiel(Linear(2, 8), TanH(), Linear(8, 1)), MSELoss, SGD(batch_size=10, n_iter=60, eps=0.01)"
+    test_acc: list[float] = []
+
+    def accuracy(own: bool) -> float:
+        """The best of a few trainings from fresh initialisations; stops at the first good one."""
+        best = 0.0
+        for attempt in range(GAUSS_TRIES):
+            pred, pred_test = (_floats(p).reshape(-1) for p in _probe(
+                obs, _GAUSS_PROBE, timeout=60, own=own, seed=seed + attempt, X=X, Y=Y, X_test=X_test))
+            if pred.shape != (len(X),) or pred_test.shape != (len(X_test),):
+                raise fail(f"La sortie du réseau a {pred.size} valeurs pour {len(X)} exemples ; attendu une par "
+                           "exemple.", f"The net's output has {pred.size} values for {len(X)} examples; expected "
+                           "one per example.")
+            acc = float(np.mean(np.sign(pred) == Y[:, 0]))
+            if acc > best:
+                best = acc
+                test_acc.append(float(np.mean(np.sign(pred_test) == Y_test[:, 0])))
+            if best >= GAUSS_MIN_ACCURACY:
+                break
+        return best
+
+    passed, own, fixed, faulty = _learned(obs, ctx, accuracy, lambda a: a >= GAUSS_MIN_ACCURACY,
+                                          ("Linear", "TanH", "MSELoss"), ("Linear", "TanH", "MSELoss"))
+    if passed and fixed is None:
+        return Message(f"{net} : précision {own:.3f} à l'entraînement, {test_acc[-1]:.3f} sur d'autres points.",
+                       f"{net}: accuracy {own:.3f} on training points, {test_acc[-1]:.3f} on other points.")
+    if passed:
+        fr, en = _charged_elsewhere(faulty)
+        shown = "?" if own is None else f"{own:.3f}"
+        return Message(f"Avec vos modules, précision {shown} ; avec des Linear, TanH et MSELoss corrects, "
+                       f"votre Sequentiel et votre SGD atteignent {fixed:.3f} : {fr}.",
+                       f"With your modules, accuracy {shown}; with correct Linear, TanH and MSELoss, your "
+                       f"Sequentiel and SGD reach {fixed:.3f}: {en}.")
+    acc = fixed if fixed is not None else (own or 0.0)
+    raise fail(f"{net} : précision d'entraînement {acc:.3f} sur 4 gaussiennes ; attendu au moins "
+               f"{GAUSS_MIN_ACCURACY}. Vérifiez que SGD fait n_iter époques de mini-lots, que Optim.step "
+               "enchaîne zero_grad, forward, backward et update_parameters, et que Linear est initialisé "
+               "aléatoirement (pas à zéro).",
+               f"{net}: training accuracy {acc:.3f} on 4 gaussians; expected at least {GAUSS_MIN_ACCURACY}. "
+               "Check that SGD runs n_iter epochs of mini-batches, that Optim.step chains zero_grad, forward, "
+               "backward and update_parameters, and that Linear starts from random (non-zero) weights.")

@@ -1,0 +1,148 @@
+"""q5: `AutoEncoder(encoder, decoder)` and the student's trained `autoencoder` on the digits."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from grader.judge.checks import fail
+from grader.model import Message
+
+from .common import _close, _digits, _floats, _need, _probe, _shape, _sigmoid, checks
+from .fd import _expect_gradient, _input_gradient, _param_gradients, _perturbed
+from .learning import _charged_elsewhere, _learned
+from .q3_network import _LAYER_NAMES, _mlp_params
+
+AE_MAX_ERROR = 0.03  # per pixel; reference 0.015, mean image 0.074, a 16-component PCA 0.012
+
+
+def _autoencoder_forward(params: list[np.ndarray], X: np.ndarray) -> np.ndarray:
+    W1, b1, W2, b2 = params
+    return _sigmoid(np.tanh(X @ W1 + b1) @ W2 + b2)
+
+
+@checks("q5", fr="`AutoEncoder(encoder, decoder)` : forward = decoder(encoder(X)), passes arrière à travers les deux.",
+        en="`AutoEncoder(encoder, decoder)`: forward = decoder(encoder(X)), backward passes through both.")
+def check_autoencoder_composes_encoder_and_decoder(obs, ctx):
+    _need(obs, "AutoEncoder")
+    rng = ctx.rng("autoencoder")
+    params = _mlp_params(rng, (6, 3, 6))
+    X, delta = rng.uniform(0, 1, size=(4, 6)), rng.normal(size=(4, 6))
+    out, outputs, grads, dx, after, zeros = _probe(obs, """
+        def main():
+            enc_l, dec_l = TLinear(W1, b1), TLinear(W2, b2)
+            ae = call("AutoEncoder(...)", ns["AutoEncoder"], TSeq(enc_l, TTanH()), TSeq(dec_l, TSigmoid()))
+            grads = lambda: [g.copy() for m in (enc_l, dec_l) for g in (m.gW, m.gb)]
+            outputs = forward(ae, "AutoEncoder", Xp)
+            out = forward(ae, "AutoEncoder", X)
+            method(ae, "AutoEncoder", "zero_grad")
+            forward(ae, "AutoEncoder", X)
+            method(ae, "AutoEncoder", "backward_update_gradient", X, delta)
+            g = grads()
+            forward(ae, "AutoEncoder", X)
+            dx = floats("AutoEncoder.backward_delta", method(ae, "AutoEncoder", "backward_delta", X, delta))
+            method(ae, "AutoEncoder", "update_parameters", 0.5)
+            after = [p.copy() for m in (enc_l, dec_l) for p in (m.W, m.b)]
+            method(ae, "AutoEncoder", "zero_grad")
+            return out, outputs, g, dx, after, grads()
+    """, X=X, delta=delta, Xp=_perturbed(X), **dict(zip(("W1", "b1", "W2", "b2"), params, strict=True)))
+    _close(out, _autoencoder_forward(params, X), "AutoEncoder.forward",
+           "Attendu decoder.forward(encoder.forward(X)).", "Expected decoder.forward(encoder.forward(X)).")
+    _expect_gradient(dx, _input_gradient(outputs, delta, X.shape, "AutoEncoder"), "AutoEncoder.backward_delta",
+                     "le gradient par rapport à l'entrée", "the gradient with respect to the input",
+                     "Passez par decoder.backward_delta puis encoder.backward_delta.",
+                     "Go through decoder.backward_delta, then encoder.backward_delta.")
+    expected = _param_gradients(lambda: float(np.sum(delta * _autoencoder_forward(params, X))), params)
+    for k, (f, e) in enumerate(zip(grads, expected, strict=True)):
+        part = ("de l'encodeur", "du décodeur")[k // 2]
+        _expect_gradient(f, e, "AutoEncoder.backward_update_gradient",
+                         f"le gradient des {_LAYER_NAMES[k % 2]} {part}",
+                         f"the {('weight', 'bias')[k % 2]} gradient of the {('encoder', 'decoder')[k // 2]}",
+                         "Le décodeur reçoit delta et le code ; l'encodeur reçoit le delta rétropropagé par le "
+                         "décodeur et X.", "The decoder gets delta and the code; the encoder gets the delta "
+                         "propagated back by the decoder and X.")
+    for p, g, a in zip(params, grads, after, strict=True):
+        if not np.allclose(_floats(a), p - 0.5 * _floats(g), rtol=1e-9, atol=1e-12):
+            raise fail("`AutoEncoder.update_parameters(0.5)` ne met pas à jour l'encodeur et le décodeur.",
+                       "`AutoEncoder.update_parameters(0.5)` does not update both the encoder and the decoder.")
+    if any(np.any(_floats(z) != 0) for z in zeros):
+        raise fail("Après `AutoEncoder.zero_grad()`, un gradient de l'encodeur ou du décodeur n'est pas nul.",
+                   "After `AutoEncoder.zero_grad()`, a gradient of the encoder or decoder is not zero.")
+
+
+_AE_RETRAIN = """
+def main():
+    rng = np.random.default_rng(seed)
+    enc = TSeq(TLinear.random(64, 16, rng), TTanH())
+    dec = TSeq(TLinear.random(16, 64, rng), TSigmoid())
+    ae = Named(call("AutoEncoder(...)", ns["AutoEncoder"], enc, dec), "AutoEncoder")
+    train(ae, TMSE(), X, X, 16, 30, 0.02, seed)
+    return ae.forward(X_test)
+"""
+
+
+@checks("q5", weight=1.5, fr=f"`autoencoder` reconstruit des chiffres cachés (erreur par pixel ≤ {AE_MAX_ERROR}).",
+        en=f"`autoencoder` reconstructs hidden digits (error per pixel ≤ {AE_MAX_ERROR}).")
+def check_autoencoder_reconstructs_held_out_digits(obs, ctx):
+    _need(obs, "autoencoder")
+    X, _ = _digits()
+    X_train, X_test = X[:1500], X[1500:]
+    seed = int(ctx.rng("autoencoder-init").integers(0, 2**31 - 1))
+
+    def error(own: bool) -> float:
+        if own:
+            rec = _floats(_probe(obs, """
+                def main():
+                    return forward(ns["autoencoder"], "autoencoder", X_test)
+            """, X_test=X_test))
+        else:
+            _need(obs, "AutoEncoder")
+            rec = _floats(_probe(obs, _AE_RETRAIN, timeout=90, seed=seed, X=X_train, X_test=X_test))
+        _shape(rec, X_test.shape, "autoencoder.forward", f"sur {len(X_test)} chiffres de forme (64,)",
+               f"on {len(X_test)} digits of shape (64,)")
+        return float(np.mean((rec - X_test) ** 2))
+
+    passed, err, fixed, faulty = _learned(obs, ctx, error, lambda e: e <= AE_MAX_ERROR,
+                                          ("MSELoss", "Linear", "TanH", "Sigmoide", "ReLU", "Sequentiel", "Optim",
+                                           "SGD"), ("autoencoder",))
+    if passed and fixed is None:
+        return Message(f"Erreur de reconstruction par pixel sur {len(X_test)} chiffres cachés : {err:.4f}.",
+                       f"Reconstruction error per pixel on {len(X_test)} hidden digits: {err:.4f}.")
+    if passed:
+        fr, en = _charged_elsewhere(faulty)
+        shown = "?" if err is None else f"{err:.4f}"
+        return Message(f"Votre `autoencoder` reconstruit avec une erreur de {shown} par pixel ; avec des "
+                       f"couches et une SGD correctes, votre classe AutoEncoder atteint {fixed:.4f} : {fr}.",
+                       f"Your `autoencoder` reconstructs with an error of {shown} per pixel; with correct "
+                       f"layers and SGD, your AutoEncoder class reaches {fixed:.4f}: {en}.")
+    err = fixed if err is None else err
+    raise fail(f"`autoencoder` : erreur de reconstruction par pixel {err:.4f} sur {len(X_test)} chiffres cachés ; "
+               f"attendu au plus {AE_MAX_ERROR} (l'image moyenne donne 0.074). Entraînez-le plus longtemps sur "
+               "X_train, dans [0, 1], avec un code de dimension 16 et une Sigmoide en sortie.",
+               f"`autoencoder`: reconstruction error per pixel {err:.4f} on {len(X_test)} hidden digits; expected "
+               f"at most {AE_MAX_ERROR} (the mean image gives 0.074). Train it longer on X_train, in [0, 1], with a "
+               "16-dimensional code and a Sigmoide output.")
+
+
+@checks("q5", weight=0.5, fr="`encoder` donne des codes latents plus petits que l'image, que `decoder` reconstruit "
+        "comme `autoencoder`.", en="`encoder` gives latent codes smaller than the image, which `decoder` turns "
+        "back as `autoencoder` does.")
+def check_encoder_gives_latent_codes(obs, ctx):
+    _need(obs, "encoder", "decoder", "autoencoder")
+    X_test = _digits()[0][1500:1600]
+    codes, back, rec = map(_floats, _probe(obs, """
+        def main():
+            codes = forward(ns["encoder"], "encoder", X_test)
+            return codes, forward(ns["decoder"], "decoder", codes), forward(ns["autoencoder"], "autoencoder", X_test)
+    """, X_test=X_test))
+    if codes.ndim != 2 or codes.shape[0] != len(X_test) or not 1 <= codes.shape[1] < 64:
+        raise fail(f"`encoder.forward` sur {len(X_test)} chiffres donne la forme {codes.shape} ; attendu "
+                   f"({len(X_test)}, k) avec k < 64 (16 dans l'énoncé).",
+                   f"`encoder.forward` on {len(X_test)} digits gives shape {codes.shape}; expected "
+                   f"({len(X_test)}, k) with k < 64 (16 in the instructions).")
+    # how well the codes serve is the reconstruction check's business: here, only what they are
+    if back.shape != rec.shape or not np.allclose(back, rec, rtol=1e-4, atol=1e-5, equal_nan=True):
+        raise fail("`decoder.forward(encoder.forward(X))` diffère de `autoencoder.forward(X)` : `autoencoder` doit "
+                   "être fait de vos `encoder` et `decoder` (les mêmes objets, entraînés ensemble).",
+                   "`decoder.forward(encoder.forward(X))` differs from `autoencoder.forward(X)`: `autoencoder` must "
+                   "be made of your `encoder` and `decoder` (the same objects, trained together).")
+    return Message(f"Codes latents de dimension {codes.shape[1]}.", f"Latent codes of size {codes.shape[1]}.")
