@@ -40,10 +40,14 @@ def _cmd_run(args: argparse.Namespace) -> int:
     try:
         with progress:
             run = grade(Path(args.submissions), assignment=args.assignment, out=Path(args.out),
-                        workers=args.workers, force=args.force, lang=args.lang, on_start=on_start, on_done=on_done)
+                        workers=args.workers, force=args.force, lang=args.lang, sandbox=args.sandbox,
+                        profile=args.profile, on_start=on_start, on_done=on_done)
     except UsageError as e:
         console.print(f"[red]error:[/red] {e}")
         return 2
+    console.print(f"Bac à sable : {run.sandbox.describe()}")
+    for note in run.plan.notes if run.plan else ():
+        console.print(escape(f"Budget : {note}"))
     table = Table(title=f"{run.assignment.id} — {len(run.results)} soumission(s), {run.seconds:.1f} s")
     table.add_column("élève")
     table.add_column("statut")
@@ -84,6 +88,56 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_data(args: argparse.Namespace) -> int:
+    from grader import datasets
+
+    if args.action == "status":
+        table = Table(title="Jeux de données")
+        for col in ("jeu", "origine", "chemin ou comment l'obtenir"):
+            table.add_column(col)
+        for name, source, line in datasets.status():
+            table.add_row(name, source.origin if source else "[red]absent[/red]", escape(str(source.path) if source
+                                                                                          else line))
+        Console().print(table)
+        return 0
+    from grader.dataset_import import import_dataset
+
+    if args.name not in datasets.NAMES:
+        console.print(f"[red]error:[/red] dataset {args.name!r} unknown; known: {', '.join(datasets.NAMES)}")
+        return 2
+    try:
+        source = import_dataset(args.name, Path(args.path) if args.path else None,
+                                dest_root=Path(args.to) if args.to else None)
+    except (OSError, ValueError) as e:
+        console.print(f"[red]error:[/red] {escape(str(e))}")
+        return 2
+    console.print(escape(f"{args.name}: {source.path}"))
+    return 0
+
+
+def _cmd_calibrate(args: argparse.Namespace) -> int:
+    from grader.assignments import AssignmentError
+    from grader.calibration import calibrate
+    from grader.grading import UsageError
+
+    for aid in args.ids:
+        try:
+            entry = calibrate(aid, profile=args.profile, write=not args.dry_run)
+        except (AssignmentError, UsageError) as e:
+            console.print(f"[red]error:[/red] {escape(str(e))}")
+            return 2
+        console.print(escape(f"{aid} [{entry['key']}] : référence {entry['points']:g}/{entry['max_points']:g} en "
+                             f"{entry['seconds']:.1f} s ; mesures {entry['scores']} -> seuils {entry['thresholds']}, "
+                             f"limites {entry['limits']}"))
+        for problem in entry["problems"]:
+            console.print(escape(f"  [!] {problem}"))
+        if entry["problems"]:
+            console.print("[red]non enregistré : la référence doit tout réussir sous ce budget.[/red]")
+            return 1
+        console.print(escape(f"  enregistré dans {entry['path']}" if entry["path"] else "  (non enregistré)"))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="grader", description="Grade TensorFlow/Keras practicals (TP).")
     sub = p.add_subparsers(dest="command", required=True)
@@ -94,6 +148,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--workers", "-j", type=int, default=2, help="submissions graded in parallel")
     run.add_argument("--force", action="store_true", help="regrade unchanged submissions")
     run.add_argument("--lang", choices=("fr", "en"), default="fr", help="language of the feedback")
+    run.add_argument("--sandbox", choices=("require", "auto", "off"), default="auto",
+                     help="isolation layers: require all, use what this machine has (default), or none")
+    run.add_argument("--profile", choices=("cpu", "gpu"), help="training budget (default: detected hardware)")
     run.set_defaults(func=_cmd_run)
     ls = sub.add_parser("list", help="list the assignments")
     ls.add_argument("--lang", choices=("fr", "en"), default="fr")
@@ -101,6 +158,20 @@ def build_parser() -> argparse.ArgumentParser:
     gen = sub.add_parser("generate", help="regenerate student notebooks from the references")
     gen.add_argument("ids", nargs="*")
     gen.set_defaults(func=_cmd_generate)
+    data = sub.add_parser("data", help="offline datasets: where they come from, import one")
+    data_sub = data.add_subparsers(dest="action", required=True)
+    data_sub.add_parser("status", help="where each dataset is found, or how to get it").set_defaults(func=_cmd_data)
+    imp = data_sub.add_parser("import", help="copy a dataset from local files (or download it) into the data dir")
+    imp.add_argument("name", help="mnist, fashion_mnist or cifar10")
+    imp.add_argument("path", nargs="?", help="mnist.npz / IDX folder / .gz folder / cifar-10-python.tar.gz; "
+                                             "none: download from Keras' origin")
+    imp.add_argument("--to", help="destination (default: $GRADER_DATA_DIR or ~/.local/share/tp-grader/datasets)")
+    imp.set_defaults(func=_cmd_data)
+    cal = sub.add_parser("calibrate", help="run the reference here; store its time and scores for thresholds")
+    cal.add_argument("ids", nargs="+")
+    cal.add_argument("--profile", choices=("cpu", "gpu"), help="default: detected hardware")
+    cal.add_argument("--dry-run", action="store_true", help="measure and print, write nothing")
+    cal.set_defaults(func=_cmd_calibrate)
     return p
 
 

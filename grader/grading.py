@@ -3,20 +3,26 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import time
 import traceback
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 from grader import assignments as assignments_mod
+from grader import budget as budget_mod
+from grader import datasets
 from grader.gradebook import Gradebook
 from grader.judge.engine import Context, run_checks
 from grader.judge.observe import Observer
 from grader.model import Status, SubmissionResult
 from grader.runner.process import reap_orphans
+from grader.runner.sandbox import SandboxPlan, SandboxUnavailable
+from grader.runner.sandbox import plan as sandbox_plan
 from grader.runner.session import Limits, RunnerSession
 from grader.submissions import Submission, cleanup, discover
 
@@ -32,6 +38,8 @@ class GradingRun:
     regraded: tuple[str, ...]
     out: Path
     seconds: float
+    sandbox: SandboxPlan = SandboxPlan((0,))
+    plan: budget_mod.Plan | None = None  # profile, training budget, thresholds; its notes say if uncalibrated
 
     @property
     def grader_errors(self) -> int:
@@ -54,9 +62,44 @@ def limits_for(assignment: assignments_mod.Assignment, overrides: dict | None = 
     return Limits(**values)
 
 
+def prepare(a: assignments_mod.Assignment, *, profile: str | None = None, budget: dict | None = None,
+            limits: dict | None = None) -> tuple[budget_mod.Plan, Limits, Context]:
+    """The run's budget plan, the runners' limits and the checks' context (shared with `grader calibrate`).
+
+    The assignment's datasets must be on this machine (downloaded if there is network); the
+    runners' `load_data()` serves them, cut to the budget's sizes.
+    """
+    try:
+        plan = budget_mod.plan(a, profile=profile, overrides=budget)
+        for name in plan.datasets:
+            datasets.ensure(name)
+    except (ValueError, datasets.DatasetUnavailable) as e:
+        raise UsageError(str(e)) from e
+    served = datasets.serve(plan.datasets, train=plan.training.get("serve_train"),
+                            test=plan.training.get("serve_test"))
+    run_limits = limits_for(a, {**plan.limits, **(limits or {}), "budget": plan.runner_budget(), "datasets": served})
+    ctx = Context(a.id, salt=os.environ.get("GRADER_SALT", ""), options={**a.limits, "budget": plan.options()})
+    return plan, run_limits, ctx
+
+
+def _serve_subsets(limits: Limits, folder: Path) -> Limits:
+    """Cut budget subsets here, in the grader: the runner then sees only what it may train and test
+    on (with sandbox Layer 2, the full copies holding the judge's held-out images stay invisible)."""
+    os.chmod(folder, 0o755)  # readable by a runner dropped to its own uid
+    served = {}
+    for name, entry in limits.datasets.items():
+        entry = dict(entry)
+        if "train" in entry or "test" in entry:
+            path = datasets.subset_files(name, Path(entry["path"]), folder / name,
+                                         train=entry.get("train"), test=entry.get("test"))
+            entry.update(path=str(path), cut=True)
+        served[name] = entry
+    return replace(limits, datasets=served)
+
+
 def grade(paths: Path, *, assignment: str | None = None, out: Path, workers: int = 1, force: bool = False,
-          lang: str = "fr", limits: dict | None = None,
-          on_start: Callable[[int], None] | None = None,
+          lang: str = "fr", limits: dict | None = None, profile: str | None = None, budget: dict | None = None,
+          sandbox: str = "auto", on_start: Callable[[int], None] | None = None,
           on_done: Callable[[SubmissionResult, bool], None] | None = None) -> GradingRun:
     """Grade every submission under `paths`; resumable; never stops for a student's fault."""
     start = time.monotonic()
@@ -64,12 +107,19 @@ def grade(paths: Path, *, assignment: str | None = None, out: Path, workers: int
         raise UsageError(f"{paths} does not exist")
     subs = discover(paths)
     try:
-        return _grade_all(subs, assignment, out, workers, force, lang, limits, on_start, on_done, start)
+        try:
+            box = sandbox_plan(sandbox)
+        except SandboxUnavailable as e:
+            raise UsageError(str(e)) from e
+        return _grade_all(subs, assignment, out, workers, force, lang, limits, on_start, on_done, start,
+                          profile, budget, box)
     finally:
         cleanup(subs)
 
 
-def _grade_all(subs, assignment, out, workers, force, lang, limits, on_start, on_done, start) -> GradingRun:
+def _grade_all(subs, assignment, out, workers, force, lang, limits, on_start, on_done, start,
+               profile=None, budget=None, box: SandboxPlan | None = None) -> GradingRun:
+    box = box or SandboxPlan((0,))
     from grader.reports import write_all
 
     assignment_id = pick_assignment(subs, assignment)
@@ -78,9 +128,11 @@ def _grade_all(subs, assignment, out, workers, force, lang, limits, on_start, on
     except assignments_mod.AssignmentError as e:
         raise UsageError(str(e)) from e
     a = loaded.assignment
-    run_limits = limits_for(a, limits)
-    ctx = Context(a.id, salt=os.environ.get("GRADER_SALT", ""), options=a.limits)
+    plan, run_limits, ctx = prepare(a, profile=profile, budget=budget, limits=limits)
+    data_folder = Path(tempfile.mkdtemp(prefix="grader-data-"))
+    run_limits = _serve_subsets(run_limits, data_folder)
     out.mkdir(parents=True, exist_ok=True)
+    out.chmod(0o750)  # a runner dropped to its own uid cannot read other students' results
     book = Gradebook(out / "gradebook.sqlite")
     regraded: list[str] = []
     if on_start:
@@ -90,7 +142,7 @@ def _grade_all(subs, assignment, out, workers, force, lang, limits, on_start, on
         fresh = force or not book.is_current(a.id, sub.student, sub.sha256)
         if fresh:
             regraded.append(sub.student)
-            _grade_one(sub, loaded, book, run_limits, ctx, force)
+            _grade_one(sub, loaded, book, run_limits, ctx, force, box)
         result = book.result(a, sub.student)
         assert result is not None
         if on_done:
@@ -104,10 +156,12 @@ def _grade_all(subs, assignment, out, workers, force, lang, limits, on_start, on
     finally:
         book.close()
         reap_orphans()
-    return GradingRun(a, tuple(results), tuple(regraded), out, time.monotonic() - start)
+        shutil.rmtree(data_folder, ignore_errors=True)
+    return GradingRun(a, tuple(results), tuple(regraded), out, time.monotonic() - start, sandbox=box, plan=plan)
 
 
-def _grade_one(sub: Submission, loaded, book: Gradebook, limits: Limits, ctx: Context, force: bool) -> None:
+def _grade_one(sub: Submission, loaded, book: Gradebook, limits: Limits, ctx: Context, force: bool,
+               box: SandboxPlan) -> None:
     a = loaded.assignment
     attempt = book.begin(a.id, sub.student, sub.sha256, sub.source, force=force)
     started = time.monotonic()
@@ -118,7 +172,7 @@ def _grade_one(sub: Submission, loaded, book: Gradebook, limits: Limits, ctx: Co
         book.finish(a.id, sub.student, status="error", errors=[sub.error, *errors], cells=[], figures=[],
                     seconds=0.0, info={"kind": sub.kind, "attempt": attempt})
         return
-    session = RunnerSession(list(sub.cells), sub.workdir, limits)
+    session = RunnerSession(list(sub.cells), sub.workdir, limits, box)
     status, cells, figures = "graded", [], []
     try:
         with session:
@@ -134,4 +188,5 @@ def _grade_one(sub: Submission, loaded, book: Gradebook, limits: Limits, ctx: Co
     book.finish(a.id, sub.student, status=status, errors=errors, cells=cells, figures=figures,
                 seconds=round(time.monotonic() - started, 2),
                 info={"kind": sub.kind, "entry": sub.entry, "attempt": attempt, "restarts": session.restarts,
-                      "cells": len(sub.cells)})
+                      "cells": len(sub.cells), "budget": (ctx.options or {}).get("budget"),
+                      "sandbox_layers": list(box.layers)})

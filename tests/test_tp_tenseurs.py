@@ -71,7 +71,8 @@ ADVERSARIAL = {
         "class Always:\n    def __eq__(self, other):\n        return True\n    shape = (10, 784)\n"
         "flat = Always()\ndef tensor_stats(t):\n    return Always()",
         "np.allclose = lambda *a, **k: True\nnp.testing.assert_allclose = lambda *a, **k: None\n"
-        "np.array_equal = lambda *a, **k: True\nimport builtins\nbuiltins.abs = lambda x: 0"),
+        "np.array_equal = lambda *a, **k: True\nimport builtins\nbuiltins.abs = lambda x: 0\n"
+        "import unittest\nunittest.TestCase.assertEqual = lambda *a, **k: None"),
     "adv_corrupt.ipynb": '{"cells": [ {"cell_type": "code", "source": "x = 1"',
     "adv_binary.ipynb": bytes(range(256)) * 4,
     "adv_empty.py": "",
@@ -198,3 +199,16 @@ def test_outputs_cover_every_student(run):
     rows = (run.out / "grades.csv").read_text().strip().splitlines()
     assert len(rows) == len(run.results) + 1
     assert (run.out / "summary.html").is_file()
+
+
+def test_grading_twice_gives_the_same_results(run, tmp_path):
+    """Same submission, fresh gradebook: the same statuses, scores and messages (hidden inputs are seeded)."""
+    folder = write_class(tmp_path / "again", {"mutant_q2.py": mutate(REF, *MUTANTS["q2"]), "reference.py": REF})
+    again = by_student(grade(folder, assignment="tp-tenseurs", out=tmp_path / "out", workers=2))
+    first = by_student(run)
+
+    def fingerprint(r):
+        return [(c.name, c.status, c.message.fr) for qs in r.questions for c in qs.checks]
+
+    for name in ("mutant_q2", "reference"):
+        assert fingerprint(again[name]) == fingerprint(first[name])

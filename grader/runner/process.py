@@ -22,8 +22,10 @@ import time
 from pathlib import Path
 
 from grader.runner.protocol import ProtocolError, read_frame, write_frame
+from grader.runner.sandbox import NPROC, SandboxPlan, runner_command
 
-ENV_ALLOW = ("PATH", "LANG", "LC_ALL", "TZ", "KERAS_HOME", "GRADER_DATA_DIR", "CUDA_VISIBLE_DEVICES", "LD_LIBRARY_PATH")
+# Datasets reach the runner as paths in its limits, not through GRADER_DATA_DIR/KERAS_HOME.
+ENV_ALLOW = ("PATH", "LANG", "LC_ALL", "TZ", "CUDA_VISIBLE_DEVICES", "LD_LIBRARY_PATH")
 
 
 class RunnerDied(Exception):
@@ -77,6 +79,16 @@ def _tree_rss_bytes(root: int) -> int:
     return total
 
 
+def _dir_bytes(root: Path) -> int:
+    """Disk used under a run folder (the submission's copy, its outputs, its exchange files)."""
+    total = 0
+    for dirpath, _, filenames in os.walk(root):
+        for name in filenames:
+            with contextlib.suppress(OSError):
+                total += os.lstat(os.path.join(dirpath, name)).st_blocks * 512
+    return total
+
+
 _live_runners: set[int] = set()
 _live_lock = threading.Lock()
 
@@ -115,8 +127,12 @@ def _is_orphan_candidate(pid: int) -> bool:
 class RunnerProcess:
     """One runner: a fresh `python -m grader.runner.worker` in its own session."""
 
-    def __init__(self, workdir: Path, exchange: Path, *, memory_bytes: int, output_bytes: int, limits: dict):
+    def __init__(self, workdir: Path, exchange: Path, *, memory_bytes: int, output_bytes: int, limits: dict,
+                 sandbox: SandboxPlan | None = None, disk_bytes: int = 0):
         self.workdir, self.exchange = workdir, exchange
+        self.sandbox = sandbox or SandboxPlan((0,))
+        self.disk_bytes = disk_bytes
+        self._next_disk_check = 0.0
         self.memory_bytes, self.output_bytes = memory_bytes, output_bytes
         self.limits = limits
         self.proc: subprocess.Popen | None = None
@@ -139,8 +155,12 @@ class RunnerProcess:
             MPLCONFIGDIR=str(self.exchange / ".mpl"),
             PYTHONPATH=str(Path(__file__).resolve().parents[2]),
         )
+        limits = {**self.limits, "seccomp": self.sandbox.seccomp, "pidns": bool(self.sandbox.bwrap),
+                  "nproc": NPROC if self.sandbox.uid is not None else 0}
         worker = [sys.executable, "-m", "grader.runner.worker", "--req-fd", str(req_r), "--resp-fd", str(resp_w),
-                  "--exchange", str(self.exchange), "--limits", json.dumps(self.limits)]
+                  "--exchange", str(self.exchange), "--limits", json.dumps(limits)]
+        data = [str(d["path"]) for d in dict(self.limits.get("datasets") or {}).values() if d.get("path")]
+        worker = runner_command(self.sandbox, self.exchange.parent, self.workdir, worker, ro_paths=data)
         cmd = [sys.executable, "-m", "grader.runner.supervisor", "--fds", f"{req_r},{resp_w}", "--", *worker]
         with _live_lock:  # registered before any reap_orphans() can look at our children
             self.proc = subprocess.Popen(cmd, cwd=self.workdir, env=env, stdin=subprocess.DEVNULL, stdout=out_w,
@@ -184,6 +204,12 @@ class RunnerProcess:
             if self.raw_total > self.output_bytes:
                 self.kill()
                 raise RunnerDied("output-limit", f"sortie de plus de {self.output_bytes // 2**20} Mo : processus arrêté")
+            if self.disk_bytes and time.monotonic() >= self._next_disk_check:
+                self._next_disk_check = time.monotonic() + 1.0
+                if _dir_bytes(self.exchange.parent) > self.disk_bytes:
+                    self.kill()
+                    raise RunnerDied("output-limit", f"plus de {self.disk_bytes // 2**20} Mo écrits sur le disque : "
+                                                     "processus arrêté")
             if self.memory_bytes and _tree_rss_bytes(self.proc.pid) > self.memory_bytes:
                 self.kill()
                 raise RunnerDied("memory", f"mémoire au-delà de {self.memory_bytes // 2**20} Mo : processus arrêté")
@@ -196,6 +222,8 @@ class RunnerProcess:
         self.kill()
         if code == -signal.SIGXCPU:
             return RunnerDied("timeout", "temps CPU dépassé (RLIMIT_CPU) : processus arrêté")
+        if code is not None and code > 128 and self.sandbox.bwrap:  # bwrap reports its child's signal as 128+n
+            code = 128 - code
         if code is not None and code < 0:
             name = signal.Signals(-code).name if -code in signal.Signals._value2member_map_ else str(-code)
             return RunnerDied("crash", f"le processus a été tué par le signal {name}")

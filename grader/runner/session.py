@@ -12,13 +12,14 @@ import os
 import shutil
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from grader.model import CellRecord, Status
 from grader.runner.process import RunnerDied, RunnerProcess
 from grader.runner.protocol import Encoder, decode
+from grader.runner.sandbox import UIDS, SandboxPlan, prepare_run_dir
 
 
 @dataclass(frozen=True)
@@ -28,11 +29,14 @@ class Limits:
     call_timeout: float = 60.0
     memory_bytes: int = 4 << 30
     output_bytes: int = 64 << 20
+    disk_bytes: int = 2 << 30  # written under the run folder (the submission's copy, /tmp under bwrap is apart)
     file_bytes: int = 1 << 30
     cpu_seconds: float = 0.0  # RLIMIT_CPU; 0: wall_timeout x min(cores, 4)
     max_restarts: int = 3
     grace: float = 5.0  # beyond a soft time-out, before the process is killed
     seed: int = 0
+    budget: dict = field(default_factory=dict)  # caps for the runner's `fit` (grader.budget.Plan.runner_budget)
+    datasets: dict = field(default_factory=dict)  # the grader's dataset copies (grader.datasets.serve)
 
 
 class ObservationError(Exception):
@@ -48,12 +52,16 @@ class RunnerSession:
     cells: list[str]
     workdir_source: Path | None
     limits: Limits = field(default_factory=Limits)
+    sandbox: SandboxPlan = field(default_factory=lambda: SandboxPlan((0,)))
     records: list[CellRecord] = field(default_factory=list)
     figures: list[bytes] = field(default_factory=list)
     events: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.root = Path(tempfile.mkdtemp(prefix="grader-sub-"))
+        self._uid = UIDS.acquire() if self.sandbox.uid is not None else None
+        if self._uid is not None:
+            self.sandbox = replace(self.sandbox, uid=self._uid)
         self.runner: RunnerProcess | None = None
         self.deadline = time.monotonic() + self.limits.wall_timeout
         self.bad_cells: set[int] = set()
@@ -70,10 +78,13 @@ class RunnerSession:
         else:
             workdir.mkdir(parents=True)
         exchange.mkdir(parents=True)
-        runner = RunnerProcess(workdir, exchange, memory_bytes=self.limits.memory_bytes,
+        prepare_run_dir(self.sandbox, self.root, run_dir)
+        runner = RunnerProcess(workdir, exchange, sandbox=self.sandbox, disk_bytes=self.limits.disk_bytes,
+                               memory_bytes=self.limits.memory_bytes,
                                output_bytes=self.limits.output_bytes,
                                limits={"file_bytes": self.limits.file_bytes, "seed": self.limits.seed,
-                                       "cpu_seconds": self._cpu_seconds()})
+                                       "cpu_seconds": self._cpu_seconds(),
+                                       "budget": self.limits.budget, "datasets": self.limits.datasets})
         runner.start()
         runner.request({"op": "hello"}, timeout=min(60.0, self._left()))
         self.runner = runner
@@ -93,6 +104,9 @@ class RunnerSession:
             self.runner.close()
             self.runner = None
         shutil.rmtree(self.root, ignore_errors=True)
+        if self._uid is not None:
+            UIDS.release(self._uid)
+            self._uid = None
 
     def __enter__(self) -> RunnerSession:
         return self

@@ -23,7 +23,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from grader.runner import mplbackend
+from grader.runner import mplbackend, patches
 from grader.runner.capture import CappedWriter, student_traceback
 from grader.runner.protocol import Encoder, decode, read_frame, write_frame
 
@@ -61,8 +61,15 @@ def harden(limits: dict) -> None:
     """Process-level limits that need no privilege (Layer 0)."""
     with contextlib.suppress(Exception):
         ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG: die with the grader
-    if os.getppid() == 1:
+    if os.getppid() == 1 and not limits.get("pidns"):  # in a PID namespace, 1 is bwrap
         os._exit(70)
+    nproc = int(limits.get("nproc", 0))
+    if nproc > 0:  # Layer 1 only: with a dedicated uid, this bounds fork bombs
+        resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
+    if limits.get("seccomp"):
+        from grader.runner import seccomp
+
+        seccomp.install()
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     fsize = int(limits.get("file_bytes", 1 << 30))
     resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
@@ -145,6 +152,7 @@ class Worker:
             except BaseException as e:  # noqa: BLE001 - nothing a cell does may end the runner
                 exc = e
             self._save_figures()
+        self.notes.extend(patches.take_notes())  # budget: what was served or capped in this cell
         if isinstance(exc, CellTimeout):
             status, error = "timeout", f"cellule interrompue après {timeout:.0f} s"
         elif exc is not None:
@@ -277,6 +285,7 @@ def serve(req_fd: int, resp_fd: int, exchange: Path, workdir: str, limits: dict 
     """Answer requests until the judge says exit or goes away."""
     limits = limits or {}
     harden(limits)
+    patches.install(limits, exchange / "datasets")  # datasets from the grader's copy, `fit` within the budget
     seed = int(limits.get("seed", 0))
     random.seed(seed)
     with contextlib.suppress(Exception):

@@ -143,7 +143,12 @@ def test_no_student_process_survives_its_runner():
     s, rec = run(cells)
     with s:
         assert s.observe("get", name="alive")[0] is True
-        assert _processes_with(b"7772"), "the daemon should run while its runner does"
+        import time
+
+        deadline = time.monotonic() + 10
+        while not _processes_with(b"sleep\x007772") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _processes_with(b"sleep\x007772"), "the daemon should run while its runner does"
     assert _processes_with(b"sleep\x007771") == [] and _processes_with(b"sleep\x007772") == []
     assert _processes_with(b"grader.runner") == []
 

@@ -1,0 +1,153 @@
+"""Q4 and Q5: the history of `fit`, and the trained `model` on MNIST test images it never received."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from grader import datasets
+from grader.budget import group
+from grader.judge.checks import CheckFailed, fail
+from grader.judge.expect import as_array
+from grader.model import Message, Status
+
+from .common import DEFAULT_THRESHOLD, budget_words, checks, training_budget
+from .data import as_student_scaled
+
+_HISTORY_PROBE = """
+h = ns["history"]
+t = type(h)
+result = {"mro": [c.__module__ + "." + c.__qualname__ for c in t.__mro__][:24], "type": t.__qualname__,
+          "history": None, "epoch": None}
+hist = getattr(h, "history", None)
+if isinstance(hist, dict):
+    out = {}
+    for key, values in hist.items():
+        try:
+            out[str(key)] = [float(v) for v in values]
+        except Exception:
+            out[str(key)] = None
+    result["history"] = out
+    result["epoch"] = [int(e) for e in (getattr(h, "epoch", None) or [])]
+"""
+
+
+def _history(obs) -> dict:
+    info = obs.probe(_HISTORY_PROBE)
+    if info["type"] == "dict" or info["history"] is None:
+        hint = (" C'est un dictionnaire : gardez l'objet renvoyé par `fit` (`history = model.fit(...)`), pas "
+                "`.history`.") if info["type"] == "dict" else " Gardez ce que renvoie `fit` : `history = model.fit(...)`."
+        raise fail(f"`history` est de type {info['type']} ; attendu l'objet `History` renvoyé par "
+                   f"`model.fit`.{hint}", f"`history` is a {info['type']}; expected the History from `model.fit`.")
+    return info
+
+
+@checks("q4", fr="`history` est l'historique renvoyé par `model.fit`.", en="`history` is what `model.fit` returned.")
+def check_history_is_fit_history(obs, ctx):
+    info = _history(obs)
+    if not info["epoch"]:
+        raise fail("`history` ne contient aucune époque : `fit` a-t-il tourné ?",
+                   "`history` holds no epoch: did `fit` run?")
+
+
+@checks("q4", weight=2, requires=("check_history_is_fit_history",),
+        fr="`history.history` contient accuracy et val_accuracy pour chaque époque.",
+        en="`history.history` holds accuracy and val_accuracy for every epoch.")
+def check_history_has_accuracy_and_val_accuracy(obs, ctx):
+    info = _history(obs)
+    hist, epochs = info["history"], len(info["epoch"])
+    keys = sorted(hist)
+    train_key = next((k for k in ("accuracy", "acc", "sparse_categorical_accuracy") if k in hist), None)
+    if train_key is None:
+        raise fail(f"`history.history` a les clés {keys} ; attendu `accuracy` (compilez avec "
+                   "`metrics=[\"accuracy\"]`).", f"`history.history` has keys {keys}; expected `accuracy`.")
+    if f"val_{train_key}" not in hist:
+        raise fail(f"`history.history` a les clés {keys} ; attendu aussi `val_{train_key}` : passez "
+                   "`validation_data=(x_test, y_test)` (ou `validation_split`) à `fit`.",
+                   f"`history.history` has keys {keys}; `val_{train_key}` is missing: pass `validation_data` "
+                   "to `fit`.")
+    for key in (train_key, f"val_{train_key}"):
+        values = hist[key]
+        if values is None or len(values) != epochs:
+            raise fail(f"`history.history['{key}']` a {0 if values is None else len(values)} valeur(s) pour "
+                       f"{epochs} époque(s) ; attendu une par époque.",
+                       f"`history.history['{key}']` has the wrong length for {epochs} epoch(s).")
+        arr = np.asarray(values, dtype=np.float64)
+        if not np.all(np.isfinite(arr)) or arr.min() < 0 or arr.max() > 1:
+            raise fail(f"`history.history['{key}']` contient des valeurs hors de [0, 1] : {arr.round(4).tolist()}.",
+                       f"`history.history['{key}']` has values outside [0, 1].")
+
+
+# -- q5 ----------------------------------------------------------------------
+_PREDICT_PROBE = """
+import numpy as np
+pred = ns["model"].predict(images, verbose=0, batch_size=500)
+result = np.asarray(pred)
+"""
+
+_CAPS_PROBE = """
+from grader.runner import patches
+result = patches.caps()
+"""
+
+
+def _hidden(ctx) -> tuple[np.ndarray, np.ndarray]:
+    """MNIST test images that `load_data()` did not serve (all of them when it served the full set)."""
+    budget = training_budget(ctx)
+    _, (x_test, y_test) = datasets.load("mnist")
+    served = int(budget.get("serve_test") or 0)
+    pool = np.arange(served, len(x_test)) if 0 < served < len(x_test) else np.arange(len(x_test))
+    n = min(len(pool), int(budget.get("holdout") or 2000))
+    idx = np.sort(ctx.rng("holdout").choice(pool, size=n, replace=False))
+    return x_test[idx], y_test[idx].astype(np.int64)
+
+
+def holdout_accuracy(obs, ctx) -> float:
+    """Accuracy of the student's `model` on hidden images (also what `grader calibrate` measures)."""
+    images, labels = _hidden(ctx)
+    try:
+        pred = as_array(obs.probe(_PREDICT_PROBE, images=as_student_scaled(obs, images), timeout=120),
+                        "`model.predict(...)`")
+    except CheckFailed as e:
+        if e.status is Status.ERROR:
+            raise CheckFailed(Message("`model.predict` a levé une erreur sur des images (n, 28, 28).",
+                                      "`model.predict` raised an error on (n, 28, 28) images."),
+                              Status.ERROR, e.details) from e
+        raise
+    if pred.ndim != 2 or pred.shape != (len(images), 10):
+        raise fail(f"`model.predict` renvoie la forme {pred.shape} ; attendu ({len(images)}, 10), une probabilité "
+                   "par chiffre.", f"`model.predict` returns shape {pred.shape}; expected ({len(images)}, 10).")
+    return float(np.mean(np.argmax(pred, axis=1) == labels))
+
+
+def _training_words(obs, ctx) -> str:
+    try:
+        caps = obs.probe(_CAPS_PROBE)
+    except CheckFailed:
+        caps = []
+    last = caps[-1] if caps else {}
+    parts = []
+    if "epochs" in last:
+        parts.append(f"{last['epochs'][1]} époque(s) au lieu de {last['epochs'][0]}")
+    if "train_size" in last:
+        parts.append(f"sur {group(last['train_size'][1])} images au lieu de {group(last['train_size'][0])}")
+    return f" ; entraîné {', '.join(parts)}, {budget_words(ctx)}" if parts else ""
+
+
+@checks("q5", fr="`model` entraîné reconnaît des chiffres qu'il n'a jamais vus.",
+        en="The trained `model` recognises digits it has never seen.")
+def check_model_accuracy_on_hidden_images(obs, ctx):
+    budget = ctx.option("budget", {})
+    threshold = float(dict(budget.get("thresholds", {})).get("q5", DEFAULT_THRESHOLD))
+    n = len(_hidden(ctx)[1])
+    acc = holdout_accuracy(obs, ctx)
+    origin = dict(budget.get("origins", {})).get("q5", "par défaut")
+    words = _training_words(obs, ctx)
+    if acc < threshold:
+        raise fail(f"Précision de `model` sur {group(n)} images cachées : {acc:.3f} ; attendu au moins "
+                   f"{threshold:.3f} (seuil {origin}{words}). Vérifiez que `model` est bien celui que vous avez "
+                   "entraîné (pas reconstruit après `fit`), avec les bonnes étiquettes.",
+                   f"Accuracy of `model` on {n} hidden images: {acc:.3f}; expected at least {threshold:.3f}. "
+                   "Check that `model` is the trained one, fitted on the right labels.")
+    return Message(f"Précision sur {group(n)} images cachées : {acc:.3f} (seuil {threshold:.3f}, {origin}{words}).",
+                   f"Accuracy on {n} hidden images: {acc:.3f} (threshold {threshold:.3f}).")
+

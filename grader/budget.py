@@ -1,0 +1,242 @@
+"""Hardware profile (GPU or CPU) and what it buys: training budgets, thresholds, time limits.
+
+A TP's own protocol (say 5 epochs on 60 000 images) is fine on a GPU and far too slow for a
+class on a 2-core grader. Under the "cpu" profile a student's `Model.fit` is capped as the
+assignment's `[budget.cpu]` says, and accuracy thresholds must be what the *reference* reaches
+under that same budget on this machine: `grader calibrate ID` measures it and stores it in
+`assignments/<id>/calibration.json`, keyed by profile and machine. Without a calibration the
+safe defaults of `assignment.toml` apply, and the plan says so.
+
+Hardware is read without importing TensorFlow (`nvidia-smi`, `/proc`), so the grader stays light.
+"""
+
+from __future__ import annotations
+
+import functools
+import glob
+import importlib.util
+import json
+import math
+import os
+import subprocess
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from grader.model import Assignment
+
+PROFILES = ("cpu", "gpu")
+#: What a `[budget.<profile>]` table may cap (all optional): per `fit` call, epochs and training
+#: examples (`validation_size` caps `validation_data`); what `load_data()` serves
+#: (`serve_train`, `serve_test`); how many held-out test images the judge sends (`holdout`).
+TRAINING_KEYS = ("epochs", "train_size", "validation_size", "serve_train", "serve_test", "holdout")
+CALIBRATION_FILE = "calibration.json"
+DEFAULT_MARGIN = 0.05
+DEFAULT_TIME_FACTOR = 3.0
+DEFAULT_TIME_SLACK = 60.0
+
+
+@dataclass(frozen=True)
+class Hardware:
+    cpu_cores: int
+    cpu_model: str
+    gpus: tuple[str, ...] = ()
+    cuda_libs: bool = False  # TensorFlow's CUDA wheels are installed, so it can use a GPU
+
+    @property
+    def machine(self) -> str:
+        """Calibration key: the hardware, not the host name (CI machines come and go)."""
+        if self.gpus:
+            return f"{len(self.gpus)} x {self.gpus[0]}"
+        return f"{self.cpu_cores} cores {self.cpu_model}".strip()
+
+
+def _gpus() -> tuple[str, ...]:
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if visible is not None and visible.strip() in ("", "-1"):
+        return ()
+    try:
+        out = subprocess.run(["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"], capture_output=True,
+                             text=True, timeout=15, check=True).stdout
+        names = tuple(line.strip() for line in out.splitlines() if line.strip())
+    except (OSError, subprocess.SubprocessError):
+        names = ()
+        for info in sorted(glob.glob("/proc/driver/nvidia/gpus/*/information")):
+            with open(info, encoding="utf-8", errors="replace") as f:
+                model = next((ln.split(":", 1)[1].strip() for ln in f if ln.startswith("Model:")), "NVIDIA GPU")
+            names += (model,)
+    if visible:
+        keep = [int(i) for i in visible.split(",") if i.strip().isdigit()]
+        names = tuple(names[i] for i in keep if i < len(names)) if keep else names
+    return names
+
+
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
+            return next((ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name")), "")
+    except OSError:
+        return ""
+
+
+def cpu_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+@functools.lru_cache(maxsize=1)
+def detect() -> Hardware:
+    cuda = any(importlib.util.find_spec(m) is not None for m in ("nvidia.cudnn", "nvidia.cuda_runtime")) \
+        if importlib.util.find_spec("nvidia") is not None else False
+    return Hardware(cpu_cores(), _cpu_model(), _gpus(), cuda)
+
+
+def choose_profile(hw: Hardware, requested: str | None = None) -> tuple[str, str]:
+    """(profile, why): `requested`, else `$GRADER_PROFILE`, else "gpu" only where TensorFlow can use one."""
+    wanted = requested or os.environ.get("GRADER_PROFILE") or None
+    if wanted:
+        if wanted not in PROFILES:
+            raise ValueError(f"unknown profile {wanted!r}; known: {', '.join(PROFILES)}")
+        return wanted, "profil demandé"
+    if hw.gpus and hw.cuda_libs:
+        return "gpu", f"GPU : {', '.join(hw.gpus)}"
+    if hw.gpus:
+        return "cpu", (f"GPU détecté ({hw.gpus[0]}) mais TensorFlow n'a pas ses bibliothèques CUDA "
+                       "(pip install 'tensorflow[and-cuda]') : profil cpu")
+    return "cpu", f"aucun GPU : {hw.cpu_cores} cœur(s) CPU"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What one grading run allows, for the runner (caps), the checks (thresholds) and the session (time)."""
+
+    profile: str
+    machine: str
+    training: dict = field(default_factory=dict)
+    thresholds: dict = field(default_factory=dict)
+    limits: dict = field(default_factory=dict)  # Limits overrides from the calibration
+    datasets: tuple[str, ...] = ()
+    calibrated: bool = False
+    notes: tuple[str, ...] = ()
+    origins: dict = field(default_factory=dict)  # question -> where its threshold comes from (for messages)
+
+    def runner_budget(self) -> dict:
+        """What `grader.runner.patches.install` reads from the runner's limits."""
+        return {"profile": self.profile, **self.training}
+
+    def options(self) -> dict:
+        """What checks read as `ctx.option("budget", {})`."""
+        return {"profile": self.profile, "machine": self.machine, "training": dict(self.training),
+                "thresholds": dict(self.thresholds), "calibrated": self.calibrated, "origins": dict(self.origins)}
+
+    def summary(self) -> str:
+        caps = describe_training(self.training)
+        return f"profil {self.profile} ({self.machine})" + (f", {caps}" if caps else "") + \
+            ("" if self.calibrated else ", non calibré")
+
+
+def describe_training(training: dict) -> str:
+    parts = []
+    if training.get("epochs"):
+        parts.append(f"{training['epochs']} époque(s) au plus")
+    if training.get("train_size"):
+        parts.append(f"{group(training['train_size'])} exemples d'entraînement au plus")
+    return ", ".join(parts)
+
+
+def group(n: int) -> str:
+    """12000 -> '12 000' (French digit grouping)."""
+    return f"{int(n):,}".replace(",", " ")
+
+
+def config(assignment: Assignment) -> dict:
+    """The `[budget]` table of the assignment's TOML ({} when it has none)."""
+    path = Path(assignment.folder) / "assignment.toml"
+    if not assignment.folder or not path.is_file():
+        return {}
+    return dict(tomllib.loads(path.read_text(encoding="utf-8")).get("budget", {}))
+
+
+def read_calibration(folder: Path) -> dict:
+    path = Path(folder) / CALIBRATION_FILE
+    if not path.is_file():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def write_calibration(folder: Path, key: str, entry: dict) -> Path:
+    path = Path(folder) / CALIBRATION_FILE
+    data = read_calibration(folder)
+    data[key] = entry
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+    return path
+
+
+def calibration_key(profile: str, hw: Hardware) -> str:
+    return f"{profile} / {hw.machine}"
+
+
+def derived(entry: dict, cfg: dict) -> tuple[dict, dict]:
+    """(thresholds, limits) from a calibration: reference score - margin; factor x reference time + slack."""
+    margins = dict(cfg.get("margins", {}))
+    thresholds = {q: round(float(s) - float(margins.get(q, DEFAULT_MARGIN)), 4)
+                  for q, s in dict(entry.get("scores", {})).items()}
+    limits = {}
+    if entry.get("seconds"):
+        factor = float(cfg.get("time_factor", DEFAULT_TIME_FACTOR))
+        slack = float(cfg.get("time_slack", DEFAULT_TIME_SLACK))
+        limits["wall_timeout"] = float(math.ceil(factor * float(entry["seconds"]) + slack))
+    return thresholds, limits
+
+
+def plan(assignment: Assignment, *, profile: str | None = None, overrides: dict | None = None,
+         hardware: Hardware | None = None, use_calibration: bool = True) -> Plan:
+    """The run's plan: profile, `[budget.<profile>]` (with `overrides`), thresholds and time limits."""
+    hw = hardware or detect()
+    name, why = choose_profile(hw, profile)
+    cfg = config(assignment)
+    table = dict(cfg.get(name, {}))
+    training = {k: int(table[k]) for k in TRAINING_KEYS if table.get(k)}
+    overrides = dict(overrides or {})
+    forced_thresholds = dict(overrides.pop("thresholds", {}) or {})
+    training.update({k: int(v) for k, v in overrides.items() if k in TRAINING_KEYS and v})
+    training = {k: v for k, v in training.items() if v}
+    thresholds = {q: float(v) for q, v in dict(table.get("thresholds", {})).items()}
+    origins = dict.fromkeys(thresholds, "par défaut, machine non calibrée")
+    notes = [f"Profil {name} : {why}."]
+    key = calibration_key(name, hw)
+    entry = read_calibration(Path(assignment.folder)).get(key) if use_calibration and assignment.folder else None
+    limits: dict = {}
+    calibrated = False
+    if entry and dict(entry.get("training", {})) == training:
+        calibrated_thresholds, limits = derived(entry, cfg)
+        thresholds.update(calibrated_thresholds)
+        origins.update(dict.fromkeys(calibrated_thresholds, "calibré sur cette machine"))
+        calibrated = True
+        notes.append(f"Calibré sur cette machine ({key}) le {entry.get('date', '?')} : référence "
+                     f"{_scores(entry)} en {float(entry.get('seconds', 0)):.0f} s.")
+    elif cfg or entry:
+        reason = "pour un autre budget" if entry else "absente"
+        notes.append(f"Calibration {reason} pour « {key} » : seuils par défaut "
+                     f"({_thresholds(thresholds) or 'aucun'}) et limites de temps de assignment.toml ; "
+                     f"lancez `grader calibrate {assignment.id}`.")
+    thresholds.update({q: float(v) for q, v in forced_thresholds.items()})
+    origins.update(dict.fromkeys(forced_thresholds, "imposé"))
+    datasets = tuple(str(d) for d in cfg.get("datasets", ()))
+    return Plan(name, hw.machine, training, thresholds, limits, datasets, calibrated, tuple(notes), origins)
+
+
+def _scores(entry: dict) -> str:
+    return ", ".join(f"{q} = {float(s):.4f}" for q, s in dict(entry.get("scores", {})).items()) or "sans mesure"
+
+
+def _thresholds(thresholds: dict) -> str:
+    return ", ".join(f"{q} ≥ {v:g}" for q, v in thresholds.items())

@@ -1,0 +1,69 @@
+"""`grader calibrate ID`: run the reference under this machine's profile; store its time and scores.
+
+Thresholds then follow what the reference reaches under the same budget on the same hardware
+(`grader.budget.derived`: score - margin, factor x time + slack), instead of numbers written
+for some other machine. An assignment's `checks.py` says what to measure with a `MEASURES`
+dict: question id -> `measure(obs, ctx) -> float` (e.g. held-out accuracy for a trained model).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+import time
+from pathlib import Path
+
+from grader import ROOT
+from grader import assignments as assignments_mod
+from grader import budget as budget_mod
+from grader.judge.engine import run_checks
+from grader.judge.observe import Observer
+from grader.model import Status, score_question
+from grader.runner.session import RunnerSession
+from grader.submissions import cleanup
+from grader.submissions import load as load_submission
+
+
+def measures_of(assignment_id: str) -> dict:
+    """The `MEASURES` of an assignment's checks module (already imported by `assignments.load`)."""
+    module = sys.modules.get("grader_assignment_" + assignment_id.replace("-", "_") + ".checks")
+    return dict(getattr(module, "MEASURES", {}) or {})
+
+
+def calibrate(assignment_id: str, *, profile: str | None = None, root: Path = assignments_mod.ASSIGNMENTS_DIR,
+              reference: Path | None = None, write: bool = True) -> dict:
+    """Grade the reference once, measure it, and store the entry under `<profile> / <machine>`.
+
+    Returns the entry plus `key`, `path` (where it was written) and `problems` (cells or checks
+    the reference failed: a budget too small for the reference must be fixed, not calibrated).
+    """
+    from grader.grading import prepare  # grading imports this module's neighbours; avoid a cycle
+
+    loaded = assignments_mod.load(assignment_id, root)
+    a = loaded.assignment
+    # the assignment's own limits, not a previous calibration's: the reference must have room
+    plan, limits, ctx = prepare(a, profile=profile, limits=dict(a.limits))
+    sub = load_submission(reference or ROOT / "reference" / f"{assignment_id}.py", "reference")
+    problems: list[str] = []
+    try:
+        start = time.monotonic()
+        with RunnerSession(list(sub.cells), sub.workdir, limits) as session:
+            cells = session.run_cells()
+            obs = Observer(session)
+            results = run_checks(loaded.checks, obs, ctx, done={}, on_result=lambda r: None)
+            seconds = time.monotonic() - start
+            scores = {q: round(float(measure(obs, ctx)), 4) for q, measure in measures_of(a.id).items()}
+    finally:
+        cleanup([sub])
+    problems += [f"cellule [{c.index + 1}] : {c.status.value} {c.error[-300:]}" for c in cells
+                 if c.status is not Status.PASSED]
+    points = sum(score_question(q, [r for r in results if r.question == q.id]).score for q in a.questions)
+    problems += [f"{r.question} {r.name} : {r.status.value} — {r.message.fr[:300]}" for r in results if not r.passed]
+    entry = {"profile": plan.profile, "machine": plan.machine, "training": dict(plan.training),
+             "seconds": round(seconds, 2), "scores": scores, "points": round(points, 4),
+             "max_points": a.max_score, "date": dt.date.today().isoformat()}
+    key = budget_mod.calibration_key(plan.profile, budget_mod.detect())
+    path = budget_mod.write_calibration(Path(a.folder), key, entry) if write and not problems else None
+    thresholds, time_limits = budget_mod.derived(entry, budget_mod.config(a))
+    return {**entry, "key": key, "path": str(path) if path else None, "problems": problems,
+            "thresholds": thresholds, "limits": time_limits}

@@ -1,0 +1,120 @@
+"""tp-mnist-dense graded for real under the CPU profile: reference, variants, one mutant per question.
+
+One `grade()` call (two workers) on real MNIST with a tiny budget: 1 epoch on 2 000 images.
+Skipped only where MNIST cannot be had (the shared offline copy sets GRADER_DATA_DIR in conftest).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import (
+    assert_loses_exactly,
+    by_student,
+    mutate,
+    question_scores,
+    reference_text,
+    with_cell,
+    write_class,
+)
+
+from grader import datasets
+from grader.grading import grade
+from grader.notebooks import student_notebook
+
+HERE = Path(__file__).parent
+REF = reference_text("tp-mnist-dense")
+BUDGET = {"epochs": 1, "train_size": 2000, "serve_train": 4000, "serve_test": 1000, "holdout": 1000,
+          "thresholds": {"q5": 0.6}}
+
+FIT = "history = model.fit(x_train, y_train, epochs=5, validation_data=(x_test, y_test))"
+COMPILE = 'model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])'
+MUTANTS = {
+    "q1": ('x_train = x_train.astype("float32") / 255.0\nx_test = x_test.astype("float32") / 255.0',
+           'x_train = x_train.astype("float32")\nx_test = x_test.astype("float32")'),  # pixels not scaled
+    "q2": ('layers.Dense(128, activation="relu")', 'layers.Dense(64, activation="relu")'),
+    "q4": (FIT, "history = model.fit(x_train, y_train, epochs=5)"),  # no validation
+    "q5": (FIT, FIT.replace("(x_train, y_train,", "(x_train, np.random.default_rng(0).permutation(y_train),")),
+    "q6": ("n_params = (28 * 28 * 128 + 128) + (128 * 10 + 10)", "n_params = 28 * 28 * 128 + 128 * 10"),
+}
+
+
+def _categorical_loss() -> str:
+    """Wrong loss for integer labels, made to run by one-hot labels in `fit`: costs Q3 only."""
+    text = mutate(REF, COMPILE, COMPILE.replace("sparse_categorical", "categorical"))
+    return mutate(text, FIT, "onehot = keras.utils.to_categorical\nhistory = model.fit(x_train, onehot(y_train), "
+                             "epochs=5, validation_data=(x_test, onehot(y_test)))")
+
+
+def _notebook(name: str) -> str:
+    nb = student_notebook("tp-mnist-dense")
+    nb["cells"].append({"cell_type": "code", "execution_count": None, "id": "x", "metadata": {}, "outputs": [],
+                        "source": (HERE / "submissions/tp-mnist-dense" / name).read_text()})
+    return json.dumps(nb)
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    if datasets.locate("mnist") is None:
+        pytest.skip(datasets.how_to_get("mnist"))
+    folder = tmp_path_factory.mktemp("mnist-dense") / "class"
+    entries = {"reference.py": REF,
+               "variant_functional_tfkeras.py": (HERE / "submissions/tp-mnist-dense/variant_functional_tfkeras.py")
+               .read_text(),
+               # the student notebook, stubs left in, then a correct answer in a last cell
+               "variant_sequential_add.ipynb": _notebook("variant_sequential_add.py"),
+               "mutant_q3.py": _categorical_loss(),
+               # the model is rebuilt after training: `model` is no longer the trained one
+               "mutant_q5_rebuilt.py": with_cell(REF, f"model = build_model()\n{COMPILE}")}
+    entries |= {f"mutant_{q}.py": mutate(REF, old, new) for q, (old, new) in MUTANTS.items()}
+    write_class(folder, entries)
+    return grade(folder, assignment="tp-mnist-dense", out=folder.parent / "out", workers=2, profile="cpu",
+                 budget=BUDGET)
+
+
+def test_reference_and_variants_get_full_marks(run):
+    for name in ("reference", "variant_functional_tfkeras", "variant_sequential_add"):
+        r = by_student(run)[name]
+        assert r.score == r.max_score == 20, (name, question_scores(r))
+
+
+@pytest.mark.parametrize("student,question", [(f"mutant_{q}", q) for q in ("q1", "q2", "q3", "q4", "q5", "q6")]
+                         + [("mutant_q5_rebuilt", "q5")])
+def test_each_mutant_loses_exactly_its_question(run, student, question):
+    assert_loses_exactly(by_student(run)[student], question)
+
+
+def _check(result, name: str):
+    return next(c for qs in result.questions for c in qs.checks if c.name == name)
+
+
+def test_messages_name_the_mistake(run):
+    results = by_student(run)
+    assert "Divisez les pixels" in _check(results["mutant_q1"], "check_images_scaled_to_unit_range").message.fr
+    assert "Dense(64, relu) au lieu de Dense(128, relu)" in _check(results["mutant_q2"],
+                                                                  "check_build_model_layers").message.fr
+    assert "50 890 paramètres" in _check(results["mutant_q2"], "check_build_model_param_count").message.fr
+    loss = _check(results["mutant_q3"], "check_model_loss_is_sparse_categorical_crossentropy").message.fr
+    assert "one-hot" in loss
+    assert "val_accuracy" in _check(results["mutant_q4"], "check_history_has_accuracy_and_val_accuracy").message.fr
+    assert "biais" in _check(results["mutant_q6"], "check_n_params_value").message.fr
+
+
+def test_budget_is_applied_and_reported(run):
+    assert run.plan.profile == "cpu" and run.plan.training["epochs"] == 1
+    ref = by_student(run)["reference"]
+    notes = [n for c in ref.cells for n in c.notes]
+    assert any("MNIST servi par le correcteur" in n and "4 000 images d'entraînement" in n for n in notes), notes
+    assert any("1 époque(s) (5 demandées)" in n and "sur 2 000 exemples (4 000 fournis)" in n for n in notes), notes
+    q5 = _check(ref, "check_model_accuracy_on_hidden_images").message.fr
+    assert "1 000 images cachées" in q5 and "budget CPU" in q5 and "seuil 0.600" in q5
+    split = [n for c in by_student(run)["variant_functional_tfkeras"].cells for n in c.notes]
+    assert any("1 époque(s) (3 demandées)" in n for n in split), split
+
+
+def test_stub_notebook_is_generated_from_the_reference():
+    code = "\n".join("".join(c["source"]) for c in student_notebook("tp-mnist-dense")["cells"]
+                     if c["cell_type"] == "code")
+    assert "raise NotImplementedError" in code and "Dense(128" not in code and "n_params = None" in code
