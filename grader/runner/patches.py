@@ -197,6 +197,11 @@ def _cap_call(a: dict, defaults: dict) -> dict:
         if batches:
             a["steps_per_epoch"] = batches
             record["steps_per_epoch"] = batches
+    batch_cap = _budget.get("max_batch_size")  # a short budget needs enough steps to mean anything
+    batch = a.get("batch_size")
+    if batch_cap and isinstance(batch, int) and batch > int(batch_cap) and n is not None:
+        a["batch_size"] = int(batch_cap)
+        record["batch_size"] = [batch, int(batch_cap)]
     val_cap = _budget.get("validation_size")
     val = a.get("validation_data")
     if val_cap and isinstance(val, (tuple, list)) and val and (_length(val[0]) or 0) > int(val_cap):
@@ -268,6 +273,9 @@ def _describe(record: dict) -> str:
         parts.append(f"sur {_group(used)} exemples ({_group(given)} fournis)")
     if "steps_per_epoch" in record:
         parts.append(f"{record['steps_per_epoch']} lots par époque")
+    if "batch_size" in record:
+        asked, used = record["batch_size"]
+        parts.append(f"lots de {used} exemples ({asked} demandés)")
     if "validation_size" in record:
         given, used = record["validation_size"]
         parts.append(f"validation sur {_group(used)} exemples ({_group(given)} fournis)")

@@ -42,6 +42,16 @@ def test_epochs_and_training_examples_are_capped():
                                          "(5 demandées), sur 100 exemples (1 000 fournis).")
 
 
+def test_large_batches_are_capped_so_a_short_budget_still_trains():
+    patches.install({"budget": {"profile": "cpu", "epochs": 1, "max_batch_size": 64}})
+    a = {"x": np.zeros((1000, 4)), "y": np.zeros(1000), "epochs": 1, "batch_size": 512}
+    record = patches._cap_call(a, {"epochs": 1})
+    assert a["batch_size"] == 64 and record["batch_size"] == [512, 64]
+    assert "lots de 64 exemples (512 demandés)" in patches._describe(record)
+    small = {"x": np.zeros((1000, 4)), "y": np.zeros(1000), "epochs": 1, "batch_size": 32}
+    assert patches._cap_call(small, {"epochs": 1}) == {} and small["batch_size"] == 32
+
+
 def test_within_budget_nothing_changes():
     patches.install({"budget": {"epochs": 2, "train_size": 100}})
     a = {"x": np.zeros((50, 3)), "y": np.zeros(50), "epochs": 2}

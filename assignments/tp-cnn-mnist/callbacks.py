@@ -1,0 +1,67 @@
+"""Q3: `early_stop`, observed through the attributes Keras keeps on an EarlyStopping callback."""
+
+from __future__ import annotations
+
+from grader.judge.checks import fail
+
+from .common import checks, once
+
+_CALLBACK_PROBE = """
+cb = ns["early_stop"]
+t = type(cb)
+result = {"mro": [c.__module__ + "." + c.__qualname__ for c in t.__mro__][:24], "type": t.__qualname__}
+for key in ("monitor", "patience", "restore_best_weights", "mode", "min_delta", "baseline", "start_from_epoch"):
+    value = getattr(cb, key, None)
+    result[key] = value if value is None or isinstance(value, (bool, int, float, str)) else repr(value)[:100]
+if isinstance(cb, (list, tuple)):
+    result["items"] = [type(c).__qualname__ for c in cb][:10]
+"""
+
+
+def _callback(obs) -> dict:
+    info = once(obs, ("early_stop",), lambda: obs.probe(_CALLBACK_PROBE))
+    if not any(name.endswith(".EarlyStopping") for name in info["mro"]):
+        hint = (" C'est une liste : gardez le callback lui-même dans `early_stop` et passez "
+                "`callbacks=[early_stop]` à `fit`.") if info.get("items") else ""
+        raise fail(f"`early_stop` est de type {info['type']} ; attendu `keras.callbacks.EarlyStopping(...)`.{hint}",
+                   f"`early_stop` is a {info['type']}; expected `keras.callbacks.EarlyStopping(...)`.")
+    return info
+
+
+@checks("q3", weight=0.5, fr="`early_stop` est un callback EarlyStopping.", en="`early_stop` is an EarlyStopping.")
+def check_early_stop_is_early_stopping(obs, ctx):
+    _callback(obs)
+
+
+@checks("q3", requires=("check_early_stop_is_early_stopping",), fr="Surveille `val_loss`.",
+        en="Monitors `val_loss`.")
+def check_early_stop_monitors_val_loss(obs, ctx):
+    info = _callback(obs)
+    if info["monitor"] != "val_loss":
+        hint = (" C'est la perte d'entraînement : surveillez celle de validation." if info["monitor"] == "loss"
+                else " Le TP demande la perte de validation, pas la précision." if "acc" in str(info["monitor"])
+                else "")
+        raise fail(f"`early_stop` surveille `{info['monitor']}` ; attendu `monitor='val_loss'`.{hint}",
+                   f"`early_stop` monitors `{info['monitor']}`; expected `monitor='val_loss'`.")
+    if info.get("mode") not in (None, "auto", "min"):
+        raise fail(f"`early_stop` a `mode='{info['mode']}'` : une perte doit diminuer, gardez `mode='auto'` ou "
+                   "`'min'`.", f"`early_stop` has mode '{info['mode']}'; a loss must decrease ('auto' or 'min').")
+
+
+@checks("q3", requires=("check_early_stop_is_early_stopping",), fr="Patience de 3 époques.",
+        en="Patience of 3 epochs.")
+def check_early_stop_patience_is_3(obs, ctx):
+    info = _callback(obs)
+    if info["patience"] != 3:
+        raise fail(f"`early_stop` a une patience de {info['patience']} ; attendu `patience=3`.",
+                   f"`early_stop` has patience {info['patience']}; expected `patience=3`.")
+
+
+@checks("q3", requires=("check_early_stop_is_early_stopping",), fr="Restaure les meilleurs poids.",
+        en="Restores the best weights.")
+def check_early_stop_restores_best_weights(obs, ctx):
+    info = _callback(obs)
+    if info["restore_best_weights"] is not True:
+        raise fail("`early_stop` ne restaure pas les meilleurs poids : sans `restore_best_weights=True`, le modèle "
+                   "garde les poids de la dernière époque, après les 3 époques sans amélioration.",
+                   "`early_stop` does not restore the best weights: pass `restore_best_weights=True`.")

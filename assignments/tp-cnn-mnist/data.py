@@ -1,0 +1,175 @@
+"""Q1: the student's arrays, sampled in the runner and compared here with the grader's MNIST."""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from grader import datasets
+from grader.budget import group
+from grader.judge.checks import CheckFailed, fail
+from grader.judge.expect import as_array
+from grader.model import Message, Status
+
+from .common import FULL, checks, once, training_budget
+
+IMAGE_SHAPE = (28, 28, 1)
+
+_DATA_PROBE = """
+import numpy as np
+rng = np.random.default_rng(int(seed))
+result = {}
+for split in ("train", "test"):
+    idx = None
+    for name in ("x_" + split, "y_" + split):
+        if name not in ns:
+            result[name] = None
+            continue
+        try:
+            arr = np.asarray(ns[name])
+        except Exception as e:
+            result[name] = {"error": f"{type(e).__name__}: {e}"[:300]}
+            continue
+        n = int(arr.shape[0]) if arr.ndim else 0
+        if idx is None or len(idx) and idx.max() >= n:
+            idx = np.sort(rng.choice(n, size=min(int(k), n), replace=False)) if n else np.zeros(0, dtype=int)
+        result[name] = {"shape": list(arr.shape), "dtype": str(arr.dtype), "idx": idx,
+                        "rows": arr[idx] if arr.ndim else arr, "head": arr[:int(h)] if arr.ndim else arr}
+"""
+
+
+def sample(obs, k: int = 256) -> dict:
+    return once(obs, ("sample", k), lambda: obs.probe(_DATA_PROBE, seed=np.int64(7), k=np.int64(k), h=np.int64(16)))
+
+
+def _entry(data: dict, name: str) -> dict:
+    entry = data.get(name)
+    if entry is None:
+        raise CheckFailed(Message(f"`{name}` n'est pas défini.", f"`{name}` is not defined."), Status.MISSING)
+    if "error" in entry:
+        raise fail(f"`{name}` n'est pas convertible en tableau : {entry['error']}",
+                   f"`{name}` cannot be turned into an array: {entry['error']}")
+    return entry
+
+
+def _rows(entry: dict, name: str) -> np.ndarray:
+    return as_array(entry["rows"], f"`{name}`")
+
+
+@checks("q1", fr="Formes : (60 000 ou le sous-ensemble servi, 28, 28, 1) pour les images, (n, 10) pour les "
+        "étiquettes.", en="Shapes: (60,000 or the served subset, 28, 28, 1) for images, (n, 10) for labels.")
+def check_data_shapes(obs, ctx):
+    data = sample(obs, k=1)
+    budget = training_budget(ctx)
+    for split, served in (("train", budget.get("serve_train")), ("test", budget.get("serve_test"))):
+        sizes = sorted({FULL[split], int(served or FULL[split])})
+        x_shape = tuple(_entry(data, f"x_{split}")["shape"])
+        y_shape = tuple(_entry(data, f"y_{split}")["shape"])
+        want = " ou ".join(f"({group(n)}, 28, 28, 1)" for n in sizes)
+        if len(x_shape) != 4 or x_shape[1:] != IMAGE_SHAPE or x_shape[0] not in sizes:
+            hint = (" Ajoutez le canal des convolutions : `x.reshape(-1, 28, 28, 1)`."
+                    if x_shape[1:] in ((28, 28), (784,)) else "")
+            raise fail(f"`x_{split}` a la forme {x_shape} ; attendu {want}.{hint}",
+                       f"`x_{split}` has shape {x_shape}; expected {want.replace(' ou ', ' or ')}."
+                       + (" Add the channel axis: `x.reshape(-1, 28, 28, 1)`." if hint else ""))
+        if y_shape != (x_shape[0], 10):
+            hint = (" Ce sont des entiers : encodez-les en one-hot avec `keras.utils.to_categorical(y, 10)`."
+                    if y_shape in ((x_shape[0],), (x_shape[0], 1)) else "")
+            raise fail(f"`y_{split}` a la forme {y_shape} ; attendu ({group(x_shape[0])}, 10), une ligne one-hot "
+                       f"par image.{hint}", f"`y_{split}` has shape {y_shape}; expected ({x_shape[0]}, 10), one "
+                       "one-hot row per image.")
+
+
+@checks("q1", requires=("check_data_shapes",), fr="Images en float32, mises à l'échelle dans [0, 1].",
+        en="Images as float32, scaled to [0, 1].")
+def check_images_scaled_to_unit_range(obs, ctx):
+    data = sample(obs)
+    for name in ("x_train", "x_test"):
+        entry = _entry(data, name)
+        rows = _rows(entry, name)
+        if entry["dtype"] != "float32":
+            raise fail(f"`{name}` est de type {entry['dtype']} ; attendu float32 : "
+                       f"`{name}.astype('float32') / 255.0`.",
+                       f"`{name}` has dtype {entry['dtype']}; expected float32: `{name}.astype('float32') / 255.0`.")
+        lo, hi = float(rows.min(initial=0.0)), float(rows.max(initial=0.0))
+        if lo < 0 or hi > 1:
+            hint = " Divisez les pixels (0 à 255) par 255." if hi > 1.5 else ""
+            raise fail(f"`{name}` a des valeurs dans [{lo:.4g}, {hi:.4g}] ; attendu dans [0, 1].{hint}",
+                       f"`{name}` has values in [{lo:.4g}, {hi:.4g}]; expected within [0, 1]."
+                       + (" Divide the pixels (0-255) by 255." if hint else ""))
+        if hi < 0.5:
+            raise fail(f"Les pixels de `{name}` ne dépassent pas {hi:.4g} : divisés deux fois par 255 ? "
+                       "Le blanc doit valoir 1.", f"`{name}` pixels never exceed {hi:.4g}: divided by 255 twice?")
+
+
+@functools.lru_cache(maxsize=2)
+def _mnist_index(split: str) -> dict[bytes, int]:
+    """MNIST image bytes -> label, to recognise the student's images whatever their order."""
+    (x_tr, y_tr), (x_te, y_te) = datasets.load("mnist")
+    x, y = (x_tr, y_tr) if split == "train" else (x_te, y_te)
+    return {img.tobytes(): int(label) for img, label in zip(x.reshape(len(x), -1), y, strict=True)}
+
+
+def _matched_labels(data: dict, split: str) -> tuple[np.ndarray, np.ndarray]:
+    """(one-hot rows, true digit) of the sampled `x_<split>` rows that are MNIST images (others dropped)."""
+    rows = _rows(_entry(data, f"x_{split}"), f"x_{split}").astype(np.float64)
+    pixels = np.clip(np.rint(rows * 255.0), 0, 255).astype(np.uint8).reshape(len(rows), -1)
+    index = _mnist_index(split)
+    truth = np.array([index.get(p.tobytes(), -1) for p in pixels])
+    labels = as_array(_entry(data, f"y_{split}")["rows"], f"`y_{split}`").astype(np.float64).reshape(len(rows), -1)
+    keep = truth >= 0
+    return labels[keep], truth[keep]
+
+
+@checks("q1", weight=0.5, requires=("check_images_scaled_to_unit_range",),
+        fr="Les images sont celles de MNIST (x / 255).", en="The images are MNIST's (x / 255).")
+def check_images_are_mnist(obs, ctx):
+    data = sample(obs)
+    for split in ("train", "test"):
+        n = len(_rows(_entry(data, f"x_{split}"), f"x_{split}"))
+        found, _ = _matched_labels(data, split)
+        if n and len(found) < 0.9 * n:
+            raise fail(f"Seules {len(found)} des {n} images de `x_{split}` examinées sont des images MNIST "
+                       "divisées par 255. Chargez-les avec `keras.datasets.mnist.load_data()` et divisez par 255 "
+                       "sans autre transformation.",
+                       f"Only {len(found)} of {n} sampled `x_{split}` images are MNIST images divided by 255.")
+
+
+@checks("q1", requires=("check_data_shapes",), fr="Étiquettes one-hot (un seul 1 par ligne), celles des images.",
+        en="One-hot labels (a single 1 per row), those of the images.")
+def check_labels_are_one_hot(obs, ctx):
+    data = sample(obs)
+    for split in ("train", "test"):
+        labels = as_array(_entry(data, f"y_{split}")["rows"], f"`y_{split}`").astype(np.float64)
+        labels = labels.reshape(len(labels), -1)
+        if labels.size and (not np.all((labels == 0) | (labels == 1)) or not np.all(labels.sum(axis=1) == 1)):
+            raise fail(f"`y_{split}` n'est pas one-hot (ex. {labels[0].round(3).tolist()}) : chaque ligne doit "
+                       "contenir un seul 1, à l'indice du chiffre (`keras.utils.to_categorical(y, 10)`).",
+                       f"`y_{split}` is not one-hot: each row needs a single 1 at the digit's index.")
+        found, truth = _matched_labels(data, split)
+        if len(found) >= 20 and np.mean(np.argmax(found, axis=1) == truth) < 0.9:
+            agree = np.mean(np.argmax(found, axis=1) == truth)
+            raise fail(f"Les étiquettes de `y_{split}` ne correspondent pas aux images de `x_{split}` "
+                       f"({agree:.0%} d'accord) : mélangez-vous l'un sans l'autre ?",
+                       f"`y_{split}` labels do not match the `x_{split}` images ({agree:.0%}).")
+
+
+def as_student_scaled(obs, images: np.ndarray) -> np.ndarray:
+    """The hidden images preprocessed like the student's own `x_test` (so Q1's mistakes stay Q1's)."""
+    scale, offset, shape = 1.0 / 255.0, 0.0, IMAGE_SHAPE
+    try:
+        entry = sample(obs, k=1).get("x_test") or {}
+        head = as_array(entry.get("head"), "`x_test`").astype(np.float64)
+        _, (raw, _) = datasets.load("mnist")
+        raw = raw[:len(head)].astype(np.float64).reshape(len(head), -1)
+        mine = head.reshape(len(head), -1)
+        if mine.shape == raw.shape and raw.std() > 0:
+            a, b = np.polyfit(raw.ravel(), mine.ravel(), 1)
+            if np.max(np.abs(a * raw + b - mine)) < 1e-3 * max(1.0, abs(a) * 255):
+                scale, offset = float(a), float(b)
+        if int(np.prod(entry.get("shape", [0, 0])[1:])) == 28 * 28:
+            shape = tuple(int(d) for d in entry["shape"][1:])
+    except (CheckFailed, TypeError, ValueError):
+        pass
+    return (images.astype(np.float64) * scale + offset).astype(np.float32).reshape((len(images), *shape))
