@@ -1,0 +1,209 @@
+"""Q2, Q3, Q4: `build_ann()`, `build_activation_model(activation)` and `activation_results`, `build_cnn()`."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from grader.judge.checks import fail
+
+from .common import (
+    MODEL_INFO,
+    N_PARAMS_ANN,
+    N_PARAMS_CNN,
+    built,
+    checks,
+    first_difference,
+    normalize,
+    require_input_shape,
+    require_keras_model,
+    require_params,
+    show_all,
+)
+
+ANN = [("Flatten",), ("Dense", 128, "relu"), ("Dropout", 0.2), ("Dense", 64, "relu"), ("Dense", 10, "softmax")]
+CNN = [("Conv2D", 32, 3, "relu"), ("MaxPooling2D", 2), ("Conv2D", 64, 3, "relu"), ("MaxPooling2D", 2),
+       ("Flatten",), ("Dense", 128, "relu"), ("Dropout", 0.3), ("Dense", 10, "softmax")]
+ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu")
+#: how each activation string reads once `normalize` folded the layers
+FOLDED = {"sigmoid": "sigmoid", "tanh": "tanh", "relu": "relu", "leaky_relu": "leaky_relu(0.1)"}
+
+
+def _fresh_probe(function: str) -> str:
+    return MODEL_INFO + f"""
+m1 = ns["{function}"]()
+m2 = ns["{function}"]()
+shared = {{id(w) for w in getattr(m1, "weights", [])}} & {{id(w) for w in getattr(m2, "weights", [])}}
+result = {{"model": model_info(m1), "same_object": m1 is m2, "shared_weights": len(shared)}}
+"""
+
+
+_ACTIVATION_PROBE = MODEL_INFO + """
+result = {}
+for act in ("sigmoid", "tanh", "relu", "leaky_relu"):
+    result[act] = model_info(ns["build_activation_model"](act))
+"""
+
+_RESULTS_PROBE = """
+import numpy as np
+r = ns["activation_results"]
+result = {"type": type(r).__qualname__, "items": None}
+if isinstance(r, dict):
+    items = {}
+    for k, v in r.items():
+        try:
+            a = np.asarray(v, dtype=np.float64)
+            items[str(k)] = float(a) if a.size == 1 else {"size": int(a.size)}
+        except Exception as e:
+            items[str(k)] = {"error": f"{type(v).__name__}"}
+    result["items"] = items
+    result["keys"] = [repr(k) for k in r]
+"""
+
+
+def _ann(obs) -> dict:
+    return built(obs, "build_ann", _fresh_probe("build_ann"))
+
+
+def _cnn(obs) -> dict:
+    return built(obs, "build_cnn", _fresh_probe("build_cnn"))
+
+
+def _compare(found: list[tuple], expected: list[tuple], what: str, extra: str = "") -> None:
+    if found == expected:
+        return
+    raise fail(f"Couches de {what} : {show_all(found)} ; attendu {show_all(expected)}."
+               f"{first_difference(found, expected)}{extra}",
+               f"Layers of {what}: {show_all(found)}; expected {show_all(expected)}.")
+
+
+def _require_fresh(built_info: dict, function: str) -> None:
+    if built_info["same_object"] or built_info["shared_weights"]:
+        raise fail(f"Deux appels à `{function}()` renvoient le même modèle (ou des poids partagés) : créez le "
+                   "modèle *dans* la fonction et renvoyez-le.",
+                   f"Two calls of `{function}()` return the same model (or share weights).")
+
+
+# -- q2 ----------------------------------------------------------------------
+@checks("q2", weight=0.5, fr="`build_ann()` renvoie un nouveau modèle Keras, d'entrée (28, 28).",
+        en="`build_ann()` returns a new Keras model with input (28, 28).")
+def check_build_ann_returns_new_keras_model(obs, ctx):
+    info = _ann(obs)
+    require_keras_model(info["model"], "`build_ann()`")
+    require_input_shape(info["model"], "`build_ann()`", (28, 28))
+    _require_fresh(info, "build_ann")
+
+
+@checks("q2", weight=2, requires=("check_build_ann_returns_new_keras_model",),
+        fr="Couches : Flatten → Dense(128, relu) → Dropout(0.2) → Dense(64, relu) → Dense(10, softmax).",
+        en="Layers: Flatten → Dense(128, relu) → Dropout(0.2) → Dense(64, relu) → Dense(10, softmax).")
+def check_build_ann_layers(obs, ctx):
+    found = normalize(_ann(obs)["model"])
+    extra = " Il manque le `Dropout(0.2)` après la première couche cachée." \
+        if found == [x for x in ANN if x[0] != "Dropout"] else ""
+    _compare(found, ANN, "`build_ann()`", extra)
+
+
+@checks("q2", weight=1, requires=("check_build_ann_returns_new_keras_model",),
+        fr="109 386 paramètres.", en="109,386 parameters.")
+def check_build_ann_param_count(obs, ctx):
+    require_params(_ann(obs)["model"], "`build_ann()`", N_PARAMS_ANN,
+                   " Couches cachées de 128 puis 64 neurones, sortie de 10 (Dropout n'a pas de paramètre).")
+
+
+# -- q3 ----------------------------------------------------------------------
+def _activation_models(obs) -> dict:
+    return built(obs, "build_activation_model", _ACTIVATION_PROBE)
+
+
+def _expected_activation(act: str) -> tuple[list[tuple], list[tuple]]:
+    """The two accepted layer lists: without and with Dropout(0.2) after the first hidden layer."""
+    a = FOLDED[act]
+    plain = [("Flatten",), ("Dense", 128, a), ("Dense", 64, a), ("Dense", 10, "softmax")]
+    return plain, [*plain[:2], ("Dropout", 0.2), *plain[2:]]
+
+
+@checks("q3", weight=0.5, fr="`build_activation_model(a)` renvoie un modèle Keras d'entrée (28, 28) pour les quatre "
+        "activations.", en="`build_activation_model(a)` returns a Keras model with input (28, 28) for all four.")
+def check_activation_models_are_keras_models(obs, ctx):
+    for act, info in _activation_models(obs).items():
+        require_keras_model(info, f'`build_activation_model("{act}")`')
+        require_input_shape(info, f'`build_activation_model("{act}")`', (28, 28))
+
+
+@checks("q3", weight=2, requires=("check_activation_models_are_keras_models",),
+        fr="Flatten → Dense(128) → Dense(64) → Dense(10, softmax) avec l'activation demandée dans les deux couches "
+        "cachées ; \"leaky_relu\" : LeakyReLU(negative_slope=0.1).",
+        en="Flatten → Dense(128) → Dense(64) → Dense(10, softmax) with the activation in both hidden layers; "
+        "\"leaky_relu\": LeakyReLU(negative_slope=0.1).")
+def check_activation_models_layers(obs, ctx):
+    for act, info in _activation_models(obs).items():
+        found = normalize(info)
+        plain, with_dropout = _expected_activation(act)
+        if found in (plain, with_dropout):
+            continue
+        expected = with_dropout if ("Dropout", 0.2) in found else plain
+        extra = ""
+        if act == "leaky_relu" and any(x[0] == "Dense" and x[2] == "leaky_relu(0.2)" for x in found):
+            extra = (" `activation=\"leaky_relu\"` utilise la pente par défaut de Keras, 0.2 ; le TP demande "
+                     "une couche `layers.LeakyReLU(negative_slope=0.1)` après chaque `Dense` cachée (sans activation).")
+        elif act == "leaky_relu" and any("leaky_relu" in str(x[-1]) for x in found):
+            extra = " La pente de LeakyReLU doit être 0.1 (`negative_slope=0.1`)."
+        _compare(found, expected, f'`build_activation_model("{act}")`', extra)
+
+
+@checks("q3", weight=0.5, requires=("check_activation_models_are_keras_models",),
+        fr="109 386 paramètres pour chaque activation.", en="109,386 parameters for each activation.")
+def check_activation_models_param_count(obs, ctx):
+    for act, info in _activation_models(obs).items():
+        require_params(info, f'`build_activation_model("{act}")`', N_PARAMS_ANN)
+
+
+@checks("q3", weight=1, fr="`activation_results` : exactement les quatre activations → précision de validation "
+        "dans [0, 1].", en="`activation_results`: exactly the four activations → validation accuracy in [0, 1].")
+def check_activation_results(obs, ctx):
+    info = obs.probe(_RESULTS_PROBE)
+    if info["items"] is None:
+        raise fail(f"`activation_results` est de type {info['type']} ; attendu un dictionnaire "
+                   "{\"sigmoid\": ..., \"tanh\": ..., \"relu\": ..., \"leaky_relu\": ...}.",
+                   f"`activation_results` is a {info['type']}; expected a dict.")
+    keys = info["keys"]
+    if sorted(keys) != sorted(repr(a) for a in ACTIVATIONS):
+        raise fail(f"Clés de `activation_results` : {', '.join(keys) or 'aucune'} ; attendu exactement "
+                   f"{', '.join(repr(a) for a in ACTIVATIONS)}.",
+                   f"Keys of `activation_results`: {', '.join(keys)}; expected exactly {ACTIVATIONS}.")
+    for act in ACTIVATIONS:
+        value = info["items"][act]
+        if isinstance(value, dict):
+            what = f"{value['size']} valeurs" if "size" in value else f"un objet {value.get('error')}"
+            raise fail(f"`activation_results[\"{act}\"]` contient {what} ; attendu un nombre, la précision de "
+                       "validation (par ex. `history.history[\"val_accuracy\"][-1]`).",
+                       f"`activation_results[\"{act}\"]` is not a single number.")
+        if not np.isfinite(value) or not 0 <= value <= 1:
+            raise fail(f"`activation_results[\"{act}\"]` vaut {value:.4g} ; une précision est dans [0, 1].",
+                       f"`activation_results[\"{act}\"]` is {value:.4g}; an accuracy lies in [0, 1].")
+
+
+# -- q4 ----------------------------------------------------------------------
+@checks("q4", weight=0.5, fr="`build_cnn()` renvoie un nouveau modèle Keras, d'entrée (28, 28, 1).",
+        en="`build_cnn()` returns a new Keras model with input (28, 28, 1).")
+def check_build_cnn_returns_new_keras_model(obs, ctx):
+    info = _cnn(obs)
+    require_keras_model(info["model"], "`build_cnn()`")
+    require_input_shape(info["model"], "`build_cnn()`", (28, 28, 1))
+    _require_fresh(info, "build_cnn")
+
+
+@checks("q4", weight=2, requires=("check_build_cnn_returns_new_keras_model",),
+        fr="Conv2D(32, 3, relu) → MaxPooling2D(2) → Conv2D(64, 3, relu) → MaxPooling2D(2) → Flatten → "
+        "Dense(128, relu) → Dropout(0.3) → Dense(10, softmax).",
+        en="Conv2D(32, 3, relu) → MaxPooling2D(2) → Conv2D(64, 3, relu) → MaxPooling2D(2) → Flatten → "
+        "Dense(128, relu) → Dropout(0.3) → Dense(10, softmax).")
+def check_build_cnn_layers(obs, ctx):
+    _compare(normalize(_cnn(obs)["model"]), CNN, "`build_cnn()`")
+
+
+@checks("q4", weight=1, requires=("check_build_cnn_returns_new_keras_model",),
+        fr="225 034 paramètres.", en="225,034 parameters.")
+def check_build_cnn_param_count(obs, ctx):
+    require_params(_cnn(obs)["model"], "`build_cnn()`", N_PARAMS_CNN,
+                   " Vérifiez le nombre de filtres (32 puis 64), les noyaux 3 x 3 sans padding et les MaxPooling(2).")

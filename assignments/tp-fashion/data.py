@@ -1,0 +1,171 @@
+"""Q1: the student's arrays, sampled in the runner and compared here with the grader's Fashion-MNIST."""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from grader import datasets
+from grader.budget import group
+from grader.judge.checks import CheckFailed, fail
+from grader.judge.expect import as_array
+from grader.model import Message, Status
+
+from .common import DATASET, FULL, checks, memo, training_budget
+
+NAMES = {"train": ("X_train", "y_train_cat"), "test": ("X_test", "y_test_cat")}
+
+_DATA_PROBE = """
+import numpy as np
+rng = np.random.default_rng(int(seed))
+result = {}
+for xname, yname in (("X_train", "y_train_cat"), ("X_test", "y_test_cat")):
+    idx = None
+    for name in (xname, yname):
+        if name not in ns:
+            result[name] = None
+            continue
+        try:
+            arr = np.asarray(ns[name])
+        except Exception as e:
+            result[name] = {"error": f"{type(e).__name__}: {e}"[:300]}
+            continue
+        n = int(arr.shape[0]) if arr.ndim else 0
+        if idx is None or len(idx) and idx.max() >= n:
+            idx = np.sort(rng.choice(n, size=min(int(k), n), replace=False)) if n else np.zeros(0, dtype=int)
+        result[name] = {"shape": list(arr.shape), "dtype": str(arr.dtype), "idx": idx,
+                        "rows": arr[idx] if arr.ndim else arr, "head": arr[:int(h)] if arr.ndim else arr}
+"""
+
+
+def sample(obs, k: int = 256) -> dict:
+    return memo(obs, ("sample", k), lambda: obs.probe(_DATA_PROBE, seed=np.int64(11), k=np.int64(k), h=np.int64(16)))
+
+
+def _entry(data: dict, name: str) -> dict:
+    entry = data.get(name)
+    if entry is None:
+        raise CheckFailed(Message(f"`{name}` n'est pas défini.", f"`{name}` is not defined."), Status.MISSING)
+    if "error" in entry:
+        raise fail(f"`{name}` n'est pas convertible en tableau : {entry['error']}",
+                   f"`{name}` cannot be turned into an array: {entry['error']}")
+    return entry
+
+
+def _rows(entry: dict, name: str) -> np.ndarray:
+    return as_array(entry["rows"], f"`{name}`")
+
+
+@checks("q1", fr="Formes : (60 000 ou le sous-ensemble servi, 28, 28[, 1]) pour les images, (n, 10) pour les "
+        "étiquettes.", en="Shapes: (60,000 or the served subset, 28, 28[, 1]) for images, (n, 10) for labels.")
+def check_data_shapes(obs, ctx):
+    data = sample(obs, k=1)
+    budget = training_budget(ctx)
+    for split, served in (("train", budget.get("serve_train")), ("test", budget.get("serve_test"))):
+        xname, yname = NAMES[split]
+        sizes = sorted({FULL[split], int(served or FULL[split])})
+        x_shape = tuple(_entry(data, xname)["shape"])
+        y_shape = tuple(_entry(data, yname)["shape"])
+        want = " ou ".join(f"({group(n)}, 28, 28)" for n in sizes)
+        if len(x_shape) not in (3, 4) or x_shape[1:3] != (28, 28) or x_shape[3:] not in ((), (1,)) \
+                or x_shape[0] not in sizes:
+            raise fail(f"`{xname}` a la forme {x_shape} ; attendu {want} (ou avec un canal : (n, 28, 28, 1)).",
+                       f"`{xname}` has shape {x_shape}; expected {want.replace(' ou ', ' or ')} (or (n, 28, 28, 1)).")
+        if y_shape != (x_shape[0], 10):
+            hint = (" Ce sont des entiers : encodez-les en one-hot avec `keras.utils.to_categorical(y, 10)`."
+                    if len(y_shape) == 1 or y_shape[1:] == (1,) else "")
+            raise fail(f"`{yname}` a la forme {y_shape} ; attendu ({group(x_shape[0])}, 10), une ligne one-hot par "
+                       f"image.{hint}", f"`{yname}` has shape {y_shape}; expected ({x_shape[0]}, 10), one-hot rows.")
+
+
+@checks("q1", requires=("check_data_shapes",), fr="Images en float32, mises à l'échelle dans [0, 1].",
+        en="Images as float32, scaled to [0, 1].")
+def check_images_scaled_to_unit_range(obs, ctx):
+    data = sample(obs)
+    for name in ("X_train", "X_test"):
+        entry = _entry(data, name)
+        rows = _rows(entry, name)
+        if rows.dtype.kind != "f":
+            raise fail(f"`{name}` est de type {entry['dtype']} ; attendu float32, pixels divisés par 255 : "
+                       f"`{name} = {name}.astype('float32') / 255.0`.",
+                       f"`{name}` has dtype {entry['dtype']}; expected float32 pixels divided by 255.")
+        lo, hi = float(rows.min(initial=0.0)), float(rows.max(initial=0.0))
+        if lo < 0 or hi > 1:
+            hint = " Divisez les pixels (0 à 255) par 255." if hi > 1.5 else ""
+            raise fail(f"`{name}` a des valeurs dans [{lo:.4g}, {hi:.4g}] ; attendu dans [0, 1].{hint}",
+                       f"`{name}` has values in [{lo:.4g}, {hi:.4g}]; expected within [0, 1].")
+        if hi < 0.5:
+            raise fail(f"Les pixels de `{name}` ne dépassent pas {hi:.4g} : divisés deux fois par 255 ? "
+                       "Le blanc doit valoir 1.", f"`{name}` pixels never exceed {hi:.4g}: divided by 255 twice?")
+
+
+@functools.lru_cache(maxsize=2)
+def _fashion_index(split: str) -> dict[bytes, int]:
+    """Fashion-MNIST image bytes -> label, to recognise the student's images whatever their order."""
+    (x_tr, y_tr), (x_te, y_te) = datasets.load(DATASET)
+    x, y = (x_tr, y_tr) if split == "train" else (x_te, y_te)
+    return {img.tobytes(): int(label) for img, label in zip(x.reshape(len(x), -1), y, strict=True)}
+
+
+def _truth(data: dict, split: str) -> np.ndarray:
+    """Fashion-MNIST label of each sampled image row (-1 where the row is not a Fashion-MNIST image / 255)."""
+    xname = NAMES[split][0]
+    rows = _rows(_entry(data, xname), xname).astype(np.float64)
+    pixels = np.clip(np.rint(rows * 255.0), 0, 255).astype(np.uint8).reshape(len(rows), -1)
+    index = _fashion_index(split)
+    return np.array([index.get(p.tobytes(), -1) for p in pixels], dtype=np.int64)
+
+
+@checks("q1", weight=0.5, requires=("check_images_scaled_to_unit_range",),
+        fr="Les images sont celles de Fashion-MNIST (x / 255).", en="The images are Fashion-MNIST's (x / 255).")
+def check_images_are_fashion_mnist(obs, ctx):
+    data = sample(obs)
+    for split in ("train", "test"):
+        xname = NAMES[split][0]
+        truth = _truth(data, split)
+        if len(truth) and np.mean(truth >= 0) < 0.9:
+            raise fail(f"Seules {int(np.sum(truth >= 0))} des {len(truth)} images de `{xname}` examinées sont des "
+                       "images Fashion-MNIST divisées par 255. Chargez-les avec "
+                       "`keras.datasets.fashion_mnist.load_data()` et divisez par 255 sans autre transformation.",
+                       f"Only {int(np.sum(truth >= 0))} of {len(truth)} sampled `{xname}` images are Fashion-MNIST "
+                       "images divided by 255.")
+
+
+@checks("q1", weight=1.5, requires=("check_data_shapes",),
+        fr="Étiquettes one-hot de largeur 10, celles des images.", en="One-hot labels of width 10, the images' own.")
+def check_labels_are_one_hot(obs, ctx):
+    data = sample(obs)
+    for split in ("train", "test"):
+        yname = NAMES[split][1]
+        rows = as_array(_entry(data, yname)["rows"], f"`{yname}`").astype(np.float64).reshape(-1, 10)
+        if rows.size and (not np.all((rows == 0) | (rows == 1)) or not np.all(rows.sum(axis=1) == 1)):
+            raise fail(f"`{yname}` n'est pas one-hot (ex. {rows[0].round(3).tolist()}) : chaque ligne doit contenir "
+                       "un seul 1 et neuf 0 (`keras.utils.to_categorical(y, 10)`).",
+                       f"`{yname}` is not one-hot: each row needs a single 1 and nine 0s.")
+        truth = _truth(data, split)
+        keep = truth >= 0
+        if keep.sum() >= 20:
+            agree = float(np.mean(np.argmax(rows[keep], axis=1) == truth[keep]))
+            if agree < 0.9:
+                raise fail(f"Les étiquettes de `{yname}` ne correspondent pas aux images ({agree:.0%} d'accord) : "
+                           "mélangez-vous l'un sans l'autre ?",
+                           f"`{yname}` labels do not match the images ({agree:.0%} agree).")
+
+
+def scaling(obs) -> tuple[float, float]:
+    """(scale, offset) the student applied to the raw pixels of `X_train` (what the model was trained on)."""
+    scale, offset = 1.0 / 255.0, 0.0
+    try:
+        entry = sample(obs, k=1).get("X_train") or {}
+        head = as_array(entry.get("head"), "`X_train`").astype(np.float64)
+        (raw, _), _ = datasets.load(DATASET)
+        raw = raw[:len(head)].astype(np.float64).reshape(len(head), -1)
+        mine = head.reshape(len(head), -1)
+        if mine.shape == raw.shape and raw.std() > 0:
+            a, b = np.polyfit(raw.ravel(), mine.ravel(), 1)
+            if np.max(np.abs(a * raw + b - mine)) < 1e-3 * max(1.0, abs(a) * 255):
+                scale, offset = float(a), float(b)
+    except (CheckFailed, TypeError, ValueError):
+        pass
+    return scale, offset

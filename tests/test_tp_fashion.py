@@ -1,0 +1,166 @@
+"""tp-fashion graded for real under the CPU profile: reference, a variant, one mutant per question.
+
+One `grade()` call (two workers) on real Fashion-MNIST with a tiny budget: 1 epoch on 1 000 images
+for every `fit` (the four activation models and the CNN). Skipped only where Fashion-MNIST cannot
+be had (the shared offline copy sets GRADER_DATA_DIR in conftest).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import (
+    assert_loses_exactly,
+    by_student,
+    mutate,
+    question_scores,
+    reference_text,
+    write_class,
+)
+
+from grader import datasets
+from grader.assignments import load as load_assignment
+from grader.grading import grade
+from grader.judge.checks import CheckFailed
+from grader.notebooks import student_notebook
+
+HERE = Path(__file__).parent
+REF = reference_text("tp-fashion")
+BUDGET = {"epochs": 1, "train_size": 1000, "max_batch_size": 64, "serve_train": 1000, "serve_test": 500, "holdout": 500,
+          "thresholds": {"q5": 0.3}}
+
+LEAKY = """        if activation == "leaky_relu":
+            model.add(layers.Dense(units))
+            model.add(layers.LeakyReLU(negative_slope=0.1))
+        else:
+            model.add(layers.Dense(units, activation=activation))"""
+CNN_FIT = "cnn.fit(X_train_cnn, y_train_cat,"
+MUTANTS = {
+    "q2": ("        layers.Dropout(0.2),\n", ""),  # Dropout missing in build_ann
+    "q3": (LEAKY, "        model.add(layers.Dense(units, activation=activation))"),  # Keras' "leaky_relu": 0.2
+    "q4": ("layers.Conv2D(32, 3", "layers.Conv2D(16, 3"),
+    "q5": (CNN_FIT, "cnn.fit(X_train_cnn, np.random.default_rng(0).permutation(y_train_cat),"),
+    "q6": ("np.add.at(cm, (y_true, y_pred), 1)", "np.add.at(cm, (y_pred, y_true), 1)"),  # transposed
+    "q7": ("layers.RandomRotation(10 / 360)", "layers.RandomRotation(10)"),  # 10 full turns
+}
+
+
+def _integer_labels() -> str:
+    """Labels left as integers (not one-hot), made to run with the sparse loss: costs Q1 only."""
+    text = mutate(REF, 'y_train_cat = keras.utils.to_categorical(y_train, 10)\n'
+                       'y_test_cat = keras.utils.to_categorical(y_test, 10)',
+                  "y_train_cat = y_train\ny_test_cat = y_test")
+    text = mutate(text, "y_true = np.argmax(y_test_cat, axis=1)", "y_true = y_test_cat")
+    assert text.count('loss="categorical_crossentropy"') == 2
+    return text.replace('loss="categorical_crossentropy"', 'loss="sparse_categorical_crossentropy"')
+
+
+def _notebook(name: str) -> str:
+    """The student notebook, stubs left in, then a correct answer in a last cell."""
+    nb = student_notebook("tp-fashion")
+    nb["cells"].append({"cell_type": "code", "execution_count": None, "id": "x", "metadata": {}, "outputs": [],
+                        "source": (HERE / "submissions/tp-fashion" / name).read_text()})
+    return json.dumps(nb)
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    if datasets.locate("fashion_mnist") is None:
+        pytest.skip(datasets.how_to_get("fashion_mnist"))
+    folder = tmp_path_factory.mktemp("fashion") / "class"
+    entries = {"reference.py": REF,
+               "variant_tfkeras_generator.ipynb": _notebook("variant_tfkeras_generator.py"),
+               "mutant_q1.py": _integer_labels()}
+    entries |= {f"mutant_{q}.py": mutate(REF, old, new) for q, (old, new) in MUTANTS.items()}
+    write_class(folder, entries)
+    return grade(folder, assignment="tp-fashion", out=folder.parent / "out", workers=2, profile="cpu",
+                 budget=BUDGET)
+
+
+def test_reference_and_variant_get_full_marks(run):
+    for name in ("reference", "variant_tfkeras_generator"):
+        r = by_student(run)[name]
+        assert r.score == r.max_score == 20, (name, question_scores(r))
+
+
+@pytest.mark.parametrize("question", ["q1", "q2", "q3", "q4", "q5", "q6", "q7"])
+def test_each_mutant_loses_exactly_its_question(run, question):
+    assert_loses_exactly(by_student(run)[f"mutant_{question}"], question)
+
+
+def _check(result, name: str):
+    return next(c for qs in result.questions for c in qs.checks if c.name == name)
+
+
+def test_messages_name_the_mistake(run):
+    results = by_student(run)
+    assert "to_categorical" in _check(results["mutant_q1"], "check_data_shapes").message.fr
+    assert "Il manque le `Dropout(0.2)`" in _check(results["mutant_q2"], "check_build_ann_layers").message.fr
+    leaky = _check(results["mutant_q3"], "check_activation_models_layers").message.fr
+    assert "Dense(128, leaky_relu(0.2)) au lieu de Dense(128, leaky_relu(0.1))" in leaky and "LeakyReLU(negative_slope=0.1)" in leaky
+    assert "Conv2D(16, 3, relu) au lieu de Conv2D(32, 3, relu)" in _check(results["mutant_q4"],
+                                                                          "check_build_cnn_layers").message.fr
+    assert "images cachées" in _check(results["mutant_q5"], "check_cnn_accuracy_on_hidden_images").message.fr
+    assert "transposée" in _check(results["mutant_q6"], "check_cm_rows_are_true_classes").message.fr
+    # Keras 3 refuses RandomRotation(10) outright (factor outside [-1, 1]): `datagen` is never defined
+    assert _check(results["mutant_q7"], "check_datagen_kind").status.value == "missing"
+    assert any("factor" in (c.error or "") for c in results["mutant_q7"].cells)
+
+
+class _FakeObs:
+    """Stands for the runner: `probe` answers what the datagen probe would."""
+
+    def __init__(self, answer: dict):
+        self.answer = answer
+
+    def describe(self, name):
+        return {"callable": False}
+
+    def probe(self, code, **inputs):
+        return self.answer
+
+
+def _datagen_check(name: str):
+    return next(c.func for c in load_assignment("tp-fashion").checks if c.name == name)
+
+
+def _layers(rotation, zoom=0.1, mode="horizontal") -> dict:
+    return {"type": "Sequential", "kind": "layers",
+            "layers": [{"class": "RandomRotation", "factor": rotation},
+                       {"class": "RandomZoom", "height_factor": zoom, "width_factor": None},
+                       {"class": "RandomFlip", "mode": mode}]}
+
+
+def test_datagen_checks_read_factors_as_fractions_of_a_turn():
+    rotation = _datagen_check("check_datagen_rotation")
+    rotation(_FakeObs(_layers([-10 / 360, 10 / 360])), None)
+    with pytest.raises(CheckFailed, match="10 tours"):  # what older Keras accepted
+        rotation(_FakeObs(_layers([-10.0, 10.0])), None)
+    with pytest.raises(CheckFailed, match="10 / 360"):
+        rotation(_FakeObs(_layers([-0.1, 0.1])), None)
+    generator = {"type": "ImageDataGenerator", "kind": "generator", "rotation_range": 10.0, "zoom_range": [0.9, 1.1],
+                 "horizontal_flip": True, "vertical_flip": False}
+    for name in ("check_datagen_rotation", "check_datagen_zoom", "check_datagen_flip"):
+        _datagen_check(name)(_FakeObs(generator), None)
+    with pytest.raises(CheckFailed, match="zoom_range"):
+        _datagen_check("check_datagen_zoom")(_FakeObs({**generator, "zoom_range": [0.0, 0.1]}), None)
+    with pytest.raises(CheckFailed, match="horizontal"):
+        _datagen_check("check_datagen_flip")(_FakeObs(_layers([-10 / 360, 10 / 360], mode="horizontal_and_vertical")),
+                                             None)
+
+
+def test_budget_is_applied_and_reported(run):
+    ref = by_student(run)["reference"]
+    notes = [n for c in ref.cells for n in c.notes]
+    assert any("Fashion-MNIST servi par le correcteur" in n and "1 000 images d'entraînement" in n for n in notes)
+    assert sum("1 époque(s) (5 demandées)" in n for n in notes) == 4, notes  # the four activation models
+    q5 = _check(ref, "check_cnn_accuracy_on_hidden_images").message.fr
+    assert "500 images cachées" in q5 and "budget CPU" in q5 and "seuil 0.300" in q5
+
+
+def test_stub_notebook_is_generated_from_the_reference():
+    code = "\n".join("".join(c["source"]) for c in student_notebook("tp-fashion")["cells"] if c["cell_type"] == "code")
+    assert "raise NotImplementedError" in code and "Conv2D(32" not in code and "LeakyReLU(" not in code
+    assert "cm = None" in code and "datagen = None" in code and "cnn = None" in code
