@@ -121,6 +121,9 @@ class _FakeObs:
     def probe(self, code, **inputs):
         return self.answer
 
+    def memo(self, key, compute):
+        return compute()
+
 
 def _datagen_check(name: str):
     return next(c.func for c in load_assignment("tp-fashion").checks if c.name == name)

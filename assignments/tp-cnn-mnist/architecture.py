@@ -6,7 +6,7 @@ from grader.budget import group
 from grader.judge.checks import CheckFailed, fail
 from grader.model import Message, Status
 
-from .common import N_PARAMS, checks, once
+from .common import N_PARAMS, checks
 
 EXPECTED_LAYERS = ("Conv2D(32, 3x3, relu)", "MaxPooling2D(2x2)", "Conv2D(64, 3x3, relu)", "MaxPooling2D(2x2)",
                    "Conv2D(64, 3x3, relu)", "Flatten", "Dense(128, relu)", "Dropout(0.5)", "Dense(10, softmax)")
@@ -77,7 +77,7 @@ def _built(obs) -> dict:
     if not obs.describe("build_model").get("callable"):
         raise fail("`build_model` n'est pas une fonction.", "`build_model` is not a function.")
     try:
-        return once(obs, ("build_model",), lambda: obs.probe(_BUILD_PROBE))
+        return obs.memo(("build_model",), lambda: obs.probe(_BUILD_PROBE))
     except CheckFailed as e:
         if e.status is Status.ERROR:
             raise CheckFailed(Message("`build_model()` a levé une erreur.", "`build_model()` raised an error."),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from grader.judge.checks import fail
 
-from .common import checks, once
+from .common import checks
 
 _CALLBACK_PROBE = """
 cb = ns["early_stop"]
@@ -19,7 +19,7 @@ if isinstance(cb, (list, tuple)):
 
 
 def _callback(obs) -> dict:
-    info = once(obs, ("early_stop",), lambda: obs.probe(_CALLBACK_PROBE))
+    info = obs.memo(("early_stop",), lambda: obs.probe(_CALLBACK_PROBE))
     if not any(name.endswith(".EarlyStopping") for name in info["mro"]):
         hint = (" C'est une liste : gardez le callback lui-même dans `early_stop` et passez "
                 "`callbacks=[early_stop]` à `fit`.") if info.get("items") else ""

@@ -13,7 +13,7 @@ from grader.judge.checks import CheckFailed, fail
 from grader.judge.expect import as_array
 from grader.model import Message, Status
 
-from .common import checks, once
+from .common import checks
 
 _CM_PROBE = """
 import numpy as np
@@ -43,7 +43,7 @@ except Exception as e:
 def _observed(obs) -> dict:
     if not obs.has("cm"):
         raise CheckFailed(Message("`cm` n'est pas défini.", "`cm` is not defined."), Status.MISSING)
-    info = once(obs, ("cm",), lambda: obs.probe(_CM_PROBE, timeout=120))
+    info = obs.memo(("cm",), lambda: obs.probe(_CM_PROBE, timeout=120))
     if info["cm"] is None:
         detail = f" ({info['cm_error']})" if info["cm_error"] else ""
         raise fail(f"`cm` est de type {info['cm_type']}{detail} ; attendu un tableau 10 x 10 d'entiers.",

@@ -10,9 +10,11 @@ from grader import datasets
 from grader.budget import group
 from grader.judge.checks import CheckFailed, fail
 from grader.judge.expect import as_array
-from grader.model import Message, Status
+from grader.judge.keras import data_entry as _entry
+from grader.judge.keras import data_rows as _rows
+from grader.judge.keras import training_budget
 
-from .common import FULL, checks, once, training_budget
+from .common import FULL, checks
 
 IMAGE_SHAPE = (28, 28, 1)
 
@@ -40,21 +42,11 @@ for split in ("train", "test"):
 
 
 def sample(obs, k: int = 256) -> dict:
-    return once(obs, ("sample", k), lambda: obs.probe(_DATA_PROBE, seed=np.int64(7), k=np.int64(k), h=np.int64(16)))
+    return obs.memo(("sample", k), lambda: obs.probe(_DATA_PROBE, seed=np.int64(7), k=np.int64(k), h=np.int64(16)))
 
 
-def _entry(data: dict, name: str) -> dict:
-    entry = data.get(name)
-    if entry is None:
-        raise CheckFailed(Message(f"`{name}` n'est pas défini.", f"`{name}` is not defined."), Status.MISSING)
-    if "error" in entry:
-        raise fail(f"`{name}` n'est pas convertible en tableau : {entry['error']}",
-                   f"`{name}` cannot be turned into an array: {entry['error']}")
-    return entry
 
 
-def _rows(entry: dict, name: str) -> np.ndarray:
-    return as_array(entry["rows"], f"`{name}`")
 
 
 @checks("q1", fr="Formes : (60 000 ou le sous-ensemble servi, 28, 28, 1) pour les images, (n, 10) pour les "

@@ -8,9 +8,11 @@ from grader import datasets
 from grader.budget import group
 from grader.judge.checks import CheckFailed, fail
 from grader.judge.expect import as_array
+from grader.judge.keras import training_budget
+from grader.judge.keras import training_words as _training_words
 from grader.model import Message, Status
 
-from .common import DEFAULT_THRESHOLD, budget_words, checks, training_budget
+from .common import DEFAULT_THRESHOLD, checks
 from .data import as_student_scaled
 
 _PREDICT_PROBE = """
@@ -19,10 +21,6 @@ pred = ns["model"].predict(images, verbose=0, batch_size=500)
 result = np.asarray(pred)
 """
 
-_CAPS_PROBE = """
-from grader.runner import patches
-result = patches.caps()
-"""
 
 
 def _hidden(ctx) -> tuple[np.ndarray, np.ndarray]:
@@ -56,18 +54,6 @@ def holdout_accuracy(obs, ctx) -> float:
     return float(np.mean(np.argmax(pred, axis=1) == labels))
 
 
-def _training_words(obs, ctx) -> str:
-    try:
-        caps = obs.probe(_CAPS_PROBE)
-    except CheckFailed:
-        caps = []
-    last = caps[-1] if caps else {}
-    parts = []
-    if "epochs" in last:
-        parts.append(f"{last['epochs'][1]} époque(s) au lieu de {last['epochs'][0]}")
-    if "train_size" in last:
-        parts.append(f"sur {group(last['train_size'][1])} images au lieu de {group(last['train_size'][0])}")
-    return f" ; entraîné {', '.join(parts)}, {budget_words(ctx)}" if parts else ""
 
 
 @checks("q4", fr="`model` entraîné reconnaît des chiffres qu'il n'a jamais vus.",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from grader.judge.checks import fail
 
-from .common import checks, memo
+from .common import checks
 
 ROTATION = 10 / 360  # RandomRotation's factor is a fraction of a full turn
 TOL = 1e-3
@@ -48,7 +48,7 @@ else:
 
 def _datagen(obs) -> dict:
     obs.describe("datagen")  # missing: says so
-    info = memo(obs, ("datagen",), lambda: obs.probe(_DATAGEN_PROBE))
+    info = obs.memo(("datagen",), lambda: obs.probe(_DATAGEN_PROBE))
     if info["kind"] is None:
         raise fail(f"`datagen` est de type {info['type']} ; attendu un `ImageDataGenerator(...)` ou un "
                    "`keras.Sequential` de couches `RandomRotation`, `RandomZoom`, `RandomFlip`.",

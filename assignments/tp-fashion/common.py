@@ -25,13 +25,8 @@ KERAS_MODEL = "keras.src.models.model.Model"
 KERAS_LEAKY_DEFAULT = 0.2
 
 
-def training_budget(ctx) -> dict:
-    """The run's training budget (`grader.budget.Plan.options()["training"]`)."""
-    return dict(ctx.option("budget", {}).get("training", {}))
 
 
-def budget_words(ctx) -> str:
-    return f"budget {str(ctx.option('budget', {}).get('profile', 'cpu')).upper()}"
 
 
 MODEL_INFO = """
@@ -175,7 +170,7 @@ def built(obs, function: str, code: str) -> dict:
     if not obs.describe(function).get("callable"):
         raise fail(f"`{function}` n'est pas une fonction.", f"`{function}` is not a function.")
     try:
-        return memo(obs, ("built", function, code), lambda: obs.probe(code))
+        return obs.memo(("built", function, code), lambda: obs.probe(code))
     except CheckFailed as e:
         if e.status is Status.ERROR:
             raise CheckFailed(Message(f"`{function}(...)` a levé une erreur.", f"`{function}(...)` raised an error."),
@@ -213,11 +208,3 @@ def require_params(info: dict, what: str, expected: int, hint: str = "") -> None
                               if layer.get("params"))
         raise fail(f"{what} a {group(count)} paramètres ({per_layer}) ; attendu {group(expected)}.{hint}",
                    f"{what} has {count:,} parameters; expected {expected:,}.")
-
-
-def memo(obs, key: tuple, compute):
-    """`compute()` once per submission (observations of a finished notebook do not change); failures not kept."""
-    store = obs.__dict__.setdefault("_tp_fashion_memo", {})
-    if key not in store:
-        store[key] = compute()
-    return store[key]

@@ -14,17 +14,11 @@ from grader import datasets
 from grader.budget import group
 from grader.judge.checks import CheckFailed, fail
 from grader.judge.expect import as_array
+from grader.judge.keras import training_budget
+from grader.judge.keras import training_words as _training_words
 from grader.model import Message, Status
 
-from .common import (
-    DATASET,
-    DEFAULT_THRESHOLD,
-    KERAS_MODEL,
-    budget_words,
-    checks,
-    memo,
-    training_budget,
-)
+from .common import DATASET, DEFAULT_THRESHOLD, KERAS_MODEL, checks
 from .data import scaling
 
 _RESHAPE = """
@@ -54,10 +48,6 @@ pred = np.argmax(np.asarray(m.predict(as_input(ns["X_test"]), verbose=0, batch_s
 result = {"true": true.astype(np.int64), "pred": pred.astype(np.int64)}
 """
 
-_CAPS_PROBE = """
-from grader.runner import patches
-result = patches.caps()
-"""
 
 _CM_VALUE_PROBE = """
 import numpy as np
@@ -101,18 +91,6 @@ def holdout_accuracy(obs, ctx) -> float:
     return float(np.mean(np.argmax(pred, axis=1) == labels))
 
 
-def _training_words(obs, ctx) -> str:
-    try:
-        caps = obs.probe(_CAPS_PROBE)
-    except CheckFailed:
-        caps = []
-    last = caps[-1] if caps else {}
-    parts = []
-    if "epochs" in last:
-        parts.append(f"{last['epochs'][1]} époque(s) au lieu de {last['epochs'][0]}")
-    if "train_size" in last:
-        parts.append(f"sur {group(last['train_size'][1])} images au lieu de {group(last['train_size'][0])}")
-    return f" ; entraîné {', '.join(parts)}, {budget_words(ctx)}" if parts else ""
 
 
 @checks("q5", fr="`cnn` entraîné reconnaît des vêtements qu'il n'a jamais vus.",
@@ -141,7 +119,7 @@ def check_cnn_accuracy_on_hidden_images(obs, ctx):
 # -- q6 ----------------------------------------------------------------------
 def _cm(obs) -> np.ndarray:
     obs.describe("cm")  # missing: says so
-    info = memo(obs, ("cm",), lambda: obs.probe(_CM_VALUE_PROBE))
+    info = obs.memo(("cm",), lambda: obs.probe(_CM_VALUE_PROBE))
     if info["array"] is None or info["type"] == "NoneType":
         raise fail(f"`cm` (type {info['type']}) n'est pas une matrice : calculez-la à partir des prédictions de `cnn`.",
                    "`cm` is not a matrix.")
@@ -150,7 +128,7 @@ def _cm(obs) -> np.ndarray:
 
 def _predictions(obs) -> tuple[np.ndarray, np.ndarray]:
     try:
-        got = memo(obs, ("predictions",), lambda: obs.probe(_CM_PROBE, timeout=120))
+        got = obs.memo(("predictions",), lambda: obs.probe(_CM_PROBE, timeout=120))
     except CheckFailed as e:
         raise _model_error(e, "`cnn.predict(X_test)`") from e
     return as_array(got["true"], "`y_test_cat`").astype(np.int64), as_array(got["pred"], "prédictions").astype(np.int64)

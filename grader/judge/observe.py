@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -18,12 +19,20 @@ class Observer:
     def __init__(self, session: RunnerSession):
         self.session = session
         self._cache: dict[tuple, Any] = {}
+        self._memo: dict[tuple, Any] = {}
 
     def _ask(self, op: str, label: str, **kw) -> tuple[Any, dict]:
         try:
             return self.session.observe(op, **kw)
         except ObservationError as e:
             raise _as_failure(e, label) from e
+
+    def memo(self, key: tuple, compute: Callable[[], Any]) -> Any:
+        """`compute()` once per submission: several checks read the same probe's answer (the notebook
+        has finished, its observations do not change); a failure is not kept, it is raised again."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
 
     def value(self, name: str) -> Any:
         """The value of a top-level name, converted to plain data (cached per submission)."""

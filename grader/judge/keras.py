@@ -1,0 +1,55 @@
+"""Pieces shared by the checks of the Keras TPs: the run's training budget and how to word it,
+and the per-name entries of a data-sampling probe."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from grader.budget import group
+from grader.judge.checks import CheckFailed, fail
+from grader.judge.expect import as_array
+from grader.model import Message, Status
+
+_CAPS_PROBE = """
+from grader.runner import patches
+result = patches.caps()
+"""
+
+
+def training_budget(ctx) -> dict:
+    """The run's training budget (`grader.budget.Plan.options()["training"]`)."""
+    return dict(ctx.option("budget", {}).get("training", {}))
+
+
+def budget_words(ctx) -> str:
+    return f"budget {str(ctx.option('budget', {}).get('profile', 'cpu')).upper()}"
+
+
+def training_words(obs, ctx) -> str:
+    """' ; entraîné 1 époque(s) au lieu de 20, …, budget CPU' from what the runner's `fit` caps recorded."""
+    try:
+        caps = obs.probe(_CAPS_PROBE)
+    except CheckFailed:
+        caps = []
+    last = caps[-1] if caps else {}
+    parts = []
+    if "epochs" in last:
+        parts.append(f"{last['epochs'][1]} époque(s) au lieu de {last['epochs'][0]}")
+    if "train_size" in last:
+        parts.append(f"sur {group(last['train_size'][1])} images au lieu de {group(last['train_size'][0])}")
+    return f" ; entraîné {', '.join(parts)}, {budget_words(ctx)}" if parts else ""
+
+
+def data_entry(data: dict, name: str) -> dict:
+    """One name's entry in a data probe's answer: missing and unconvertible names fail here."""
+    entry = data.get(name)
+    if entry is None:
+        raise CheckFailed(Message(f"`{name}` n'est pas défini.", f"`{name}` is not defined."), Status.MISSING)
+    if "error" in entry:
+        raise fail(f"`{name}` n'est pas convertible en tableau : {entry['error']}",
+                   f"`{name}` cannot be turned into an array: {entry['error']}")
+    return entry
+
+
+def data_rows(entry: dict, name: str) -> np.ndarray:
+    return as_array(entry["rows"], f"`{name}`")
