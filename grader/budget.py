@@ -185,9 +185,13 @@ def calibration_key(profile: str, hw: Hardware) -> str:
 
 
 def derived(entry: dict, cfg: dict) -> tuple[dict, dict]:
-    """(thresholds, limits) from a calibration: reference score - margin; factor x reference time + slack."""
+    """(thresholds, limits) from a calibration: reference score - margin; factor x reference time + slack.
+
+    Questions listed in `lower_is_better` (an error such as a reconstruction MSE) get score + margin.
+    """
     margins = dict(cfg.get("margins", {}))
-    thresholds = {q: round(float(s) - float(margins.get(q, DEFAULT_MARGIN)), 4)
+    lower = set(cfg.get("lower_is_better", []))
+    thresholds = {q: round(float(s) + (1 if q in lower else -1) * float(margins.get(q, DEFAULT_MARGIN)), 4)
                   for q, s in dict(entry.get("scores", {})).items()}
     limits = {}
     if entry.get("seconds"):

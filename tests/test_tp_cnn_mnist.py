@@ -113,7 +113,7 @@ def test_budget_is_applied_and_reported(run):
     q4 = _check(ref, "check_model_accuracy_on_hidden_images").message.fr
     assert "1 000 images cachées" in q4 and "budget CPU" in q4 and "seuil 0.500" in q4
     cm = _check(ref, "check_cm_matches_model_predictions").message.fr
-    assert "1000 images de `x_test`" in cm
+    assert "1 000 images de `x_test`" in cm
 
 
 def test_stub_notebook_is_generated_from_the_reference():

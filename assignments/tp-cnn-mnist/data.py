@@ -8,6 +8,7 @@ import numpy as np
 
 from grader import datasets
 from grader.budget import group
+from grader.judge import holdout
 from grader.judge.checks import CheckFailed, fail
 from grader.judge.expect import as_array
 from grader.judge.keras import data_entry as _entry
@@ -149,19 +150,9 @@ def check_labels_are_one_hot(obs, ctx):
 
 def as_student_scaled(obs, images: np.ndarray) -> np.ndarray:
     """The hidden images preprocessed like the student's own `x_test` (so Q1's mistakes stay Q1's)."""
-    scale, offset, shape = 1.0 / 255.0, 0.0, IMAGE_SHAPE
     try:
-        entry = sample(obs, k=1).get("x_test") or {}
-        head = as_array(entry.get("head"), "`x_test`").astype(np.float64)
-        _, (raw, _) = datasets.load("mnist")
-        raw = raw[:len(head)].astype(np.float64).reshape(len(head), -1)
-        mine = head.reshape(len(head), -1)
-        if mine.shape == raw.shape and raw.std() > 0:
-            a, b = np.polyfit(raw.ravel(), mine.ravel(), 1)
-            if np.max(np.abs(a * raw + b - mine)) < 1e-3 * max(1.0, abs(a) * 255):
-                scale, offset = float(a), float(b)
-        if int(np.prod(entry.get("shape", [0, 0])[1:])) == 28 * 28:
-            shape = tuple(int(d) for d in entry["shape"][1:])
-    except (CheckFailed, TypeError, ValueError):
-        pass
-    return (images.astype(np.float64) * scale + offset).astype(np.float32).reshape((len(images), *shape))
+        entry = sample(obs, k=1).get("x_test")
+    except CheckFailed:
+        entry = None
+    _, (raw, _) = datasets.load("mnist")
+    return holdout.like_student(images, raw, entry)

@@ -5,20 +5,19 @@ from __future__ import annotations
 import numpy as np
 
 from grader.judge.checks import fail
-
-from .common import (
+from grader.judge.layers import (
     MODEL_INFO,
-    N_PARAMS_ANN,
-    N_PARAMS_CNN,
     built,
-    checks,
-    first_difference,
+    compare,
+    fresh_probe,
     normalize,
+    require_fresh,
     require_input_shape,
     require_keras_model,
     require_params,
-    show_all,
 )
+
+from .common import N_PARAMS_ANN, N_PARAMS_CNN, checks
 
 ANN = [("Flatten",), ("Dense", 128, "relu"), ("Dropout", 0.2), ("Dense", 64, "relu"), ("Dense", 10, "softmax")]
 CNN = [("Conv2D", 32, 3, "relu"), ("MaxPooling2D", 2), ("Conv2D", 64, 3, "relu"), ("MaxPooling2D", 2),
@@ -26,15 +25,6 @@ CNN = [("Conv2D", 32, 3, "relu"), ("MaxPooling2D", 2), ("Conv2D", 64, 3, "relu")
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu")
 #: how each activation string reads once `normalize` folded the layers
 FOLDED = {"sigmoid": "sigmoid", "tanh": "tanh", "relu": "relu", "leaky_relu": "leaky_relu(0.1)"}
-
-
-def _fresh_probe(function: str) -> str:
-    return MODEL_INFO + f"""
-m1 = ns["{function}"]()
-m2 = ns["{function}"]()
-shared = {{id(w) for w in getattr(m1, "weights", [])}} & {{id(w) for w in getattr(m2, "weights", [])}}
-result = {{"model": model_info(m1), "same_object": m1 is m2, "shared_weights": len(shared)}}
-"""
 
 
 _ACTIVATION_PROBE = MODEL_INFO + """
@@ -61,26 +51,11 @@ if isinstance(r, dict):
 
 
 def _ann(obs) -> dict:
-    return built(obs, "build_ann", _fresh_probe("build_ann"))
+    return built(obs, "build_ann", fresh_probe("build_ann"))
 
 
 def _cnn(obs) -> dict:
-    return built(obs, "build_cnn", _fresh_probe("build_cnn"))
-
-
-def _compare(found: list[tuple], expected: list[tuple], what: str, extra: str = "") -> None:
-    if found == expected:
-        return
-    raise fail(f"Couches de {what} : {show_all(found)} ; attendu {show_all(expected)}."
-               f"{first_difference(found, expected)}{extra}",
-               f"Layers of {what}: {show_all(found)}; expected {show_all(expected)}.")
-
-
-def _require_fresh(built_info: dict, function: str) -> None:
-    if built_info["same_object"] or built_info["shared_weights"]:
-        raise fail(f"Deux appels à `{function}()` renvoient le même modèle (ou des poids partagés) : créez le "
-                   "modèle *dans* la fonction et renvoyez-le.",
-                   f"Two calls of `{function}()` return the same model (or share weights).")
+    return built(obs, "build_cnn", fresh_probe("build_cnn"))
 
 
 # -- q2 ----------------------------------------------------------------------
@@ -90,7 +65,7 @@ def check_build_ann_returns_new_keras_model(obs, ctx):
     info = _ann(obs)
     require_keras_model(info["model"], "`build_ann()`")
     require_input_shape(info["model"], "`build_ann()`", (28, 28))
-    _require_fresh(info, "build_ann")
+    require_fresh(info, "build_ann")
 
 
 @checks("q2", weight=2, requires=("check_build_ann_returns_new_keras_model",),
@@ -100,7 +75,7 @@ def check_build_ann_layers(obs, ctx):
     found = normalize(_ann(obs)["model"])
     extra = " Il manque le `Dropout(0.2)` après la première couche cachée." \
         if found == [x for x in ANN if x[0] != "Dropout"] else ""
-    _compare(found, ANN, "`build_ann()`", extra)
+    compare(found, ANN, "`build_ann()`", extra)
 
 
 @checks("q2", weight=1, requires=("check_build_ann_returns_new_keras_model",),
@@ -148,7 +123,7 @@ def check_activation_models_layers(obs, ctx):
                      "une couche `layers.LeakyReLU(negative_slope=0.1)` après chaque `Dense` cachée (sans activation).")
         elif act == "leaky_relu" and any("leaky_relu" in str(x[-1]) for x in found):
             extra = " La pente de LeakyReLU doit être 0.1 (`negative_slope=0.1`)."
-        _compare(found, expected, f'`build_activation_model("{act}")`', extra)
+        compare(found, expected, f'`build_activation_model("{act}")`', extra)
 
 
 @checks("q3", weight=0.5, requires=("check_activation_models_are_keras_models",),
@@ -190,7 +165,7 @@ def check_build_cnn_returns_new_keras_model(obs, ctx):
     info = _cnn(obs)
     require_keras_model(info["model"], "`build_cnn()`")
     require_input_shape(info["model"], "`build_cnn()`", (28, 28, 1))
-    _require_fresh(info, "build_cnn")
+    require_fresh(info, "build_cnn")
 
 
 @checks("q4", weight=2, requires=("check_build_cnn_returns_new_keras_model",),
@@ -199,7 +174,7 @@ def check_build_cnn_returns_new_keras_model(obs, ctx):
         en="Conv2D(32, 3, relu) → MaxPooling2D(2) → Conv2D(64, 3, relu) → MaxPooling2D(2) → Flatten → "
         "Dense(128, relu) → Dropout(0.3) → Dense(10, softmax).")
 def check_build_cnn_layers(obs, ctx):
-    _compare(normalize(_cnn(obs)["model"]), CNN, "`build_cnn()`")
+    compare(normalize(_cnn(obs)["model"]), CNN, "`build_cnn()`")
 
 
 @checks("q4", weight=1, requires=("check_build_cnn_returns_new_keras_model",),

@@ -1,0 +1,129 @@
+"""A student's confusion matrix judged against the one recomputed from their own model.
+
+The runner hands back `cm` as an array, the classes of the student's own test labels (argmax of
+one-hot rows, or the integers themselves) and the argmax of the student's own model on the
+student's own test images; the matrix is recomputed here. So a weak model or integer labels
+(other questions) still allow a correct `cm`: the mistake is charged once.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from grader.budget import group
+from grader.judge.checks import CheckFailed, fail
+from grader.judge.expect import as_array
+from grader.model import Message, Status
+
+_CM_PROBE = """
+import numpy as np
+c = ns["cm"]
+result = {"type": type(c).__qualname__, "array": None, "error": None}
+try:
+    a = np.asarray(c)
+    if a.dtype.kind in "biuf":
+        result["array"] = a.astype(np.float64)
+    else:
+        result["error"] = f"dtype {a.dtype}"
+except Exception as e:
+    result["error"] = f"{type(e).__name__}: {e}"[:300]
+"""
+
+_TRUTH_PROBE = """
+import numpy as np
+missing = [n for n in (model, x, y) if n not in ns]
+if missing:
+    raise NameError(", ".join(f"`{n}`" for n in missing) + " non défini(s)")
+m = ns[model]
+if not any(c.__module__ + "." + c.__qualname__ == "keras.src.models.model.Model" for c in type(m).__mro__):
+    raise TypeError(f"`{model}` est de type {type(m).__qualname__}, pas un modèle Keras")
+labels = np.asarray(ns[y])
+true = np.argmax(labels, axis=1) if labels.ndim == 2 and labels.shape[1] > 1 else labels.reshape(len(labels))
+images = np.asarray(ns[x])
+try:
+    shape = tuple(int(d) for d in m.input_shape[1:])
+    if int(np.prod(images.shape[1:])) == int(np.prod(shape)):
+        images = images.reshape((len(images), *shape))
+except Exception:
+    pass
+pred = np.asarray(m.predict(images, verbose=0, batch_size=500))
+result = {"true": true.astype(np.int64), "pred": np.argmax(pred.reshape(len(pred), -1), axis=1).astype(np.int64)}
+"""
+
+
+def observed(obs, classes: int = 10) -> np.ndarray:
+    """The student's `cm` as a float array (fails when it is not numeric)."""
+    if not obs.has("cm"):
+        raise CheckFailed(Message("`cm` n'est pas défini.", "`cm` is not defined."), Status.MISSING)
+    info = obs.memo(("cm",), lambda: obs.probe(_CM_PROBE))
+    if info["array"] is None:
+        detail = f" ({info['error']})" if info["error"] else ""
+        raise fail(f"`cm` est de type {info['type']}{detail} ; attendu un tableau {classes} x {classes} d'entiers.",
+                   f"`cm` is a {info['type']}{detail}; expected a {classes} x {classes} integer array.")
+    return as_array(info["array"], "`cm`").astype(np.float64)
+
+
+def truth_and_predictions(obs, *, model: str, x: str, y: str) -> tuple[np.ndarray, np.ndarray]:
+    """(true classes of `y`, classes `model` predicts on `x`), all the student's own."""
+    try:
+        got = obs.memo(("cm-truth", model, x, y), lambda: obs.probe(_TRUTH_PROBE, model=model, x=x, y=y, timeout=120))
+    except CheckFailed as e:
+        if e.status is Status.ERROR:
+            raise CheckFailed(Message(f"Impossible de recalculer les prédictions de `{model}` sur `{x}`.",
+                                      f"Cannot recompute the predictions of `{model}` on `{x}`."),
+                              Status.ERROR, e.details) from e
+        raise
+    return as_array(got["true"], f"`{y}`").astype(np.int64), as_array(got["pred"], "predictions").astype(np.int64)
+
+
+def matrix(true: np.ndarray, pred: np.ndarray, classes: int = 10) -> np.ndarray:
+    """Rows: true class, columns: predicted class (scikit-learn's convention)."""
+    cm = np.zeros((classes, classes), dtype=np.int64)
+    keep = (true >= 0) & (true < classes) & (pred >= 0) & (pred < classes)
+    np.add.at(cm, (true[keep], pred[keep]), 1)
+    return cm
+
+
+def require_counts(cm: np.ndarray, classes: int = 10) -> None:
+    if cm.shape != (classes, classes):
+        raise fail(f"`cm` a la forme {cm.shape} ; attendu ({classes}, {classes}), une ligne et une colonne par classe.",
+                   f"`cm` has shape {cm.shape}; expected ({classes}, {classes}).")
+    if not np.all(np.isfinite(cm)) or np.any(cm < 0) or np.any(cm != np.rint(cm)):
+        raise fail("`cm` contient des valeurs négatives ou non entières : attendu des comptes d'images "
+                   "(pas une matrice normalisée).", "`cm` holds negative or non-integer values; expected counts.")
+
+
+def require_rows_are_classes(cm: np.ndarray, true: np.ndarray, *, x: str, y: str) -> None:
+    classes = cm.shape[0]
+    counts = np.bincount(true[(true >= 0) & (true < classes)], minlength=classes)[:classes]
+    rows = cm.sum(axis=1).astype(np.int64)
+    if np.array_equal(rows, counts):
+        return
+    hint = ""
+    if np.array_equal(cm.sum(axis=0).astype(np.int64), counts):
+        hint = (" Ce sont les colonnes qui somment aux classes : la matrice est transposée. Lignes = vraies "
+                "classes, colonnes = prédictions : `confusion_matrix(y_true, y_pred)`.")
+    elif int(rows.sum()) != len(true):
+        hint = f" `cm` compte {int(rows.sum())} images ; `{x}` en a {group(len(true))} : calculez-la sur tout `{x}`."
+    raise fail(f"Sommes des lignes de `cm` : {rows.tolist()} ; attendu le nombre d'images de chaque classe dans "
+               f"`{y}` : {counts.tolist()}.{hint}",
+               f"Row sums of `cm`: {rows.tolist()}; expected the class counts of `{y}`: {counts.tolist()}.")
+
+
+def require_matches(cm: np.ndarray, true: np.ndarray, pred: np.ndarray, *, model: str, x: str) -> Message:
+    expected = matrix(true, pred, cm.shape[0])
+    tolerance = max(1, len(true) // 500)  # a rare argmax tie may flip between two predict calls
+    off = int(np.abs(cm - expected).sum()) // 2
+    if off <= tolerance:
+        return Message(f"`cm` correspond aux prédictions de `{model}` ({group(len(true))} images de `{x}`).",
+                       f"`cm` matches the predictions of `{model}` ({len(true)} images of `{x}`).")
+    if int(np.abs(cm.T - expected).sum()) // 2 <= tolerance:
+        hint = " C'est la transposée : lignes = vraies classes, colonnes = prédictions."
+    elif np.trace(cm) != np.trace(expected):
+        hint = (f" Diagonale : {int(np.trace(cm))} images bien classées dans `cm`, {int(np.trace(expected))} pour "
+                f"`{model}` : `cm` vient-il d'un autre modèle, ou d'un `{model}` entraîné ensuite ?")
+    else:
+        hint = f" Calculez-la avec le `{model}` entraîné : `np.argmax({model}.predict({x}), axis=1)`."
+    raise fail(f"`cm` ne correspond pas aux prédictions actuelles de `{model}` sur `{x}` : {off} image(s) sur "
+               f"{group(len(true))} ailleurs.{hint}",
+               f"`cm` does not match the current predictions of `{model}` on `{x}`: {off} image(s) misplaced.")

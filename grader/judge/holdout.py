@@ -1,0 +1,130 @@
+"""Held-out evaluation shared by the Keras TPs: images the runner never received, labels kept here.
+
+The judge picks test images beyond what `load_data()` served (`serve_test`), preprocesses them the
+way the student preprocessed their own arrays (scale/offset fitted on the student's first rows
+against the raw pixels, reshaped to the model's input), sends only the images to the runner and
+scores the predictions here. So a preprocessing mistake (charged to the data question) is not
+charged again to the accuracy question, and a student can never see the labels.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from grader import datasets
+from grader.budget import group
+from grader.judge.checks import CheckFailed, fail
+from grader.judge.expect import as_array
+from grader.judge.keras import training_budget, training_words
+from grader.model import Message, Status
+
+_PREDICT_PROBE = """
+import numpy as np
+m = ns[name]
+if not any(c.__module__ + "." + c.__qualname__ == "keras.src.models.model.Model" for c in type(m).__mro__):
+    raise TypeError(f"`{name}` est de type {type(m).__qualname__}, pas un modèle Keras")
+x = np.asarray(images)
+try:
+    shape = tuple(int(d) for d in m.input_shape[1:])
+    if int(np.prod(x.shape[1:])) == int(np.prod(shape)):
+        x = x.reshape((len(x), *shape))
+except Exception:
+    pass
+result = np.asarray(m.predict(x, verbose=0, batch_size=int(batch)))
+"""
+
+
+def hidden(ctx, dataset: str, *, default: int = 2000) -> tuple[np.ndarray, np.ndarray]:
+    """Raw test images of `dataset` that `load_data()` did not serve (all of them when it served the full set)."""
+    budget = training_budget(ctx)
+    _, (x_test, y_test) = datasets.load(dataset)
+    served = int(budget.get("serve_test") or 0)
+    pool = np.arange(served, len(x_test)) if 0 < served < len(x_test) else np.arange(len(x_test))
+    n = min(len(pool), int(budget.get("holdout") or default))
+    idx = np.sort(ctx.rng("holdout").choice(pool, size=n, replace=False))
+    return x_test[idx], y_test[idx].reshape(-1).astype(np.int64)
+
+
+def fitted_scaling(head: np.ndarray | None, raw: np.ndarray) -> tuple[float, float]:
+    """(scale, offset) with head ≈ raw * scale + offset, else the course's 1/255.
+
+    `head` is the student's first rows, `raw` the matching raw pixels; any reshaping is allowed.
+    """
+    try:
+        mine = np.asarray(head, dtype=np.float64).reshape(len(head), -1)
+        ref = np.asarray(raw[:len(mine)], dtype=np.float64).reshape(len(mine), -1)
+        if mine.shape == ref.shape and ref.std() > 0:
+            a, b = np.polyfit(ref.ravel(), mine.ravel(), 1)
+            if np.max(np.abs(a * ref + b - mine)) < 1e-3 * max(1.0, abs(a) * 255):
+                return float(a), float(b)
+    except (TypeError, ValueError, np.linalg.LinAlgError):
+        pass
+    return 1.0 / 255.0, 0.0
+
+
+def like_student(images: np.ndarray, raw: np.ndarray, entry: dict | None) -> np.ndarray:
+    """Raw hidden `images` scaled and shaped like the student's array whose data-probe `entry`
+    ({"head", "shape"}, see `grader.judge.keras.data_entry`) came from raw pixels `raw`.
+
+    Falls back to / 255 and the images' own shape when the student's array tells nothing usable.
+    """
+    entry = entry or {}
+    try:
+        head = as_array(entry.get("head"), "head")
+    except (CheckFailed, TypeError, ValueError):
+        head = None
+    scale, offset = fitted_scaling(head, raw)
+    shape = tuple(images.shape[1:])
+    student = entry.get("shape") or []
+    if len(student) > 1 and int(np.prod(student[1:])) == int(np.prod(shape)):
+        shape = tuple(int(d) for d in student[1:])
+    return (images.astype(np.float64) * scale + offset).astype(np.float32).reshape((len(images), *shape))
+
+
+def predict(obs, name: str, images: np.ndarray, *, batch: int = 500, timeout: float = 120) -> np.ndarray:
+    """`name.predict(images)` in the runner, images reshaped to the model's input; errors are the student's."""
+    if not obs.has(name):
+        raise CheckFailed(Message(f"`{name}` n'est pas défini.", f"`{name}` is not defined."), Status.MISSING)
+    try:
+        return as_array(obs.probe(_PREDICT_PROBE, name=name, images=images, batch=np.int64(batch), timeout=timeout),
+                        f"`{name}.predict(...)`")
+    except CheckFailed as e:
+        if e.status is Status.ERROR:
+            raise CheckFailed(Message(f"`{name}.predict` a levé une erreur sur des images de forme "
+                                      f"{tuple(images.shape[1:])}.",
+                                      f"`{name}.predict` raised an error on images of shape {tuple(images.shape[1:])}."),
+                              Status.ERROR, e.details) from e
+        raise
+
+
+def accuracy(obs, name: str, images: np.ndarray, labels: np.ndarray, classes: int = 10) -> float:
+    """Accuracy of `name` on preprocessed `images` against `labels` (which never leave the judge)."""
+    pred = predict(obs, name, images)
+    if pred.shape != (len(images), classes):
+        raise fail(f"`{name}.predict` renvoie la forme {pred.shape} ; attendu ({len(images)}, {classes}), une "
+                   "probabilité par classe.",
+                   f"`{name}.predict` returns shape {pred.shape}; expected ({len(images)}, {classes}).")
+    return float(np.mean(np.argmax(pred, axis=1) == labels))
+
+
+def threshold(ctx, question: str, default: float) -> tuple[float, str]:
+    """(threshold, where it comes from) for `question` under the run's budget and calibration."""
+    budget = ctx.option("budget", {})
+    value = float(dict(budget.get("thresholds", {})).get(question, default))
+    return value, str(dict(budget.get("origins", {})).get(question, "par défaut"))
+
+
+def verdict(obs, ctx, *, question: str, name: str, score: float, n: int, default: float,
+            lower_is_better: bool = False, what: str = "Précision", what_en: str = "Accuracy",
+            hint: str = "", fmt: str = ".3f") -> Message:
+    """Pass or fail a held-out score against the question's threshold, naming the budget it was trained under."""
+    limit, origin = threshold(ctx, question, default)
+    words = training_words(obs, ctx)
+    ok = score <= limit if lower_is_better else score >= limit
+    bound, bound_en = ("au plus", "at most") if lower_is_better else ("au moins", "at least")
+    if not ok:
+        raise fail(f"{what} de `{name}` sur {group(n)} images cachées : {score:{fmt}} ; attendu {bound} {limit:{fmt}} "
+                   f"(seuil {origin}{words}).{hint}",
+                   f"{what_en} of `{name}` on {n} hidden images: {score:{fmt}}; expected {bound_en} {limit:{fmt}}.")
+    return Message(f"{what} sur {group(n)} images cachées : {score:{fmt}} (seuil {limit:{fmt}}, {origin}{words}).",
+                   f"{what_en} on {n} hidden images: {score:{fmt}} (threshold {limit:{fmt}}).")
