@@ -96,11 +96,26 @@ def _cmd_data(args: argparse.Namespace) -> int:
         for col in ("jeu", "origine", "chemin ou comment l'obtenir"):
             table.add_column(col)
         for name, source, line in datasets.status():
-            table.add_row(name, source.origin if source else "[red]absent[/red]", escape(str(source.path) if source
-                                                                                          else line))
+            if source is None:
+                table.add_row(name, "[red]absent[/red]", escape(line))
+            elif source.synthetic:
+                table.add_row(name, f"[bold yellow]{escape(source.origin)}[/bold yellow]", escape(line))
+            else:
+                table.add_row(name, source.origin, escape(str(source.path)))
         Console().print(table)
         return 0
-    from grader.dataset_import import import_dataset
+    from grader.dataset_import import import_dataset, synthesize
+
+    if args.action == "synthesize":
+        try:
+            source = synthesize(args.name, train=args.train, test=args.test, seed=args.seed,
+                                dest_root=Path(args.dir) if args.dir else None)
+        except (OSError, ValueError) as e:
+            console.print(f"[red]error:[/red] {escape(str(e))}")
+            return 2
+        console.print(escape(f"{args.name} SYNTHÉTIQUE ({args.train} + {args.test} images générées, pas le vrai "
+                             f"jeu ; utilisé seulement là où aucune vraie copie n'existe) : {source.path}"))
+        return 0
 
     if args.name not in datasets.NAMES:
         console.print(f"[red]error:[/red] dataset {args.name!r} unknown; known: {', '.join(datasets.NAMES)}")
@@ -167,6 +182,13 @@ def build_parser() -> argparse.ArgumentParser:
                                              "none: download from Keras' origin")
     imp.add_argument("--to", help="destination (default: $GRADER_DATA_DIR or ~/.local/share/tp-grader/datasets)")
     imp.set_defaults(func=_cmd_data)
+    syn = data_sub.add_parser("synthesize", help="write a synthetic stand-in (tests/CI only: not the real dataset)")
+    syn.add_argument("name", choices=("cifar10",))
+    syn.add_argument("--train", type=int, default=5000, help="training images (default 5000)")
+    syn.add_argument("--test", type=int, default=2000, help="test images (default 2000)")
+    syn.add_argument("--seed", type=int, default=0)
+    syn.add_argument("--dir", help="destination (default: the first folder of $GRADER_DATA_DIR)")
+    syn.set_defaults(func=_cmd_data)
     cal = sub.add_parser("calibrate", help="run the reference here; store its time and scores for thresholds")
     cal.add_argument("ids", nargs="+")
     cal.add_argument("--profile", choices=("cpu", "gpu"), help="default: detected hardware")

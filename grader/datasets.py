@@ -1,18 +1,23 @@
 """MNIST, Fashion-MNIST and CIFAR-10 on machines without network: where they are, how to load them.
 
-Searched in order: `$GRADER_DATA_DIR` (default `~/.local/share/tp-grader/datasets`), the
-Keras cache (`$KERAS_HOME/datasets`, default `~/.keras/datasets`), Debian's dataset packages
+Searched in order: the folders of `$GRADER_DATA_DIR` (several may be given, separated by
+`os.pathsep`; default `~/.local/share/tp-grader/datasets`), the Keras cache (`$KERAS_HOME/datasets`, default `~/.keras/datasets`), Debian's dataset packages
 (`/usr/share/datasets`), then Keras' own download, where there is network. Every location
 uses the Keras cache layout (`mnist.npz`, `fashion-mnist/*.gz`, `cifar-10-batches-py/`), so a
 folder copied from a laptop's `~/.keras/datasets` works as it is. Loading never imports Keras:
 the grader stays light, and a student's notebook gets the very same arrays from `load_data()`
 (see `grader/runner/patches.py`).
+
+CIFAR-10 cannot be had offline; `grader data synthesize cifar10` writes a synthetic stand-in
+(`cifar10-synthetic.npz`, see `grader.synthetic`) to the data folder. It is used only where no
+real copy exists anywhere, and its `Source.synthetic` is set so that every report says so.
 """
 
 from __future__ import annotations
 
 import functools
 import gzip
+import json
 import os
 import pickle
 import struct
@@ -27,6 +32,11 @@ DEBIAN_ROOT = Path("/usr/share/datasets")
 FASHION_FILES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
                  "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
 CIFAR_BATCHES = ("data_batch_1", "data_batch_2", "data_batch_3", "data_batch_4", "data_batch_5", "test_batch")
+#: Synthetic stand-ins (`grader data synthesize`), looked for in the data folders after every real copy.
+SYNTHETIC_FILES = {"cifar10": "cifar10-synthetic.npz"}
+SYNTHETIC_ORIGIN = "synthétique (grader data synthesize) — pas le vrai CIFAR-10"
+#: The npz key that marks generated arrays (a JSON string: generator, seed, sizes).
+SYNTHETIC_KEY = "synthetic"
 _KERAS_ORIGIN = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
 #: Where Keras downloads from, and the sha256 it expects (None: Keras checks none).
 ORIGINS: dict[str, list[tuple[str, str | None]]] = {
@@ -45,20 +55,28 @@ class DatasetUnavailable(Exception):
 
 @dataclass(frozen=True)
 class Source:
-    """One usable copy: `path` is `mnist.npz`, the `fashion-mnist` folder or `cifar-10-batches-py`."""
+    """One usable copy: `path` is `mnist.npz`, the `fashion-mnist` folder, `cifar-10-batches-py`, or
+    `cifar10-synthetic.npz` when `synthetic` (generated images, not the real dataset: say so)."""
 
     dataset: str
-    origin: str  # "GRADER_DATA_DIR" | "cache Keras" | "Debian"
+    origin: str  # "GRADER_DATA_DIR" | "cache Keras" | "Debian" | SYNTHETIC_ORIGIN
     path: Path
+    synthetic: bool = False
+
+
+def data_dirs() -> list[Path]:
+    """The grader's data folders, in search order: `$GRADER_DATA_DIR` split on `os.pathsep`."""
+    env = os.environ.get("GRADER_DATA_DIR")
+    dirs = [Path(p).expanduser() for p in (env or "").split(os.pathsep) if p]
+    if dirs:
+        return dirs
+    base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return [base / "tp-grader" / "datasets"]
 
 
 def data_dir() -> Path:
-    """The grader's own data folder (`grader data import` writes there)."""
-    env = os.environ.get("GRADER_DATA_DIR")
-    if env:
-        return Path(env).expanduser()
-    base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
-    return base / "tp-grader" / "datasets"
+    """The first data folder: `grader data import` and `grader data synthesize` write there."""
+    return data_dirs()[0]
 
 
 def keras_cache() -> Path:
@@ -66,7 +84,7 @@ def keras_cache() -> Path:
 
 
 def locations() -> list[tuple[str, Path]]:
-    return [("GRADER_DATA_DIR", data_dir()), ("cache Keras", keras_cache()), ("Debian", DEBIAN_ROOT)]
+    return [*(("GRADER_DATA_DIR", d) for d in data_dirs()), ("cache Keras", keras_cache()), ("Debian", DEBIAN_ROOT)]
 
 
 def _candidates(name: str, root: Path) -> list[Path]:
@@ -79,19 +97,28 @@ def _candidates(name: str, root: Path) -> list[Path]:
 
 
 def complete(name: str, path: Path) -> bool:
-    if name == "mnist":
+    if name == "mnist" or path.suffix == ".npz":
         return path.is_file() and path.stat().st_size > 0  # imports are atomic; Keras removes partial files
     files = FASHION_FILES if name == "fashion_mnist" else CIFAR_BATCHES
     return path.is_dir() and all((path / f).is_file() for f in files)
 
 
 def locate(name: str) -> Source | None:
-    """The first complete copy in search order, or None (nothing is downloaded here)."""
+    """The first complete real copy in search order, else a synthetic one in the data folders, or None.
+
+    A real copy anywhere always wins: synthetic images must never replace real ones unnoticed.
+    Nothing is downloaded here.
+    """
     _check_name(name)
     for origin, root in locations():
         for path in _candidates(name, root):
             if complete(name, path):
                 return Source(name, origin, path)
+    if name in SYNTHETIC_FILES:
+        for root in data_dirs():
+            path = root / SYNTHETIC_FILES[name]
+            if complete(name, path):
+                return Source(name, SYNTHETIC_ORIGIN, path, synthetic=True)
     return None
 
 
@@ -108,6 +135,8 @@ def how_to_get(name: str) -> str:
         steps.append("`grader data import fashion_mnist DOSSIER` avec les 4 fichiers .gz")
     else:
         steps.append("`grader data import cifar10 cifar-10-python.tar.gz` (ou le dossier cifar-10-batches-py)")
+        steps.append("pour des tests seulement, `grader data synthesize cifar10` (images synthétiques, pas le "
+                     "vrai CIFAR-10)")
     steps.append(f"ou copier un ~/.keras/datasets d'une machine qui l'a vers {target}")
     return f"{TITLES[name]} introuvable ({', '.join(str(r) for _, r in locations())}). Pour l'obtenir : " + \
         " ; ".join(steps) + "."
@@ -142,7 +171,10 @@ def _load_cached(name: str, path: str) -> Arrays:
     if name == "fashion_mnist":
         return ((read_idx(p / FASHION_FILES[0]), read_idx(p / FASHION_FILES[1])),
                 (read_idx(p / FASHION_FILES[2]), read_idx(p / FASHION_FILES[3])))
-    return read_cifar_batches(p)
+    arrays = read_cifar(p)
+    for arr in (*arrays[0], *arrays[1]):
+        arr.setflags(write=False)
+    return arrays
 
 
 def load(name: str) -> Arrays:
@@ -200,6 +232,35 @@ def read_cifar_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
     return data, np.asarray(d["labels"], dtype=np.uint8).reshape(-1, 1)
 
 
+def read_cifar(path: Path) -> Arrays:
+    """CIFAR-10 from the batches folder or from an npz in Keras' layout (synthetic, or a budget subset)."""
+    return read_cifar_npz(path) if path.suffix == ".npz" else read_cifar_batches(path)
+
+
+def read_cifar_npz(path: Path) -> Arrays:
+    with np.load(path, allow_pickle=False) as f:
+        x_train, y_train, x_test, y_test = (np.asarray(f[k]) for k in ("x_train", "y_train", "x_test", "y_test"))
+    for x, y in ((x_train, y_train), (x_test, y_test)):
+        if x.dtype != np.uint8 or x.shape[1:] != (32, 32, 3) or y.shape != (len(x), 1):
+            raise ValueError(f"{path}: not a CIFAR-10 archive in Keras' layout (x {x.shape} {x.dtype}, y {y.shape})")
+    return (x_train, y_train.astype(np.uint8, copy=False)), (x_test, y_test.astype(np.uint8, copy=False))
+
+
+def synthetic_marker(path: Path) -> dict | None:
+    """What generated an npz (generator, seed, sizes), or None for real data."""
+    if path.suffix != ".npz" or not path.is_file():
+        return None
+    with np.load(path, allow_pickle=False) as f:
+        if SYNTHETIC_KEY not in f.files:
+            return None
+        text = str(f[SYNTHETIC_KEY])
+    try:
+        marker = json.loads(text)
+    except ValueError:
+        marker = None
+    return marker if isinstance(marker, dict) else {"generator": text}
+
+
 def read_cifar_batches(folder: Path) -> Arrays:
     """Channels-last, labels (N, 1) uint8: what Keras returns with its default image format."""
     parts = [read_cifar_batch(folder / f"data_batch_{i}") for i in range(1, 6)]
@@ -212,29 +273,44 @@ def read_cifar_batches(folder: Path) -> Arrays:
 # -- serving a runner -----------------------------------------------------------------------------
 def serve(names: list[str] | tuple[str, ...], *, train: int | None = None,
           test: int | None = None) -> dict[str, dict]:
-    """What the runner's `load_data()` reads: {dataset: {"path", "train", "test"}}.
+    """What the runner's `load_data()` reads: {dataset: {"path", "train", "test", "synthetic"}}.
 
-    `path` is what Keras' own `get_file` would return: for `mnist`, the `.npz` file; for
-    `fashion_mnist`, the folder of the four `.gz`; for `cifar10`, the folder holding
-    `cifar-10-batches-py`. For `names` (the assignment's datasets) under a budget, `train` and
-    `test` say how many leading examples the runner serves (`subset_files` writes them there), so
-    the rest of the test set stays with the judge as held-out images. Other datasets found on the
-    machine are served whole.
+    `path` is what Keras' own `get_file` would return for `mnist` (the `.npz` file) and
+    `fashion_mnist` (the folder of the four `.gz`). For `cifar10` it is the `cifar-10-batches-py`
+    folder or an npz in Keras' layout, read by the runner's own `load_data` (Keras' reader wants
+    exactly 5 x 10 000 images, so could serve no subset). `synthetic: True` marks generated images.
+    For `names` (the assignment's datasets) under a budget, `train` and `test` say how many leading
+    examples the runner serves (`subset_files` writes them there), so the rest of the test set
+    stays with the judge as held-out images. Other datasets found on the machine are served whole.
     """
     served: dict[str, dict] = {}
     for name in NAMES:
         source = locate(name)
         if source is None:
             continue
-        entry: dict = {"path": str(source.path.parent if name == "cifar10" else source.path)}
-        if name in names and name != "cifar10":  # Keras' CIFAR reader wants exactly 5 x 10 000 images
+        entry: dict = {"path": str(source.path)}
+        if source.synthetic:
+            entry["synthetic"] = True
+        if name in names:
             entry.update({k: int(v) for k, v in (("train", train), ("test", test)) if v})
         served[name] = entry
     return served
 
 
 def subset_files(name: str, path: Path, folder: Path, *, train: int | None, test: int | None) -> Path:
-    """The first `train`/`test` examples of the copy at `path`, written to `folder` in Keras' layout."""
+    """The first `train`/`test` examples of the copy at `path`, written to `folder` in Keras' layout.
+
+    CIFAR-10 becomes `folder/cifar10.npz` (Keras' arrays; a synthetic source keeps its marker).
+    """
+    if name == "cifar10":
+        (x_tr, y_tr), (x_te, y_te) = read_cifar(path)
+        folder.mkdir(parents=True, exist_ok=True)
+        out = folder / "cifar10.npz"
+        marker = synthetic_marker(path)
+        extra = {SYNTHETIC_KEY: np.array(json.dumps(marker))} if marker is not None else {}
+        np.savez(out, x_train=x_tr[:train or None], y_train=y_tr[:train or None], x_test=x_te[:test or None],
+                 y_test=y_te[:test or None], **extra)
+        return out
     if name == "mnist":
         (x_tr, y_tr), (x_te, y_te) = read_mnist_npz(path)
     else:
@@ -264,6 +340,8 @@ def status() -> list[tuple[str, Source | None, str]]:
     for name in NAMES:
         source = locate(name)
         line = f"{source.origin} : {source.path}" if source else how_to_get(name)
+        if source and source.synthetic:
+            line += f" — images générées pour les tests ; `grader data import {name}` pour le vrai jeu"
         rows.append((name, source, line))
     return rows
 

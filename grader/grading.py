@@ -67,7 +67,8 @@ def prepare(a: assignments_mod.Assignment, *, profile: str | None = None, budget
     """The run's budget plan, the runners' limits and the checks' context (shared with `grader calibrate`).
 
     The assignment's datasets must be on this machine (downloaded if there is network); the
-    runners' `load_data()` serves them, cut to the budget's sizes.
+    runners' `load_data()` serves them, cut to the budget's sizes. Those served as synthetic stand-ins
+    are listed in the context's `synthetic_datasets` option, so results and reports say so.
     """
     try:
         plan = budget_mod.plan(a, profile=profile, overrides=budget)
@@ -78,13 +79,16 @@ def prepare(a: assignments_mod.Assignment, *, profile: str | None = None, budget
     served = datasets.serve(plan.datasets, train=plan.training.get("serve_train"),
                             test=plan.training.get("serve_test"))
     run_limits = limits_for(a, {**plan.limits, **(limits or {}), "budget": plan.runner_budget(), "datasets": served})
-    ctx = Context(a.id, salt=os.environ.get("GRADER_SALT", ""), options={**a.limits, "budget": plan.options()})
+    synthetic = [name for name in plan.datasets if served.get(name, {}).get("synthetic")]
+    options = {**a.limits, "budget": plan.options(), **({"synthetic_datasets": synthetic} if synthetic else {})}
+    ctx = Context(a.id, salt=os.environ.get("GRADER_SALT", ""), options=options)
     return plan, run_limits, ctx
 
 
 def _serve_subsets(limits: Limits, folder: Path) -> Limits:
     """Cut budget subsets here, in the grader: the runner then sees only what it may train and test
-    on (with sandbox Layer 2, the full copies holding the judge's held-out images stay invisible)."""
+    on (with sandbox Layer 2, the full copies holding the judge's held-out images stay invisible).
+    CIFAR-10 becomes one `cifar10.npz` in Keras' layout, read by the runner's own `load_data`."""
     os.chmod(folder, 0o755)  # readable by a runner dropped to its own uid
     served = {}
     for name, entry in limits.datasets.items():
@@ -185,8 +189,9 @@ def _grade_one(sub: Submission, loaded, book: Gradebook, limits: Limits, ctx: Co
     except Exception:  # noqa: BLE001 - our bug: record it, keep the class going
         status = "error"
         errors.append("Erreur interne du correcteur (pas de votre fait) : " + traceback.format_exc(limit=4)[-1500:])
+    info = {"kind": sub.kind, "entry": sub.entry, "attempt": attempt, "restarts": session.restarts,
+            "cells": len(sub.cells), "budget": (ctx.options or {}).get("budget"), "sandbox_layers": list(box.layers)}
+    if synthetic := (ctx.options or {}).get("synthetic_datasets"):
+        info["synthetic_datasets"] = list(synthetic)  # generated images, not the real dataset: reports say so
     book.finish(a.id, sub.student, status=status, errors=errors, cells=cells, figures=figures,
-                seconds=round(time.monotonic() - started, 2),
-                info={"kind": sub.kind, "entry": sub.entry, "attempt": attempt, "restarts": session.restarts,
-                      "cells": len(sub.cells), "budget": (ctx.options or {}).get("budget"),
-                      "sandbox_layers": list(box.layers)})
+                seconds=round(time.monotonic() - started, 2), info=info)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import pickle
 import tarfile
 from pathlib import Path
@@ -11,7 +12,7 @@ import numpy as np
 import pytest
 from conftest import SHARED_DATA
 
-from grader import dataset_import, datasets
+from grader import dataset_import, datasets, synthetic
 
 
 @pytest.fixture
@@ -117,7 +118,8 @@ def test_serve_sizes_only_the_assignments_datasets(roots):
     served = datasets.serve(["mnist", "cifar10"], train=30, test=10)
     assert served["mnist"] == {"path": str(roots["data"] / "mnist.npz"), "train": 30, "test": 10}
     assert served["fashion_mnist"] == {"path": str(roots["debian"] / "fashion-mnist")}
-    assert served["cifar10"] == {"path": str(roots["data"])}  # Keras joins "cifar-10-batches-py"; never cut
+    # read by the runner's own `load_data` (Keras' reader wants 5 x 10 000 images): cut like the others
+    assert served["cifar10"] == {"path": str(roots["data"] / "cifar-10-batches-py"), "train": 30, "test": 10}
 
 
 def test_subset_files_keep_the_leading_examples(roots, tmp_path):
@@ -130,6 +132,16 @@ def test_subset_files_keep_the_leading_examples(roots, tmp_path):
     out = datasets.subset_files("fashion_mnist", folder, tmp_path / "f", train=None, test=7)
     assert datasets.read_idx(out / "t10k-images-idx3-ubyte.gz").shape == (7, 28, 28)
     assert datasets.read_idx(out / "train-labels-idx1-ubyte.gz").shape == (50,)
+
+
+def test_subset_files_cut_cifar10_to_one_npz(roots, tmp_path):
+    folder = write_cifar(roots["data"] / "cifar-10-batches-py")
+    (x_train, y_train), (x_test, _) = datasets.read_cifar(folder)
+    out = datasets.subset_files("cifar10", folder, tmp_path / "c", train=7, test=3)
+    assert out == tmp_path / "c" / "cifar10.npz" and datasets.synthetic_marker(out) is None
+    (sx, sy), (tx, ty) = datasets.read_cifar(out)
+    assert np.array_equal(sx, x_train[:7]) and np.array_equal(sy, y_train[:7]) and np.array_equal(tx, x_test[:3])
+    assert ty.shape == (3, 1) and ty.dtype == np.uint8
 
 
 def test_import_mnist_from_idx_files_and_npz(roots, tmp_path):
@@ -193,3 +205,90 @@ def test_real_offline_copies(monkeypatch):
     assert y_train[:5].tolist() == [5, 0, 4, 1, 9]
     (fx, fy), _ = datasets.load("fashion_mnist")
     assert fx.shape == (60000, 28, 28) and int(fy.max()) == 9
+
+
+# -- the synthetic CIFAR-10 (real CIFAR-10 cannot be had offline) ---------------------------------------
+def test_synthetic_cifar10_layout_balance_and_determinism():
+    (x_train, y_train), (x_test, y_test) = synthetic.make_cifar10(200, 100, seed=3)
+    assert x_train.shape == (200, 32, 32, 3) and x_test.shape == (100, 32, 32, 3) and x_train.dtype == np.uint8
+    assert y_train.shape == (200, 1) and y_test.shape == (100, 1) and y_train.dtype == np.uint8
+    assert np.bincount(y_train.ravel()).tolist() == [20] * 10 and np.bincount(y_test.ravel()).tolist() == [10] * 10
+    _, (test_again, _) = synthetic.make_cifar10(50, 100, seed=3)
+    assert np.array_equal(test_again, x_test)  # the test set does not depend on the training size
+    (same, _), _ = synthetic.make_cifar10(200, 100, seed=3)
+    (other, _), _ = synthetic.make_cifar10(200, 100, seed=4)
+    assert np.array_equal(same, x_train) and not np.array_equal(other, x_train)
+    assert 40 < x_train.mean() < 200 and x_train.std() > 30  # neither blank nor saturated
+
+
+def test_synthetic_cifar10_is_learnable_but_not_trivial():
+    """Cheap proxies (the Keras figures are in the module's docs): class means of 8 x 8 thumbnails are
+    well above chance but far from perfect, and the colour alone does not tell the class."""
+    (x_train, y_train), (x_test, y_test) = synthetic.make_cifar10(2000, 1000, seed=0)
+
+    def nearest_mean(features, test_features) -> float:
+        means = np.stack([features[y_train.ravel() == k].mean(0) for k in range(10)])
+        pred = np.argmin(((test_features[:, None] - means[None]) ** 2).sum(-1), axis=1)
+        return float((pred == y_test.ravel()).mean())
+
+    def thumbs(x):
+        return x.reshape(len(x), 8, 4, 8, 4, 3).mean((2, 4)).reshape(len(x), -1) / 255.0
+
+    def colour(x):
+        return x.reshape(len(x), -1, 3).mean(1) / 255.0
+
+    assert 0.18 < nearest_mean(thumbs(x_train), thumbs(x_test)) < 0.6
+    assert nearest_mean(colour(x_train), colour(x_test)) < 0.35
+
+
+def test_locate_prefers_real_cifar_and_searches_every_data_dir(roots, tmp_path, monkeypatch):
+    first, second = tmp_path / "d1", tmp_path / "d2"
+    monkeypatch.setenv("GRADER_DATA_DIR", os.pathsep.join([str(first), str(second)]))
+    assert datasets.data_dirs() == [first, second] and datasets.data_dir() == first
+    synth = dataset_import.synthesize("cifar10", train=30, test=20, seed=1, dest_root=second)
+    source = datasets.locate("cifar10")
+    assert source == synth and source.synthetic and source.path == second / "cifar10-synthetic.npz"
+    assert source.origin == "synthétique (grader data synthesize) — pas le vrai CIFAR-10"
+    (x_train, y_train), (x_test, _) = datasets.load("cifar10")
+    (ex, ey), (et, _) = synthetic.make_cifar10(30, 20, seed=1)
+    assert np.array_equal(x_train, ex) and np.array_equal(y_train, ey) and np.array_equal(x_test, et)
+    assert datasets.synthetic_marker(source.path)["seed"] == 1
+    assert datasets.serve(["cifar10"], test=5)["cifar10"] == {"path": str(source.path), "synthetic": True, "test": 5}
+    assert "synthétique" in dict((n, line) for n, _, line in datasets.status())["cifar10"]
+    write_cifar(roots["keras"] / "cifar-10-batches-py")  # a real copy anywhere beats the synthetic one
+    assert datasets.locate("cifar10") == datasets.Source("cifar10", "cache Keras", roots["keras"] / "cifar-10-batches-py")
+    write_cifar(second / "cifar-10-batches-py")
+    assert datasets.locate("cifar10").path == second / "cifar-10-batches-py"
+    np.savez(second / "mnist.npz", **fake_mnist(seed=1))
+    assert datasets.locate("mnist").path == second / "mnist.npz"
+    first.mkdir()
+    np.savez(first / "mnist.npz", **fake_mnist(seed=2))
+    assert datasets.locate("mnist") == datasets.Source("mnist", "GRADER_DATA_DIR", first / "mnist.npz")
+
+
+def test_cli_data_synthesize_and_status(roots, tmp_path, capsys):
+    from grader import cli
+
+    assert cli.main(["data", "synthesize", "cifar10", "--train", "40", "--test", "20"]) == 0
+    path = roots["data"] / "cifar10-synthetic.npz"
+    assert datasets.locate("cifar10") == datasets.Source("cifar10", datasets.SYNTHETIC_ORIGIN, path, synthetic=True)
+    (x_train, _), (x_test, y_test) = datasets.load("cifar10")
+    assert x_train.shape == (40, 32, 32, 3) and y_test.shape == (20, 1)
+    assert "SYNTHÉTIQUE" in capsys.readouterr().err
+    assert cli.main(["data", "status"]) == 0
+    assert "synthétique" in " ".join(capsys.readouterr().out.split())
+    assert cli.main(["data", "synthesize", "cifar10", "--train", "10", "--test", "10", "--dir", str(tmp_path / "o")]) == 0
+    assert datasets.read_cifar(tmp_path / "o" / "cifar10-synthetic.npz")[0][0].shape == (10, 32, 32, 3)
+
+
+def test_prepare_records_a_synthetic_dataset(roots, monkeypatch):
+    import dataclasses
+
+    from grader import assignments, budget, grading
+
+    dataset_import.synthesize("cifar10", train=30, test=20, dest_root=roots["data"])
+    real_plan = budget.plan
+    monkeypatch.setattr(grading.budget_mod, "plan", lambda a, **k: dataclasses.replace(real_plan(a, **k),
+                                                                                       datasets=("cifar10",)))
+    _, limits, ctx = grading.prepare(assignments.load("tp-tenseurs").assignment, profile="cpu")
+    assert ctx.options["synthetic_datasets"] == ["cifar10"] and limits.datasets["cifar10"]["synthetic"] is True

@@ -10,6 +10,10 @@ them), so a runner that never imports TensorFlow does not pay for it.
 Keras' `load_data()` functions call the `get_file` of their own module; replacing that one name
 serves every alias at once, and never reaches the network (`mnist.load_data()` would otherwise
 delete a local file whose checksum differs from the original's and download it again).
+CIFAR-10's `load_data()` is replaced whole instead: Keras' reader insists on exactly 5 x 10 000
+training images, so it could serve neither a budget's subset nor the synthetic stand-in. The hook
+runs before `keras.api` re-exports it, so every alias gets the replacement; where Keras was imported
+already, module attributes still bound to the original are rebound.
 """
 
 from __future__ import annotations
@@ -114,6 +118,60 @@ class DatasetNotServed(RuntimeError):
 
 def _patch_dataset(module, dataset: str) -> None:
     module.get_file = functools.partial(_served_file, dataset)
+    if dataset == "cifar10":
+        _patch_cifar10(module)
+
+
+def _patch_cifar10(module) -> None:
+    original = getattr(module, "load_data", None)
+    if original is None or getattr(original, "_grader_served", False):
+        return
+
+    def load_data():
+        return _served_cifar10(getattr(module, "backend", None))
+
+    functools.update_wrapper(load_data, original)
+    load_data._grader_served = True
+    module.load_data = load_data
+    for mod in list(sys.modules.values()):  # aliases bound before the patch (Keras imported already)
+        try:
+            namespace = vars(mod)
+        except Exception:  # noqa: BLE001 - None entries, odd lazy modules: nothing bound there
+            continue
+        if not isinstance(namespace, dict):
+            continue
+        for key, value in list(namespace.items()):
+            if value is original:
+                namespace[key] = load_data
+
+
+def _served_cifar10(backend=None):
+    """Keras' `cifar10.load_data()` from the grader's arrays: uint8 channels-last (unless Keras is set to
+    channels-first), labels (N, 1) uint8, cut to the budget's leading examples."""
+    import numpy as np
+
+    from grader.datasets import read_cifar, synthetic_marker
+
+    served = _served.get("cifar10")
+    if served is None:
+        raise DatasetNotServed(f"{_TITLES['cifar10']} n'est pas disponible sur la machine de correction (pas de "
+                               "réseau pour l'élève) : signalez-le à l'enseignant.")
+    path = Path(served["path"])
+    (x_train, y_train), (x_test, y_test) = read_cifar(path)
+    train, test = served.get("train"), served.get("test")
+    x_train, y_train = (np.array(a[:train or None], dtype=np.uint8) for a in (x_train, y_train))
+    x_test, y_test = (np.array(a[:test or None], dtype=np.uint8) for a in (x_test, y_test))
+    if backend is not None and backend.image_data_format() == "channels_first":
+        x_train, x_test = x_train.transpose(0, 3, 1, 2), x_test.transpose(0, 3, 1, 2)
+    sizes = f"{_group(len(x_train))} images d'entraînement, {_group(len(x_test))} images de test"
+    if served.get("synthetic") or synthetic_marker(path) is not None:
+        _notes.append("CIFAR-10 synthétique servi par le correcteur (images générées : le vrai CIFAR-10 n'est pas "
+                      f"disponible sur cette machine) : {sizes}"
+                      + (f", selon le budget {_profile()}" if train or test else "")
+                      + ". Les précisions obtenues ne sont pas comparables à celles du vrai CIFAR-10.")
+    elif train or test:
+        _notes.append(f"{_TITLES['cifar10']} servi par le correcteur, réduit par le budget {_profile()} : {sizes}.")
+    return (x_train, y_train), (x_test, y_test)
 
 
 def _served_file(dataset: str, fname: str | None = None, origin: str | None = None, *args, **kwargs) -> str:

@@ -149,3 +149,128 @@ def test_hook_patches_a_module_right_after_its_import(tmp_path, monkeypatch):
             sys.meta_path.remove(hook)
         for name in ("fakepkg_patches.mod", "fakepkg_patches"):
             sys.modules.pop(name, None)
+
+
+# -- CIFAR-10: Keras' `load_data` replaced, subsets, the synthetic stand-in -----------------------------
+def _synthetic_npz(folder, train: int = 60, test: int = 40):
+    from grader.dataset_import import synthesize
+
+    return synthesize("cifar10", train=train, test=test, seed=5, dest_root=folder).path
+
+
+def _served_cifar(tmp_path, train: int = 30, test: int = 10) -> tuple[dict, tuple]:
+    """What `grade()` gives a runner: the grader cuts the subset into its own folder first."""
+    from grader.grading import _serve_subsets
+    from grader.runner.session import Limits
+
+    full = _synthetic_npz(tmp_path / "data")
+    entry = {"path": str(full), "synthetic": True, "train": train, "test": test}
+    (tmp_path / "cut").mkdir()
+    limits = _serve_subsets(Limits(datasets={"cifar10": entry}), tmp_path / "cut")
+    return limits.datasets, datasets.read_cifar(full)
+
+
+def _fake_cifar_module(name: str = "fake_keras_cifar10"):
+    module = types.ModuleType(name)
+
+    def load_data():
+        return "network"
+
+    module.load_data = load_data
+    sys.modules[name] = module
+    return module, load_data
+
+
+def test_cifar10_load_data_serves_the_cut_subset_in_keras_layout(tmp_path):
+    served, ((_, _), (x_test_full, _)) = _served_cifar(tmp_path)
+    assert served["cifar10"]["path"] == str(tmp_path / "cut" / "cifar10" / "cifar10.npz") and served["cifar10"]["cut"]
+    module, original = _fake_cifar_module()
+    alias = types.ModuleType("fake_student_module")  # `from keras.datasets.cifar10 import load_data` done earlier
+    alias.load_data = alias.renamed = original
+    sys.modules[alias.__name__] = alias
+    try:
+        patches.install({"datasets": served, "budget": {"profile": "cpu"}})
+        patches._patch_dataset(module, "cifar10")
+        assert module.load_data is alias.load_data is alias.renamed and module.load_data is not original
+        (x_train, y_train), (x_test, y_test) = alias.renamed()
+    finally:
+        sys.modules.pop(module.__name__)
+        sys.modules.pop(alias.__name__)
+    assert x_train.shape == (30, 32, 32, 3) and x_test.shape == (10, 32, 32, 3) and x_train.dtype == np.uint8
+    assert y_train.shape == (30, 1) and y_test.dtype == np.uint8 and x_train.flags.writeable
+    assert np.array_equal(x_test, x_test_full[:10])
+    note = patches.take_notes()[0]
+    assert note.startswith("CIFAR-10 synthétique servi par le correcteur (images générées : le vrai CIFAR-10 n'est "
+                           "pas disponible sur cette machine) : 30 images d'entraînement, 10 images de test")
+
+
+def test_held_out_cifar10_images_never_reach_the_runner(tmp_path):
+    served, ((x_train_full, _), (x_test_full, _)) = _served_cifar(tmp_path, train=50, test=10)
+    cut = sorted((tmp_path / "cut").rglob("*"))
+    assert [p.name for p in cut if p.is_file()] == ["cifar10.npz"]
+    with np.load(served["cifar10"]["path"]) as f:
+        given = {img.tobytes() for key in ("x_train", "x_test") for img in f[key]}
+        assert len(f["x_test"]) == 10 and "synthetic" in f.files  # the marker travels with the subset
+    assert not given & {img.tobytes() for img in x_test_full[10:]}
+    assert given == {img.tobytes() for img in (*x_train_full[:50], *x_test_full[:10])}
+
+
+def test_cifar10_channels_first_and_real_copies_without_budget(tmp_path):
+    from test_datasets import write_cifar
+
+    folder = write_cifar(tmp_path / "cifar-10-batches-py")
+    patches.install({"datasets": {"cifar10": {"path": str(folder)}}})
+    backend = types.SimpleNamespace(image_data_format=lambda: "channels_first")
+    (x_train, y_train), (x_test, _) = patches._served_cifar10(backend)
+    assert x_train.shape == (20, 3, 32, 32) and y_train.shape == (20, 1) and x_test.shape == (4, 3, 32, 32)
+    assert patches.take_notes() == []  # the real set, whole: nothing to say
+    patches.install({})
+    with pytest.raises(patches.DatasetNotServed, match="CIFAR-10"):
+        patches._served_cifar10()
+
+
+_KERAS_SCRIPT = r"""
+import json, os, sys
+os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+from grader.runner import patches
+limits = json.loads(sys.argv[1])
+early = sys.argv[2] == "early"
+if early:  # Keras imported and `load_data` bound before the patches: they must rebind it
+    import keras
+    from keras.datasets.cifar10 import load_data as bound_before
+patches.install(limits)
+import keras
+import tensorflow as tf
+import tensorflow.keras.datasets.cifar10 as tfk_cifar10
+from keras.datasets.cifar10 import load_data as bound_after
+calls = [keras.datasets.cifar10.load_data, tf.keras.datasets.cifar10.load_data, tfk_cifar10.load_data, bound_after]
+if early:
+    calls.append(bound_before)
+out = []
+for call in calls:
+    (xa, ya), (xb, yb) = call()
+    out.append([list(xa.shape), str(xa.dtype), list(ya.shape), str(ya.dtype), list(xb.shape), int(xb.sum())])
+print("RESULT" + json.dumps({"out": out, "notes": patches.take_notes()}))
+"""
+
+
+def test_real_keras_cifar10_under_every_import_path(tmp_path):
+    import importlib.util
+    import json
+    import subprocess
+
+    if importlib.util.find_spec("keras") is None:
+        pytest.skip("Keras not installed")
+    served, (_, (x_test_full, _)) = _served_cifar(tmp_path, train=30, test=10)
+    env = {**__import__("os").environ, "KERAS_HOME": str(tmp_path / "keras"), "CUDA_VISIBLE_DEVICES": ""}
+    procs = {mode: subprocess.Popen([sys.executable, "-c", _KERAS_SCRIPT, json.dumps({"datasets": served}), mode],
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+             for mode in ("hook", "early")}
+    for mode, proc in procs.items():
+        stdout, stderr = proc.communicate(timeout=300)
+        line = [ln for ln in stdout.splitlines() if ln.startswith("RESULT")]
+        assert proc.returncode == 0 and line, (mode, stderr[-3000:])
+        result = json.loads(line[0][len("RESULT"):])
+        expected = [[30, 32, 32, 3], "uint8", [30, 1], "uint8", [10, 32, 32, 3], int(x_test_full[:10].sum())]
+        assert result["out"] == [expected] * (5 if mode == "early" else 4), mode
+        assert all("CIFAR-10 synthétique" in n for n in result["notes"]) and result["notes"], mode
