@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
@@ -143,7 +144,7 @@ def _grade_all(subs, assignment, out, workers, force, lang, limits, on_start, on
         on_start(len(subs))
 
     def one(sub: Submission) -> SubmissionResult:
-        fresh = force or not book.is_current(a.id, sub.student, sub.sha256)
+        fresh = force or not book.is_current(a.id, sub.student, sub.sha256) or _budget_changed(book, a, sub, ctx)
         if fresh:
             regraded.append(sub.student)
             _grade_one(sub, loaded, book, run_limits, ctx, force, box)
@@ -162,6 +163,15 @@ def _grade_all(subs, assignment, out, workers, force, lang, limits, on_start, on
         reap_orphans()
         shutil.rmtree(data_folder, ignore_errors=True)
     return GradingRun(a, tuple(results), tuple(regraded), out, time.monotonic() - start, sandbox=box, plan=plan)
+
+
+def _budget_changed(book: Gradebook, a, sub: Submission, ctx: Context) -> bool:
+    """A result graded under another budget (profile, caps, thresholds) is stale, its file unchanged or not."""
+    stored = book.result(a, sub.student)
+    if stored is None or stored.status == "error" and "budget" not in stored.info:
+        return False  # an unreadable file has no budget to compare; its sha256 decides
+    current = (ctx.options or {}).get("budget")
+    return json.dumps(stored.info.get("budget"), sort_keys=True) != json.dumps(current, sort_keys=True)
 
 
 def _grade_one(sub: Submission, loaded, book: Gradebook, limits: Limits, ctx: Context, force: bool,

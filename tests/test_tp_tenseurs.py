@@ -212,3 +212,15 @@ def test_grading_twice_gives_the_same_results(run, tmp_path):
 
     for name in ("mutant_q2", "reference"):
         assert fingerprint(again[name]) == fingerprint(first[name])
+
+
+def test_a_changed_budget_regrades_unchanged_files(tmp_path):
+    """Unchanged file + same budget: kept; another profile (caps, thresholds): graded again."""
+    folder = write_class(tmp_path / "class", {"reference.py": REF, "broken.py": b"\x00\xff"})
+    out = tmp_path / "out"
+    first = grade(folder, assignment="tp-tenseurs", out=out, profile="cpu")
+    assert sorted(first.regraded) == ["broken", "reference"]
+    assert grade(folder, assignment="tp-tenseurs", out=out, profile="cpu").regraded == ()
+    again = grade(folder, assignment="tp-tenseurs", out=out, profile="gpu")
+    assert again.regraded == ("reference",)  # an unreadable file has no budget: its bytes decide
+    assert by_student(again)["reference"].info["budget"]["profile"] == "gpu"
