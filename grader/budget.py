@@ -29,7 +29,7 @@ PROFILES = ("cpu", "gpu")
 #: What a `[budget.<profile>]` table may cap (all optional): per `fit` call, epochs and training
 #: examples (`validation_size` caps `validation_data`); what `load_data()` serves
 #: (`serve_train`, `serve_test`); how many held-out test images the judge sends (`holdout`).
-TRAINING_KEYS = ("epochs", "train_size", "validation_size", "serve_train", "serve_test", "holdout")
+TRAINING_KEYS = ("epochs", "train_size", "validation_size", "max_batch_size", "serve_train", "serve_test", "holdout")
 CALIBRATION_FILE = "calibration.json"
 DEFAULT_MARGIN = 0.05
 DEFAULT_TIME_FACTOR = 3.0
@@ -220,7 +220,10 @@ def plan(assignment: Assignment, *, profile: str | None = None, overrides: dict 
     entry = read_calibration(Path(assignment.folder)).get(key) if use_calibration and assignment.folder else None
     limits: dict = {}
     calibrated = False
-    if entry and dict(entry.get("training", {})) == training:
+    datasets = tuple(str(d) for d in cfg.get("datasets", ()))
+    synthetic = synthetic_datasets(datasets)
+    same_data = sorted(entry.get("synthetic", [])) == synthetic if entry else False
+    if entry and dict(entry.get("training", {})) == training and same_data:
         calibrated_thresholds, limits = derived(entry, cfg)
         thresholds.update(calibrated_thresholds)
         origins.update(dict.fromkeys(calibrated_thresholds, "calibré sur cette machine"))
@@ -228,13 +231,13 @@ def plan(assignment: Assignment, *, profile: str | None = None, overrides: dict 
         notes.append(f"Calibré sur cette machine ({key}) le {entry.get('date', '?')} : référence "
                      f"{_scores(entry)} en {float(entry.get('seconds', 0)):.0f} s.")
     elif cfg or entry:
-        reason = "pour un autre budget" if entry else "absente"
+        reason = ("absente" if not entry else "pour un autre budget" if same_data else
+                  "faite sur d'autres données (réelles / synthétiques)")
         notes.append(f"Calibration {reason} pour « {key} » : seuils par défaut "
-                     f"({_thresholds(thresholds) or 'aucun'}) et limites de temps de assignment.toml ; "
+                     f"({_thresholds(thresholds, cfg) or 'aucun'}) et limites de temps de assignment.toml ; "
                      f"lancez `grader calibrate {assignment.id}`.")
     thresholds.update({q: float(v) for q, v in forced_thresholds.items()})
     origins.update(dict.fromkeys(forced_thresholds, "imposé"))
-    datasets = tuple(str(d) for d in cfg.get("datasets", ()))
     return Plan(name, hw.machine, training, thresholds, limits, datasets, calibrated, tuple(notes), origins)
 
 
@@ -242,5 +245,15 @@ def _scores(entry: dict) -> str:
     return ", ".join(f"{q} = {float(s):.4f}" for q, s in dict(entry.get("scores", {})).items()) or "sans mesure"
 
 
-def _thresholds(thresholds: dict) -> str:
-    return ", ".join(f"{q} ≥ {v:g}" for q, v in thresholds.items())
+def _thresholds(thresholds: dict, cfg: dict) -> str:
+    lower = set(cfg.get("lower_is_better", []))
+    return ", ".join(f"{q} {'≤' if q in lower else '≥'} {v:g}" for q, v in thresholds.items())
+
+
+def synthetic_datasets(names: tuple[str, ...] | list[str]) -> list[str]:
+    """Which of `names` this machine has only as a synthetic stand-in (a calibration on those is not
+    valid for the real dataset, nor the reverse)."""
+    from grader import datasets  # lazy: keeps `grader.budget` light for the runner side
+
+    found = [(name, datasets.locate(name)) for name in names if name in datasets.NAMES]
+    return sorted(name for name, source in found if source is not None and getattr(source, "synthetic", False))

@@ -61,7 +61,8 @@ def calibrate(assignment_id: str, *, profile: str | None = None, root: Path = as
     problems += [f"{r.question} {r.name} : {r.status.value} — {r.message.fr[:300]}" for r in results if not r.passed]
     entry = {"profile": plan.profile, "machine": plan.machine, "training": dict(plan.training),
              "seconds": round(seconds, 2), "scores": scores, "points": round(points, 4),
-             "max_points": a.max_score, "date": dt.date.today().isoformat()}
+             "max_points": a.max_score, "date": dt.date.today().isoformat(),
+             **({"synthetic": sorted(synth)} if (synth := (ctx.options or {}).get("synthetic_datasets")) else {})}
     key = budget_mod.calibration_key(plan.profile, budget_mod.detect())
     path = budget_mod.write_calibration(Path(a.folder), key, entry) if write and not problems else None
     thresholds, time_limits = budget_mod.derived(entry, budget_mod.config(a))

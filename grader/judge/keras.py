@@ -37,6 +37,8 @@ def training_words(obs, ctx) -> str:
         parts.append(f"{last['epochs'][1]} époque(s) au lieu de {last['epochs'][0]}")
     if "train_size" in last:
         parts.append(f"sur {group(last['train_size'][1])} images au lieu de {group(last['train_size'][0])}")
+    if "batch_size" in last:
+        parts.append(f"par lots de {last['batch_size'][1]} au lieu de {last['batch_size'][0]}")
     return f" ; entraîné {', '.join(parts)}, {budget_words(ctx)}" if parts else ""
 
 
