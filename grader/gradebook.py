@@ -2,7 +2,8 @@
 
 A submission is identified by (assignment, student) and its content hash; an
 unchanged, complete submission is never regraded, and an interrupted one keeps
-the checks it already finished.
+the checks it already finished. A check's pictures are written in the same
+transaction as the check, so a resumed run never shows a result without them.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import json
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from grader.model import (
@@ -18,6 +21,7 @@ from grader.model import (
     CellRecord,
     CheckResult,
     Message,
+    Picture,
     Status,
     SubmissionResult,
     score_question,
@@ -36,6 +40,10 @@ CREATE TABLE IF NOT EXISTS checks (
 CREATE TABLE IF NOT EXISTS figures (
     assignment TEXT NOT NULL, student TEXT NOT NULL, idx INTEGER NOT NULL, png BLOB,
     PRIMARY KEY (assignment, student, idx));
+CREATE TABLE IF NOT EXISTS pictures (
+    assignment TEXT NOT NULL, student TEXT NOT NULL, name TEXT NOT NULL, idx INTEGER NOT NULL,
+    fr TEXT, en TEXT, png BLOB,
+    PRIMARY KEY (assignment, student, name, idx));
 """
 
 
@@ -57,6 +65,18 @@ class Gradebook:
         with self._lock:
             return self._db.execute(sql, args).fetchall()
 
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """All or nothing: the connection is in autocommit mode, so BEGIN/COMMIT are explicit."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
     def is_current(self, assignment: str, student: str, sha256: str) -> bool:
         """Graded to the end already, from this very content."""
         rows = self._exec("SELECT sha256, complete FROM submissions WHERE assignment=? AND student=?",
@@ -65,16 +85,16 @@ class Gradebook:
 
     def begin(self, assignment: str, student: str, sha256: str, source: str, *, force: bool = False) -> int:
         """Start (or resume) a submission; returns the attempt number. New content drops old results."""
-        with self._lock, self._db:
-            row = self._db.execute("SELECT sha256, attempts FROM submissions WHERE assignment=? AND student=?",
-                                   (assignment, student)).fetchone()
+        with self._transaction() as db:
+            row = db.execute("SELECT sha256, attempts FROM submissions WHERE assignment=? AND student=?",
+                             (assignment, student)).fetchone()
             if row is None or row[0] != sha256 or force:
-                self._db.execute("DELETE FROM checks WHERE assignment=? AND student=?", (assignment, student))
-                self._db.execute("DELETE FROM figures WHERE assignment=? AND student=?", (assignment, student))
+                for table in ("checks", "pictures", "figures"):
+                    db.execute(f"DELETE FROM {table} WHERE assignment=? AND student=?", (assignment, student))
                 attempts = 1
             else:
                 attempts = int(row[1]) + 1
-            self._db.execute(
+            db.execute(
                 "INSERT INTO submissions (assignment, student, sha256, source, complete, attempts, updated) "
                 "VALUES (?,?,?,?,0,?,?) ON CONFLICT(assignment, student) DO UPDATE SET sha256=excluded.sha256, "
                 "source=excluded.source, complete=0, attempts=excluded.attempts, updated=excluded.updated",
@@ -82,28 +102,43 @@ class Gradebook:
         return attempts
 
     def done_checks(self, assignment: str, student: str) -> dict[str, CheckResult]:
-        rows = self._exec("SELECT name, question, status, fr, en, weight, details, seconds FROM checks "
-                          "WHERE assignment=? AND student=? ORDER BY seq", (assignment, student))
-        return {r[0]: CheckResult(r[0], r[1], Status(r[2]), Message(r[3], r[4]), r[5], r[6], r[7]) for r in rows}
+        """The stored results, in the order they were made, each with its pictures."""
+        with self._lock:
+            rows = self._db.execute("SELECT name, question, status, fr, en, weight, details, seconds FROM checks "
+                                    "WHERE assignment=? AND student=? ORDER BY seq", (assignment, student)).fetchall()
+            pics = self._db.execute("SELECT name, fr, en, png FROM pictures WHERE assignment=? AND student=? "
+                                    "ORDER BY name, idx", (assignment, student)).fetchall()
+        by_check: dict[str, list[Picture]] = {}
+        for name, fr, en, png in pics:
+            by_check.setdefault(name, []).append(Picture(Message(fr or "", en or ""), bytes(png or b"")))
+        return {r[0]: CheckResult(r[0], r[1], Status(r[2]), Message(r[3], r[4]), r[5], r[6], r[7],
+                                  tuple(by_check.get(r[0], ()))) for r in rows}
 
     def add_check(self, assignment: str, student: str, r: CheckResult) -> None:
-        self._exec("INSERT OR REPLACE INTO checks VALUES (?,?,?,?,?,?,?,?,?,?, "
-                   "(SELECT COALESCE(MAX(seq), 0) + 1 FROM checks WHERE assignment=? AND student=?))",
-                   (assignment, student, r.name, r.question, r.status.value, r.message.fr, r.message.en,
-                    r.weight, r.details, r.seconds, assignment, student))
+        """Store a result and its pictures together, replacing a previous result of the same check."""
+        with self._transaction() as db:
+            db.execute("INSERT OR REPLACE INTO checks VALUES (?,?,?,?,?,?,?,?,?,?, "
+                       "(SELECT COALESCE(MAX(seq), 0) + 1 FROM checks WHERE assignment=? AND student=?))",
+                       (assignment, student, r.name, r.question, r.status.value, r.message.fr, r.message.en,
+                        r.weight, r.details, r.seconds, assignment, student))
+            db.execute("DELETE FROM pictures WHERE assignment=? AND student=? AND name=?",
+                       (assignment, student, r.name))
+            db.executemany("INSERT INTO pictures VALUES (?,?,?,?,?,?,?)",
+                           [(assignment, student, r.name, i, p.title.fr, p.title.en, p.png)
+                            for i, p in enumerate(r.pictures)])
 
     def finish(self, assignment: str, student: str, *, status: str, errors: list[str], cells: list[CellRecord],
                figures: list[bytes], seconds: float, info: dict) -> None:
         cells_json = json.dumps([{"index": c.index, "status": c.status.value, "seconds": round(c.seconds, 3),
                                   "error": c.error, "output": c.output, "notes": list(c.notes)} for c in cells])
-        with self._lock, self._db:
-            self._db.execute("DELETE FROM figures WHERE assignment=? AND student=?", (assignment, student))
-            self._db.executemany("INSERT INTO figures VALUES (?,?,?,?)",
-                                 [(assignment, student, i, png) for i, png in enumerate(figures)])
-            self._db.execute("UPDATE submissions SET status=?, errors=?, cells=?, info=?, seconds=?, complete=1, "
-                             "updated=? WHERE assignment=? AND student=?",
-                             (status, json.dumps(errors), cells_json, json.dumps(info), seconds, time.time(),
-                              assignment, student))
+        with self._transaction() as db:
+            db.execute("DELETE FROM figures WHERE assignment=? AND student=?", (assignment, student))
+            db.executemany("INSERT INTO figures VALUES (?,?,?,?)",
+                           [(assignment, student, i, png) for i, png in enumerate(figures)])
+            db.execute("UPDATE submissions SET status=?, errors=?, cells=?, info=?, seconds=?, complete=1, "
+                       "updated=? WHERE assignment=? AND student=?",
+                       (status, json.dumps(errors), cells_json, json.dumps(info), seconds, time.time(),
+                        assignment, student))
 
     def result(self, assignment: Assignment, student: str) -> SubmissionResult | None:
         rows = self._exec("SELECT sha256, status, errors, cells, info, seconds, complete FROM submissions "

@@ -39,6 +39,22 @@ def msg(fr: str, en: str = "") -> Message:
     return Message(fr, en)
 
 
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+@dataclass(frozen=True)
+class Picture:
+    """A PNG the judge drew from plain arrays (never student code), shown under its check."""
+
+    title: Message
+    png: bytes
+
+    @property
+    def is_png(self) -> bool:
+        """Only real PNG bytes reach a report: anything else could be mislabelled or hostile."""
+        return isinstance(self.png, bytes) and self.png.startswith(PNG_SIGNATURE)
+
+
 @dataclass(frozen=True)
 class Question:
     id: str
@@ -70,6 +86,7 @@ class CheckResult:
     weight: float = 1.0
     details: str = ""  # student traceback or output excerpt, shown verbatim (escaped)
     seconds: float = 0.0
+    pictures: tuple[Picture, ...] = ()  # drawn by the judge, stored with the result
 
     @property
     def passed(self) -> bool:

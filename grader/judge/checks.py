@@ -2,23 +2,57 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from grader.model import Message, Status
+from grader.model import Message, Picture, Status
+
+MAX_PICTURES = 6  # per check: a report shows them all inline
+MAX_PICTURE_BYTES = 400_000  # per picture; the renderers aim at < 80 KB
+
+
+def keep_pictures(pictures: Iterable[Picture | None] | Picture | None) -> tuple[Picture, ...]:
+    """The usable pictures only: `None` (a renderer that gave up), non-PNG or huge ones are dropped.
+
+    A picture is a bonus for the student; a bad one must never turn a verdict into a grader error.
+    """
+    if pictures is None:
+        return ()
+    if isinstance(pictures, Picture):
+        pictures = (pictures,)
+    try:
+        items = list(pictures)
+    except TypeError:
+        return ()
+    kept = [p for p in items if isinstance(p, Picture) and isinstance(p.title, Message) and p.is_png
+            and len(p.png) <= MAX_PICTURE_BYTES]
+    return tuple(kept[:MAX_PICTURES])
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """What a passing check may return: a message (None: the check's description) and pictures."""
+
+    message: Message | None = None
+    pictures: tuple[Picture, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "pictures", keep_pictures(self.pictures))
 
 
 class CheckFailed(Exception):
-    """Raised by a check: what was checked, expected, found, and what to try."""
+    """Raised by a check: what was checked, expected, found, and what to try (and maybe pictures)."""
 
-    def __init__(self, message: Message, status: Status = Status.FAILED, details: str = ""):
+    def __init__(self, message: Message, status: Status = Status.FAILED, details: str = "", *,
+                 pictures: Iterable[Picture | None] = ()):
         super().__init__(message.fr)
         self.message, self.status, self.details = message, status, details
+        self.pictures = keep_pictures(pictures)
 
 
-def fail(fr: str, en: str = "", *, details: str = "") -> CheckFailed:
-    """Build a failure; use as `raise fail("attendu ...", "expected ...")`."""
-    return CheckFailed(Message(fr, en), Status.FAILED, details)
+def fail(fr: str, en: str = "", *, details: str = "", pictures: Iterable[Picture | None] = ()) -> CheckFailed:
+    """Build a failure; use as `raise fail("attendu ...", "expected ...", pictures=(...))`."""
+    return CheckFailed(Message(fr, en), Status.FAILED, details, pictures=pictures)
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from grader.judge.checks import Check, CheckFailed
+from grader.judge.checks import Check, CheckFailed, Feedback
 from grader.judge.observe import Observer
-from grader.model import CheckResult, Message, Status
+from grader.model import CheckResult, Message, Picture, Status
 
 
 @dataclass(frozen=True)
@@ -36,20 +36,25 @@ _PASSED = Message("Correct.", "Correct.")
 
 
 def run_check(check: Check, obs: Observer, ctx: Context) -> CheckResult:
+    """One check, one result: a `Message`, a `Feedback` or None on success; `CheckFailed` otherwise."""
     start = time.monotonic()
+    pictures: tuple[Picture, ...] = ()
     try:
         out = check.func(obs, ctx)
+        if isinstance(out, Feedback):
+            out, pictures = out.message, out.pictures
         message = out if isinstance(out, Message) else (check.description if check.description.fr else _PASSED)
         status, details = Status.PASSED, ""
     except CheckFailed as e:
         status, message, details = e.status, e.message, e.details
+        pictures = getattr(e, "pictures", ())
     except Exception:  # noqa: BLE001 - our bug: recorded as such, never the student's fault
         status = Status.GRADER_ERROR
         message = Message("Erreur interne du correcteur (pas de votre fait) : signalez-la à l'enseignant.",
                           "Internal grader error (not your fault): please report it to the instructor.")
         details = traceback.format_exc(limit=6)
     return CheckResult(check.name, check.question, status, message, check.weight, details,
-                       round(time.monotonic() - start, 3))
+                       round(time.monotonic() - start, 3), pictures)
 
 
 def run_checks(checks: Iterable[Check], obs: Observer, ctx: Context, *, done: dict[str, CheckResult],

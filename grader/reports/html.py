@@ -3,6 +3,8 @@
 Everything a student controls (id, messages, tracebacks, output) is escaped and stripped of
 terminal escape codes; the pages are self-contained (inline CSS, figures as data: URIs, no
 script) and carry a CSP that forbids scripts, so a report can be opened or served safely.
+The judge's pictures of a check are shown under that check on the student's page only (the
+class summary embeds none), within a per-page byte budget.
 """
 
 from __future__ import annotations
@@ -11,17 +13,19 @@ import base64
 import functools
 import re
 import statistics
+import struct
 from pathlib import Path
 
 import jinja2
 from markupsafe import Markup, escape
 
 from grader import ROOT
-from grader.model import Assignment, CellRecord, CheckResult, SubmissionResult
+from grader.model import Assignment, CellRecord, CheckResult, Picture, SubmissionResult
 from grader.reports import aligned_scores, atomic_write, fmt_number, max_total, text, total
 
 TEMPLATES = ROOT / "templates"
 MAX_PRE = 20_000  # characters of a traceback or output excerpt shown in one <pre>
+MAX_PICTURE_BYTES = 3_000_000  # judge pictures embedded in one student page, all checks together
 
 UI: dict[str, dict[str, str]] = {
     "fr": {
@@ -37,6 +41,7 @@ UI: dict[str, dict[str, str]] = {
         "pass_rate": "Réussite complète", "mean_score": "Note moyenne",
         "students": "Étudiant·es", "total": "Total", "truncated": "… (tronqué)",
         "graded": "Corrigé", "failed_sub": "Erreur", "none": "—",
+        "picture_omitted": "Image omise : le rapport en contient déjà assez.",
     },
     "en": {
         "report": "Grading report", "summary": "Class summary",
@@ -51,8 +56,12 @@ UI: dict[str, dict[str, str]] = {
         "pass_rate": "Full marks", "mean_score": "Mean score",
         "students": "Students", "total": "Total", "truncated": "… (truncated)",
         "graded": "Graded", "failed_sub": "Error", "none": "—",
+        "picture_omitted": "Picture left out: the report already holds enough of them.",
     },
 }
+
+DATASET_NAMES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST", "fashion-mnist": "Fashion-MNIST",
+                 "cifar10": "CIFAR-10", "cifar-10": "CIFAR-10", "cifar100": "CIFAR-100"}
 
 STATUS_LABELS: dict[str, dict[str, str]] = {
     "fr": {
@@ -134,11 +143,12 @@ def clean_text(value: str, limit: int = MAX_PRE, lang: str = "fr") -> str:
 
 def render_report(result: SubmissionResult, assignment: Assignment, lang: str = "fr") -> str:
     scores = aligned_scores(result, assignment)
+    budget = [MAX_PICTURE_BYTES]
     questions = [
         {
             "id": qs.question.id, "title": text(qs.question.title, lang),
             "score": qs.score, "max": qs.question.points,
-            "checks": [_check_view(c, lang) for c in qs.checks],
+            "checks": [_check_view(c, lang, budget) for c in qs.checks],
         }
         for qs in scores
     ]
@@ -149,7 +159,41 @@ def render_report(result: SubmissionResult, assignment: Assignment, lang: str = 
         errors=[clean_text(e, lang=lang) for e in result.errors],
         cells=[_cell_view(c, lang) for c in result.cells if _worth_showing(c)],
         figures=[uri for uri in map(_data_uri, result.figures) if uri],
+        synthetic=synthetic_banner(synthetic_datasets(result.info), lang),
     )
+
+
+def synthetic_datasets(info: object) -> list[str]:
+    """Display names of the datasets replaced by generated images (`info["synthetic_datasets"]`)."""
+    value = info.get("synthetic_datasets") if isinstance(info, dict) else None
+    if isinstance(value, str):
+        value = [value]
+    if isinstance(value, dict):
+        value = [k for k, v in value.items() if v]
+    if not isinstance(value, list | tuple | set | frozenset):
+        return []
+    names = {DATASET_NAMES.get(str(d).strip().lower(), str(d).strip()[:40]) for d in value}
+    return sorted(n for n in names if n)
+
+
+def synthetic_banner(names: list[str], lang: str = "fr") -> str:
+    """The warning for a run on generated images, or "" when every dataset was the real one.
+
+    Scores and thresholds then mean "on images of the same shape", which the reader must know.
+    """
+    if not names:
+        return ""
+    several = len(names) > 1
+    if lang == "en":
+        listed = ", ".join(names[:-1]) + " and " + names[-1] if several else names[0]
+        return (f"Synthetic data: {listed} {'were' if several else 'was'} not available on the grading "
+                "machine; the model was trained and evaluated on generated images of the same shape. "
+                "The thresholds are calibrated on these images.")
+    listed = ", ".join(names[:-1]) + " et " + names[-1] if several else names[0]
+    verb = "n'étaient pas disponibles" if several else "n'était pas disponible"
+    return (f"Données synthétiques : {listed} {verb} sur la machine de correction ; le modèle a été "
+            "entraîné et évalué sur des images générées de même forme. Les seuils sont calibrés sur ces "
+            "images.")
 
 
 def render_summary(
@@ -173,10 +217,12 @@ def render_summary(
                           "pass_rate": 100 * full / len(got) if got else None})
     stats = {"mean": statistics.fmean(totals), "median": statistics.median(totals),
              "min": min(totals), "max": max(totals)} if totals else {}
+    synthetic = sorted({name for r in results for name in synthetic_datasets(r.info)})
     return _env(lang).get_template("summary.html").render(
         title=text(assignment.title, lang), max_score=float(assignment.max_score),
         n=len(rows), stats=stats, questions=questions, rows=rows,
         histogram=histogram(totals, float(assignment.max_score)),
+        synthetic=synthetic_banner(synthetic, lang),
     )
 
 
@@ -209,10 +255,36 @@ def _submission_badge(status: str, lang: str) -> dict[str, str]:
             else "s-error"}
 
 
-def _check_view(check: CheckResult, lang: str) -> dict:
+def _check_view(check: CheckResult, lang: str, budget: list[int] | None = None) -> dict:
+    pictures, omitted = [], 0
+    for picture in getattr(check, "pictures", ()) or ():
+        view = _picture_view(picture, lang)
+        if view is None:
+            continue
+        if budget is not None and len(view["src"]) > budget[0]:
+            omitted += 1
+            continue
+        if budget is not None:
+            budget[0] -= len(view["src"])
+        pictures.append(view)
     return {"name": check.name, "badge": _badge(check.status, lang),
             "message": clean_text(text(check.message, lang), lang=lang),
-            "details": clean_text(check.details, lang=lang)}
+            "details": clean_text(check.details, lang=lang),
+            "pictures": pictures, "pictures_omitted": omitted}
+
+
+def _picture_view(picture: Picture, lang: str) -> dict | None:
+    """src/alt/caption/size of a judge picture; None for anything that is not a sound PNG."""
+    if not isinstance(picture, Picture) or not picture.is_png or len(picture.png) < 24:
+        return None
+    if picture.png[12:16] != b"IHDR":
+        return None
+    width, height = struct.unpack(">II", picture.png[16:24])
+    if not (0 < width <= 10_000 and 0 < height <= 10_000):
+        return None
+    title = clean_text(text(picture.title, lang), limit=300, lang=lang)
+    return {"src": _data_uri(picture.png), "caption": title, "alt": title.replace("`", ""),
+            "width": width, "height": height}
 
 
 def _worth_showing(cell: CellRecord) -> bool:

@@ -73,6 +73,7 @@ def _check(check: CheckResult, lang: str) -> dict:
         "weight": float(check.weight),
         "details": check.details,
         "seconds": round(float(check.seconds), 3),
+        "pictures": [text(p.title, lang) for p in getattr(check, "pictures", ()) or ()],  # titles only
     }
 
 

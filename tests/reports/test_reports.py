@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
+import html
 import io
 import json
 import re
 import shutil
+import struct
 import subprocess
 from pathlib import Path
 
@@ -16,6 +19,7 @@ from grader.model import (
     Assignment,
     CellRecord,
     CheckResult,
+    Picture,
     Question,
     Status,
     SubmissionResult,
@@ -321,3 +325,87 @@ def test_browser_does_not_run_student_script(tmp_path: Path) -> None:
     assert not re.search(r"<img[^>]*src=\"x\"", dom)
     assert "0 / 2" in re.sub(r"<[^>]+>", "", dom)  # the hostile submission's score is shown
     assert "document.title='PWNED'" in dom  # shown as text, not run
+
+
+def synthetic(info: dict, student: str = "zoe") -> SubmissionResult:
+    return dataclasses.replace(graded(), student=student, info=info)
+
+
+def test_synthetic_banner_only_when_the_info_key_is_set(tmp_path: Path) -> None:
+    results = [graded(), synthetic({"synthetic_datasets": ["cifar10"]}),
+               synthetic({"synthetic_datasets": []}, "yan"), synthetic({"synthetic_datasets": None}, "xia")]
+    write_reports(results, ASSIGNMENT, tmp_path / "fr", "fr")
+    pages = {p.stem: html.unescape(p.read_text("utf-8")) for p in (tmp_path / "fr" / "reports").iterdir()}
+    assert "Données synthétiques : CIFAR-10 n'était pas disponible sur la machine de correction ; le modèle " \
+           "a été entraîné et évalué sur des images générées de même forme. Les seuils sont calibrés sur " \
+           "ces images." in pages["zoe"]
+    assert pages["zoe"].count('class="banner synthetic"') == 1
+    for other in ("alice", "yan", "xia"):
+        assert "banner" not in pages[other].split("<body>", 1)[1] and "synthétiques" not in pages[other]
+    assert "Données synthétiques" in (tmp_path / "fr" / "summary.html").read_text("utf-8")
+
+    write_reports([synthetic({"synthetic_datasets": ["cifar10", "mnist"]})], ASSIGNMENT, tmp_path / "en", "en")
+    en = html.unescape((tmp_path / "en" / "reports" / "zoe.html").read_text("utf-8"))
+    assert "Synthetic data: CIFAR-10 and MNIST were not available on the grading machine" in en
+    write_reports([graded()], ASSIGNMENT, tmp_path / "none", "fr")
+    assert "synthétiques" not in (tmp_path / "none" / "summary.html").read_text("utf-8")
+
+
+def test_pictures_under_their_check_and_bad_bytes_dropped(tmp_path: Path) -> None:
+    from grader.judge.pictures import confusion_heatmap
+
+    heat = confusion_heatmap([[5, 1], [0, 7]], ["chat", "chien"])
+    assert heat is not None
+    junk = Picture(msg("faux", "fake"), b"GIF89a" + b"\0" * 30)  # only PNGs from the judge are shown
+    q = score_question(Q2, [check("check_cm", "q2", Status.FAILED, "`cm` transposée.", "`cm` transposed.",
+                                  pictures=(heat, junk)),
+                            check("check_other", "q2", Status.PASSED, "ok")])
+    write_reports([SubmissionResult("dan", "tp-mnist-dense", "graded", (q,))], ASSIGNMENT, tmp_path, "fr")
+    page = (tmp_path / "reports" / "dan.html").read_text("utf-8")
+    item = re.search(r"<li>.*?check_cm</code>(.*?)</li>", page, re.S).group(1)
+    assert len(re.findall(r'<img src="data:image/png;base64,iVBORw0KGgo', item)) == 1
+    assert 'alt="Matrice de confusion (lignes : vraie classe, colonnes : classe prédite)"' in item
+    assert "<figcaption>Matrice de confusion" in item and "data:image/gif" not in page
+    assert page.count("<img ") == 1
+
+
+def test_browser_decodes_pictures_within_the_page_width(tmp_path: Path) -> None:
+    """Chromium shows the judge's PNGs (naturalWidth > 0) under the report's own img-src policy.
+
+    The report forbids scripts, so a copy gets one inline script (CSP widened by `script-src`
+    only, `img-src data:` untouched) that writes what the browser decoded into the DOM.
+    """
+    chromium = shutil.which("chromium") or "/usr/bin/chromium"
+    if not Path(chromium).exists():
+        pytest.skip("chromium is not installed")
+    import numpy as np
+
+    from grader.judge.pictures import learning_curves, prediction_grid
+
+    pics = (learning_curves({"loss": [1.0, 0.6, 0.4], "val_loss": [1.1, 0.8, 0.7], "accuracy": [0.5, 0.7, 0.8]}),
+            prediction_grid(np.random.default_rng(1).random((9, 28, 28)), np.arange(9), np.arange(9) % 4, None))
+    assert all(pics)
+    q = score_question(Q3, [check("check_fit", "q3", Status.PASSED, "ok", pictures=pics)])
+    write_reports([SubmissionResult("eli", "tp-mnist-dense", "graded", (q,))], ASSIGNMENT, tmp_path, "fr")
+    page = (tmp_path / "reports" / "eli.html").read_text("utf-8")
+    csp = "default-src 'none'; style-src 'unsafe-inline'; img-src data:;"
+    assert page.count(csp) == 1
+    probe = ("<script>addEventListener('load', () => document.body.setAttribute('data-seen', "
+             "[...document.images].map(i => [i.complete, i.naturalWidth, i.naturalHeight, i.clientWidth,"
+             " document.documentElement.clientWidth].join(':')).join(' ')))</script></body>")
+    test_page = tmp_path / "reports" / "eli-probe.html"
+    test_page.write_text(page.replace(csp, csp + " script-src 'unsafe-inline';").replace("</body>", probe), "utf-8")
+    cmd = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync",
+           "--disable-background-networking", "--disable-component-update", "--window-size=420,900",
+           f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", test_page.as_uri()]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=90)
+    seen = re.search(r'data-seen="([^"]*)"', proc.stdout)
+    assert seen, proc.stderr[-2000:]
+    images = [tuple(s.split(":")) for s in seen.group(1).split()]
+    assert len(images) == 2
+    for (complete, natural_w, natural_h, shown_w, page_w), pic in zip(images, pics, strict=True):
+        assert complete == "true" and int(natural_h) > 0
+        assert int(natural_w) == struct.unpack(">I", pic.png[16:20])[0]  # decoded at its real size
+        assert 0 < int(shown_w) <= int(page_w)  # never wider than the window
+    curves = images[0]
+    assert int(curves[1]) > int(curves[4]) > int(curves[3])  # the wide one was scaled down to fit
