@@ -116,6 +116,15 @@ def test_budget_is_applied_and_reported(run):
     assert "1 000 images de `x_test`" in cm
 
 
+def test_feedback_shows_curves_predictions_and_heatmap(run):
+    ref = by_student(run)["reference"]
+    q4 = _check(ref, "check_model_accuracy_on_hidden_images").pictures
+    assert [p.title.en for p in q4] == ["Learning curves (`fit` history)", "Sample predictions (green: right, red: wrong)"]
+    assert all(p.png.startswith(b"\x89PNG") for p in q4)
+    assert len(_check(ref, "check_cm_matches_model_predictions").pictures) == 1
+    assert (run.out / "reports" / "reference.html").read_text(encoding="utf-8").count("data:image/png;base64,") >= 3
+
+
 def test_stub_notebook_is_generated_from_the_reference():
     code = "\n".join("".join(c["source"]) for c in student_notebook("tp-cnn-mnist")["cells"]
                      if c["cell_type"] == "code")

@@ -161,6 +161,8 @@ def test_budget_is_applied_and_reported(run):
     assert sum("1 époque(s) (5 demandées)" in n for n in notes) == 4, notes  # the four activation models
     q5 = _check(ref, "check_cnn_accuracy_on_hidden_images").message.fr
     assert "500 images cachées" in q5 and "budget CPU" in q5 and "seuil 0.300" in q5
+    assert len(_check(ref, "check_cnn_accuracy_on_hidden_images").pictures) == 2  # curves, predictions
+    assert len(_check(ref, "check_cm_matches_predictions").pictures) == 1  # heatmap
 
 
 def test_stub_notebook_is_generated_from_the_reference():

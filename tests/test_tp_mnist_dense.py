@@ -110,6 +110,8 @@ def test_budget_is_applied_and_reported(run):
     assert any("1 époque(s) (5 demandées)" in n and "sur 2 000 exemples (4 000 fournis)" in n for n in notes), notes
     q5 = _check(ref, "check_model_accuracy_on_hidden_images").message.fr
     assert "1 000 images cachées" in q5 and "budget CPU" in q5 and "seuil 0.600" in q5
+    assert len(_check(ref, "check_model_accuracy_on_hidden_images").pictures) == 1  # predictions
+    assert len(_check(ref, "check_history_has_accuracy_and_val_accuracy").pictures) == 1  # curves
     split = [n for c in by_student(run)["variant_functional_tfkeras"].cells for n in c.notes]
     assert any("1 époque(s) (3 demandées)" in n for n in split), split
 

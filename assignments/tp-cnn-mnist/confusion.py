@@ -5,7 +5,8 @@ See `grader.judge.confusion`: a weak model (Q4) or integer labels (Q1) still all
 
 from __future__ import annotations
 
-from grader.judge import confusion
+from grader.judge import confusion, pictures
+from grader.judge.checks import Feedback
 
 from .common import checks
 
@@ -31,4 +32,6 @@ def check_cm_rows_sum_to_class_counts(obs, ctx):
         fr="`cm` correspond aux prédictions de `model` sur `x_test` (lignes : vrai, colonnes : prédit).",
         en="`cm` matches `model`'s predictions on `x_test` (rows: true, columns: predicted).")
 def check_cm_matches_model_predictions(obs, ctx):
-    return confusion.require_matches(confusion.observed(obs), *_truth(obs), model="model", x="x_test")
+    cm = confusion.observed(obs)
+    message = confusion.require_matches(cm, *_truth(obs), model="model", x="x_test")
+    return Feedback(message, (pictures.confusion_heatmap(cm),))

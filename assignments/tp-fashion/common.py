@@ -30,3 +30,5 @@ FULL = {"train": 60_000, "test": 10_000}
 N_PARAMS_ANN = 109_386
 N_PARAMS_CNN = 225_034
 DEFAULT_THRESHOLD = 0.65
+#: for the report's pictures (the course's French names)
+CLASS_NAMES = ["T-shirt", "Pantalon", "Pull", "Robe", "Manteau", "Sandale", "Chemise", "Basket", "Sac", "Bottine"]

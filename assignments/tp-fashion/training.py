@@ -10,25 +10,34 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.judge import confusion, holdout
+from grader.judge import confusion, holdout, pictures
+from grader.judge.checks import Feedback
+from grader.judge.keras import curves
 
-from .common import DATASET, DEFAULT_THRESHOLD, checks
+from .common import CLASS_NAMES, DATASET, DEFAULT_THRESHOLD, checks
 from .data import scaling
+
+
+def _hidden(obs, ctx) -> tuple:
+    """(raw images, images scaled like the student's `X_train`, labels kept here)."""
+    raw, labels = holdout.hidden(ctx, DATASET)
+    scale, offset = scaling(obs)
+    return raw, (raw.astype(np.float64) * scale + offset).astype(np.float32), labels
 
 
 def holdout_accuracy(obs, ctx) -> float:
     """Accuracy of the student's `cnn` on hidden images (also what `grader calibrate` measures)."""
-    images, labels = holdout.hidden(ctx, DATASET)
-    scale, offset = scaling(obs)
-    return holdout.accuracy(obs, "cnn", (images.astype(np.float64) * scale + offset).astype(np.float32), labels)
+    _, images, labels = _hidden(obs, ctx)
+    return holdout.accuracy(obs, "cnn", images, labels)
 
 
 @checks("q5", fr="`cnn` entraîné reconnaît des vêtements qu'il n'a jamais vus.",
         en="The trained `cnn` recognises clothes it has never seen.")
 def check_cnn_accuracy_on_hidden_images(obs, ctx):
-    n = len(holdout.hidden(ctx, DATASET)[1])
-    return holdout.verdict(obs, ctx, question="q5", name="cnn", score=holdout_accuracy(obs, ctx), n=n,
+    raw, images, labels = _hidden(obs, ctx)
+    return holdout.verdict(obs, ctx, question="q5", name="cnn", score=holdout_accuracy(obs, ctx), n=len(labels),
                            default=DEFAULT_THRESHOLD,
+                           shown=(curves(obs), holdout.prediction_picture(obs, "cnn", images, raw, labels, CLASS_NAMES)),
                            hint=" Vérifiez que `cnn` est bien celui que vous avez entraîné (pas reconstruit après "
                            "`fit`), avec les bonnes étiquettes.")
 
@@ -55,4 +64,6 @@ def check_cm_rows_are_true_classes(obs, ctx):
         fr="`cm` correspond aux prédictions de `cnn` sur `X_test`.",
         en="`cm` matches the predictions of `cnn` on `X_test`.")
 def check_cm_matches_predictions(obs, ctx):
-    return confusion.require_matches(confusion.observed(obs), *_truth(obs), model="cnn", x="X_test")
+    cm = confusion.observed(obs)
+    message = confusion.require_matches(cm, *_truth(obs), model="cnn", x="X_test")
+    return Feedback(message, (pictures.confusion_heatmap(cm, CLASS_NAMES),))

@@ -13,7 +13,8 @@ import numpy as np
 
 from grader import datasets
 from grader.budget import group
-from grader.judge.checks import CheckFailed, fail
+from grader.judge import pictures
+from grader.judge.checks import CheckFailed, Feedback, fail
 from grader.judge.expect import as_array
 from grader.judge.keras import training_budget, training_words
 from grader.model import Message, Status
@@ -97,14 +98,37 @@ def predict(obs, name: str, images: np.ndarray, *, batch: int = 500, timeout: fl
         raise
 
 
+def predicted_classes(obs, name: str, images: np.ndarray, classes: int = 10) -> np.ndarray:
+    """argmax of `name.predict(images)`, once per submission and image set (the verdict's picture reuses it)."""
+    key = ("predicted", name, images.shape, hash(images.tobytes()))
+
+    def run() -> np.ndarray:
+        pred = predict(obs, name, images)
+        if pred.shape != (len(images), classes):
+            raise fail(f"`{name}.predict` renvoie la forme {pred.shape} ; attendu ({len(images)}, {classes}), une "
+                       "probabilité par classe.",
+                       f"`{name}.predict` returns shape {pred.shape}; expected ({len(images)}, {classes}).")
+        return np.argmax(pred, axis=1)
+
+    return obs.memo(key, run)
+
+
 def accuracy(obs, name: str, images: np.ndarray, labels: np.ndarray, classes: int = 10) -> float:
     """Accuracy of `name` on preprocessed `images` against `labels` (which never leave the judge)."""
-    pred = predict(obs, name, images)
-    if pred.shape != (len(images), classes):
-        raise fail(f"`{name}.predict` renvoie la forme {pred.shape} ; attendu ({len(images)}, {classes}), une "
-                   "probabilité par classe.",
-                   f"`{name}.predict` returns shape {pred.shape}; expected ({len(images)}, {classes}).")
-    return float(np.mean(np.argmax(pred, axis=1) == labels))
+    return float(np.mean(predicted_classes(obs, name, images, classes) == labels))
+
+
+def prediction_picture(obs, name: str, images: np.ndarray, raw: np.ndarray, labels: np.ndarray,
+                       class_names: list[str] | None = None, n: int = 16):
+    """A grid of the first `n` hidden images with what `name` predicted (green right, red wrong).
+
+    `images` are the preprocessed ones `accuracy` sent (so the prediction is reused), `raw` what is drawn.
+    """
+    try:
+        pred = predicted_classes(obs, name, images, len(class_names) if class_names else 10)
+    except CheckFailed:
+        return None
+    return pictures.prediction_grid(raw[:n], labels[:n], pred[:n], class_names, n=n)
 
 
 def threshold(ctx, question: str, default: float) -> tuple[float, str]:
@@ -116,8 +140,11 @@ def threshold(ctx, question: str, default: float) -> tuple[float, str]:
 
 def verdict(obs, ctx, *, question: str, name: str, score: float, n: int, default: float,
             lower_is_better: bool = False, what: str = "Précision", what_en: str = "Accuracy",
-            hint: str = "", fmt: str = ".3f") -> Message:
-    """Pass or fail a held-out score against the question's threshold, naming the budget it was trained under."""
+            hint: str = "", fmt: str = ".3f", shown: tuple = ()) -> Message | Feedback:
+    """Pass or fail a held-out score against the question's threshold, naming the budget it was trained under.
+
+    `shown`: pictures (None entries dropped) attached either way, e.g. learning curves and predictions.
+    """
     limit, origin = threshold(ctx, question, default)
     words = training_words(obs, ctx)
     ok = score <= limit if lower_is_better else score >= limit
@@ -125,6 +152,8 @@ def verdict(obs, ctx, *, question: str, name: str, score: float, n: int, default
     if not ok:
         raise fail(f"{what} de `{name}` sur {group(n)} images cachées : {score:{fmt}} ; attendu {bound} {limit:{fmt}} "
                    f"(seuil {origin}{words}).{hint}",
-                   f"{what_en} of `{name}` on {n} hidden images: {score:{fmt}}; expected {bound_en} {limit:{fmt}}.")
-    return Message(f"{what} sur {group(n)} images cachées : {score:{fmt}} (seuil {limit:{fmt}}, {origin}{words}).",
-                   f"{what_en} on {n} hidden images: {score:{fmt}} (threshold {limit:{fmt}}).")
+                   f"{what_en} of `{name}` on {n} hidden images: {score:{fmt}}; expected {bound_en} {limit:{fmt}}.",
+                   pictures=shown)
+    message = Message(f"{what} sur {group(n)} images cachées : {score:{fmt}} (seuil {limit:{fmt}}, {origin}{words}).",
+                      f"{what_en} on {n} hidden images: {score:{fmt}} (threshold {limit:{fmt}}).")
+    return Feedback(message, tuple(shown)) if any(p is not None for p in shown) else message

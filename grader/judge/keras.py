@@ -55,3 +55,36 @@ def data_entry(data: dict, name: str) -> dict:
 
 def data_rows(entry: dict, name: str) -> np.ndarray:
     return as_array(entry["rows"], f"`{name}`")
+
+
+_HISTORY_PROBE = """
+import math
+h = ns[name]
+hist = h if isinstance(h, dict) else getattr(h, "history", None)
+result = None
+if isinstance(hist, dict):
+    result = {}
+    for key, values in list(hist.items())[:12]:
+        try:
+            result[str(key)[:40]] = [float(v) for v in list(values)[:1000]]
+        except Exception:
+            pass
+"""
+
+
+def history_of(obs, name: str = "history") -> dict | None:
+    """The student's `fit` history as {metric: [floats]} (a History or its `.history` dict), None if absent."""
+    try:
+        if not obs.has(name):
+            return None
+        return obs.memo(("history", name), lambda: obs.probe(_HISTORY_PROBE, name=name))
+    except CheckFailed:
+        return None
+
+
+def curves(obs, name: str = "history"):
+    """Learning curves of the student's history for the report (None when there is nothing to draw)."""
+    from grader.judge import pictures
+
+    history = history_of(obs, name)
+    return pictures.learning_curves(history) if history else None
