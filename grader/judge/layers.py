@@ -25,6 +25,8 @@ KERAS_MODEL = "keras.src.models.model.Model"
 #: slope of Keras' own `leaky_relu` activation (the string), for the messages
 KERAS_LEAKY_DEFAULT = 0.2
 _RECURRENT = ("LSTM", "GRU", "SimpleRNN")
+#: TensorFlow functions passed as activations serialise under their own names (`tf.nn.softmax`)
+_ALIASES = {"softmax_v2": "softmax", "log_softmax_v2": "log_softmax"}
 
 MODEL_INFO = """
 import numpy as np
@@ -123,7 +125,7 @@ def _folded(layer: dict) -> str | None:
     """The activation a separate activation layer applies (None when it is not one)."""
     cls = layer["class"]
     if cls == "Activation":
-        act = layer.get("activation")
+        act = _ALIASES.get(layer.get("activation"), layer.get("activation"))
         return _leaky(KERAS_LEAKY_DEFAULT) if act == "leaky_relu" else act
     if cls == "Softmax":
         return "softmax"
@@ -160,7 +162,7 @@ def normalize(info: dict) -> list[tuple]:
                 continue
             out.append(["Activation", folded])
             continue
-        act = layer.get("activation")
+        act = _ALIASES.get(layer.get("activation"), layer.get("activation"))
         if act == "leaky_relu":
             act = _leaky(KERAS_LEAKY_DEFAULT)
         if cls == "Dense":

@@ -1,0 +1,142 @@
+"""Q1: `x_train`, `x_test` sampled in the runner and compared here with the grader's CIFAR-10.
+
+The grader's copy is the real CIFAR-10 where this machine has it, else the flagged synthetic
+stand-in (`grader.synthetic`): either way it is what the runner's `load_data()` served, so the
+student's rows are recognised by their pixels (whatever their order), never by a fixed size.
+`scalings` tells Q3 and Q4 how the student mapped raw pixels to their arrays, so that the hidden
+images are prepared the student's way and a Q1 mistake is not charged again.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from grader import datasets
+from grader.judge.checks import CheckFailed, fail
+from grader.judge.holdout import fitted_scaling
+from grader.judge.keras import data_entry as _entry
+from grader.judge.keras import data_rows as _rows
+
+from .common import DATASET, PIXELS, checks
+
+NAMES = ("x_train", "x_test")
+
+_DATA_PROBE = """
+import numpy as np
+rng = np.random.default_rng(int(seed))
+result = {}
+for name in ("x_train", "x_test"):
+    if name not in ns:
+        result[name] = None
+        continue
+    try:
+        arr = np.asarray(ns[name])
+    except Exception as e:
+        result[name] = {"error": f"{type(e).__name__}: {e}"[:300]}
+        continue
+    n = int(arr.shape[0]) if arr.ndim else 0
+    idx = np.sort(rng.choice(n, size=min(int(k), n), replace=False)) if n else np.zeros(0, dtype=int)
+    result[name] = {"shape": list(arr.shape), "dtype": str(arr.dtype), "idx": idx,
+                    "rows": arr[idx] if arr.ndim else arr, "head": arr[:int(h)] if arr.ndim else arr}
+"""
+
+
+def sample(obs, k: int = 64) -> dict:
+    """A few rows of each array (never the whole 3 072-wide sets), memoised per submission."""
+    return obs.memo(("sample", k), lambda: obs.probe(_DATA_PROBE, seed=np.int64(5), k=np.int64(k), h=np.int64(8)))
+
+
+def _split(name: str) -> int:
+    return 0 if name == "x_train" else 1
+
+
+@checks("q1", fr="Formes : (nombre d'images, 3072), une ligne par image aplatie.",
+        en="Shapes: (number of images, 3072), one row per flattened image.")
+def check_data_shapes(obs, ctx):
+    data = sample(obs, k=1)
+    for name in NAMES:
+        shape = tuple(_entry(data, name)["shape"])
+        if len(shape) != 2 or shape[1] != PIXELS or shape[0] < 1:
+            flat = len(shape) > 1 and int(np.prod(shape[1:])) == PIXELS
+            hint = f" Aplatissez chaque image : `{name}.reshape(-1, {PIXELS})`." if flat else ""
+            raise fail(f"`{name}` a la forme {shape} ; attendu (nombre d'images, {PIXELS}) : une ligne de "
+                       f"32 x 32 x 3 = {PIXELS} valeurs par image.{hint}",
+                       f"`{name}` has shape {shape}; expected (number of images, {PIXELS})."
+                       + (f" Flatten each image: `{name}.reshape(-1, {PIXELS})`." if flat else ""))
+
+
+@checks("q1", requires=("check_data_shapes",), fr="Pixels en nombres flottants, mis à l'échelle dans [0, 1].",
+        en="Pixels as floats, scaled to [0, 1].")
+def check_images_scaled_to_unit_range(obs, ctx):
+    data = sample(obs)
+    for name in NAMES:
+        entry = _entry(data, name)
+        rows = _rows(entry, name)
+        if rows.dtype.kind != "f":
+            raise fail(f"`{name}` est de type {entry['dtype']} ; attendu des flottants : "
+                       f"`{name}.astype('float32') / 255.0`.",
+                       f"`{name}` has dtype {entry['dtype']}; expected floats: `{name}.astype('float32') / 255.0`.")
+        lo, hi = float(rows.min(initial=0.0)), float(rows.max(initial=0.0))
+        if lo < 0 or hi > 1:
+            hint = " Divisez les pixels (0 à 255) par 255." if hi > 1.5 else ""
+            raise fail(f"`{name}` a des valeurs dans [{lo:.4g}, {hi:.4g}] ; attendu dans [0, 1].{hint}",
+                       f"`{name}` has values in [{lo:.4g}, {hi:.4g}]; expected within [0, 1]."
+                       + (" Divide the pixels (0-255) by 255." if hint else ""))
+        if hi < 0.5:
+            raise fail(f"Les pixels de `{name}` ne dépassent pas {hi:.4g} : divisés deux fois par 255 ? "
+                       "Un pixel blanc doit valoir 1.", f"`{name}` pixels never exceed {hi:.4g}: divided by 255 twice?")
+
+
+@functools.lru_cache(maxsize=4)
+def _image_keys(split: int, source: str) -> frozenset[int]:
+    """Hashes of every image of the grader's copy (`source` keys the cache: real or synthetic)."""
+    x = datasets.load(DATASET)[split][0]
+    flat = np.ascontiguousarray(x, dtype=np.uint8).reshape(len(x), -1)
+    return frozenset(hash(row.tobytes()) for row in flat)
+
+
+def _source() -> str:
+    found = datasets.locate(DATASET)
+    return str(getattr(found, "path", found))
+
+
+@checks("q1", weight=0.5, requires=("check_images_scaled_to_unit_range",),
+        fr="Les lignes sont les images CIFAR-10 servies (x / 255, aplaties dans l'ordre de `reshape`).",
+        en="The rows are the served CIFAR-10 images (x / 255, flattened in `reshape` order).")
+def check_images_are_cifar10(obs, ctx):
+    data = sample(obs)
+    for name in NAMES:
+        rows = _rows(_entry(data, name), name).astype(np.float64).reshape(-1, PIXELS)
+        pixels = np.clip(np.rint(rows * 255.0), 0, 255).astype(np.uint8)
+        keys = _image_keys(_split(name), _source())
+        found = sum(hash(p.tobytes()) in keys for p in pixels)
+        if len(pixels) and found < 0.9 * len(pixels):
+            raise fail(f"Seules {found} des {len(pixels)} lignes de `{name}` examinées sont des images de "
+                       "`keras.datasets.cifar10.load_data()` divisées par 255 et aplaties avec "
+                       f"`.reshape(-1, {PIXELS})`. N'appliquez pas d'autre transformation (ni transposition, ni "
+                       "centrage).",
+                       f"Only {found} of {len(pixels)} sampled `{name}` rows are CIFAR-10 images divided by 255 and "
+                       f"flattened with `.reshape(-1, {PIXELS})`.")
+
+
+def scalings(obs) -> list[tuple[float, float]]:
+    """(scale, offset) maps raw pixels -> the student's arrays: `x_train`'s (what the model learned from),
+    `x_test`'s, then the course's 1/255 (a student may scale inside `fit`); duplicates dropped."""
+    out: list[tuple[float, float]] = []
+    try:
+        data = sample(obs, k=1)
+        (raw_train, _), (raw_test, _) = datasets.load(DATASET)
+        for name, raw in (("x_train", raw_train), ("x_test", raw_test)):
+            entry = data.get(name) or {}
+            if entry.get("head") is not None and "error" not in entry:
+                out.append(fitted_scaling(np.asarray(entry["head"]), raw))
+    except (CheckFailed, TypeError, ValueError):
+        pass
+    out.append((1.0 / 255.0, 0.0))
+    unique: list[tuple[float, float]] = []
+    for a, b in out:
+        if not any(abs(a - c) <= 1e-6 * abs(c) and abs(b - d) <= 1e-6 for c, d in unique):
+            unique.append((a, b))
+    return unique

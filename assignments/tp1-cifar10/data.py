@@ -1,0 +1,233 @@
+"""Q1: the student's arrays and `class_names`, sampled in the runner and compared here with the grader's CIFAR-10.
+
+The images are recognised by content (a digest of each row times 255 against the copy the runner
+served, real or synthetic), so a student who shuffled is not blamed, and labels are checked
+against the true class of each recognised image.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+
+from grader import datasets
+from grader.budget import group
+from grader.judge.checks import CheckFailed, fail
+from grader.judge.expect import as_array
+from grader.judge.holdout import fitted_scaling
+from grader.judge.keras import data_entry as _entry
+from grader.judge.keras import data_rows as _rows
+from grader.judge.keras import training_budget
+
+from .common import CLASSES, DATASET, FULL, IMAGE_SHAPE, checks, class_index
+
+NAMES = {"train": ("X_train", "y_train_cat"), "test": ("X_test", "y_test_cat")}
+
+_DATA_PROBE = """
+import numpy as np
+rng = np.random.default_rng(int(seed))
+result = {}
+for xname, yname in (("X_train", "y_train_cat"), ("X_test", "y_test_cat")):
+    idx = None
+    for name in (xname, yname):
+        if name not in ns:
+            result[name] = None
+            continue
+        try:
+            arr = np.asarray(ns[name])
+        except Exception as e:
+            result[name] = {"error": f"{type(e).__name__}: {e}"[:300]}
+            continue
+        n = int(arr.shape[0]) if arr.ndim else 0
+        if idx is None or len(idx) and idx.max() >= n:
+            idx = np.sort(rng.choice(n, size=min(int(k), n), replace=False)) if n else np.zeros(0, dtype=int)
+        result[name] = {"shape": list(arr.shape), "dtype": str(arr.dtype), "idx": idx,
+                        "rows": arr[idx] if arr.ndim else arr, "head": arr[:int(h)] if arr.ndim else arr}
+"""
+
+_NAMES_PROBE = """
+import numpy as np
+c = ns["class_names"]
+result = {"type": type(c).__qualname__, "items": None}
+try:
+    items = list(c) if not isinstance(c, (str, bytes, dict)) else None
+except Exception:
+    items = None
+if items is not None:
+    result["items"] = [{"type": type(x).__qualname__, "str": str(x)[:60] if isinstance(x, (str, np.str_)) else None,
+                        "repr": repr(x)[:60]} for x in items[:50]]
+    result["length"] = len(items)
+"""
+
+
+def sample(obs, k: int = 128) -> dict:
+    return obs.memo(("sample", k), lambda: obs.probe(_DATA_PROBE, seed=np.int64(13), k=np.int64(k), h=np.int64(16)))
+
+
+def class_names(obs) -> list[dict]:
+    """The student's `class_names` items (`str` is None for an item that is not a string)."""
+    obs.describe("class_names")  # missing: says so
+    info = obs.memo(("class_names",), lambda: obs.probe(_NAMES_PROBE))
+    if info["items"] is None:
+        raise fail(f"`class_names` est de type {info['type']} ; attendu une liste de 10 noms de classes "
+                   "(`[\"airplane\", \"automobile\", ...]`).",
+                   f"`class_names` is a {info['type']}; expected a list of 10 class names.")
+    return info["items"]
+
+
+def _digest(row: np.ndarray) -> bytes:
+    return hashlib.blake2b(np.ascontiguousarray(row, dtype=np.uint8).tobytes(), digest_size=12).digest()
+
+
+_INDEX: dict[str, tuple[np.ndarray, dict[bytes, int]]] = {}
+
+
+def _index(split: str) -> dict[bytes, int]:
+    """Digest of each served CIFAR-10 image -> its label (rebuilt if the grader's copy changed)."""
+    (x_tr, y_tr), (x_te, y_te) = datasets.load(DATASET)
+    x, y = (x_tr, y_tr) if split == "train" else (x_te, y_te)
+    cached = _INDEX.get(split)
+    if cached is None or cached[0] is not x:
+        labels = np.asarray(y).reshape(-1)
+        _INDEX[split] = (x, {_digest(img): int(label) for img, label in zip(x.reshape(len(x), -1), labels,
+                                                                          strict=True)})
+    return _INDEX[split][1]
+
+
+def _truth(data: dict, split: str) -> np.ndarray:
+    """CIFAR-10 label of each sampled image row (-1 where the row is not a served image / 255)."""
+    xname = NAMES[split][0]
+    rows = _rows(_entry(data, xname), xname).astype(np.float64)
+    pixels = np.clip(np.rint(rows * 255.0), 0, 255).astype(np.uint8).reshape(len(rows), -1)
+    index = _index(split)
+    return np.array([index.get(_digest(p), -1) for p in pixels], dtype=np.int64)
+
+
+@checks("q1", fr="Formes : (50 000 ou le sous-ensemble servi, 32, 32, 3) pour les images, (n, 10) pour les "
+        "étiquettes.", en="Shapes: (50,000 or the served subset, 32, 32, 3) for images, (n, 10) for labels.")
+def check_data_shapes(obs, ctx):
+    data = sample(obs, k=1)
+    budget = training_budget(ctx)
+    served_arrays = datasets.load(DATASET)
+    for split, served, arrays in (("train", budget.get("serve_train"), served_arrays[0]),
+                                  ("test", budget.get("serve_test"), served_arrays[1])):
+        xname, yname = NAMES[split]
+        sizes = sorted({FULL[split], len(arrays[0]), int(served or FULL[split])})
+        x_shape = tuple(_entry(data, xname)["shape"])
+        y_shape = tuple(_entry(data, yname)["shape"])
+        want = " ou ".join(f"({group(n)}, 32, 32, 3)" for n in sizes)
+        if len(x_shape) != 4 or x_shape[1:] != IMAGE_SHAPE or x_shape[0] not in sizes:
+            hint = (" Gardez les images en (32, 32, 3), sans les aplatir." if len(x_shape) == 2 else
+                    " Keras donne les canaux en dernier : (n, 32, 32, 3)." if x_shape[1:2] == (3,) else "")
+            raise fail(f"`{xname}` a la forme {x_shape} ; attendu {want}.{hint}",
+                       f"`{xname}` has shape {x_shape}; expected {want.replace(' ou ', ' or ')}.")
+        if y_shape != (x_shape[0], 10):
+            hint = (" Ce sont des entiers : encodez-les en one-hot avec `keras.utils.to_categorical(y, 10)`."
+                    if len(y_shape) == 1 or y_shape[1:] == (1,) else "")
+            raise fail(f"`{yname}` a la forme {y_shape} ; attendu ({group(x_shape[0])}, 10), une ligne one-hot par "
+                       f"image.{hint}", f"`{yname}` has shape {y_shape}; expected ({x_shape[0]}, 10), one-hot rows.")
+
+
+@checks("q1", requires=("check_data_shapes",), fr="Images en float32, mises à l'échelle dans [0, 1].",
+        en="Images as float32, scaled to [0, 1].")
+def check_images_scaled_to_unit_range(obs, ctx):
+    data = sample(obs)
+    for name in ("X_train", "X_test"):
+        entry = _entry(data, name)
+        rows = _rows(entry, name)
+        if entry["dtype"] != "float32":
+            raise fail(f"`{name}` est de type {entry['dtype']} ; attendu float32, pixels divisés par 255 : "
+                       f"`x.astype('float32') / 255.0`.",
+                       f"`{name}` has dtype {entry['dtype']}; expected float32 pixels divided by 255.")
+        lo, hi = float(rows.min(initial=0.0)), float(rows.max(initial=0.0))
+        if lo < 0 or hi > 1:
+            hint = " Divisez les pixels (0 à 255) par 255." if hi > 1.5 else ""
+            raise fail(f"`{name}` a des valeurs dans [{lo:.4g}, {hi:.4g}] ; attendu dans [0, 1].{hint}",
+                       f"`{name}` has values in [{lo:.4g}, {hi:.4g}]; expected within [0, 1].")
+        if hi < 0.5:
+            raise fail(f"Les pixels de `{name}` ne dépassent pas {hi:.4g} : divisés deux fois par 255 ? "
+                       "Le blanc doit valoir 1.", f"`{name}` pixels never exceed {hi:.4g}: divided by 255 twice?")
+
+
+@checks("q1", weight=0.5, requires=("check_images_scaled_to_unit_range",),
+        fr="Les images sont celles que `load_data()` a servies (x / 255).",
+        en="The images are those `load_data()` served (x / 255).")
+def check_images_are_cifar10(obs, ctx):
+    data = sample(obs)
+    for split in ("train", "test"):
+        xname = NAMES[split][0]
+        truth = _truth(data, split)
+        if len(truth) and np.mean(truth >= 0) < 0.9:
+            raise fail(f"Seules {int(np.sum(truth >= 0))} des {len(truth)} images de `{xname}` examinées sont des "
+                       "images de CIFAR-10 divisées par 255. Chargez-les avec `keras.datasets.cifar10.load_data()` et "
+                       "divisez par 255 sans autre transformation.",
+                       f"Only {int(np.sum(truth >= 0))} of {len(truth)} sampled `{xname}` images are CIFAR-10 images "
+                       "divided by 255.")
+
+
+@checks("q1", requires=("check_data_shapes",), fr="Étiquettes one-hot de largeur 10, celles des images.",
+        en="One-hot labels of width 10, the images' own.")
+def check_labels_are_one_hot(obs, ctx):
+    data = sample(obs)
+    for split in ("train", "test"):
+        yname = NAMES[split][1]
+        rows = as_array(_entry(data, yname)["rows"], f"`{yname}`").astype(np.float64).reshape(-1, 10)
+        if rows.size and (not np.all((rows == 0) | (rows == 1)) or not np.all(rows.sum(axis=1) == 1)):
+            raise fail(f"`{yname}` n'est pas one-hot (ex. {rows[0].round(3).tolist()}) : chaque ligne doit contenir "
+                       "un seul 1 et neuf 0 (`keras.utils.to_categorical(y, 10)`).",
+                       f"`{yname}` is not one-hot: each row needs a single 1 and nine 0s.")
+        truth = _truth(data, split)
+        keep = truth >= 0
+        if keep.sum() >= 20:
+            agree = float(np.mean(np.argmax(rows[keep], axis=1) == truth[keep]))
+            if agree < 0.9:
+                raise fail(f"Les étiquettes de `{yname}` ne correspondent pas aux images ({agree:.0%} d'accord) : "
+                           "mélangez-vous l'un sans l'autre ?",
+                           f"`{yname}` labels do not match the images ({agree:.0%} agree).")
+
+
+@checks("q1", weight=1.5, fr="`class_names` : les 10 classes dans l'ordre de CIFAR-10 (avion, automobile, oiseau, "
+        "chat, cerf, chien, grenouille, cheval, bateau, camion ; en anglais ou en français).",
+        en="`class_names`: the 10 classes in CIFAR-10's order (airplane, automobile, bird, cat, deer, dog, frog, "
+        "horse, ship, truck; English or French).")
+def check_class_names(obs, ctx):
+    items = class_names(obs)
+    english = ", ".join(name for name, _ in CLASSES)
+    if len(items) != 10:
+        raise fail(f"`class_names` contient {len(items)} élément(s) ; attendu les 10 classes : {english}.",
+                   f"`class_names` holds {len(items)} item(s); expected the 10 classes: {english}.")
+    not_str = [x["repr"] for x in items if x["str"] is None]
+    if not_str:
+        raise fail(f"`class_names` contient des éléments qui ne sont pas des chaînes ({', '.join(not_str[:3])}) ; "
+                   "attendu des noms, par ex. \"airplane\".", "`class_names` holds items that are not strings.")
+    found = [class_index(x["str"]) for x in items]
+    if found == list(range(10)):
+        return
+    unknown = [x["str"] for x, i in zip(items, found, strict=True) if i is None]
+    if unknown:
+        raise fail(f"Noms non reconnus dans `class_names` : {', '.join(repr(u) for u in unknown)}. Attendu, dans "
+                   f"l'ordre : {english} (ou avion, automobile, oiseau, chat, cerf, chien, grenouille, cheval, "
+                   "bateau, camion).", f"Unrecognised names in `class_names`: {unknown}; expected {english}.")
+    pos = next(i for i, f in enumerate(found) if f != i)
+    raise fail(f"`class_names` n'est pas dans l'ordre de CIFAR-10 : à l'indice {pos}, \"{items[pos]['str']}\" au lieu "
+               f"de \"{CLASSES[pos][0]}\". L'étiquette `i` est la classe `class_names[i]` : {english}.",
+               f"`class_names` is not in CIFAR-10's order: index {pos} is \"{items[pos]['str']}\", expected "
+               f"\"{CLASSES[pos][0]}\".")
+
+
+def student_scaling(obs) -> tuple[float, float]:
+    """(scale, offset) the student applied to the raw pixels (what `model_cnn` learned from), else 1/255."""
+    try:
+        entry = sample(obs, k=1)
+        (raw_train, _), (raw_test, _) = datasets.load(DATASET)
+        for name, raw in (("X_test", raw_test), ("X_train", raw_train)):
+            head = (entry.get(name) or {}).get("head")
+            if head is None:
+                continue
+            scale, offset = fitted_scaling(as_array(head, f"`{name}`"), raw)
+            if (scale, offset) != (1.0 / 255.0, 0.0):
+                return scale, offset
+    except (CheckFailed, TypeError, ValueError):
+        pass
+    return 1.0 / 255.0, 0.0

@@ -1,0 +1,71 @@
+"""Q4: the trained `model_cnn` on CIFAR-10 test images it never received (labels stay in the judge).
+
+The hidden images are scaled the way the student scaled `X_test`/`X_train` (what `model_cnn`
+learned from), so a Q1 mistake is not charged again here.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from grader.judge import holdout
+from grader.judge.checks import Feedback, fail
+from grader.judge.keras import curves
+from grader.model import Message
+
+from .common import CLASSES, DATASET, DEFAULT_THRESHOLD, checks
+from .data import student_scaling
+
+_TRAINED_PROBE = """
+import numpy as np
+m = ns["model_cnn"]
+stats = []
+for layer in getattr(m, "layers", []) or []:
+    if type(layer).__name__ == "BatchNormalization":
+        try:
+            mean = np.asarray(layer.moving_mean, dtype=np.float64)
+            var = np.asarray(layer.moving_variance, dtype=np.float64)
+            stats.append(bool(np.all(mean == 0.0) and np.all(var == 1.0)))
+        except Exception:
+            pass
+result = {"batchnorm": len(stats), "untouched": sum(stats)}
+"""
+
+
+def _hidden_scaled(ctx, obs) -> tuple[np.ndarray, np.ndarray]:
+    images, labels = holdout.hidden(ctx, DATASET)
+    scale, offset = student_scaling(obs)
+    return (images.astype(np.float64) * scale + offset).astype(np.float32), labels
+
+
+def holdout_accuracy(obs, ctx) -> float:
+    """Accuracy of the student's `model_cnn` on hidden images (also what `grader calibrate` measures)."""
+    images, labels = _hidden_scaled(ctx, obs)
+    return holdout.accuracy(obs, "model_cnn", images, labels)
+
+
+@checks("q4", fr="`model_cnn` entraîné reconnaît des images de test qu'il n'a jamais vues.",
+        en="The trained `model_cnn` recognises test images it has never seen.")
+def check_model_cnn_accuracy_on_hidden_images(obs, ctx) -> Message | Feedback:
+    images, labels = _hidden_scaled(ctx, obs)
+    acc = holdout.accuracy(obs, "model_cnn", images, labels)
+    raw = holdout.hidden(ctx, DATASET)[0]
+    names = [name for name, _ in CLASSES]
+    return holdout.verdict(obs, ctx, question="q4", name="model_cnn", score=acc, n=len(labels),
+                           default=DEFAULT_THRESHOLD,
+                           shown=(curves(obs), holdout.prediction_picture(obs, "model_cnn", images, raw, labels, names)),
+                           hint=" Vérifiez que `model_cnn` est bien le modèle entraîné (pas recréé par `create_cnn()` "
+                           "après `fit`), avec les étiquettes one-hot de `y_train_cat`.")
+
+
+@checks("q4", weight=0.5, fr="`model_cnn` a été entraîné (les moyennes mobiles de ses BatchNormalization ont bougé).",
+        en="`model_cnn` was trained (the moving averages of its BatchNormalization layers moved).")
+def check_model_cnn_was_trained(obs, ctx) -> None:
+    obs.describe("model_cnn")  # missing: says so
+    info = obs.probe(_TRAINED_PROBE)
+    if info["batchnorm"] and info["untouched"] == info["batchnorm"]:
+        raise fail("Les BatchNormalization de `model_cnn` ont leurs statistiques initiales (moyenne 0, variance 1) : "
+                   "ce modèle n'a jamais été entraîné. Gardez dans `model_cnn` le modèle passé à `fit` (ne le "
+                   "recréez pas avec `create_cnn()` après l'entraînement).",
+                   "The BatchNormalization layers of `model_cnn` hold their initial statistics: this model was never "
+                   "trained. Keep the fitted model in `model_cnn`.")

@@ -1,0 +1,85 @@
+"""The shared Keras judge helpers on plain data (no runner): layer reading, scaling, confusion."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from grader.judge import confusion, holdout
+from grader.judge.checks import CheckFailed
+from grader.judge.layers import compare, normalize, require_params, show_all
+
+
+def _info(*layers: dict) -> dict:
+    return {"layers": [{"activation": None, "params": 0, **layer} for layer in layers]}
+
+
+def test_separate_activation_layers_fold_into_the_layer_before():
+    info = _info({"class": "InputLayer"}, {"class": "Dense", "units": 128, "activation": "linear"},
+                 {"class": "ReLU"}, {"class": "Dense", "units": 10}, {"class": "Activation", "activation": "softmax_v2"})
+    assert normalize(info) == [("Dense", 128, "relu"), ("Dense", 10, "softmax")]
+
+
+def test_tf_nn_functions_read_as_keras_names():
+    assert normalize(_info({"class": "Dense", "units": 10, "activation": "softmax_v2"})) == [("Dense", 10, "softmax")]
+
+
+def test_an_activation_after_batchnorm_is_not_folded_across_it():
+    info = _info({"class": "Conv2D", "filters": 32, "kernel_size": [3, 3], "activation": "linear"},
+                 {"class": "BatchNormalization"}, {"class": "ReLU"})
+    assert normalize(info) == [("Conv2D", 32, 3, "linear"), ("BatchNormalization",), ("Activation", "relu")]
+
+
+def test_conv_options_appear_only_when_not_default():
+    same = _info({"class": "Conv2D", "filters": 32, "kernel_size": [3, 3], "padding": "same", "strides": [1, 1],
+                  "activation": "relu"})
+    valid = _info({"class": "Conv2D", "filters": 32, "kernel_size": 3, "padding": "valid", "strides": 1,
+                   "activation": "relu"})
+    assert normalize(same) == [("Conv2D", 32, 3, "padding=same", "relu")]
+    assert normalize(valid) == [("Conv2D", 32, 3, "relu")]
+    assert "Conv2D(32, 3, padding=same, relu)" in show_all(normalize(same))
+
+
+def test_recurrent_layers_keep_return_sequences():
+    info = _info({"class": "LSTM", "units": 128, "return_sequences": True}, {"class": "LSTM", "units": 64,
+                                                                              "return_sequences": False})
+    assert normalize(info) == [("LSTM", 128, "return_sequences"), ("LSTM", 64)]
+
+
+def test_compare_names_the_first_difference():
+    with pytest.raises(CheckFailed) as e:
+        compare([("Dense", 64, "relu")], [("Dense", 128, "relu")], "`m`")
+    assert "Couche 1 : Dense(64, relu) au lieu de Dense(128, relu)" in e.value.message.fr
+
+
+def test_non_trainable_count_is_checked_when_asked():
+    info = {"params": 100, "non_trainable_params": 0, "layers": []}
+    require_params(info, "`m`", 100)
+    with pytest.raises(CheckFailed, match="non entraînables"):
+        require_params(info, "`m`", 100, non_trainable=64)
+
+
+def test_fitted_scaling_finds_the_students_affine_preprocessing():
+    raw = np.arange(64, dtype=np.uint8).reshape(4, 16) * 4
+    assert holdout.fitted_scaling(raw / 255.0, raw) == pytest.approx((1 / 255, 0.0))
+    scale, offset = holdout.fitted_scaling(raw / 127.5 - 1, raw)
+    assert scale == pytest.approx(1 / 127.5) and offset == pytest.approx(-1.0)
+    assert holdout.fitted_scaling(np.sqrt(raw), raw) == (1 / 255, 0.0)  # not affine: the course's default
+    assert holdout.fitted_scaling(None, raw) == (1 / 255, 0.0)
+
+
+def test_like_student_reshapes_to_the_students_layout():
+    raw = np.random.default_rng(0).integers(0, 256, size=(5, 28, 28)).astype(np.uint8)
+    entry = {"head": (raw[:2] / 255.0).reshape(2, 28, 28, 1), "shape": [60000, 28, 28, 1]}
+    out = holdout.like_student(raw, raw, entry)
+    assert out.shape == (5, 28, 28, 1) and out.dtype == np.float32
+    assert np.allclose(out[..., 0], raw / 255.0)
+
+
+def test_confusion_matrix_rows_are_true_classes():
+    true, pred = np.array([0, 0, 1, 2]), np.array([0, 1, 1, 0])
+    cm = confusion.matrix(true, pred, 3)
+    assert cm.tolist() == [[1, 1, 0], [0, 1, 0], [1, 0, 0]]
+    confusion.require_rows_are_classes(cm.astype(float), true, x="x", y="y")
+    with pytest.raises(CheckFailed, match="transposée"):
+        confusion.require_matches(cm.T.astype(float), true, pred, model="m", x="x")
