@@ -103,6 +103,10 @@ def attack(tmp_path_factory):
     for cell, src in zip(code, [s for s in REF.split("# %%")[1:] if not s.startswith(" [markdown]")], strict=False):
         cell["source"] = "\n".join(x for x in src.splitlines() if "SOLUTION" not in x and "STUB:" not in x)
     entries["metadata_tampering.ipynb"] = json.dumps(stub)
+    entries["legit_tmp_and_shm.py"] = with_cell(REF, "import multiprocessing, tempfile\n"
+                                                  "with tempfile.NamedTemporaryFile(dir='/tmp') as f:\n"
+                                                  "    f.write(b'x')\n    print('TMP OK')\n"
+                                                  "multiprocessing.Lock()\nprint('LOCK OK')")
     write_class(paths["class"], entries)
     folder = paths["class"] / "symlinks"  # a folder submission pointing at secrets
     folder.mkdir()
@@ -140,6 +144,14 @@ def test_attack_is_contained(attack, name):
     assert r.status == "graded"
     assert r.score == expected, question_scores(r)
     assert r.info.get("sandbox_layers") == list(PLAN.layers)
+
+
+def test_sandbox_keeps_what_legit_code_needs(attack):
+    """Not an attack: /tmp, /dev/shm locks (multiprocessing, tf.data's thread pools) work under every layer."""
+    r = by_student(attack[0])["legit_tmp_and_shm"]
+    outputs = "\n".join(c.output for c in r.cells)
+    assert "TMP OK" in outputs and "LOCK OK" in outputs, outputs[-2000:]
+    assert r.score == 20
 
 
 def test_resource_attacks_get_their_own_status(attack):
@@ -191,4 +203,5 @@ def test_metadata_tampering_changes_nothing(attack):
 def test_the_run_survived_and_reported_everyone(attack):
     run, table, paths, _ = attack
     data = json.loads((paths["out"] / "results.json").read_text())
-    assert len(data["submissions"]) == len(table) + 2
+    # the table's attacks, plus metadata_tampering, the symlinks folder and legit_tmp_and_shm
+    assert len(data["submissions"]) == len(table) + 3

@@ -27,6 +27,7 @@ from grader import ROOT
 RUNNER_UID = int(os.environ.get("GRADER_RUNNER_UID", "64023"))
 NPROC = 1024  # TensorFlow starts ~2 threads per core per pool; a fork bomb stops here
 TMPFS_BYTES = 512 << 20
+SHM_BYTES = 64 << 20  # POSIX semaphores and small shared buffers only
 LAYER_NAMES = {0: "processus (limites, superviseur)", 1: "utilisateur dédié + seccomp", 2: "bubblewrap"}
 
 
@@ -116,8 +117,11 @@ def runner_command(plan: SandboxPlan, run_dir: Path, workdir: Path, command: lis
     if not plan.bwrap:
         return command
     cmd = [plan.bwrap, "--die-with-parent", "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
-           "--unshare-cgroup-try", *_ro_binds(), "--proc", "/proc", "--dev", "/dev", "--ro-bind", "/sys", "/sys",
-           "--size", str(TMPFS_BYTES), "--tmpfs", "/tmp", *_parents(str(run_dir), {"/tmp"}),
+           "--unshare-cgroup-try", *_ro_binds(), "--proc", "/proc", "--dev", "/dev",
+           # world-writable + sticky like the host's: the runner drops to its own uid after bwrap set them up
+           # as root (a 0755 /dev/shm breaks every multiprocessing lock, e.g. image_dataset_from_directory)
+           "--perms", "1777", "--size", str(SHM_BYTES), "--tmpfs", "/dev/shm", "--ro-bind", "/sys", "/sys",
+           "--perms", "1777", "--size", str(TMPFS_BYTES), "--tmpfs", "/tmp", *_parents(str(run_dir), {"/tmp"}),
            "--bind", str(run_dir), str(run_dir),
            "--chdir", str(workdir)]
     made = {"/tmp"}
