@@ -13,41 +13,16 @@ from grader.judge.checks import CheckFailed, fail
 from grader.judge.expect import as_array
 from grader.judge.keras import data_entry as _entry
 from grader.judge.keras import data_rows as _rows
+from grader.judge.keras import sample as keras_sample
 from grader.judge.keras import training_budget
 
 from .common import FULL, checks
 
 IMAGE_SHAPE = (28, 28, 1)
 
-_DATA_PROBE = """
-import numpy as np
-rng = np.random.default_rng(int(seed))
-result = {}
-for split in ("train", "test"):
-    idx = None
-    for name in ("x_" + split, "y_" + split):
-        if name not in ns:
-            result[name] = None
-            continue
-        try:
-            arr = np.asarray(ns[name])
-        except Exception as e:
-            result[name] = {"error": f"{type(e).__name__}: {e}"[:300]}
-            continue
-        n = int(arr.shape[0]) if arr.ndim else 0
-        if idx is None or len(idx) and idx.max() >= n:
-            idx = np.sort(rng.choice(n, size=min(int(k), n), replace=False)) if n else np.zeros(0, dtype=int)
-        result[name] = {"shape": list(arr.shape), "dtype": str(arr.dtype), "idx": idx,
-                        "rows": arr[idx] if arr.ndim else arr, "head": arr[:int(h)] if arr.ndim else arr}
-"""
-
-
 def sample(obs, k: int = 256) -> dict:
-    return obs.memo(("sample", k), lambda: obs.probe(_DATA_PROBE, seed=np.int64(7), k=np.int64(k), h=np.int64(16)))
-
-
-
-
+    """Rows of the data names (the same rows for images and their labels), plus each one's first rows."""
+    return keras_sample(obs, [["x_train", "y_train"], ["x_test", "y_test"]], k=k, seed=7, head=16)
 
 
 @checks("q1", fr="Formes : (60 000 ou le sous-ensemble servi, 28, 28, 1) pour les images, (n, 10) pour les "

@@ -88,3 +88,38 @@ def curves(obs, name: str = "history"):
 
     history = history_of(obs, name)
     return pictures.learning_curves(history) if history else None
+
+
+_SAMPLE_PROBE = """
+import numpy as np
+rng = np.random.default_rng(int(seed))
+result = {}
+for names in groups:
+    idx = None
+    for name in names:
+        if name not in ns:
+            result[name] = None
+            continue
+        try:
+            arr = np.asarray(ns[name])
+        except Exception as e:
+            result[name] = {"error": f"{type(e).__name__}: {e}"[:300]}
+            continue
+        n = int(arr.shape[0]) if arr.ndim else 0
+        if idx is None or len(idx) and idx.max() >= n:
+            idx = np.sort(rng.choice(n, size=min(int(k), n), replace=False)) if n else np.zeros(0, dtype=int)
+        result[name] = {"shape": list(arr.shape), "dtype": str(arr.dtype), "idx": idx,
+                        "rows": arr[idx] if arr.ndim else arr, "head": arr[:int(h)] if arr.ndim else arr}
+"""
+
+
+def sample(obs, groups, *, k: int = 256, seed: int = 7, head: int = 16) -> dict:
+    """Per name: shape, dtype, `k` sampled rows (the same rows within a group, e.g. images and their
+    labels) and the first `head` rows (to fit the student's scaling), never the whole array.
+
+    A missing name maps to None, an unconvertible one to {"error"} (see `data_entry`).
+    """
+    groups = [list(g) for g in groups]
+    key = ("sample", tuple(map(tuple, groups)), k, seed, head)
+    return obs.memo(key, lambda: obs.probe(_SAMPLE_PROBE, groups=groups, seed=np.int64(seed), k=np.int64(k),
+                                           h=np.int64(head)))
