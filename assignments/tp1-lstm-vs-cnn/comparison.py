@@ -1,0 +1,238 @@
+"""Q5: `comparison`, judged against what the student's own models do on the student's own test set.
+
+The runner hands back the numbers in `comparison`, each model's `count_params()` and its
+predictions on the student's test images (`X_test_cnn` / `X_test_rnn`, else `X_test`) with the
+classes of the student's `y_test_cat`; the accuracy is recomputed here. Where the notebook kept no
+test images, the judge sends the served MNIST test images, scaled like the model's training array,
+and scores them against MNIST's labels (which the student was given anyway). So an undertrained
+model (Q4) or a wrong architecture (Q2, Q3) still allows a correct `comparison`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from grader import datasets
+from grader.budget import group
+from grader.judge import holdout
+from grader.judge.checks import CheckFailed, fail
+from grader.judge.expect import as_array
+from grader.judge.keras import training_budget
+from grader.model import Message, Status
+
+from .common import DATASET, MODELS, checks
+from .data import scaling
+from .training import require_model
+
+FIELDS = ("accuracy", "train_time_s", "params")
+TOLERANCE = 0.01
+
+_COMPARISON_PROBE = """
+import numpy as np
+c = ns["comparison"]
+result = {"type": type(c).__qualname__, "keys": None, "rows": {}}
+if isinstance(c, dict):
+    result["keys"] = [repr(k) for k in c]
+    for key in ("cnn", "rnn"):
+        row = c.get(key)
+        if not isinstance(row, dict):
+            result["rows"][key] = {"type": type(row).__qualname__}
+            continue
+        entry = {"type": "dict", "keys": [repr(k) for k in row]}
+        for field in fields:
+            if field not in row:
+                continue
+            v = row[field]
+            try:
+                a = np.asarray(v)
+                if a.size == 1 and a.dtype.kind in "biuf" and not isinstance(v, (bool, np.bool_)):
+                    entry[field] = {"value": float(a.reshape(())), "integral": a.dtype.kind in "iu"}
+                else:
+                    entry[field] = {"type": type(v).__qualname__, "size": int(a.size)}
+            except Exception:
+                entry[field] = {"type": type(v).__qualname__, "size": None}
+        result["rows"][key] = entry
+"""
+
+_OWN_PROBE = """
+import numpy as np
+m = ns[model]
+if not any(c.__module__ + "." + c.__qualname__ == "keras.src.models.model.Model" for c in type(m).__mro__):
+    raise TypeError(f"`{model}` est de type {type(m).__qualname__}, pas un modèle Keras")
+result = {"params": int(m.count_params()), "source": None}
+labels = None
+if "y_test_cat" in ns:
+    try:
+        y = np.asarray(ns["y_test_cat"])
+        labels = np.argmax(y, axis=1) if y.ndim == 2 and y.shape[1] > 1 else y.reshape(len(y))
+    except Exception:
+        labels = None
+for name in candidates:
+    if labels is None or name not in ns:
+        continue
+    try:
+        x = np.asarray(ns[name], dtype=np.float32)
+    except Exception:
+        continue
+    if x.ndim < 2 or len(x) != len(labels):
+        continue
+    shape = tuple(int(d) for d in m.input_shape[1:])
+    if int(np.prod(x.shape[1:])) == int(np.prod(shape)):
+        x = x.reshape((len(x), *shape))
+    pred = np.asarray(m.predict(x, verbose=0, batch_size=500))
+    result.update(source=name, true=np.asarray(labels).astype(np.int64),
+                  pred=np.argmax(pred.reshape(len(pred), -1), axis=1).astype(np.int64))
+    break
+"""
+
+
+def _comparison(obs) -> dict:
+    if not obs.has("comparison"):
+        raise CheckFailed(Message("`comparison` n'est pas défini.", "`comparison` is not defined."), Status.MISSING)
+    info = obs.memo(("comparison",), lambda: obs.probe(_COMPARISON_PROBE, fields=list(FIELDS)))
+    if info["keys"] is None:
+        raise fail(f"`comparison` est de type {info['type']} ; attendu un dictionnaire "
+                   "{\"cnn\": {...}, \"rnn\": {...}}.", f"`comparison` is a {info['type']}; expected a dict.")
+    return info
+
+
+def _row(info: dict, key: str) -> dict:
+    row = info["rows"][key]
+    if row.get("type") != "dict":
+        raise fail(f"`comparison[\"{key}\"]` est de type {row.get('type')} ; attendu un dictionnaire avec les clés "
+                   "\"accuracy\", \"train_time_s\", \"params\".",
+                   f"`comparison[\"{key}\"]` is a {row.get('type')}; expected a dict.")
+    return row
+
+
+def _number(info: dict, key: str, field: str) -> tuple[float, bool]:
+    entry = _row(info, key)[field]
+    if "value" not in entry:
+        hint = (" `model.evaluate` renvoie [perte, précision] : gardez le second élément."
+                if field == "accuracy" and entry.get("size") == 2 else "")
+        raise fail(f"`comparison[\"{key}\"][\"{field}\"]` est de type {entry['type']} ; attendu un nombre.{hint}",
+                   f"`comparison[\"{key}\"][\"{field}\"]` is a {entry['type']}; expected a number.")
+    return entry["value"], entry["integral"]
+
+
+def _own(obs, ctx, key: str) -> dict:
+    """What the student's own model does: `count_params()`, and its accuracy on the student's test set."""
+    spec = MODELS[key]
+    require_model(obs, spec["model"], f"create_{key}_model")
+    candidates = [spec["test"], "X_test", "x_test"]
+    try:
+        got = obs.memo(("own", key), lambda: obs.probe(_OWN_PROBE, model=spec["model"], candidates=candidates,
+                                                       timeout=120))
+    except CheckFailed as e:
+        if e.status is Status.ERROR:
+            raise CheckFailed(Message(f"Impossible de recalculer la précision de `{spec['model']}` sur le jeu de test.",
+                                      f"Cannot recompute the accuracy of `{spec['model']}` on the test set."),
+                              Status.ERROR, e.details) from e
+        raise
+    if got["source"] is not None:
+        true = as_array(got["true"], "`y_test_cat`").astype(np.int64)
+        pred = as_array(got["pred"], "predictions").astype(np.int64)
+        return {"params": got["params"], "accuracy": float(np.mean(true == pred)), "n": len(true),
+                "source": f"`{got['source']}`"}
+    return {"params": got["params"], **obs.memo(("served", key), lambda: _served_accuracy(obs, ctx, key))}
+
+
+def _served_accuracy(obs, ctx, key: str) -> dict:
+    """No test images in the notebook: the served MNIST test set, scaled like the model's training array."""
+    spec = MODELS[key]
+    _, (x_test, y_test) = datasets.load(DATASET)
+    served = int(training_budget(ctx).get("serve_test") or len(x_test))
+    images, labels = x_test[:served], y_test[:served].astype(np.int64)
+    scale, offset = scaling(obs, key)
+    scaled = (images.astype(np.float64) * scale + offset).astype(np.float32).reshape((len(images), *spec["shape"]))
+    return {"accuracy": holdout.accuracy(obs, spec["model"], scaled, labels), "n": len(labels),
+            "source": "les images de test de MNIST"}
+
+
+@checks("q5", weight=0.5, fr="`comparison` : {\"cnn\": {...}, \"rnn\": {...}}, chacun avec \"accuracy\", "
+        "\"train_time_s\" et \"params\".", en="`comparison`: {\"cnn\": {...}, \"rnn\": {...}}, each with "
+        "\"accuracy\", \"train_time_s\" and \"params\".")
+def check_comparison_structure(obs, ctx):
+    info = _comparison(obs)
+    missing = [k for k in ("cnn", "rnn") if repr(k) not in info["keys"]]
+    if missing:
+        raise fail(f"Clés de `comparison` : {', '.join(info['keys']) or 'aucune'} ; attendu \"cnn\" et \"rnn\" "
+                   f"(il manque {', '.join(repr(k) for k in missing)}).",
+                   f"Keys of `comparison`: {', '.join(info['keys'])}; expected \"cnn\" and \"rnn\".")
+    for key in ("cnn", "rnn"):
+        row = _row(info, key)
+        absent = [f for f in FIELDS if f not in row]
+        if absent:
+            raise fail(f"`comparison[\"{key}\"]` a les clés {', '.join(row['keys']) or 'aucune'} ; il manque "
+                       f"{', '.join(repr(f) for f in absent)}.",
+                       f"`comparison[\"{key}\"]` lacks {', '.join(absent)}.")
+
+
+@checks("q5", weight=1, requires=("check_comparison_structure",),
+        fr="`accuracy` : la précision de chaque modèle sur le jeu de test (à 0,01 près).",
+        en="`accuracy`: each model's accuracy on the test set (within 0.01).")
+def check_comparison_accuracy(obs, ctx):
+    info = _comparison(obs)
+    found = {key: _number(info, key, "accuracy")[0] for key in ("cnn", "rnn")}
+    own = {key: _own(obs, ctx, key) for key in ("cnn", "rnn")}
+    for key, other in (("cnn", "rnn"), ("rnn", "cnn")):
+        value, truth = found[key], own[key]["accuracy"]
+        if abs(value - truth) <= TOLERANCE:
+            continue
+        hint = ""
+        if 1 < value <= 100 and abs(value / 100 - truth) <= TOLERANCE:
+            hint = " C'est un pourcentage : donnez une fraction entre 0 et 1."
+        elif abs(value - own[other]["accuracy"]) <= TOLERANCE < abs(own[other]["accuracy"] - truth):
+            hint = f" C'est la précision de `{MODELS[other]['model']}` : les deux lignes sont-elles inversées ?"
+        raise fail(f"`comparison[\"{key}\"][\"accuracy\"]` vaut {value:.4f} ; `{MODELS[key]['model']}` a une "
+                   f"précision de {truth:.4f} sur {own[key]['source']} ({group(own[key]['n'])} images). Calculez-la "
+                   f"avec le modèle entraîné, par ex. `{MODELS[key]['model']}.evaluate({MODELS[key]['test']}, "
+                   f"y_test_cat)[1]`.{hint}",
+                   f"`comparison[\"{key}\"][\"accuracy\"]` is {value:.4f}; `{MODELS[key]['model']}` scores "
+                   f"{truth:.4f} on the test set ({own[key]['n']} images).")
+    return Message("Précisions : " + ", ".join(f"{MODELS[k]['label']} {own[k]['accuracy']:.4f}" for k in own)
+                   + " sur le jeu de test, comme dans `comparison`.",
+                   "Accuracies match the models on the test set.")
+
+
+@checks("q5", weight=0.5, requires=("check_comparison_structure",),
+        fr="`train_time_s` : une durée en secondes, positive.", en="`train_time_s`: a positive duration in seconds.")
+def check_comparison_train_time(obs, ctx):
+    info = _comparison(obs)
+    for key in ("cnn", "rnn"):
+        value, _ = _number(info, key, "train_time_s")
+        if not math.isfinite(value) or value <= 0:
+            raise fail(f"`comparison[\"{key}\"][\"train_time_s\"]` vaut {value:.4g} ; attendu la durée (positive) "
+                       "de l'entraînement en secondes : `start = time.time()` avant `fit`, `time.time() - start` "
+                       "après.", f"`comparison[\"{key}\"][\"train_time_s\"]` is {value:.4g}; expected a positive "
+                       "duration in seconds.")
+
+
+@checks("q5", weight=1, requires=("check_comparison_structure",),
+        fr="`params` : exactement `count_params()` de chaque modèle.",
+        en="`params`: exactly each model's `count_params()`.")
+def check_comparison_params(obs, ctx):
+    info = _comparison(obs)
+    for key in ("cnn", "rnn"):
+        value, _ = _number(info, key, "params")
+        truth = int(_own_params(obs, key))
+        if value == truth:
+            continue
+        hint = ""
+        if value == _own_params(obs, "rnn" if key == "cnn" else "cnn"):
+            hint = " C'est le nombre de paramètres de l'autre modèle."
+        elif value < truth:
+            hint = " Comptez tous les paramètres, y compris les non entraînables : `count_params()`."
+        shown = group(int(value)) if float(value).is_integer() else f"{value:g}"
+        raise fail(f"`comparison[\"{key}\"][\"params\"]` vaut {shown} ; `{MODELS[key]['model']}.count_params()` "
+                   f"vaut {group(truth)}.{hint}",
+                   f"`comparison[\"{key}\"][\"params\"]` is {value:,.0f}; `{MODELS[key]['model']}.count_params()` "
+                   f"is {truth:,}.")
+
+
+def _own_params(obs, key: str) -> int:
+    spec = MODELS[key]
+    require_model(obs, spec["model"], f"create_{key}_model")
+    return int(obs.memo(("params", key), lambda: obs.probe(f'result = int(ns["{spec["model"]}"].count_params())')))
