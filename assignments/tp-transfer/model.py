@@ -1,0 +1,289 @@
+"""Q1: `build_transfer_model(weights, input_shape)`, built with `weights=None` on small images.
+
+One probe (cached) builds the student's model once and observes, as plain data: its layers, the
+ResNet50 base it holds, which parameters are trainable, what reaches the base's first layer when
+images go through the model, and whether a short training of the whole model (the judge's own
+`compile` and `fit`, eager, a few random images) leaves the base's weights untouched.
+
+`preprocess_input` is checked by its effect, not by name: in Keras 3 it is a handful of
+operations (a channel flip, a subtraction), not a layer, and students may wrap it in a `Lambda`.
+The judge sends images, reads what the base's first layer (`conv1_pad`) receives, and compares it
+with the "caffe" preprocessing computed here: RGB -> BGR, minus the ImageNet channel means.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from grader.budget import group
+from grader.judge.checks import CheckFailed, fail
+from grader.judge.expect import as_array
+from grader.judge.layers import normalize, require_keras_model, show_all
+from grader.model import Message, Status
+
+from .common import (
+    BASE_PARAMS,
+    DEFAULT_SHAPE,
+    HEAD_PARAMS,
+    RUNNER,
+    SMALL,
+    TOP_PARAMS,
+    checks,
+    offline_hint,
+    probe_of,
+)
+
+#: ImageNet channel means in BGR order, as `keras.applications.resnet50.preprocess_input` subtracts them
+CAFFE_MEANS_BGR = np.array([103.939, 116.779, 123.68])
+
+_PROBE = RUNNER + """
+m = student_model(tuple(shape))
+result = {"model": model_info(m), "defaults": defaults(ns["build_transfer_model"])}
+try:
+    result["output_shape"] = [None if d is None else int(d) for d in m.output_shape]
+except Exception as e:
+    result["output_shape"] = None
+base = find_base(m)
+if base is not None:
+    base_ids, head = split_weights(m, base)
+    trainable_ids = {id(w) for w in m.trainable_weights}
+    result["base"] = {
+        "kind": base["kind"], "top": base["top"], "n_layers": len(base["layers"]),
+        "names": [x.name for x in base["layers"]][-3:],
+        "last_class": type(base["layers"][-1]).__name__,
+        "params": n_params([w for x in base["layers"] for w in x.weights]),
+        "trainable_params": n_params([w for x in base["layers"] for w in x.weights if id(w) in trainable_ids]),
+        "head_params": n_params(head),
+        "head_trainable_params": n_params([w for w in head if id(w) in trainable_ids]),
+        "has_predictions": any(x.name == "predictions" for x in base["layers"]),
+    }
+    # what the base's first layer receives: its class' `call` is wrapped for one forward pass
+    first = next((x for x in base["layers"] if x.name == "conv1_pad"), None)
+    if first is None:
+        result["preprocess_error"] = "couche conv1_pad introuvable"
+    else:
+        seen = []
+        cls = type(first)
+        original = cls.call
+        def spy(self, *args, **kwargs):
+            if self is first and not seen:
+                seen.append(np.array(args[0] if args else next(iter(kwargs.values()))))
+            return original(self, *args, **kwargs)
+        cls.call = spy
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                m(np.asarray(images, dtype="float32"), training=False)
+        except Exception as e:
+            result["preprocess_error"] = error_text(e)
+        finally:
+            cls.call = original
+        if seen:
+            result["base_input"] = seen[0].astype("float32")
+        elif "preprocess_error" not in result:
+            result["preprocess_error"] = "la base n'a pas été appelée"
+    # a short training of the whole model: the frozen base must not move, the head must
+    try:
+        before = {id(w): np.array(w.numpy()) for w in m.weights}
+        m.compile(optimizer=keras.optimizers.Adam(1e-2), loss="mse", run_eagerly=True)
+        x = np.asarray(images, dtype="float32")
+        out_shape = tuple(int(d) for d in m.output_shape[1:])
+        y = np.resize(np.asarray(targets, dtype="float32"), (len(x), *out_shape))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            m.fit(x, y, epochs=1, batch_size=2, verbose=0, shuffle=False)
+        moved = [w for w in m.weights if not np.array_equal(before[id(w)], w.numpy())]
+        result["fit"] = {"base_moved": [w.path for w in moved if id(w) in base_ids][:5],
+                         "n_base_moved": sum(1 for w in moved if id(w) in base_ids),
+                         "head_moved": sum(1 for w in moved if id(w) not in base_ids),
+                         "head_weights": len(head)}
+    except Exception as e:
+        result["fit_error"] = error_text(e)
+    del before
+_default = (result["defaults"] or {}).get("input_shape")
+if not (isinstance(_default, list) and tuple(_default) == (224, 224, 3)):
+    try:  # a default written another way (None, a list...): build once at the default size to see
+        result["default_input_shape"] = ns["build_transfer_model"](weights=None).input_shape
+    except Exception as e:
+        result["default_error"] = error_text(e)
+del m
+gc.collect()
+"""
+
+
+def _inputs(ctx) -> tuple[np.ndarray, np.ndarray]:
+    """Random images (pixels in [0, 255]) and regression targets for the short training."""
+    rng = ctx.rng("tp-transfer:q1-images")
+    return rng.uniform(0, 255, size=(4, *SMALL)).astype(np.float32), rng.uniform(0.2, 0.8, size=4).astype(np.float32)
+
+
+def _built(obs, ctx) -> dict:
+    images, targets = _inputs(ctx)
+    try:
+        return probe_of(obs, ("q1",), "build_transfer_model", _PROBE, shape=list(SMALL), images=images,
+                        targets=targets)
+    except CheckFailed as e:
+        hint = offline_hint(e.details)
+        if hint:
+            raise CheckFailed(Message(e.message.fr + hint, e.message.en + " Pass `weights` on to ResNet50."),
+                              e.status, e.details) from e
+        raise
+
+
+def _base(obs, ctx) -> dict:
+    built = _built(obs, ctx)
+    base = built.get("base")
+    if base is None:
+        raise fail("Aucune base ResNet50 trouvée dans le modèle : utilisez `ResNet50(weights=weights, "
+                   "include_top=False, input_shape=input_shape)` de `keras.applications` et appelez-la sur "
+                   "l'entrée préparée (`x = base(x)`).",
+                   "No ResNet50 base found in the model: use `keras.applications.ResNet50(include_top=False, ...)`.")
+    return base
+
+
+@checks("q1", weight=1, fr="`build_transfer_model(weights=None, input_shape=(32, 32, 3))` renvoie un modèle Keras "
+        "sur des images de cette taille.",
+        en="`build_transfer_model(weights=None, input_shape=(32, 32, 3))` returns a Keras model for such images.")
+def check_transfer_model_is_keras_model(obs, ctx):
+    info = _built(obs, ctx)["model"]
+    require_keras_model(info, "`build_transfer_model(...)`")
+    shape = info.get("input_shape")
+    if shape is None or list(shape) != [None, *SMALL]:
+        found = "aucune" if shape is None else str(tuple(shape[1:]))
+        raise fail(f"Avec `input_shape=(32, 32, 3)`, le modèle attend des entrées de forme {found} : utilisez le "
+                   "paramètre `input_shape` pour `keras.Input(shape=input_shape)` et pour `ResNet50(..., "
+                   "input_shape=input_shape)`.",
+                   f"With `input_shape=(32, 32, 3)` the model expects inputs of shape {found}: use `input_shape`.")
+
+
+@checks("q1", weight=0.5, requires=("check_transfer_model_is_keras_model",),
+        fr="Valeurs par défaut : `weights=\"imagenet\"`, `input_shape=(224, 224, 3)`.",
+        en="Defaults: `weights=\"imagenet\"`, `input_shape=(224, 224, 3)`.")
+def check_transfer_model_defaults(obs, ctx):
+    built = _built(obs, ctx)
+    found = built.get("defaults") or {}
+    if found.get("weights") != "imagenet":
+        raise fail(f"La valeur par défaut de `weights` est {found.get('weights', 'absente')!r} ; attendu "
+                   "`weights=\"imagenet\"` (les poids pré-entraînés, c'est tout l'intérêt du transfert).",
+                   f"The default of `weights` is {found.get('weights')!r}; expected \"imagenet\".")
+    default = found.get("input_shape")
+    if isinstance(default, list) and tuple(default) == DEFAULT_SHAPE:
+        return
+    seen = built.get("default_input_shape")
+    if seen is not None and list(seen)[1:] == list(DEFAULT_SHAPE):
+        return
+    raise fail(f"Sans `input_shape`, le modèle n'attend pas des images (224, 224, 3) (valeur par défaut : "
+               f"{default!r}) ; écrivez `input_shape=(224, 224, 3)` dans la signature.",
+               f"Without `input_shape`, the model does not expect (224, 224, 3) images (default {default!r}).",
+               details=str(built.get("default_error", "")))
+
+
+@checks("q1", weight=1, requires=("check_transfer_model_is_keras_model",),
+        fr="La base est ResNet50 sans sa tête ImageNet (`include_top=False`).",
+        en="The base is ResNet50 without its ImageNet top (`include_top=False`).")
+def check_base_is_resnet50_without_top(obs, ctx):
+    base = _base(obs, ctx)
+    if base["has_predictions"] or base["params"] == BASE_PARAMS + TOP_PARAMS:
+        raise fail("La base garde sa tête de classification ImageNet (1 000 classes) : passez `include_top=False`.",
+                   "The base keeps its ImageNet classification top: pass `include_top=False`.")
+    if base["params"] != BASE_PARAMS:
+        raise fail(f"La base a {group(base['params'])} paramètres ; ResNet50 sans tête en a {group(BASE_PARAMS)}. "
+                   "Utilisez `keras.applications.ResNet50` (pas ResNet50V2 ni ResNet101).",
+                   f"The base has {base['params']:,} parameters; ResNet50 without top has {BASE_PARAMS:,}.")
+
+
+@checks("q1", weight=1.5, requires=("check_base_is_resnet50_without_top",),
+        fr="`preprocess_input` (ResNet50) est appliqué dans le modèle, avant la base.",
+        en="`preprocess_input` (ResNet50) is applied inside the model, before the base.")
+def check_preprocess_input_inside_model(obs, ctx):
+    built = _built(obs, ctx)
+    if "base_input" not in built:
+        raise fail("Impossible de faire passer des images dans le modèle pour voir ce que reçoit la base.",
+                   "Could not run images through the model to see what the base receives.",
+                   details=str(built.get("preprocess_error", "")))
+    images = _inputs(ctx)[0].astype(np.float64)
+    found = as_array(built["base_input"], "l'entrée de la base").astype(np.float64)
+    expected = images[..., ::-1] - CAFFE_MEANS_BGR
+    if found.shape == expected.shape and np.allclose(found, expected, atol=1e-3, rtol=1e-5):
+        return
+    if found.shape == images.shape and np.allclose(found, images, atol=1e-3, rtol=1e-5):
+        raise fail("La base ResNet50 reçoit les images brutes (pixels dans [0, 255]) : appliquez "
+                   "`preprocess_input` de `keras.applications.resnet50` dans le modèle, entre l'entrée et la base "
+                   "(`x = preprocess_input(inputs)` puis `x = base(x)`).",
+                   "The ResNet50 base receives raw images: apply `keras.applications.resnet50.preprocess_input` "
+                   "inside the model, between the input and the base.")
+    what = ""
+    if found.shape == images.shape:
+        if np.allclose(found, images / 255.0, atol=1e-4):
+            what = " (elle reçoit les pixels divisés par 255)"
+        elif np.allclose(found, images / 127.5 - 1.0, atol=1e-4):
+            what = " (elle reçoit des pixels dans [-1, 1] : c'est le prétraitement de ResNet50V2/MobileNet)"
+    raise fail(f"La base ResNet50 ne reçoit pas les images prétraitées comme ResNet50 l'attend{what} : utilisez "
+               "`keras.applications.resnet50.preprocess_input` (canaux RGB -> BGR, moins les moyennes ImageNet), "
+               "une seule fois, dans le modèle.",
+               "The ResNet50 base does not receive images preprocessed the ResNet50 way: use "
+               "`keras.applications.resnet50.preprocess_input` once, inside the model.")
+
+
+@checks("q1", weight=1, requires=("check_base_is_resnet50_without_top",),
+        fr="Tête : `GlobalAveragePooling2D` puis `Dense(1, activation=\"sigmoid\")`.",
+        en="Head: `GlobalAveragePooling2D` then `Dense(1, activation=\"sigmoid\")`.")
+def check_head_is_pooling_then_sigmoid_unit(obs, ctx):
+    built = _built(obs, ctx)
+    base = _base(obs, ctx)
+    layers = built["model"]["layers"]
+    top = base["top"]
+    head = normalize({"layers": layers[top + 1:]}) if top is not None else []
+    found = [("GlobalAveragePooling2D",)] if base["last_class"] == "GlobalAveragePooling2D" else []
+    found += [x for x in head if x[0] != "Dropout"]
+    expected = [("GlobalAveragePooling2D",), ("Dense", 1, "sigmoid")]
+    shape = built.get("output_shape")
+    if found == expected and (shape is None or list(shape) == [None, 1]):
+        return
+    hint = ""
+    dense = [x for x in found if x[0] == "Dense"]
+    if dense and dense[-1][1] == 2:
+        hint = (" Deux classes se traitent ici avec une seule sortie : `Dense(1, activation=\"sigmoid\")` et la "
+                "perte `binary_crossentropy` (pas `Dense(2, softmax)`).")
+    elif dense and dense[-1][1] == 1 and dense[-1][2] in (None, "linear"):
+        hint = " La sortie doit être une probabilité : `activation=\"sigmoid\"`."
+    elif found and found[0] != ("GlobalAveragePooling2D",):
+        hint = " Résumez les cartes de la base par `layers.GlobalAveragePooling2D()` (pas `Flatten`)."
+    raise fail(f"Tête après la base : {show_all(found)} ; attendu {show_all(expected)}.{hint}",
+               f"Head after the base: {show_all(found)}; expected {show_all(expected)}.")
+
+
+@checks("q1", weight=1, requires=("check_base_is_resnet50_without_top",),
+        fr=f"Base gelée : seule la tête ({group(HEAD_PARAMS)} paramètres) est entraînable.",
+        en=f"Frozen base: only the head ({HEAD_PARAMS:,} parameters) is trainable.")
+def check_only_head_is_trainable(obs, ctx):
+    base = _base(obs, ctx)
+    if base["trainable_params"]:
+        raise fail(f"{group(base['trainable_params'])} paramètres de la base ResNet50 sont entraînables : gelez-la "
+                   "avec `base.trainable = False` avant de construire le modèle.",
+                   f"{base['trainable_params']:,} parameters of the ResNet50 base are trainable: freeze it with "
+                   "`base.trainable = False`.")
+    if base["head_trainable_params"] != HEAD_PARAMS:
+        raise fail(f"La tête a {group(base['head_trainable_params'])} paramètres entraînables ; attendu "
+                   f"{group(HEAD_PARAMS)} (une couche `Dense(1)` sur les 2 048 caractéristiques de la base).",
+                   f"The head has {base['head_trainable_params']:,} trainable parameters; expected {HEAD_PARAMS:,}.")
+
+
+@checks("q1", weight=1, requires=("check_only_head_is_trainable",),
+        fr="Un court entraînement modifie la tête et laisse les poids de la base intacts.",
+        en="A short training changes the head and leaves the base's weights untouched.")
+def check_short_training_keeps_base(obs, ctx):
+    built = _built(obs, ctx)
+    if "fit" not in built:
+        raise CheckFailed(Message("Le correcteur n'a pas pu entraîner brièvement le modèle (`compile` puis `fit` "
+                                  "sur 4 images aléatoires).", "Could not briefly train the model."),
+                          Status.ERROR, str(built.get("fit_error", "")))
+    fit = built["fit"]
+    if fit["n_base_moved"]:
+        raise fail(f"Après 2 pas d'entraînement, {fit['n_base_moved']} poids de la base ont changé (par exemple "
+                   f"{', '.join(fit['base_moved'][:3])}) : la base doit rester gelée, moyennes et variances des "
+                   "BatchNormalization comprises (`base.trainable = False`).",
+                   f"After 2 training steps, {fit['n_base_moved']} base weights changed: keep the base frozen.")
+    if not fit["head_moved"]:
+        raise fail("Après 2 pas d'entraînement, la tête n'a pas changé : la couche `Dense` doit rester entraînable.",
+                   "After 2 training steps the head did not change: the Dense layer must stay trainable.")

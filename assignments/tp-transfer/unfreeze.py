@@ -1,0 +1,150 @@
+"""Q2: `unfreeze_top(model, n_layers=30)`, on fresh models, with the default count and with 10.
+
+Judged on the student's own `build_transfer_model(weights=None)` model, so that their function
+finds the base the way their model holds it; where that model cannot be built or holds no
+ResNet50 base (a Q1 mistake, charged there), the judge's reference model is used instead. The
+probe hands back, per entry of the base's `layers` list, its `trainable` flag, whether it has
+weights and whether those weights really are among the model's trainable ones (a layer flagged
+trainable inside a base left frozen does not train).
+"""
+
+from __future__ import annotations
+
+from grader.judge.checks import fail
+from grader.model import Message
+
+from .common import N_UNFREEZE, RUNNER, SMALL, checks, probe_of
+
+_PROBE = RUNNER + """
+result = {"defaults": defaults(ns["unfreeze_top"]), "runs": []}
+for n in counts:
+    fallback = None
+    try:
+        m = student_model(tuple(shape))
+        if find_base(m) is None:
+            fallback = "pas de base ResNet50 dans le modèle de `build_transfer_model`"
+    except Exception as e:
+        fallback = "`build_transfer_model(weights=None, ...)` a échoué : " + error_text(e)
+    if fallback:
+        m = reference_model(tuple(shape))
+    returned = ns["unfreeze_top"](m) if n is None else ns["unfreeze_top"](m, n)
+    target = returned if isinstance(returned, keras.Model) else m
+    base = find_base(target)
+    run = {"n": n, "fallback": fallback, "returned_other_model": target is not m}
+    if base is None:
+        run["no_base"] = True
+    else:
+        tids = {id(w) for w in target.trainable_weights}
+        run["flags"] = [bool(x.trainable) for x in base["layers"]]
+        run["weighted"] = [bool(x.weights) for x in base["layers"]]
+        run["effective"] = [any(id(w) in tids for w in x.weights) for x in base["layers"]]
+        run["names"] = [x.name for x in base["layers"]]
+        run["owner_trainable"] = None if base["owner"] is None else bool(base["owner"].trainable)
+        head = [x for x in list(target.layers)[(base["top"] if base["top"] is not None else len(target.layers)) + 1:]
+                if x.weights]
+        run["head"] = [[x.name, bool(x.trainable) and bool(x.trainable_weights)
+                        and all(id(w) in tids for w in x.trainable_weights)] for x in head]
+    result["runs"].append(run)
+    del m, target, returned
+    gc.collect()
+"""
+
+
+def _runs(obs) -> list[dict]:
+    runs = probe_of(obs, ("q2",), "unfreeze_top", _PROBE, shape=list(SMALL), counts=[None, N_UNFREEZE[1]])["runs"]
+    for run in runs:
+        if run.get("no_base"):
+            raise fail("Après `unfreeze_top`, le modèle ne contient plus de base ResNet50 : modifiez `model` sur "
+                       "place (et renvoyez-le) au lieu d'en construire un autre.",
+                       "After `unfreeze_top` the model holds no ResNet50 base: modify `model` in place.")
+    return runs
+
+
+def _count(run: dict) -> int:
+    return N_UNFREEZE[0] if run["n"] is None else int(run["n"])
+
+
+def _call(run: dict) -> str:
+    return "unfreeze_top(model)" if run["n"] is None else f"unfreeze_top(model, {run['n']})"
+
+
+def _diagnose(run: dict) -> str:
+    """What the flags look like, in words: the usual slips of a slice."""
+    flags, weighted, n = run["flags"], run["weighted"], _count(run)
+    total = len(flags)
+    on = [i for i, f in enumerate(flags) if f]
+    if on == [i for i, w in enumerate(weighted) if w][-n:]:
+        return (f" Vous avez compté seulement les couches qui ont des poids : les {n} dernières *entrées* de "
+                "`base.layers` comptent toutes, y compris `Activation`, `Add`... (`base.layers[-n_layers:]`).")
+    if len(on) == total:
+        return " Toute la base est dégelée : ne dégelez que le haut (`base.layers[-n_layers:]`), le reste reste gelé."
+    if not on:
+        return (" Aucune couche de la base n'est marquée entraînable : mettez `layer.trainable = True` pour les "
+                "`n_layers` dernières entrées de `base.layers`.")
+    if on != list(range(total - len(on), total)):
+        return f" Les couches dégelées ne sont pas les dernières de la base (indices {on[:3]}...)."
+    if abs(len(on) - n) == 1:
+        return f" {len(on)} au lieu de {n} : une erreur d'une couche dans la tranche (`base.layers[-n_layers:]`)."
+    if run["n"] is None:
+        return f" Vérifiez la valeur par défaut : `n_layers=30` ({len(on)} couches dégelées)."
+    return f" {len(on)} couches dégelées au lieu de {n} : utilisez le paramètre `n_layers`."
+
+
+def _check_flags(run: dict) -> Message | None:
+    flags, n = run["flags"], _count(run)
+    expected = [False] * (len(flags) - n) + [True] * n
+    if flags != expected:
+        raise fail(f"Après `{_call(run)}`, {sum(flags)} des {len(flags)} entrées de `base.layers` sont "
+                   f"entraînables ; attendu exactement les {n} dernières.{_diagnose(run)}",
+                   f"After `{_call(run)}`, {sum(flags)} of the {len(flags)} entries of `base.layers` are trainable; "
+                   f"expected exactly the last {n}.")
+    if run["fallback"]:
+        return Message(f"Correct (vérifié sur le modèle du correcteur : {run['fallback'][:200]}).",
+                       "Correct (checked on the grader's model, yours could not be used).")
+    return None
+
+
+@checks("q2", weight=1.5, fr="`unfreeze_top(model)` dégèle exactement les 30 dernières entrées de la base "
+        "(valeur par défaut).", en="`unfreeze_top(model)` unfreezes exactly the base's last 30 entries (default).")
+def check_unfreeze_top_default_30(obs, ctx):
+    return _check_flags(_runs(obs)[0])
+
+
+@checks("q2", weight=1.5, fr="`unfreeze_top(model, 10)` dégèle exactement les 10 dernières entrées de la base.",
+        en="`unfreeze_top(model, 10)` unfreezes exactly the base's last 10 entries.")
+def check_unfreeze_top_other_count(obs, ctx):
+    return _check_flags(_runs(obs)[1])
+
+
+@checks("q2", weight=1, requires=("check_unfreeze_top_default_30", "check_unfreeze_top_other_count"),
+        fr="Les couches dégelées ont vraiment des poids entraînables, les autres aucun.",
+        en="The unfrozen layers really have trainable weights, the others none.")
+def check_unfrozen_layers_really_train(obs, ctx):
+    for run in _runs(obs):
+        stuck = [name for name, flag, eff, w in zip(run["names"], run["flags"], run["effective"], run["weighted"],
+                                                     strict=True) if w and flag and not eff]
+        if stuck:
+            hint = (" La base elle-même est encore gelée (`base.trainable = False`) : ses couches ne s'entraînent "
+                    "pas, quel que soit leur propre `trainable`. Mettez d'abord `base.trainable = True`, puis "
+                    "regelez les premières couches.") if run["owner_trainable"] is False else ""
+            raise fail(f"Après `{_call(run)}`, {len(stuck)} couches marquées entraînables n'ont aucun poids "
+                       f"entraînable dans le modèle (par exemple {', '.join(stuck[:3])}).{hint}",
+                       f"After `{_call(run)}`, {len(stuck)} layers flagged trainable have no trainable weight in the "
+                       "model: set `base.trainable = True` first.")
+        loose = [name for name, flag, eff in zip(run["names"], run["flags"], run["effective"], strict=True)
+                 if eff and not flag]
+        if loose:
+            raise fail(f"Après `{_call(run)}`, des couches gelées ont pourtant des poids entraînables "
+                       f"({', '.join(loose[:3])}).", f"After `{_call(run)}`, frozen layers have trainable weights.")
+
+
+@checks("q2", weight=1, fr="La tête reste entraînable.", en="The head stays trainable.")
+def check_head_stays_trainable(obs, ctx):
+    for run in _runs(obs):
+        if not run["head"]:
+            raise fail("Aucune couche à poids après la base : la tête `Dense` a disparu.",
+                       "No layer with weights after the base: the Dense head is gone.")
+        frozen = [name for name, ok in run["head"] if not ok]
+        if frozen:
+            raise fail(f"Après `{_call(run)}`, la tête n'est plus entraînable ({', '.join(frozen)}) : ne gelez que des "
+                       "couches de la base.", f"After `{_call(run)}`, the head is no longer trainable.")
