@@ -78,6 +78,36 @@ def synthetic_cifar10_dir() -> Path:
     return folder
 
 
+_LOCAL_HOSTS = {"127.0.0.1", "::1", "localhost", "0.0.0.0", ""}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_network():
+    """No test touches the network: in this process (the judge, dataset lookup, imports, reports) any
+    connection that leaves the machine raises. Runners have none anyway (seccomp, bwrap --unshare-net)."""
+    import socket
+
+    real_connect, real_connect_ex = socket.socket.connect, socket.socket.connect_ex
+
+    def _check(sock, address):
+        if sock.family in (socket.AF_INET, socket.AF_INET6):
+            host = address[0] if isinstance(address, tuple) else str(address)
+            if host not in _LOCAL_HOSTS:
+                raise ConnectionRefusedError(f"test tried to reach the network: {address!r}")
+
+    def connect(sock, address):
+        _check(sock, address)
+        return real_connect(sock, address)
+
+    def connect_ex(sock, address):
+        _check(sock, address)
+        return real_connect_ex(sock, address)
+
+    socket.socket.connect, socket.socket.connect_ex = connect, connect_ex
+    yield
+    socket.socket.connect, socket.socket.connect_ex = real_connect, real_connect_ex
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _offline_data_dir():
     """GRADER_DATA_DIR: the caller's, else ../shared/data (real MNIST, Fashion-MNIST), then a synthetic

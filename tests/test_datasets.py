@@ -292,3 +292,13 @@ def test_prepare_records_a_synthetic_dataset(roots, monkeypatch):
                                                                                        datasets=("cifar10",)))
     _, limits, ctx = grading.prepare(assignments.load("tp-tenseurs").assignment, profile="cpu")
     assert ctx.options["synthetic_datasets"] == ["cifar10"] and limits.datasets["cifar10"]["synthetic"] is True
+
+
+def test_the_test_session_cannot_reach_the_network():
+    """conftest's guard: a download attempted by any test (Keras' loaders included) fails at once."""
+    import socket
+
+    with pytest.raises(ConnectionRefusedError, match="network"):
+        socket.create_connection(("93.184.216.34", 443), timeout=1)
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s, pytest.raises(ConnectionRefusedError):
+        s.connect_ex(("8.8.8.8", 53))
