@@ -83,3 +83,24 @@ def test_confusion_matrix_rows_are_true_classes():
     confusion.require_rows_are_classes(cm.astype(float), true, x="x", y="y")
     with pytest.raises(CheckFailed, match="transposée"):
         confusion.require_matches(cm.T.astype(float), true, pred, model="m", x="x")
+
+
+def test_recognise_finds_dataset_images_whatever_their_order_and_layout(tmp_path, monkeypatch):
+    from grader import datasets
+    from grader.dataset_import import synthesize
+    from grader.judge.recognise import dataset_labels
+
+    for seed in (1, 2):
+        synthesize("cifar10", train=60, test=30, seed=seed, dest_root=tmp_path / str(seed))
+    monkeypatch.setenv("GRADER_DATA_DIR", str(tmp_path / "1"))
+    (x, y), (xt, yt) = datasets.load("cifar10")
+    order = np.random.default_rng(0).permutation(len(x))[:20]
+    scaled = x[order].astype("float32") / 255.0
+    assert dataset_labels(scaled, "cifar10", "train").tolist() == y.reshape(-1)[order].tolist()
+    assert dataset_labels(scaled.reshape(20, -1), "cifar10", "train").tolist() == y.reshape(-1)[order].tolist()
+    assert dataset_labels(xt[:5].astype("float32"), "cifar10", "test", scale=1.0).tolist() == yt[:5, 0].tolist()
+    assert (dataset_labels(x[order], "cifar10", "train") == -1).all()  # not divided by 255
+    assert (dataset_labels(scaled.transpose(0, 2, 1, 3), "cifar10", "train") == -1).all()  # pixels moved
+    assert (dataset_labels(scaled, "cifar10", "test") == -1).all()  # the other split
+    monkeypatch.setenv("GRADER_DATA_DIR", str(tmp_path / "2"))  # another copy: the index follows it
+    assert (dataset_labels(scaled, "cifar10", "train") == -1).all()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 
 from grader import datasets
@@ -15,6 +13,7 @@ from grader.judge.keras import data_entry as _entry
 from grader.judge.keras import data_rows as _rows
 from grader.judge.keras import sample as keras_sample
 from grader.judge.keras import training_budget
+from grader.judge.recognise import dataset_labels
 
 from .common import FULL, checks
 
@@ -71,20 +70,10 @@ def check_images_scaled_to_unit_range(obs, ctx):
                        "Le blanc doit valoir 1.", f"`{name}` pixels never exceed {hi:.4g}: divided by 255 twice?")
 
 
-@functools.lru_cache(maxsize=2)
-def _mnist_index(split: str) -> dict[bytes, int]:
-    """MNIST image bytes -> label, to recognise the student's images whatever their order."""
-    (x_tr, y_tr), (x_te, y_te) = datasets.load("mnist")
-    x, y = (x_tr, y_tr) if split == "train" else (x_te, y_te)
-    return {img.tobytes(): int(label) for img, label in zip(x.reshape(len(x), -1), y, strict=True)}
-
-
 def _matched_labels(data: dict, split: str) -> tuple[np.ndarray, np.ndarray]:
     """(one-hot rows, true digit) of the sampled `x_<split>` rows that are MNIST images (others dropped)."""
-    rows = _rows(_entry(data, f"x_{split}"), f"x_{split}").astype(np.float64)
-    pixels = np.clip(np.rint(rows * 255.0), 0, 255).astype(np.uint8).reshape(len(rows), -1)
-    index = _mnist_index(split)
-    truth = np.array([index.get(p.tobytes(), -1) for p in pixels])
+    rows = _rows(_entry(data, f"x_{split}"), f"x_{split}")
+    truth = dataset_labels(rows, "mnist", split)
     labels = as_array(_entry(data, f"y_{split}")["rows"], f"`y_{split}`").astype(np.float64).reshape(len(rows), -1)
     keep = truth >= 0
     return labels[keep], truth[keep]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 
 from grader import datasets
@@ -15,6 +13,7 @@ from grader.judge.keras import data_entry as _entry
 from grader.judge.keras import data_rows as _rows
 from grader.judge.keras import sample as keras_sample
 from grader.judge.keras import training_budget
+from grader.judge.recognise import dataset_labels
 
 from .common import DATASET, FULL, checks
 
@@ -68,21 +67,10 @@ def check_images_scaled_to_unit_range(obs, ctx):
                        "Le blanc doit valoir 1.", f"`{name}` pixels never exceed {hi:.4g}: divided by 255 twice?")
 
 
-@functools.lru_cache(maxsize=2)
-def _fashion_index(split: str) -> dict[bytes, int]:
-    """Fashion-MNIST image bytes -> label, to recognise the student's images whatever their order."""
-    (x_tr, y_tr), (x_te, y_te) = datasets.load(DATASET)
-    x, y = (x_tr, y_tr) if split == "train" else (x_te, y_te)
-    return {img.tobytes(): int(label) for img, label in zip(x.reshape(len(x), -1), y, strict=True)}
-
-
 def _truth(data: dict, split: str) -> np.ndarray:
     """Fashion-MNIST label of each sampled image row (-1 where the row is not a Fashion-MNIST image / 255)."""
     xname = NAMES[split][0]
-    rows = _rows(_entry(data, xname), xname).astype(np.float64)
-    pixels = np.clip(np.rint(rows * 255.0), 0, 255).astype(np.uint8).reshape(len(rows), -1)
-    index = _fashion_index(split)
-    return np.array([index.get(p.tobytes(), -1) for p in pixels], dtype=np.int64)
+    return dataset_labels(_rows(_entry(data, xname), xname), DATASET, split)
 
 
 @checks("q1", weight=0.5, requires=("check_images_scaled_to_unit_range",),

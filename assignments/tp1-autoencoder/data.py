@@ -9,8 +9,6 @@ images are prepared the student's way and a Q1 mistake is not charged again.
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 
 from grader import datasets
@@ -19,6 +17,7 @@ from grader.judge.holdout import fitted_scaling
 from grader.judge.keras import data_entry as _entry
 from grader.judge.keras import data_rows as _rows
 from grader.judge.keras import sample as keras_sample
+from grader.judge.recognise import dataset_labels
 
 from .common import DATASET, PIXELS, checks
 
@@ -70,35 +69,20 @@ def check_images_scaled_to_unit_range(obs, ctx):
                        "Un pixel blanc doit valoir 1.", f"`{name}` pixels never exceed {hi:.4g}: divided by 255 twice?")
 
 
-@functools.lru_cache(maxsize=4)
-def _image_keys(split: int, source: str) -> frozenset[int]:
-    """Hashes of every image of the grader's copy (`source` keys the cache: real or synthetic)."""
-    x = datasets.load(DATASET)[split][0]
-    flat = np.ascontiguousarray(x, dtype=np.uint8).reshape(len(x), -1)
-    return frozenset(hash(row.tobytes()) for row in flat)
-
-
-def _source() -> str:
-    found = datasets.locate(DATASET)
-    return str(getattr(found, "path", found))
-
-
 @checks("q1", weight=0.5, requires=("check_images_scaled_to_unit_range",),
         fr="Les lignes sont les images CIFAR-10 servies (x / 255, aplaties dans l'ordre de `reshape`).",
         en="The rows are the served CIFAR-10 images (x / 255, flattened in `reshape` order).")
 def check_images_are_cifar10(obs, ctx):
     data = sample(obs)
     for name in NAMES:
-        rows = _rows(_entry(data, name), name).astype(np.float64).reshape(-1, PIXELS)
-        pixels = np.clip(np.rint(rows * 255.0), 0, 255).astype(np.uint8)
-        keys = _image_keys(_split(name), _source())
-        found = sum(hash(p.tobytes()) in keys for p in pixels)
-        if len(pixels) and found < 0.9 * len(pixels):
-            raise fail(f"Seules {found} des {len(pixels)} lignes de `{name}` examinées sont des images de "
+        rows = _rows(_entry(data, name), name).reshape(-1, PIXELS)
+        found = int(np.sum(dataset_labels(rows, DATASET, "train" if _split(name) == 0 else "test") >= 0))
+        if len(rows) and found < 0.9 * len(rows):
+            raise fail(f"Seules {found} des {len(rows)} lignes de `{name}` examinées sont des images de "
                        "`keras.datasets.cifar10.load_data()` divisées par 255 et aplaties avec "
                        f"`.reshape(-1, {PIXELS})`. N'appliquez pas d'autre transformation (ni transposition, ni "
                        "centrage).",
-                       f"Only {found} of {len(pixels)} sampled `{name}` rows are CIFAR-10 images divided by 255 and "
+                       f"Only {found} of {len(rows)} sampled `{name}` rows are CIFAR-10 images divided by 255 and "
                        f"flattened with `.reshape(-1, {PIXELS})`.")
 
 

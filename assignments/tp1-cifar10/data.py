@@ -7,8 +7,6 @@ against the true class of each recognised image.
 
 from __future__ import annotations
 
-import hashlib
-
 import numpy as np
 
 from grader import datasets
@@ -20,6 +18,7 @@ from grader.judge.keras import data_entry as _entry
 from grader.judge.keras import data_rows as _rows
 from grader.judge.keras import sample as keras_sample
 from grader.judge.keras import training_budget
+from grader.judge.recognise import dataset_labels
 
 from .common import CLASSES, DATASET, FULL, IMAGE_SHAPE, checks, class_index
 
@@ -56,32 +55,10 @@ def class_names(obs) -> list[dict]:
     return info["items"]
 
 
-def _digest(row: np.ndarray) -> bytes:
-    return hashlib.blake2b(np.ascontiguousarray(row, dtype=np.uint8).tobytes(), digest_size=12).digest()
-
-
-_INDEX: dict[str, tuple[np.ndarray, dict[bytes, int]]] = {}
-
-
-def _index(split: str) -> dict[bytes, int]:
-    """Digest of each served CIFAR-10 image -> its label (rebuilt if the grader's copy changed)."""
-    (x_tr, y_tr), (x_te, y_te) = datasets.load(DATASET)
-    x, y = (x_tr, y_tr) if split == "train" else (x_te, y_te)
-    cached = _INDEX.get(split)
-    if cached is None or cached[0] is not x:
-        labels = np.asarray(y).reshape(-1)
-        _INDEX[split] = (x, {_digest(img): int(label) for img, label in zip(x.reshape(len(x), -1), labels,
-                                                                          strict=True)})
-    return _INDEX[split][1]
-
-
 def _truth(data: dict, split: str) -> np.ndarray:
     """CIFAR-10 label of each sampled image row (-1 where the row is not a served image / 255)."""
     xname = NAMES[split][0]
-    rows = _rows(_entry(data, xname), xname).astype(np.float64)
-    pixels = np.clip(np.rint(rows * 255.0), 0, 255).astype(np.uint8).reshape(len(rows), -1)
-    index = _index(split)
-    return np.array([index.get(_digest(p), -1) for p in pixels], dtype=np.int64)
+    return dataset_labels(_rows(_entry(data, xname), xname), DATASET, split)
 
 
 @checks("q1", fr="Formes : (50 000 ou le sous-ensemble servi, 32, 32, 3) pour les images, (n, 10) pour les "

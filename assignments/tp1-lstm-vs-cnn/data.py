@@ -7,8 +7,6 @@ The contract fixes `X_train_cnn`, `X_train_rnn`, `y_train_cat` and `y_test_cat`;
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 
 from grader import datasets
@@ -20,6 +18,7 @@ from grader.judge.keras import data_entry as _entry
 from grader.judge.keras import data_rows as _rows
 from grader.judge.keras import sample as keras_sample
 from grader.judge.keras import training_budget
+from grader.judge.recognise import dataset_labels
 
 from .common import DATASET, FULL, MODELS, checks
 
@@ -104,20 +103,9 @@ def check_images_scaled_to_unit_range(obs, ctx):
                            "Le blanc doit valoir 1.", f"`{name}` pixels never exceed {hi:.4g}: divided by 255 twice?")
 
 
-@functools.lru_cache(maxsize=2)
-def _mnist_index(split: str) -> dict[bytes, int]:
-    """MNIST image bytes -> label, to recognise the student's images whatever their order."""
-    (x_tr, y_tr), (x_te, y_te) = datasets.load(DATASET)
-    x, y = (x_tr, y_tr) if split == "train" else (x_te, y_te)
-    return {img.tobytes(): int(label) for img, label in zip(x.reshape(len(x), -1), y, strict=True)}
-
-
 def _truth(data: dict, name: str, split: str) -> np.ndarray:
     """MNIST label of each sampled row of `name` (-1 where the row is not an MNIST image / 255)."""
-    rows = _rows(_entry(data, name), name).astype(np.float64)
-    pixels = np.clip(np.rint(rows * 255.0), 0, 255).astype(np.uint8).reshape(len(rows), -1)
-    index = _mnist_index(split)
-    return np.array([index.get(p.tobytes(), -1) for p in pixels], dtype=np.int64)
+    return dataset_labels(_rows(_entry(data, name), name), DATASET, split)
 
 
 @checks("q1", weight=0.5, requires=("check_images_scaled_to_unit_range",),
