@@ -104,3 +104,26 @@ def test_recognise_finds_dataset_images_whatever_their_order_and_layout(tmp_path
     assert (dataset_labels(scaled, "cifar10", "test") == -1).all()  # the other split
     monkeypatch.setenv("GRADER_DATA_DIR", str(tmp_path / "2"))  # another copy: the index follows it
     assert (dataset_labels(scaled, "cifar10", "train") == -1).all()
+
+
+@pytest.mark.parametrize(("rows", "float32", "found"), [
+    (np.array([[0, 255]], dtype=np.uint8), False, "type uint8"),
+    (np.array([[0.0, 1.0]]), True, "type float64"),
+    (np.array([[0.0, 255.0]], dtype=np.float32), False, "Divisez les pixels"),
+    (np.array([[-1.0, 1.0]], dtype=np.float32), False, "[-1, 1]"),
+    (np.array([[0.0, 1 / 255]], dtype=np.float32), False, "deux fois"),
+])
+def test_unit_range_names_each_preprocessing_mistake(rows, float32, found):
+    from grader.judge.keras import expect_unit_range
+
+    with pytest.raises(CheckFailed) as e:
+        expect_unit_range({"rows": rows, "dtype": str(rows.dtype)}, "x", float32=float32)
+    assert found in e.value.message.fr
+
+
+def test_unit_range_accepts_the_course_preprocessing():
+    from grader.judge.keras import expect_unit_range
+
+    rows = np.array([[0, 128, 255]], dtype=np.uint8).astype("float32") / 255.0
+    expect_unit_range({"rows": rows, "dtype": "float32"}, "x", float32=True)
+    expect_unit_range({"rows": rows.astype(np.float64), "dtype": "float64"}, "x")

@@ -16,6 +16,7 @@ from grader.judge.checks import CheckFailed, fail
 from grader.judge.holdout import fitted_scaling
 from grader.judge.keras import data_entry as _entry
 from grader.judge.keras import data_rows as _rows
+from grader.judge.keras import expect_unit_range
 from grader.judge.keras import sample as keras_sample
 from grader.judge.recognise import dataset_labels
 
@@ -52,21 +53,7 @@ def check_data_shapes(obs, ctx):
 def check_images_scaled_to_unit_range(obs, ctx):
     data = sample(obs)
     for name in NAMES:
-        entry = _entry(data, name)
-        rows = _rows(entry, name)
-        if rows.dtype.kind != "f":
-            raise fail(f"`{name}` est de type {entry['dtype']} ; attendu des flottants : "
-                       f"`{name}.astype('float32') / 255.0`.",
-                       f"`{name}` has dtype {entry['dtype']}; expected floats: `{name}.astype('float32') / 255.0`.")
-        lo, hi = float(rows.min(initial=0.0)), float(rows.max(initial=0.0))
-        if lo < 0 or hi > 1:
-            hint = " Divisez les pixels (0 à 255) par 255." if hi > 1.5 else ""
-            raise fail(f"`{name}` a des valeurs dans [{lo:.4g}, {hi:.4g}] ; attendu dans [0, 1].{hint}",
-                       f"`{name}` has values in [{lo:.4g}, {hi:.4g}]; expected within [0, 1]."
-                       + (" Divide the pixels (0-255) by 255." if hint else ""))
-        if hi < 0.5:
-            raise fail(f"Les pixels de `{name}` ne dépassent pas {hi:.4g} : divisés deux fois par 255 ? "
-                       "Un pixel blanc doit valoir 1.", f"`{name}` pixels never exceed {hi:.4g}: divided by 255 twice?")
+        expect_unit_range(_entry(data, name), name)
 
 
 @checks("q1", weight=0.5, requires=("check_images_scaled_to_unit_range",),

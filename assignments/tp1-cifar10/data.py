@@ -16,8 +16,8 @@ from grader.judge.expect import as_array
 from grader.judge.holdout import fitted_scaling
 from grader.judge.keras import data_entry as _entry
 from grader.judge.keras import data_rows as _rows
+from grader.judge.keras import expect_unit_range, training_budget
 from grader.judge.keras import sample as keras_sample
-from grader.judge.keras import training_budget
 from grader.judge.recognise import dataset_labels
 
 from .common import CLASSES, DATASET, FULL, IMAGE_SHAPE, checks, class_index
@@ -91,20 +91,7 @@ def check_data_shapes(obs, ctx):
 def check_images_scaled_to_unit_range(obs, ctx):
     data = sample(obs)
     for name in ("X_train", "X_test"):
-        entry = _entry(data, name)
-        rows = _rows(entry, name)
-        if entry["dtype"] != "float32":
-            raise fail(f"`{name}` est de type {entry['dtype']} ; attendu float32, pixels divisés par 255 : "
-                       f"`x.astype('float32') / 255.0`.",
-                       f"`{name}` has dtype {entry['dtype']}; expected float32 pixels divided by 255.")
-        lo, hi = float(rows.min(initial=0.0)), float(rows.max(initial=0.0))
-        if lo < 0 or hi > 1:
-            hint = " Divisez les pixels (0 à 255) par 255." if hi > 1.5 else ""
-            raise fail(f"`{name}` a des valeurs dans [{lo:.4g}, {hi:.4g}] ; attendu dans [0, 1].{hint}",
-                       f"`{name}` has values in [{lo:.4g}, {hi:.4g}]; expected within [0, 1].")
-        if hi < 0.5:
-            raise fail(f"Les pixels de `{name}` ne dépassent pas {hi:.4g} : divisés deux fois par 255 ? "
-                       "Le blanc doit valoir 1.", f"`{name}` pixels never exceed {hi:.4g}: divided by 255 twice?")
+        expect_unit_range(_entry(data, name), name, float32=True)
 
 
 @checks("q1", weight=0.5, requires=("check_images_scaled_to_unit_range",),

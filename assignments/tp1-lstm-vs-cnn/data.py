@@ -16,8 +16,8 @@ from grader.judge.expect import as_array
 from grader.judge.holdout import fitted_scaling
 from grader.judge.keras import data_entry as _entry
 from grader.judge.keras import data_rows as _rows
+from grader.judge.keras import expect_unit_range, training_budget
 from grader.judge.keras import sample as keras_sample
-from grader.judge.keras import training_budget
 from grader.judge.recognise import dataset_labels
 
 from .common import DATASET, FULL, MODELS, checks
@@ -86,21 +86,7 @@ def check_images_scaled_to_unit_range(obs, ctx):
     data = sample(obs)
     for split in GROUPS:
         for name in _present(data, split, images_only=True):
-            entry = _entry(data, name)
-            rows = _rows(entry, name)
-            if rows.dtype.kind != "f":
-                raise fail(f"`{name}` est de type {entry['dtype']} ; attendu des flottants (float32), pixels divisés "
-                           "par 255 : `X.astype('float32') / 255.0`.",
-                           f"`{name}` has dtype {entry['dtype']}; expected float32 pixels divided by 255.")
-            lo, hi = float(rows.min(initial=0.0)), float(rows.max(initial=0.0))
-            if lo < 0 or hi > 1:
-                hint, hint_en = (" Divisez les pixels (0 à 255) par 255.", " Divide the pixels (0-255) by 255.") \
-                    if hi > 1.5 else ("", "")
-                raise fail(f"`{name}` a des valeurs dans [{lo:.4g}, {hi:.4g}] ; attendu dans [0, 1].{hint}",
-                           f"`{name}` has values in [{lo:.4g}, {hi:.4g}]; expected within [0, 1].{hint_en}")
-            if hi < 0.5:
-                raise fail(f"Les pixels de `{name}` ne dépassent pas {hi:.4g} : divisés deux fois par 255 ? "
-                           "Le blanc doit valoir 1.", f"`{name}` pixels never exceed {hi:.4g}: divided by 255 twice?")
+            expect_unit_range(_entry(data, name), name)
 
 
 def _truth(data: dict, name: str, split: str) -> np.ndarray:

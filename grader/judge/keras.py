@@ -57,6 +57,27 @@ def data_rows(entry: dict, name: str) -> np.ndarray:
     return as_array(entry["rows"], f"`{name}`")
 
 
+def expect_unit_range(entry: dict, name: str, *, float32: bool = False) -> None:
+    """Sampled pixels as the course prepares them: floats (exactly float32 where the TP says so),
+    divided by 255 once: within [0, 1] and reaching white (a second division leaves them under 0.5)."""
+    rows = data_rows(entry, name)
+    if (entry["dtype"] != "float32") if float32 else (rows.dtype.kind != "f"):
+        raise fail(f"`{name}` est de type {entry['dtype']} ; attendu float32, pixels divisés par 255 : "
+                   f"`{name} = {name}.astype('float32') / 255.0`.",
+                   f"`{name}` has dtype {entry['dtype']}; expected float32 pixels divided by 255: "
+                   f"`{name} = {name}.astype('float32') / 255.0`.")
+    lo, hi = float(rows.min(initial=0.0)), float(rows.max(initial=0.0))
+    if lo < 0 or hi > 1:
+        hint, hint_en = ((" Divisez les pixels (0 à 255) par 255.", " Divide the pixels (0-255) by 255.")
+                         if hi > 1.5 else ("", ""))
+        raise fail(f"`{name}` a des valeurs dans [{lo:.4g}, {hi:.4g}] ; attendu dans [0, 1].{hint}",
+                   f"`{name}` has values in [{lo:.4g}, {hi:.4g}]; expected within [0, 1].{hint_en}")
+    if hi < 0.5:
+        raise fail(f"Les pixels de `{name}` ne dépassent pas {hi:.4g} : divisés deux fois par 255 ? "
+                   "Un pixel blanc doit valoir 1.", f"`{name}` pixels never exceed {hi:.4g}: divided by 255 twice? "
+                   "A white pixel must be 1.")
+
+
 _HISTORY_PROBE = """
 import math
 h = ns[name]
