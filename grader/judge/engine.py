@@ -13,6 +13,7 @@ import numpy as np
 from grader.judge.checks import Check, CheckFailed, Feedback
 from grader.judge.observe import Observer
 from grader.model import CheckResult, Message, Picture, Status
+from grader.text import plain
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,8 @@ def run_check(check: Check, obs: Observer, ctx: Context) -> CheckResult:
         message = out if isinstance(out, Message) else (check.description if check.description.fr else _PASSED)
         status, details = Status.PASSED, ""
     except CheckFailed as e:
-        status, message, details = e.status, e.message, e.details
+        status, details = e.status, e.details
+        message = Message(plain(e.message.fr), plain(e.message.en))  # a quoted student error may be coloured
         pictures = getattr(e, "pictures", ())
     except Exception:  # noqa: BLE001 - our bug: recorded as such, never the student's fault
         status = Status.GRADER_ERROR

@@ -22,6 +22,7 @@ from markupsafe import Markup, escape
 from grader import ROOT
 from grader.model import Assignment, CellRecord, CheckResult, Picture, SubmissionResult
 from grader.reports import aligned_scores, atomic_write, fmt_number, max_total, text, total
+from grader.text import ANSI, CONTROL
 
 TEMPLATES = ROOT / "templates"
 MAX_PRE = 20_000  # characters of a traceback or output excerpt shown in one <pre>
@@ -78,8 +79,6 @@ STATUS_LABELS: dict[str, dict[str, str]] = {
     },
 }
 
-_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]?")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]")
 _IMAGE_TYPES = {b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg",
                 b"GIF87a": "image/gif", b"GIF89a": "image/gif"}
@@ -130,12 +129,12 @@ def report_names(students: list[str]) -> dict[str, str]:
 
 def clean_text(value: str, limit: int = MAX_PRE, lang: str = "fr") -> str:
     """Drop ANSI codes and control characters; keep what a terminal would show after "\\r"."""
-    value = _ANSI.sub("", value or "").replace("\r\n", "\n")
+    value = ANSI.sub("", value or "").replace("\r\n", "\n")
     lines = []
     for line in value.split("\n"):
         parts = [p for p in line.split("\r") if p]  # progress bars redraw the line with \r
         lines.append(parts[-1] if parts else "")
-    value = _CONTROL.sub("", "\n".join(lines).replace("\t", "    "))
+    value = CONTROL.sub("", "\n".join(lines).replace("\t", "    "))
     if len(value) > limit:
         value = value[:limit] + "\n" + _ui(lang)["truncated"]
     return value
