@@ -82,6 +82,7 @@ def run(tmp_path_factory):
     folder = tmp_path_factory.mktemp("lstm-vs-cnn") / "class"
     entries = {"reference.py": BASE,
                "variant_functional_tfkeras.py": (SUBMISSIONS / "variant_functional_tfkeras.py").read_text(),
+               "variant_tf_loop.py": (SUBMISSIONS / "variant_tf_loop.py").read_text(),
                # the student notebook, stubs left in, then a correct answer in a last cell
                "variant_sequential_add.ipynb": _notebook("variant_sequential_add.py"),
                # integer labels kept under the one-hot names (after training: only Q1 is concerned)
@@ -93,7 +94,7 @@ def run(tmp_path_factory):
 
 
 def test_reference_and_variants_get_full_marks(run):
-    for name in ("reference", "variant_functional_tfkeras", "variant_sequential_add"):
+    for name in ("reference", "variant_functional_tfkeras", "variant_sequential_add", "variant_tf_loop"):
         r = by_student(run)[name]
         assert r.score == r.max_score == 20, (name, question_scores(r))
 

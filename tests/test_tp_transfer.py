@@ -71,6 +71,8 @@ def run(tmp_path_factory):
                "variant_sequential_tfkeras.ipynb": _notebook(
                    (HERE / "submissions/tp-transfer/variant_sequential_tfkeras.py").read_text()),
                "variant_flattened.py": (HERE / "submissions/tp-transfer/variant_flattened.py").read_text(),
+               "variant_lambda_subset_both.py":
+                   (HERE / "submissions/tp-transfer/variant_lambda_subset_both.py").read_text(),
                "untouched.ipynb": _notebook(None),
                "mutant_q4_two_seeds.py": _two_seeds()}
     entries |= {f"mutant_{name}.py": mutate(REF, old, new) for name, (old, new) in MUTANTS.items()}
@@ -83,7 +85,7 @@ def _check(result, name: str):
 
 
 def test_reference_and_variants_get_full_marks(run):
-    for name in ("reference", "variant_sequential_tfkeras", "variant_flattened"):
+    for name in ("reference", "variant_sequential_tfkeras", "variant_flattened", "variant_lambda_subset_both"):
         r = by_student(run)[name]
         assert r.score == r.max_score == 20, (name, question_scores(r),
                                               [(c.name, c.message.fr[:300], c.details[-300:]) for q in r.questions
