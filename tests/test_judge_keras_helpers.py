@@ -127,3 +127,25 @@ def test_unit_range_accepts_the_course_preprocessing():
     rows = np.array([[0, 128, 255]], dtype=np.uint8).astype("float32") / 255.0
     expect_unit_range({"rows": rows, "dtype": "float32"}, "x", float32=True)
     expect_unit_range({"rows": rows.astype(np.float64), "dtype": "float64"}, "x")
+
+
+def test_a_failing_student_function_is_probed_once_per_submission():
+    from grader.judge.layers import built
+    from grader.judge.observe import Observer
+    from grader.model import Message, Status
+
+    calls = []
+    obs = Observer(None)  # no runner: its two answers are the student's function and the error it raises
+    obs.describe = lambda name: {"callable": True}
+
+    def probe(code, **inputs):
+        calls.append(inputs)
+        raise CheckFailed(Message("boom"), Status.ERROR, "ValueError: boom")
+
+    obs.probe = probe
+    for _ in range(3):
+        with pytest.raises(CheckFailed) as e:
+            built(obs, "build_model", "code", x=1)
+        assert e.value.status is Status.ERROR and "a levé une erreur" in e.value.message.fr
+        assert e.value.details == "ValueError: boom"
+    assert calls == [{"x": 1}]

@@ -1,4 +1,4 @@
-"""Shared by tp-transfer's checks: the registry, fixed figures, runner-side helpers, cached probes.
+"""Shared by tp-transfer's checks: the registry, fixed figures, runner-side helpers.
 
 No ImageNet weights on a grading machine (no network, and the runner's HOME is the submission's
 copy, so no Keras cache either): every check calls `build_transfer_model(weights=None, ...)`,
@@ -13,12 +13,8 @@ those layers sit directly in the model's `layers`, from `conv1_pad` to `conv5_bl
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
-from grader.judge.checks import CheckFailed, Registry
+from grader.judge.checks import Registry
 from grader.judge.layers import MODEL_INFO
-from grader.model import Message, Status
 
 checks = Registry()
 
@@ -110,42 +106,6 @@ def defaults(fn):
 def error_text(e):
     return f"{type(e).__name__}: {e}"[:400]
 '''
-
-
-def once(obs, key: tuple, compute: Callable[[], Any]) -> Any:
-    """`obs.memo` that also keeps a failure: a student function that errors or times out is run
-    once per submission, not once per check that reads its result."""
-    def guarded() -> tuple[bool, Any]:
-        try:
-            return True, compute()
-        except CheckFailed as e:
-            return False, e
-
-    ok, value = obs.memo(key, guarded)
-    if not ok:
-        raise value
-    return value
-
-
-def require_function(obs, name: str) -> None:
-    if not obs.describe(name).get("callable"):
-        raise CheckFailed(Message(f"`{name}` n'est pas une fonction.", f"`{name}` is not a function."))
-
-
-def probe_of(obs, key: tuple, function: str, code: str, **inputs: Any) -> dict:
-    """A cached probe that calls the student's `function`: its error is reported as theirs."""
-    require_function(obs, function)
-
-    def compute() -> dict:
-        try:
-            return obs.probe(code, **inputs)
-        except CheckFailed as e:
-            if e.status is Status.ERROR:
-                raise CheckFailed(Message(f"`{function}(...)` a levé une erreur.", f"`{function}(...)` raised an error."),
-                                  Status.ERROR, e.details) from e
-            raise
-
-    return once(obs, key, compute)
 
 
 def offline_hint(details: str) -> str:

@@ -13,9 +13,10 @@ from __future__ import annotations
 import numpy as np
 
 from grader.judge.checks import CheckFailed, fail
+from grader.judge.layers import built
 from grader.model import Message, Status
 
-from .common import LEARNING_RATE, RUNNER, SMALL, checks, probe_of
+from .common import LEARNING_RATE, RUNNER, SMALL, checks
 
 #: labels and predicted probabilities: binary accuracy 5/8, exact-match accuracy 0, "categorical"
 #: accuracy on one column 3/8, precision 3/4, recall 3/5, AUC 13/15; none of them coincide
@@ -63,7 +64,7 @@ gc.collect()
 
 
 def _compiled(obs) -> dict:
-    return probe_of(obs, ("q3",), "compile_for_finetuning", _PROBE, shape=list(SMALL), y_true=Y_TRUE, y_pred=Y_PRED)
+    return built(obs, "compile_for_finetuning", _PROBE, shape=list(SMALL), y_true=Y_TRUE, y_pred=Y_PRED)
 
 
 def expected_loss() -> float:

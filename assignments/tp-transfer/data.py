@@ -15,8 +15,9 @@ import numpy as np
 
 from grader.judge.checks import fail
 from grader.judge.expect import as_array
+from grader.judge.layers import built
 
-from .common import RUNNER, checks, probe_of
+from .common import RUNNER, checks
 
 CLASSES = (("chats", 16), ("chiens", 14))
 TOTAL = sum(n for _, n in CLASSES)
@@ -146,7 +147,7 @@ def folder_spec(ctx) -> list[list]:
 
 
 def _observed(obs, ctx) -> dict:
-    found = probe_of(obs, ("q4",), "make_datasets", _PROBE, spec=folder_spec(ctx), batch=BATCH, limit=_MAX_BATCHES)
+    found = built(obs, "make_datasets", _PROBE, spec=folder_spec(ctx), batch=BATCH, limit=_MAX_BATCHES)
     if found.get("length") != 2 or "train" not in found:
         raise fail(f"`make_datasets(...)` renvoie {found.get('type')} ; attendu le couple `(train_ds, val_ds)`.",
                    f"`make_datasets(...)` returns {found.get('type')}; expected the pair `(train_ds, val_ds)`.")

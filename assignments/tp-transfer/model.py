@@ -18,7 +18,7 @@ import numpy as np
 from grader.budget import group
 from grader.judge.checks import CheckFailed, fail
 from grader.judge.expect import as_array
-from grader.judge.layers import normalize, require_keras_model, show_all
+from grader.judge.layers import built, normalize, require_keras_model, show_all
 from grader.model import Message, Status
 
 from .common import (
@@ -30,7 +30,6 @@ from .common import (
     TOP_PARAMS,
     checks,
     offline_hint,
-    probe_of,
 )
 
 #: ImageNet channel means in BGR order, as `keras.applications.resnet50.preprocess_input` subtracts them
@@ -120,8 +119,7 @@ def _inputs(ctx) -> tuple[np.ndarray, np.ndarray]:
 def _built(obs, ctx) -> dict:
     images, targets = _inputs(ctx)
     try:
-        return probe_of(obs, ("q1",), "build_transfer_model", _PROBE, shape=list(SMALL), images=images,
-                        targets=targets)
+        return built(obs, "build_transfer_model", _PROBE, shape=list(SMALL), images=images, targets=targets)
     except CheckFailed as e:
         hint = offline_hint(e.details)
         if hint:
@@ -131,8 +129,8 @@ def _built(obs, ctx) -> dict:
 
 
 def _base(obs, ctx) -> dict:
-    built = _built(obs, ctx)
-    base = built.get("base")
+    answer = _built(obs, ctx)
+    base = answer.get("base")
     if base is None:
         raise fail("Aucune base ResNet50 trouvée dans le modèle : utilisez `ResNet50(weights=weights, "
                    "include_top=False, input_shape=input_shape)` de `keras.applications` et appelez-la sur "
@@ -160,8 +158,8 @@ def check_transfer_model_is_keras_model(obs, ctx):
         fr="Valeurs par défaut : `weights=\"imagenet\"`, `input_shape=(224, 224, 3)`.",
         en="Defaults: `weights=\"imagenet\"`, `input_shape=(224, 224, 3)`.")
 def check_transfer_model_defaults(obs, ctx):
-    built = _built(obs, ctx)
-    found = built.get("defaults") or {}
+    answer = _built(obs, ctx)
+    found = answer.get("defaults") or {}
     if found.get("weights") != "imagenet":
         raise fail(f"La valeur par défaut de `weights` est {found.get('weights', 'absente')!r} ; attendu "
                    "`weights=\"imagenet\"` (les poids pré-entraînés, c'est tout l'intérêt du transfert).",
@@ -169,13 +167,13 @@ def check_transfer_model_defaults(obs, ctx):
     default = found.get("input_shape")
     if isinstance(default, list) and tuple(default) == DEFAULT_SHAPE:
         return
-    seen = built.get("default_input_shape")
+    seen = answer.get("default_input_shape")
     if seen is not None and list(seen)[1:] == list(DEFAULT_SHAPE):
         return
     raise fail(f"Sans `input_shape`, le modèle n'attend pas des images (224, 224, 3) (valeur par défaut : "
                f"{default!r}) ; écrivez `input_shape=(224, 224, 3)` dans la signature.",
                f"Without `input_shape`, the model does not expect (224, 224, 3) images (default {default!r}).",
-               details=str(built.get("default_error", "")))
+               details=str(answer.get("default_error", "")))
 
 
 @checks("q1", weight=1, requires=("check_transfer_model_is_keras_model",),
@@ -196,13 +194,13 @@ def check_base_is_resnet50_without_top(obs, ctx):
         fr="`preprocess_input` (ResNet50) est appliqué dans le modèle, avant la base.",
         en="`preprocess_input` (ResNet50) is applied inside the model, before the base.")
 def check_preprocess_input_inside_model(obs, ctx):
-    built = _built(obs, ctx)
-    if "base_input" not in built:
+    answer = _built(obs, ctx)
+    if "base_input" not in answer:
         raise fail("Impossible de faire passer des images dans le modèle pour voir ce que reçoit la base.",
                    "Could not run images through the model to see what the base receives.",
-                   details=str(built.get("preprocess_error", "")))
+                   details=str(answer.get("preprocess_error", "")))
     images = _inputs(ctx)[0].astype(np.float64)
-    found = as_array(built["base_input"], "l'entrée de la base").astype(np.float64)
+    found = as_array(answer["base_input"], "l'entrée de la base").astype(np.float64)
     expected = images[..., ::-1] - CAFFE_MEANS_BGR
     if found.shape == expected.shape and np.allclose(found, expected, atol=1e-3, rtol=1e-5):
         return
@@ -229,15 +227,15 @@ def check_preprocess_input_inside_model(obs, ctx):
         fr="Tête : `GlobalAveragePooling2D` puis `Dense(1, activation=\"sigmoid\")`.",
         en="Head: `GlobalAveragePooling2D` then `Dense(1, activation=\"sigmoid\")`.")
 def check_head_is_pooling_then_sigmoid_unit(obs, ctx):
-    built = _built(obs, ctx)
+    answer = _built(obs, ctx)
     base = _base(obs, ctx)
-    layers = built["model"]["layers"]
+    layers = answer["model"]["layers"]
     top = base["top"]
     head = normalize({"layers": layers[top + 1:]}) if top is not None else []
     found = [("GlobalAveragePooling2D",)] if base["last_class"] == "GlobalAveragePooling2D" else []
     found += [x for x in head if x[0] != "Dropout"]
     expected = [("GlobalAveragePooling2D",), ("Dense", 1, "sigmoid")]
-    shape = built.get("output_shape")
+    shape = answer.get("output_shape")
     if found == expected and (shape is None or list(shape) == [None, 1]):
         return
     hint = ""
@@ -273,12 +271,12 @@ def check_only_head_is_trainable(obs, ctx):
         fr="Un court entraînement modifie la tête et laisse les poids de la base intacts.",
         en="A short training changes the head and leaves the base's weights untouched.")
 def check_short_training_keeps_base(obs, ctx):
-    built = _built(obs, ctx)
-    if "fit" not in built:
+    answer = _built(obs, ctx)
+    if "fit" not in answer:
         raise CheckFailed(Message("Le correcteur n'a pas pu entraîner brièvement le modèle (`compile` puis `fit` "
                                   "sur 4 images aléatoires).", "Could not briefly train the model."),
-                          Status.ERROR, str(built.get("fit_error", "")))
-    fit = built["fit"]
+                          Status.ERROR, str(answer.get("fit_error", "")))
+    fit = answer["fit"]
     if fit["n_base_moved"]:
         raise fail(f"Après 2 pas d'entraînement, {fit['n_base_moved']} poids de la base ont changé (par exemple "
                    f"{', '.join(fit['base_moved'][:3])}) : la base doit rester gelée, moyennes et variances des "

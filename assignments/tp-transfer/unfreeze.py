@@ -11,9 +11,10 @@ trainable inside a base left frozen does not train).
 from __future__ import annotations
 
 from grader.judge.checks import fail
+from grader.judge.layers import built
 from grader.model import Message
 
-from .common import N_UNFREEZE, RUNNER, SMALL, checks, probe_of
+from .common import N_UNFREEZE, RUNNER, SMALL, checks
 
 _PROBE = RUNNER + """
 result = {"defaults": defaults(ns["unfreeze_top"]), "runs": []}
@@ -51,7 +52,7 @@ for n in counts:
 
 
 def _runs(obs) -> list[dict]:
-    runs = probe_of(obs, ("q2",), "unfreeze_top", _PROBE, shape=list(SMALL), counts=[None, N_UNFREEZE[1]])["runs"]
+    runs = built(obs, "unfreeze_top", _PROBE, shape=list(SMALL), counts=[None, N_UNFREEZE[1]])["runs"]
     for run in runs:
         if run.get("no_base"):
             raise fail("Après `unfreeze_top`, le modèle ne contient plus de base ResNet50 : modifiez `model` sur "

@@ -17,6 +17,8 @@ so `("Conv2D", 32, 3, "relu")` is a plain valid-padded convolution.
 
 from __future__ import annotations
 
+from typing import Any
+
 from grader.budget import group
 from grader.judge.checks import CheckFailed, fail
 from grader.model import Message, Status
@@ -212,17 +214,26 @@ def compare(found: list[tuple], expected: list[tuple], what: str, extra: str = "
                f"Layers of {what}: {show_all(found)}; expected {show_all(expected)}.")
 
 
-def built(obs, function: str, code: str) -> dict:
-    """Run (once per submission) a probe that calls the student's `function`; its error is the student's."""
+def built(obs, function: str, code: str, **inputs: Any) -> dict:
+    """Run a probe that calls the student's `function` once per submission, its failure included (a
+    function that raises or times out is not run again by every check that reads it); its error is
+    the student's."""
     if not obs.describe(function).get("callable"):
         raise fail(f"`{function}` n'est pas une fonction.", f"`{function}` is not a function.")
-    try:
-        return obs.memo(("built", function, code), lambda: obs.probe(code))
-    except CheckFailed as e:
-        if e.status is Status.ERROR:
-            raise CheckFailed(Message(f"`{function}(...)` a levé une erreur.", f"`{function}(...)` raised an error."),
-                              Status.ERROR, e.details) from e
-        raise
+
+    def compute() -> tuple[bool, Any]:
+        try:
+            return True, obs.probe(code, **inputs)
+        except CheckFailed as e:
+            if e.status is Status.ERROR:
+                e = CheckFailed(Message(f"`{function}(...)` a levé une erreur.", f"`{function}(...)` raised an error."),
+                                Status.ERROR, e.details)
+            return False, e
+
+    ok, value = obs.memo(("built", function, code), compute)
+    if not ok:
+        raise value
+    return value
 
 
 def require_fresh(built_info: dict, function: str) -> None:
