@@ -28,7 +28,8 @@ CNN = [("Conv2D", 32, 3, "relu"), ("BatchNormalization",), ("MaxPooling2D", 2),
 RNN = [("LSTM", 128, "return_sequences"), ("Dropout", 0.2), ("LSTM", 64), ("Dropout", 0.2),
        ("Dense", 128, "relu"), ("Dropout", 0.5), ("Dense", 10, "softmax")]
 RECURRENT_DEFAULTS = {"activation": "tanh"}
-#: TensorFlow's own activation functions passed as `activation=tf.nn.softmax`: the same function
+
+
 def _built(obs, function: str) -> dict:
     """The probe's answer; a build error gets a hint when it is the classic missing `return_sequences`."""
     try:
