@@ -37,6 +37,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
         progress.console.print(escape(f"  {result.student}: {result.score:g}/{result.max_score:g} [{result.status}]{tag}"))
         progress.advance(task)
 
+    if args.sandbox == "off":  # said before any student code runs, and again with the results
+        from grader.runner.sandbox import plan
+
+        if (warning := plan("off").warning) is not None:
+            console.print(f"[bold red]{escape(warning.get(args.lang))}[/bold red]")
     try:
         with progress:
             run = grade(Path(args.submissions), assignment=args.assignment, out=Path(args.out),
@@ -45,7 +50,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
     except UsageError as e:
         console.print(f"[red]error:[/red] {e}")
         return 2
-    console.print(f"Bac à sable : {run.sandbox.describe()}")
+    label = "Sandbox" if args.lang == "en" else "Bac à sable"
+    console.print(escape(f"{label} : {run.sandbox.describe(args.lang)}" if args.lang != "en"
+                         else f"{label}: {run.sandbox.describe(args.lang)}"))
+    if run.sandbox.warning is not None:
+        console.print(f"[bold red]{escape(run.sandbox.warning.get(args.lang))}[/bold red]")
     for note in run.plan.notes if run.plan else ():
         console.print(escape(f"Budget : {note}"))
     table = Table(title=f"{run.assignment.id} — {len(run.results)} soumission(s), {run.seconds:.1f} s")

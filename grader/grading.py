@@ -25,6 +25,7 @@ from grader.runner.process import reap_orphans
 from grader.runner.sandbox import SandboxPlan, SandboxUnavailable
 from grader.runner.sandbox import plan as sandbox_plan
 from grader.runner.session import Limits, RunnerSession
+from grader.runner.staging import stage_data
 from grader.submissions import Submission, cleanup, discover
 
 
@@ -86,10 +87,11 @@ def prepare(a: assignments_mod.Assignment, *, profile: str | None = None, budget
     return plan, run_limits, ctx
 
 
-def _serve_subsets(limits: Limits, folder: Path) -> Limits:
+def _serve_subsets(limits: Limits, folder: Path, uid: int | None = None) -> Limits:
     """Cut budget subsets here, in the grader: the runner then sees only what it may train and test
     on (with sandbox Layer 2, the full copies holding the judge's held-out images stay invisible).
-    CIFAR-10 becomes one `cifar10.npz` in Keras' layout, read by the runner's own `load_data`."""
+    CIFAR-10 becomes one `cifar10.npz` in Keras' layout, read by the runner's own `load_data`.
+    A copy served whole that a dropped `uid` cannot read (under a 0700 home) is linked in `folder`."""
     os.chmod(folder, 0o755)  # readable by a runner dropped to its own uid
     served = {}
     for name, entry in limits.datasets.items():
@@ -98,6 +100,8 @@ def _serve_subsets(limits: Limits, folder: Path) -> Limits:
             path = datasets.subset_files(name, Path(entry["path"]), folder / name,
                                          train=entry.get("train"), test=entry.get("test"))
             entry.update(path=str(path), cut=True)
+        elif uid is not None:
+            entry["path"] = stage_data(str(entry["path"]), uid, folder)
         served[name] = entry
     return replace(limits, datasets=served)
 
@@ -115,7 +119,7 @@ def grade(paths: Path, *, assignment: str | None = None, out: Path, workers: int
         try:
             box = sandbox_plan(sandbox)
         except SandboxUnavailable as e:
-            raise UsageError(str(e)) from e
+            raise UsageError(e.message.get(lang)) from e
         return _grade_all(subs, assignment, out, workers, force, lang, limits, on_start, on_done, start,
                           profile, budget, box)
     finally:
@@ -135,7 +139,7 @@ def _grade_all(subs, assignment, out, workers, force, lang, limits, on_start, on
     a = loaded.assignment
     plan, run_limits, ctx = prepare(a, profile=profile, budget=budget, limits=limits)
     data_folder = Path(tempfile.mkdtemp(prefix="grader-data-"))
-    run_limits = _serve_subsets(run_limits, data_folder)
+    run_limits = _serve_subsets(run_limits, data_folder, box.uid)
     out.mkdir(parents=True, exist_ok=True)
     out.chmod(0o750)  # a runner dropped to its own uid cannot read other students' results
     book = Gradebook(out / "gradebook.sqlite")
@@ -200,7 +204,10 @@ def _grade_one(sub: Submission, loaded, book: Gradebook, limits: Limits, ctx: Co
         status = "error"
         errors.append("Erreur interne du correcteur (pas de votre fait) : " + traceback.format_exc(limit=4)[-1500:])
     info = {"kind": sub.kind, "entry": sub.entry, "attempt": attempt, "restarts": session.restarts,
-            "cells": len(sub.cells), "budget": (ctx.options or {}).get("budget"), "sandbox_layers": list(box.layers)}
+            "cells": len(sub.cells), "budget": (ctx.options or {}).get("budget"), "sandbox_layers": list(box.layers),
+            "sandbox_layers_reasons": box.reason_texts()}
+    if box.warning is not None:  # --sandbox off as root: this student's code ran with the grader's privileges
+        info["sandbox_warning"] = box.warning.as_dict()
     if synthetic := (ctx.options or {}).get("synthetic_datasets"):
         info["synthetic_datasets"] = list(synthetic)  # generated images, not the real dataset: reports say so
     book.finish(a.id, sub.student, status=status, errors=errors, cells=cells, figures=figures,

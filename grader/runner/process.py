@@ -153,11 +153,12 @@ class RunnerProcess:
             TF_CPP_MIN_LOG_LEVEL="2",
             IPYTHONDIR=str(self.exchange / ".ipython"),
             MPLCONFIGDIR=str(self.exchange / ".mpl"),
-            PYTHONPATH=str(Path(__file__).resolve().parents[2]),
         )
+        runtime = self.sandbox.runner_runtime()  # a mirror the dropped uid can read, or the grader's own
+        env.update(runtime.environ())
         limits = {**self.limits, "seccomp": self.sandbox.seccomp, "pidns": bool(self.sandbox.bwrap),
                   "nproc": NPROC if self.sandbox.uid is not None else 0}
-        worker = [sys.executable, "-m", "grader.runner.worker", "--req-fd", str(req_r), "--resp-fd", str(resp_w),
+        worker = [runtime.python, "-m", "grader.runner.worker", "--req-fd", str(req_r), "--resp-fd", str(resp_w),
                   "--exchange", str(self.exchange), "--limits", json.dumps(limits)]
         data = [str(d["path"]) for d in dict(self.limits.get("datasets") or {}).values() if d.get("path")]
         worker = runner_command(self.sandbox, self.exchange.parent, self.workdir, worker, ro_paths=data)

@@ -4,10 +4,15 @@
 - Layer 1 (grader runs as root): the runner drops to a dedicated unprivileged uid, RLIMIT_NPROC
   bounds fork bombs, and a seccomp filter denies inet sockets, ptrace, inotify, mount/unshare/
   setns, bpf and kernel-module calls (pyseccomp: a ctypes binding to libseccomp that installs in
-  a venv, where Debian's python3-seccomp only serves the system Python).
+  a venv, where Debian's python3-seccomp only serves the system Python). What the dropped uid
+  cannot read of the runtime is mirrored for it (`grader.runner.staging`).
 - Layer 2 (a bubblewrap probe succeeds): new network, PID, IPC and mount namespaces in which only
   the Python install, the venv, the runner's own package, the submission's folder and its
   exchange folder are visible; /tmp is a size-capped tmpfs.
+
+Run as root, the grader never lets student code keep root: without Layer 1, `plan()` refuses
+(`SandboxUnavailable`) unless `--sandbox off` was asked for explicitly, and that plan is marked
+`unsafe` so every result records it.
 """
 
 from __future__ import annotations
@@ -22,13 +27,26 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader import ROOT
+from grader.model import Message
+from grader.runner.staging import Runtime, blocked, host_runtime, runtime_for
 
 RUNNER_UID = int(os.environ.get("GRADER_RUNNER_UID", "64023"))
-NPROC = 1024  # TensorFlow starts ~2 threads per core per pool; a fork bomb stops here
 TMPFS_BYTES = 512 << 20
 SHM_BYTES = 64 << 20  # POSIX semaphores and small shared buffers only
-LAYER_NAMES = {0: "processus (limites, superviseur)", 1: "utilisateur dédié + seccomp", 2: "bubblewrap"}
+PROBE_TIMEOUTS = (60, 180)  # a probe that times out on a loaded machine is retried, not taken as "no layer"
+LAYER_NAMES = {0: Message("processus (limites, superviseur)", "process (limits, supervisor)"),
+               1: Message("utilisateur dédié + seccomp", "dedicated user + seccomp"),
+               2: Message("bubblewrap", "bubblewrap")}
+
+
+def nproc_limit(cores: int | None = None) -> int:
+    """RLIMIT_NPROC of one runner uid (threads count): TensorFlow measured at 12 threads on 2 cores and
+    40 with 16-thread pools after `fit`, tf.data and a CNN (about 2 per core + 8); four times that, and
+    room for a student's multiprocessing pool, leaves a fork bomb a few dozen processes."""
+    return 64 + 8 * (cores or os.cpu_count() or 1)
+
+
+NPROC = nproc_limit()
 
 
 class _UidPool:
@@ -51,7 +69,11 @@ UIDS = _UidPool(RUNNER_UID)
 
 
 class SandboxUnavailable(Exception):
-    """`--sandbox require` asked for a layer this machine cannot provide."""
+    """The layers this run needs cannot be had here: `--sandbox require`, or root without Layer 1."""
+
+    def __init__(self, message: Message):
+        super().__init__(message.fr)
+        self.message = message
 
 
 @dataclass(frozen=True)
@@ -60,11 +82,31 @@ class SandboxPlan:
     uid: int | None = None  # Layer 1: drop to this uid/gid
     seccomp: bool = False
     bwrap: str | None = None  # Layer 2: path of bwrap
-    reasons: tuple[str, ...] = ()  # why a layer is off
+    reasons: tuple[Message, ...] = ()  # why a layer is off
+    runtime: Runtime | None = None  # what the runner execs and reads (None: the grader's own)
+    unsafe: bool = False  # root without Layer 1 (only by an explicit --sandbox off): student code runs as root
 
-    def describe(self) -> str:
-        on = ", ".join(f"{n} ({LAYER_NAMES[n]})" for n in self.layers)
-        return f"couches actives : {on}" + (f" ; inactives : {'; '.join(self.reasons)}" if self.reasons else "")
+    def describe(self, lang: str = "fr") -> str:
+        on = ", ".join(f"{n} ({LAYER_NAMES[n].get(lang)})" for n in self.layers)
+        head = "couches actives : " if lang != "en" else "active layers: "
+        off = (" ; inactives : " if lang != "en" else "; inactive: ") + "; ".join(r.get(lang) for r in self.reasons)
+        return head + on + (off if self.reasons else "")
+
+    @property
+    def warning(self) -> Message | None:
+        """Said in red on the console and recorded in every result of an unsafe run."""
+        if not self.unsafe:
+            return None
+        return Message("--sandbox off en root : le code des élèves s'exécute en root, avec les droits du "
+                       "correcteur (il peut tuer tout processus, lire et modifier tout fichier de la machine).",
+                       "--sandbox off as root: student code runs as root, with the grader's privileges (it can "
+                       "kill any process, read and change any file on this machine).")
+
+    def reason_texts(self) -> list[dict[str, str]]:
+        return [r.as_dict() for r in self.reasons]
+
+    def runner_runtime(self) -> Runtime:
+        return self.runtime or host_runtime()
 
 
 def _seccomp_available() -> bool:
@@ -86,23 +128,32 @@ def _parents(path: str, made: set[str]) -> list[str]:
     return args
 
 
-def _ro_binds() -> list[str]:
-    """System folders, the Python install and the venv, bound read-only at their own paths."""
+SYSTEM_DIRS = ("/usr", "/etc", "/lib", "/lib64", "/lib32", "/bin", "/sbin")
+
+
+def _system_binds() -> list[str]:
+    """System folders, bound read-only at their own paths (symlinked ones recreated as links)."""
     args: list[str] = []
-    for p in ("/usr", "/etc", "/lib", "/lib64", "/lib32", "/bin", "/sbin"):
+    for p in SYSTEM_DIRS:
         path = Path(p)
         if path.is_symlink():
             args += ["--symlink", os.readlink(path), p]
         elif path.exists():
             args += ["--ro-bind", p, p]
-    seen = {"/usr", "/etc", "/lib", "/lib64", "/bin", "/sbin"}  # bound
-    made: set[str] = set()  # folders created above binds
-    for p in (sys.base_prefix, sys.prefix, str(Path(sys.executable).resolve().parent.parent), str(ROOT / "grader")):
-        if p and Path(p).exists() and not any(p == s or p.startswith(s + "/") for s in seen):
-            args += [*_parents(p, made), "--ro-bind", p, p]
-            seen.add(p)
     for dev in sorted(Path("/dev").glob("nvidia*")):
         args += ["--dev-bind", str(dev), str(dev)]
+    return args
+
+
+def _tree_binds(paths: list[str] | tuple[str, ...], made: set[str]) -> list[str]:
+    """Read-only binds of the runtime's trees and served data, after the sandbox's own mounts (/tmp,
+    /dev, /proc) so that a venv or data folder under one of them is not hidden by it."""
+    args: list[str] = []
+    bound = set(SYSTEM_DIRS)
+    for p in paths:
+        if p and Path(p).exists() and not any(p == b or p.startswith(b + "/") for b in bound):
+            args += [*_parents(p, made), "--ro-bind", p, p]
+            bound.add(p)
     return args
 
 
@@ -116,18 +167,17 @@ def runner_command(plan: SandboxPlan, run_dir: Path, workdir: Path, command: lis
                    str(plan.uid), "--clear-groups", "--", *command]
     if not plan.bwrap:
         return command
+    made = {"/tmp", "/dev", "/proc", "/sys"}
     cmd = [plan.bwrap, "--die-with-parent", "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
-           "--unshare-cgroup-try", *_ro_binds(), "--proc", "/proc", "--dev", "/dev",
+           "--unshare-cgroup-try", *_system_binds(), "--proc", "/proc", "--dev", "/dev",
            # world-writable + sticky like the host's: the runner drops to its own uid after bwrap set them up
            # as root (a 0755 /dev/shm breaks every multiprocessing lock, e.g. image_dataset_from_directory)
            "--perms", "1777", "--size", str(SHM_BYTES), "--tmpfs", "/dev/shm", "--ro-bind", "/sys", "/sys",
-           "--perms", "1777", "--size", str(TMPFS_BYTES), "--tmpfs", "/tmp", *_parents(str(run_dir), {"/tmp"}),
-           "--bind", str(run_dir), str(run_dir),
+           "--perms", "1777", "--size", str(TMPFS_BYTES), "--tmpfs", "/tmp",
+           *_tree_binds(plan.runner_runtime().roots, made),
+           *_parents(str(run_dir), made), "--bind", str(run_dir), str(run_dir),
+           *_tree_binds(list(ro_paths), made),
            "--chdir", str(workdir)]
-    made = {"/tmp"}
-    for p in ro_paths:
-        if Path(p).exists():
-            cmd += [*_parents(p, made), "--ro-bind", p, p]
     if plan.uid is not None:  # bwrap sets up as root, keeping only what setpriv needs to drop
         cmd += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
     return [*cmd, "--", *command]
@@ -144,47 +194,121 @@ def prepare_run_dir(plan: SandboxPlan, session_root: Path, run_dir: Path) -> Non
     os.lchown(run_dir, plan.uid, plan.uid)
 
 
-def _works(candidate: SandboxPlan) -> bool:
-    """Start the real runner chain on a throw-away folder: the only honest probe."""
-    tmp = Path(tempfile.mkdtemp(prefix="grader-probe-"))
+PROBE_CODE = "import sys, numpy, grader.runner.worker; print('probe', sys.hexversion)"
+
+
+def _trim(data: bytes, limit: int = 400) -> str:
+    lines = [ln for ln in data.decode("utf-8", "replace").strip().splitlines() if ln.strip()]
+    text = " | ".join(lines[-4:])
+    return text if len(text) <= limit else "..." + text[-limit:]
+
+
+def probe(candidate: SandboxPlan) -> Message | None:
+    """Start the real runner chain on a throw-away folder (the only honest probe): None when it works,
+    else the failing step's own error. A time-out is retried with a longer one before it counts."""
+    runtime = candidate.runner_runtime()
+    for timeout in PROBE_TIMEOUTS:
+        tmp = Path(tempfile.mkdtemp(prefix="grader-probe-"))
+        cmd = [runtime.python]
+        try:
+            run_dir = tmp / "run"
+            run_dir.mkdir()
+            prepare_run_dir(candidate, tmp, run_dir)
+            cmd = runner_command(candidate, run_dir, run_dir, [runtime.python, "-c", PROBE_CODE])
+            env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(run_dir), **runtime.environ()}
+            r = subprocess.run(cmd, capture_output=True, timeout=timeout, cwd=run_dir, env=env)
+        except subprocess.TimeoutExpired:
+            continue
+        except OSError as e:
+            return Message(f"{cmd[0]} : {e}", f"{cmd[0]}: {e}")
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        if r.returncode == 0 and f"probe {sys.hexversion}".encode() in r.stdout:
+            return None
+        if r.returncode == 0:  # e.g. the system's libpython loaded instead of ours
+            return Message(f"{runtime.python} a démarré un autre Python : {_trim(r.stdout)}",
+                           f"{runtime.python} started another Python: {_trim(r.stdout)}")
+        err = _trim(r.stderr or r.stdout) or f"code {r.returncode}"
+        return Message(f"{Path(cmd[0]).name} a échoué : {err}", f"{Path(cmd[0]).name} failed: {err}")
+    waited = " + ".join(str(t) for t in PROBE_TIMEOUTS)
+    return Message(f"la sonde n'a pas abouti en {waited} s (machine trop chargée ?)",
+                   f"the probe did not finish in {waited} s (machine too busy?)")
+
+
+def _layer1(bwrap: str | None) -> tuple[SandboxPlan | None, Message | None]:
+    """Layer 1 as this machine gives it (uid drop with a readable runtime, seccomp), or why not."""
+    if not _seccomp_available():
+        return None, Message("pyseccomp/libseccomp indisponible (pip install pyseccomp ; apt-get install libseccomp2)",
+                             "pyseccomp/libseccomp unavailable (pip install pyseccomp; apt-get install libseccomp2)")
+    if not shutil.which("setpriv"):
+        return None, Message("setpriv absent (apt-get install util-linux)", "setpriv missing (apt-get install util-linux)")
     try:
-        run_dir = tmp / "run"
-        run_dir.mkdir()
-        prepare_run_dir(candidate, tmp, run_dir)
-        cmd = runner_command(candidate, run_dir, run_dir, [sys.executable, "-c", "import numpy, grader.runner.worker"])
-        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": str(ROOT), "HOME": str(run_dir)}
-        r = subprocess.run(cmd, capture_output=True, timeout=60, cwd=run_dir, env=env)
-        return r.returncode == 0
-    except (OSError, subprocess.SubprocessError):
-        return False
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        runtime = runtime_for(RUNNER_UID)
+    except OSError as e:
+        return None, Message(f"impossible de préparer une copie lisible du Python du correcteur : {e}",
+                             f"cannot prepare a readable copy of the grader's Python: {e}")
+    candidate = SandboxPlan((0, 1, *((2,) if bwrap else ())), uid=RUNNER_UID, seccomp=True, bwrap=bwrap,
+                            runtime=runtime)
+    failure = probe(candidate)
+    if failure is None:
+        return candidate, None
+    denial = next((d for d in (blocked(r, RUNNER_UID, deep=False) for r in runtime.roots) if d), None)
+    if denial is not None:
+        where = denial.message(RUNNER_UID)
+        return None, Message(f"{where.fr} ; {failure.fr}", f"{where.en}; {failure.en}")
+    return None, failure
+
+
+def _refusal(reason: Message) -> Message:
+    return Message(
+        "le correcteur tourne en root mais ne peut pas exécuter le code des élèves sous un utilisateur dédié "
+        f"(couche 1) : {reason.fr}. Corrigez la cause ci-dessus (ou lancez le correcteur sans root) ; "
+        "--sandbox off forcerait l'exécution en root, déconseillé.",
+        "the grader runs as root but cannot run student code as a dedicated user (Layer 1): "
+        f"{reason.en}. Fix the cause above (or run the grader without root); --sandbox off would run it as "
+        "root, which is not advised.")
 
 
 @functools.lru_cache(maxsize=4)
 def plan(mode: str = "auto") -> SandboxPlan:
-    """Which layers this machine supports; probed once per process (about a second)."""
-    if mode == "off":
-        return SandboxPlan((0,), reasons=("--sandbox off",))
-    reasons: list[str] = []
+    """Which layers this machine supports; probed once per process (about a second).
+
+    As root, student code never keeps root: without Layer 1 this raises `SandboxUnavailable`
+    (exit 2 on the command line) unless `mode` is "off", which marks the plan unsafe."""
     root = os.geteuid() == 0
+    if mode == "off":
+        return SandboxPlan((0,), reasons=(Message("--sandbox off"),), unsafe=root)
+    reasons: list[Message] = []
     bwrap = shutil.which("bwrap")
-    layer2 = bool(bwrap) and _works(SandboxPlan((0, 2), bwrap=bwrap))
+    layer2 = None
     if not bwrap:
-        reasons.append("2 : bubblewrap absent (apt-get install bubblewrap)")
-    elif not layer2:
-        reasons.append("2 : bubblewrap présent mais refusé sur cette machine")
-    layer1 = False
-    if not root:
-        reasons.append("1 : le correcteur ne tourne pas en root")
-    elif not _seccomp_available():
-        reasons.append("1 : pyseccomp/libseccomp indisponible")
+        reasons.append(Message("2 : bubblewrap absent (apt-get install bubblewrap)",
+                               "2: bubblewrap missing (apt-get install bubblewrap)"))
+    elif (failure := probe(SandboxPlan((0, 2), bwrap=bwrap))) is not None:
+        reasons.append(Message(f"2 : bubblewrap présent mais refusé : {failure.fr}",
+                               f"2: bubblewrap present but refused: {failure.en}"))
     else:
-        layer1 = _works(SandboxPlan((0, 1), uid=RUNNER_UID, seccomp=True, bwrap=bwrap if layer2 else None))
-        if not layer1:
-            reasons.append(f"1 : l'uid {RUNNER_UID} ne peut pas lancer {sys.executable}")
+        layer2 = bwrap
+    layer1 = None
+    if not root:
+        reasons.append(Message("1 : le correcteur ne tourne pas en root", "1: the grader does not run as root"))
+    else:
+        layer1, why = _layer1(layer2)
+        if layer1 is None and layer2 and why is not None:  # a Layer 2 that breaks the uid drop: keep Layer 1
+            layer1, why2 = _layer1(None)
+            if layer1 is not None:
+                layer2 = None
+                reasons.append(Message(f"2 : incompatible avec la couche 1 : {why.fr}",
+                                       f"2: incompatible with Layer 1: {why.en}"))
+            why = why2 if layer1 is None else None
+        if why is not None:
+            reasons.append(Message(f"1 : {why.fr}", f"1: {why.en}"))
+            raise SandboxUnavailable(_refusal(why))
     layers = (0, *((1,) if layer1 else ()), *((2,) if layer2 else ()))
-    result = SandboxPlan(layers, RUNNER_UID if layer1 else None, layer1, bwrap if layer2 else None, tuple(reasons))
-    if mode == "require" and (not layer2 or (root and not layer1)):
-        raise SandboxUnavailable("--sandbox require : " + "; ".join(reasons))
+    result = SandboxPlan(layers, RUNNER_UID if layer1 else None, bool(layer1), layer2, tuple(reasons),
+                         layer1.runtime if layer1 else None)
+    if mode == "require" and not layer2:
+        text = "; ".join(r.fr for r in reasons)
+        raise SandboxUnavailable(Message(f"--sandbox require : {text}",
+                                         "--sandbox require: " + "; ".join(r.en for r in reasons)))
     return result
