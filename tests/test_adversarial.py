@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import subprocess
 import threading
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from grader import ROOT
 from grader.grading import grade
 from grader.model import Status
 from grader.notebooks import render, student_notebook
-from grader.runner.sandbox import plan
+from grader.runner.sandbox import NPROC, plan
 
 REF = reference_text("tp-tenseurs")
 PLAN = plan("auto")
@@ -90,13 +91,35 @@ def cases(port: int, paths: dict[str, Path]) -> dict[str, tuple[set[int], str, f
     }
 
 
+def contained(table: dict[str, tuple[set[int], str, float]], layers) -> dict[str, tuple[set[int], str, float]]:
+    """The cases that one of the active layers stops: only these are ever written, let alone run."""
+    return {name: case for name, case in table.items() if case[0] & set(layers)}
+
+
+def _marked(cell: str, marker_dir: Path | None, name: str) -> str:
+    """The hostile cell, first leaving a marker file that proves its code ran (when asked to)."""
+    if marker_dir is None:
+        return cell
+    return f"open({str(marker_dir / name)!r}, 'w').close()\n{cell}"
+
+
+def write_attacks(folder: Path, table: dict[str, tuple[set[int], str, float]], layers,
+                  marker_dir: Path | None = None) -> list[str]:
+    """The class of hostile submissions for `layers`: cases no active layer stops are left out."""
+    chosen = contained(table, layers)
+    write_class(folder, {f"{name}.py": with_cell(REF, _marked(cell, marker_dir, name))
+                         for name, (_, cell, _) in chosen.items()})
+    return sorted(chosen)
+
+
 @pytest.fixture(scope="module")
 def attack(tmp_path_factory):
     root = tmp_path_factory.mktemp("adversarial")
     server, port = _listener()
     paths = {"class": root / "class", "out": root / "out", "marker": root / "pickled-by-judge"}
     table = cases(port, paths)
-    entries: dict[str, str] = {f"{name}.py": with_cell(REF, cell) for name, (_, cell, _) in table.items()}
+    write_attacks(paths["class"], table, PLAN.layers)
+    entries: dict[str, str] = {}
     stub = json.loads(render(student_notebook("tp-tenseurs")))
     stub["metadata"]["grader"]["assignment"] = "tp-gradient"  # tampered metadata
     code = [c for c in stub["cells"] if c["cell_type"] == "code"]
@@ -108,13 +131,14 @@ def attack(tmp_path_factory):
                                                   "    f.write(b'x')\n    print('TMP OK')\n"
                                                   "multiprocessing.Lock()\nprint('LOCK OK')")
     write_class(paths["class"], entries)
-    folder = paths["class"] / "symlinks"  # a folder submission pointing at secrets
-    folder.mkdir()
-    (folder / "main.py").write_text(with_cell(REF, "for p in ('shadow', 'ref'):\n    try:\n        open(p).read()\n"
-                                                   "        print('LEAKED', p)\n    except OSError as e:\n"
-                                                   "        print('blocked', p, e)"))
-    os.symlink("/etc/shadow", folder / "shadow")
-    os.symlink(ROOT / "reference" / "tp-tenseurs.py", folder / "ref")
+    if 2 in PLAN.layers:  # a folder submission pointing at secrets: only Layer 2 hides the reference
+        folder = paths["class"] / "symlinks"
+        folder.mkdir()
+        (folder / "main.py").write_text(with_cell(REF, "for p in ('shadow', 'ref'):\n    try:\n        open(p).read()\n"
+                                                       "        print('LEAKED', p)\n    except OSError as e:\n"
+                                                       "        print('blocked', p, e)"))
+        os.symlink("/etc/shadow", folder / "shadow")
+        os.symlink(ROOT / "reference" / "tp-tenseurs.py", folder / "ref")
     before = {p.name: p.read_bytes() for p in paths["class"].glob("*.py")}
     os.environ["GRADER_SALT"] = SALT
     try:
@@ -137,7 +161,8 @@ def test_attack_is_contained(attack, name):
     run, table, paths, _ = attack
     layers, _, expected = table[name]
     if not _layers_stop(layers):
-        pytest.skip(f"needs sandbox layer {sorted(layers)}; active here: {PLAN.layers}")
+        pytest.skip(f"not run (its code never executed): needs sandbox layer {sorted(layers)}; "
+                    f"active here: {PLAN.layers}")
     r = by_student(run)[name]
     outputs = "\n".join(c.output for c in r.cells)
     assert "LEAKED" not in outputs, outputs[-2000:]
@@ -203,5 +228,55 @@ def test_metadata_tampering_changes_nothing(attack):
 def test_the_run_survived_and_reported_everyone(attack):
     run, table, paths, _ = attack
     data = json.loads((paths["out"] / "results.json").read_text())
-    # the table's attacks, plus metadata_tampering, the symlinks folder and legit_tmp_and_shm
-    assert len(data["submissions"]) == len(table) + 3
+    # the contained attacks, plus metadata_tampering, legit_tmp_and_shm and (Layer 2) the symlinks folder
+    assert len(data["submissions"]) == len(contained(table, PLAN.layers)) + 2 + (2 in PLAN.layers)
+    assert {s["student"] for s in data["submissions"]} >= set(contained(table, PLAN.layers))
+
+
+def test_uncontained_attacks_never_run(tmp_path):
+    """With Layers 1 and 2 forced off, the attacks only they stop are never written, so never run:
+    a process of the test's own survives and their marker files do not exist (a contained case's
+    marker does: the markers work)."""
+    canary = subprocess.Popen(["sleep", "600"], start_new_session=True)
+    try:
+        markers = tmp_path / "markers"
+        markers.mkdir()
+        table = {name: case for name, case in cases(0, {"class": tmp_path / "c", "out": tmp_path / "o",
+                                                         "marker": tmp_path / "m"}).items()
+                 if name in ("kill_everything", "kill_grader", "fork_bomb", "hard_coded_answers")}
+        written = write_attacks(tmp_path / "class", table, (0,), markers)
+        assert written == ["hard_coded_answers"]
+        run = grade(tmp_path / "class", assignment="tp-tenseurs", out=tmp_path / "out", sandbox="off",
+                    limits={"cell_timeout": 20, "wall_timeout": 120})
+        assert [r.student for r in run.results] == ["hard_coded_answers"]
+        assert sorted(p.name for p in markers.iterdir()) == ["hard_coded_answers"]
+        assert canary.poll() is None, "a process outside the grading tree was killed"
+    finally:
+        canary.kill()
+        canary.wait()
+
+
+FORK_BOMB = ("import os, time\nborn = 0\ntry:\n    while True:\n        pid = os.fork()\n        if pid == 0:\n"
+             "            try:\n                os.fork()\n            except OSError:\n                pass\n"
+             "            time.sleep(4)\n            os._exit(0)\n        born += 1\nexcept OSError as e:\n"
+             "    print('stopped after', born, type(e).__name__)\ntime.sleep(4)")
+
+
+@pytest.mark.skipif(1 not in PLAN.layers, reason="not run (its code never executed): a fork bomb needs "
+                                                  f"sandbox layer 1; active here: {PLAN.layers}")
+def test_fork_bomb_leaves_the_other_student_alone(tmp_path):
+    """Two workers, one fork bomb: each runner uid has its own RLIMIT_NPROC, so the other student's
+    result is the one it gets beside a calm neighbour, and its time is of the same order."""
+    limits = {"cell_timeout": 30, "wall_timeout": 240}
+    calm = write_class(tmp_path / "calm", {"calm.py": REF, "neighbour.py": with_cell(REF, "import time\ntime.sleep(4)")})
+    bomb = write_class(tmp_path / "bomb", {"calm.py": REF, "zbomb.py": with_cell(REF, FORK_BOMB)})
+    base = by_student(grade(calm, assignment="tp-tenseurs", out=tmp_path / "o1", workers=2, limits=limits))
+    hit = by_student(grade(bomb, assignment="tp-tenseurs", out=tmp_path / "o2", workers=2, limits=limits))
+    bombed = hit["zbomb"].cells[-1]
+    assert "stopped after" in bombed.output, bombed.output[-1000:]
+    born = int(bombed.output.split("stopped after")[1].split()[0])
+    assert born < NPROC, born
+    assert hit["zbomb"].score == 20
+    assert question_scores(hit["calm"]) == question_scores(base["calm"])
+    assert [(c.status, c.error) for c in hit["calm"].cells] == [(c.status, c.error) for c in base["calm"].cells]
+    assert hit["calm"].seconds < 2 * base["calm"].seconds + 10, (hit["calm"].seconds, base["calm"].seconds)
