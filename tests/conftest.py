@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -118,3 +119,23 @@ def _offline_data_dir():
                                                   os.pathsep.join(map(str, datasets.data_dirs())))
     os.environ["GRADER_DATA_DIR"] = os.pathsep.join([first, str(synthetic_cifar10_dir())])
     yield
+
+
+def required_layers() -> set[int]:
+    """Layers this machine must give (`.ci/run` sets GRADER_REQUIRE_LAYERS where it can: root, a working bwrap)."""
+    return {int(x) for x in os.environ.get("GRADER_REQUIRE_LAYERS", "").split(",") if x.strip().isdigit()}
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A containment case skipped for a layer the machine must give fails the run: a regression in
+    the probe can no longer hide behind skips."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.skipped and required_layers() and isinstance(report.longrepr, tuple):
+        reason = str(report.longrepr[2])
+        if "sandbox layer" in reason:
+            wanted = {int(d) for d in re.findall(r"\d", reason.split("sandbox layer", 1)[1].split(";")[0])}
+            if missing := sorted(wanted & required_layers()):
+                report.outcome = "failed"
+                report.longrepr = f"skipped for sandbox layer {missing}, which this machine must give: {reason}"
