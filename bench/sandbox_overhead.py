@@ -31,11 +31,12 @@ def main() -> None:
     auto = plan("auto")
     configs = {"layer 0 (baseline)": SandboxPlan((0,))}
     if 1 in auto.layers:
-        configs["layers 0+1"] = SandboxPlan((0, 1), uid=RUNNER_UID, seccomp=True)
+        configs["layers 0+1"] = SandboxPlan((0, 1), uid=RUNNER_UID, seccomp=True, runtime=auto.runtime)
     if 2 in auto.layers:
         configs["layers 0+2"] = SandboxPlan((0, 2), bwrap=auto.bwrap)
     if {1, 2} <= set(auto.layers):
-        configs["layers 0+1+2"] = SandboxPlan((0, 1, 2), uid=RUNNER_UID, seccomp=True, bwrap=auto.bwrap)
+        configs["layers 0+1+2"] = SandboxPlan((0, 1, 2), uid=RUNNER_UID, seccomp=True, bwrap=auto.bwrap,
+                                              runtime=auto.runtime)
     t0 = time.perf_counter()
     plan.cache_clear()
     plan("auto")
@@ -48,7 +49,7 @@ def main() -> None:
         med = statistics.median(times)
         base = base or med
         print(f"{name:22} {med:10.1f} {min(times):8.1f} {med / base:6.2f}")
-    print(f"\nprobe of the layers (once per run): {probe_ms:.0f} ms; not shown: {auto.reasons or 'none'}")
+    print(f"\nprobe of the layers (once per run): {probe_ms:.0f} ms; not shown: {'; '.join(r.en for r in auto.reasons) or 'none'}")
 
 
 if __name__ == "__main__":
