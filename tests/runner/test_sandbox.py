@@ -140,3 +140,22 @@ def test_the_layers_this_machine_must_give_are_active():
     from conftest import required_layers
 
     assert required_layers() <= set(plan("auto").layers), plan("auto").describe("en")
+
+
+@AS_ROOT
+@pytest.mark.skipif(not shutil.which("bwrap"), reason="needs sandbox layer 2 (bubblewrap not installed)")
+def test_a_venv_under_tmp_keeps_layer2(tmp_path):
+    """bwrap mounts a fresh /tmp: a venv that lives there must be bound after it, not hidden by it."""
+    venv = Path(tempfile.mkdtemp(prefix="grader-venv-")) / "venv"
+    try:
+        subprocess.run([sys.executable, "-m", "venv", "--without-pip", "--system-site-packages", str(venv)], check=True)
+        code = ("import shutil\nfrom grader.runner.sandbox import SandboxPlan, plan, probe\n"
+                "print(probe(SandboxPlan((0, 2), bwrap=shutil.which('bwrap'))))\nprint(plan('auto').layers)")
+        r = subprocess.run([str(venv / "bin" / "python"), "-c", code], capture_output=True, text=True, cwd=ROOT,
+                           timeout=600)
+        assert r.returncode == 0, r.stderr[-2000:]
+        alone, layers = r.stdout.splitlines()[-2:]
+        assert alone == "None"  # Layer 2 alone, the venv bound at its own path under the sandbox's /tmp
+        assert layers == "(0, 1, 2)"
+    finally:
+        shutil.rmtree(venv.parent, ignore_errors=True)
