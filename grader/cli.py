@@ -50,9 +50,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     except UsageError as e:
         console.print(f"[red]error:[/red] {e}")
         return 2
-    label = "Sandbox" if args.lang == "en" else "Bac à sable"
-    console.print(escape(f"{label} : {run.sandbox.describe(args.lang)}" if args.lang != "en"
-                         else f"{label}: {run.sandbox.describe(args.lang)}"))
+    label = "Sandbox:" if args.lang == "en" else "Bac à sable :"
+    console.print(escape(f"{label} {run.sandbox.describe(args.lang)}"))
     if run.sandbox.warning is not None:
         console.print(f"[bold red]{escape(run.sandbox.warning.get(args.lang))}[/bold red]")
     for note in run.plan.notes if run.plan else ():

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader.model import Message
-from grader.runner.staging import Runtime, blocked, host_runtime, runtime_for
+from grader.runner.staging import Runtime, denied, host_runtime, runtime_for
 
 RUNNER_UID = int(os.environ.get("GRADER_RUNNER_UID", "64023"))
 TMPFS_BYTES = 512 << 20
@@ -252,7 +252,7 @@ def _layer1(bwrap: str | None) -> tuple[SandboxPlan | None, Message | None]:
     failure = probe(candidate)
     if failure is None:
         return candidate, None
-    denial = next((d for d in (blocked(r, RUNNER_UID, deep=False) for r in runtime.roots) if d), None)
+    denial = next((d for d in (denied(r, RUNNER_UID) for r in runtime.roots) if d), None)
     if denial is not None:
         where = denial.message(RUNNER_UID)
         return None, Message(f"{where.fr} ; {failure.fr}", f"{where.en}; {failure.en}")
@@ -294,15 +294,15 @@ def plan(mode: str = "auto") -> SandboxPlan:
         reasons.append(Message("1 : le correcteur ne tourne pas en root", "1: the grader does not run as root"))
     else:
         layer1, why = _layer1(layer2)
-        if layer1 is None and layer2 and why is not None:  # a Layer 2 that breaks the uid drop: keep Layer 1
-            layer1, why2 = _layer1(None)
-            if layer1 is not None:
+        if layer1 is None and layer2:  # a Layer 2 that breaks the uid drop: keep Layer 1 without it
+            layer1, alone = _layer1(None)
+            if layer1 is None:
+                why = alone
+            else:
                 layer2 = None
                 reasons.append(Message(f"2 : incompatible avec la couche 1 : {why.fr}",
                                        f"2: incompatible with Layer 1: {why.en}"))
-            why = why2 if layer1 is None else None
-        if why is not None:
-            reasons.append(Message(f"1 : {why.fr}", f"1: {why.en}"))
+        if layer1 is None:
             raise SandboxUnavailable(_refusal(why))
     layers = (0, *((1,) if layer1 else ()), *((2,) if layer2 else ()))
     result = SandboxPlan(layers, RUNNER_UID if layer1 else None, bool(layer1), layer2, tuple(reasons),

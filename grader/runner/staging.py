@@ -53,7 +53,6 @@ class Runtime:
     pythonpath: str  # folder holding the `grader` package
     roots: tuple[str, ...]  # trees the runner reads (bound read-only under Layer 2)
     library_path: str = ""  # prepended to LD_LIBRARY_PATH (a shared libpython inside a mirror)
-    staged: tuple[str, ...] = ()  # the original trees that were mirrored
 
     def environ(self) -> dict[str, str]:
         """The runner's PYTHONPATH (and LD_LIBRARY_PATH when libpython lives in a mirror)."""
@@ -121,8 +120,9 @@ def denied_inside(tree: str | os.PathLike, uid: int) -> Denial | None:
     return None
 
 
-def blocked(path: str | os.PathLike, uid: int, *, deep: bool = True) -> Denial | None:
-    return denied(path, uid) or (denied_inside(path, uid) if deep and os.path.isdir(path) else None)
+def blocked(path: str | os.PathLike, uid: int) -> Denial | None:
+    """The first thing that stops `uid` from reading `path`, everything under it included."""
+    return denied(path, uid) or (denied_inside(path, uid) if os.path.isdir(path) else None)
 
 
 SYSTEM_PREFIXES = ("/", "/usr", "/usr/local")  # managed by the system: reported, never mirrored
@@ -178,10 +178,11 @@ def stage_dir(uid: int, near: str | os.PathLike = "/") -> Path:
 def _tree_key(src: Path) -> str:
     """Changes when packages are installed or removed (site-packages' and its entries' mtimes)."""
     h = hashlib.sha256(str(src).encode())
-    for d in [src, *sorted(src.glob("lib*/python*/site-packages")), *sorted(src.glob("lib*/python*"))]:
+    sites = sorted(src.glob("lib*/python*/site-packages"))
+    for d in [src, *sites, *sorted(src.glob("lib*/python*"))]:
         with contextlib.suppress(OSError):
             h.update(f"{d}:{d.stat().st_mtime_ns}".encode())
-    for site in sorted(src.glob("lib*/python*/site-packages")):
+    for site in sites:
         with contextlib.suppress(OSError):
             for entry in sorted(os.scandir(site), key=lambda e: e.name):
                 h.update(f"{entry.name}:{entry.stat(follow_symlinks=False).st_mtime_ns}".encode())
@@ -267,29 +268,37 @@ def _rewrite_venv_cfg(dest: Path, moves: dict[str, str]) -> None:
     os.chmod(cfg, 0o644)
 
 
-def _materialise(stage: Path, src: Path, key: str, moves: dict[str, str], skip: frozenset[str]) -> Path:
-    """The mirror of `src` under `stage`, made once (atomically: built aside, then renamed)."""
-    final = stage / f"{src.name or 'root'}-{key}"
-    if final.is_dir():
-        with contextlib.suppress(OSError):
-            os.utime(final)
-        return final
-    tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=stage))
+def _build_once(final: Path, build) -> None:
+    """`build(folder)` into a folder beside `final`, then renamed to it: graders running at once never
+    see half a mirror, and the first to finish wins."""
+    tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=final.parent))
     try:
         built = tmp / "tree"
-        mirror(src, built, moves, skip)
-        _rewrite_venv_cfg(built, moves)
-        (tmp / "source").write_text(str(src))
+        build(built)
         os.chmod(built, 0o755)
         try:
             os.rename(built, final)
         except OSError:  # another grader made it first
             if not final.is_dir():
                 raise
-        else:
-            (stage / f"{final.name}.source").write_text(str(src))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _materialise(stage: Path, src: Path, key: str, moves: dict[str, str], skip: frozenset[str]) -> Path:
+    """The mirror of `src` under `stage`, made once and reused while its key holds."""
+    final = stage / f"{src.name or 'root'}-{key}"
+    if final.is_dir():
+        with contextlib.suppress(OSError):
+            os.utime(final)
+        return final
+
+    def build(folder: Path) -> None:
+        mirror(src, folder, moves, skip)
+        _rewrite_venv_cfg(folder, moves)
+
+    _build_once(final, build)
+    (stage / f"{final.name}.source").write_text(str(src))
     _forget_old(stage, src, final)
     return final
 
@@ -333,9 +342,10 @@ def runtime_for(uid: int) -> Runtime:
     exe_home = str(Path(sys.executable).resolve().parent.parent)
     trees = list(dict.fromkeys([base, exe_home if not _within(exe_home, base) else base, prefix]))
     package = str(_package_parent() / "grader")
-    need = {t for t in trees if runtime_blocked(t, uid) is not None}
-    if system := sorted(t for t in need if t in SYSTEM_PREFIXES):
-        raise OSError(runtime_blocked(system[0], uid).message(uid).en)
+    denials = {t: d for t in trees if (d := runtime_blocked(t, uid)) is not None}
+    if system := sorted(t for t in denials if t in SYSTEM_PREFIXES):
+        raise OSError(denials[system[0]].message(uid).en)
+    need = set(denials)
     if need & {base, exe_home} and prefix not in (base, exe_home):
         need.add(prefix)  # the venv's python symlink and pyvenv.cfg must point at the mirrored base
     package_in_tree = any(_within(package, t) for t in trees)
@@ -351,22 +361,20 @@ def runtime_for(uid: int) -> Runtime:
     python = _map(os.path.abspath(sys.executable), moves)
     parent = str(_package_parent())
     if stage_package and not package_in_tree:
-        pkg_root = stage / f"package-{_files_key(Path(package))}"
+        pkg_root = stage / f"package-{_files_key(Path(package))}"  # holds grader/, for PYTHONPATH
         if not pkg_root.is_dir():
-            tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=stage))
-            mirror(Path(package), tmp / "grader", {}, frozenset({"__pycache__"}))
-            os.chmod(tmp, 0o755)
-            try:
-                os.rename(tmp, pkg_root)
-            except OSError:
-                shutil.rmtree(tmp, ignore_errors=True)
+            def build(folder: Path) -> None:
+                folder.mkdir(mode=0o755)
+                mirror(Path(package), folder / "grader", {}, frozenset({"__pycache__"}))
+
+            _build_once(pkg_root, build)
         parent = str(pkg_root)
     else:
         parent = _map(parent, moves)
     roots = tuple(dict.fromkeys(_map(r, moves) for r in (*trees, str(Path(parent) / "grader"))))
     libdir = str(sysconfig.get_config_var("LIBDIR") or "")
     library_path = _map(libdir, moves) if sysconfig.get_config_var("Py_ENABLE_SHARED") and libdir else ""
-    return Runtime(python, parent, roots, library_path if library_path != libdir else "", tuple(sorted(need)))
+    return Runtime(python, parent, roots, library_path if library_path != libdir else "")
 
 
 def stage_data(path: str, uid: int, folder: Path) -> str:

@@ -30,6 +30,12 @@ def fake_tool(folder: Path, name: str, stderr: str, code: int = 1) -> Path:
     return folder
 
 
+def make_venv(path: Path) -> Path:
+    """A venv of this Python that sees its packages (no pip: fast); returns its interpreter."""
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", "--system-site-packages", str(path)], check=True)
+    return path / "bin" / "python"
+
+
 def grader_cli(*args: str, path_prefix: Path | None = None, cwd: Path | None = None,
                python: str = sys.executable) -> subprocess.CompletedProcess:
     env = {**os.environ, "COLUMNS": "200"}
@@ -111,11 +117,10 @@ def test_checkout_in_a_closed_folder_with_a_venv_in_a_closed_home_still_drops_ro
         shutil.copy(EXAMPLE / "alice.ipynb", klass / "alice.ipynb")
         (klass / "whoami.py").write_text((ROOT / "reference" / "tp-tenseurs.py").read_text()
                                          + "\n\n# %%\nimport os, sys\nprint('RUNS AS', os.getuid(), sys.version_info[:2])\n")
-        subprocess.run([sys.executable, "-m", "venv", "--without-pip", "--system-site-packages",
-                        str(home / "venv")], check=True)
+        python = make_venv(home / "venv")
         assert oct(closed.stat().st_mode & 0o777) == "0o700" and oct(home.stat().st_mode & 0o777) == "0o700"
         r = grader_cli("run", "class", "--assignment", "tp-tenseurs", "--out", "out", "--lang", "en",
-                       cwd=checkout, python=str(home / "venv" / "bin" / "python"))
+                       cwd=checkout, python=str(python))
         assert r.returncode == 0, r.stderr[-3000:]
         assert "1 (dedicated user + seccomp)" in " ".join(r.stderr.split()), r.stderr[-2000:]
         data = json.loads((checkout / "out" / "results.json").read_text())
@@ -148,10 +153,10 @@ def test_a_venv_under_tmp_keeps_layer2(tmp_path):
     """bwrap mounts a fresh /tmp: a venv that lives there must be bound after it, not hidden by it."""
     venv = Path(tempfile.mkdtemp(prefix="grader-venv-")) / "venv"
     try:
-        subprocess.run([sys.executable, "-m", "venv", "--without-pip", "--system-site-packages", str(venv)], check=True)
+        python = make_venv(venv)
         code = ("import shutil\nfrom grader.runner.sandbox import SandboxPlan, plan, probe\n"
                 "print(probe(SandboxPlan((0, 2), bwrap=shutil.which('bwrap'))))\nprint(plan('auto').layers)")
-        r = subprocess.run([str(venv / "bin" / "python"), "-c", code], capture_output=True, text=True, cwd=ROOT,
+        r = subprocess.run([str(python), "-c", code], capture_output=True, text=True, cwd=ROOT,
                            timeout=600)
         assert r.returncode == 0, r.stderr[-2000:]
         alone, layers = r.stdout.splitlines()[-2:]

@@ -28,9 +28,9 @@ def open_tmp():
     shutil.rmtree(path, ignore_errors=True)
 
 
-def as_runner(*cmd: str) -> subprocess.CompletedProcess:
+def as_runner(*cmd: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(["setpriv", "--reuid", str(RUNNER_UID), "--regid", str(RUNNER_UID), "--clear-groups",
-                           "--", *cmd], capture_output=True, text=True, cwd="/")
+                           "--", *cmd], capture_output=True, text=True, cwd="/", env=env)
 
 
 def test_denial_names_the_folder_and_its_permissions(open_tmp):
@@ -98,10 +98,8 @@ def test_runtime_for_the_runner_uid_imports_this_grader(tmp_path):
     for root in runtime.roots:
         assert staging.denied(root, RUNNER_UID) is None, root
     env = {"PATH": "/usr/bin:/bin", **runtime.environ()}
-    r = subprocess.run(["setpriv", "--reuid", str(RUNNER_UID), "--regid", str(RUNNER_UID), "--clear-groups", "--",
-                        runtime.python, "-c", "import sys, os, numpy, grader.runner.worker; "
-                        "print(sys.hexversion, os.getuid())"],
-                       capture_output=True, text=True, env=env, cwd="/")
+    r = as_runner(runtime.python, "-c", "import sys, os, numpy, grader.runner.worker; print(sys.hexversion, os.getuid())",
+                  env=env)
     assert r.returncode == 0, r.stderr[-2000:]
     assert r.stdout.split() == [str(sys.hexversion), str(RUNNER_UID)]
 
