@@ -304,13 +304,16 @@ def _materialise(stage: Path, src: Path, key: str, moves: dict[str, str], skip: 
 
 
 def _forget_old(stage: Path, src: Path, current: Path) -> None:
-    """Older mirrors of the same source, unused for a week, are removed."""
+    """Mirrors of a source that is gone (a deleted venv), and older mirrors of `src` unused for a week,
+    are removed."""
     for marker in stage.glob("*.source"):
         tree = stage / marker.name[: -len(".source")]
         if tree == current:
             continue
         with contextlib.suppress(OSError):
-            if marker.read_text() == str(src) and time.time() - tree.stat().st_mtime > KEEP_UNUSED_SECONDS:
+            source = marker.read_text()
+            stale = source == str(src) and time.time() - tree.stat().st_mtime > KEEP_UNUSED_SECONDS
+            if stale or not os.path.exists(source):
                 shutil.rmtree(tree, ignore_errors=True)
                 marker.unlink()
 
@@ -362,12 +365,17 @@ def runtime_for(uid: int) -> Runtime:
     parent = str(_package_parent())
     if stage_package and not package_in_tree:
         pkg_root = stage / f"package-{_files_key(Path(package))}"  # holds grader/, for PYTHONPATH
-        if not pkg_root.is_dir():
+        if pkg_root.is_dir():
+            with contextlib.suppress(OSError):
+                os.utime(pkg_root)
+        else:
             def build(folder: Path) -> None:
                 folder.mkdir(mode=0o755)
                 mirror(Path(package), folder / "grader", {}, frozenset({"__pycache__"}))
 
             _build_once(pkg_root, build)
+            (stage / f"{pkg_root.name}.source").write_text(package)
+            _forget_old(stage, Path(package), pkg_root)
         parent = str(pkg_root)
     else:
         parent = _map(parent, moves)

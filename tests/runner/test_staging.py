@@ -123,3 +123,20 @@ def test_served_data_in_a_closed_home_is_linked_for_the_runner(tmp_path, open_tm
     readable.write_bytes(b"x")
     readable.chmod(0o644)
     assert staging.stage_data(str(readable), RUNNER_UID, served) == str(readable)
+
+
+def test_mirrors_are_reused_and_those_of_a_deleted_source_forgotten(tmp_path):
+    stage = tmp_path / "stage"
+    stage.mkdir()
+    venv = tmp_path / "venv"
+    (venv / "lib").mkdir(parents=True)
+    (venv / "lib" / "m.py").write_text("x = 1")
+    first = staging._materialise(stage, venv, "k1", {}, frozenset())
+    assert staging._materialise(stage, venv, "k1", {}, frozenset()) == first  # kept between runs
+    gone = tmp_path / "gone-venv"
+    (gone / "lib").mkdir(parents=True)
+    old = staging._materialise(stage, gone, "k2", {}, frozenset())
+    shutil.rmtree(gone)
+    staging._materialise(stage, venv, "k3", {}, frozenset())
+    assert not old.exists() and not (stage / f"{old.name}.source").exists()
+    assert first.exists()  # same source, used recently: kept
