@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import NoReturn
 
 from grader.model import Message, Picture, Status
 
@@ -50,9 +51,12 @@ class CheckFailed(Exception):
         self.pictures = keep_pictures(pictures)
 
 
-def fail(fr: str, en: str = "", *, details: str = "", pictures: Iterable[Picture | None] = ()) -> CheckFailed:
-    """Build a failure; use as `raise fail("attendu ...", "expected ...", pictures=(...))`."""
-    return CheckFailed(Message(fr, en), Status.FAILED, details, pictures=pictures)
+def fail(fr: str, en: str = "", *, details: str = "", pictures: Iterable[Picture | None] = ()) -> NoReturn:
+    """Fail the check: raises, so a failure written without `raise` can never pass a wrong answer.
+
+    `raise fail(...)` keeps working (the `raise` is never reached).
+    """
+    raise CheckFailed(Message(fr, en), Status.FAILED, details, pictures=pictures)
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,7 @@ class Check:
     weight: float = 1.0
     requires: tuple[str, ...] = ()
     description: Message = field(default_factory=lambda: Message(""))
+    public: bool = False  # shipped to students by `grader release` for `grader check`; hidden by default
 
 
 class Registry:
@@ -71,13 +76,16 @@ class Registry:
     def __init__(self) -> None:
         self.checks: list[Check] = []
 
-    def __call__(self, question: str, *, weight: float = 1.0, requires: tuple[str, ...] = (),
-                 fr: str = "", en: str = "") -> Callable[[Callable], Callable]:
+    def __call__(self, question: str, *, weight: float = 1.0, requires: tuple[str, ...] | str = (),
+                 fr: str = "", en: str = "", public: bool = False) -> Callable[[Callable], Callable]:
+        """Register a check; `public=True` for structural checks a student may run before submitting."""
+        needs = (requires,) if isinstance(requires, str) else tuple(requires)
+
         def register(func: Callable) -> Callable:
             name = func.__name__
             if any(c.name == name for c in self.checks):
                 raise ValueError(f"duplicate check {name}")
-            self.checks.append(Check(name, question, func, weight, tuple(requires), Message(fr, en)))
+            self.checks.append(Check(name, question, func, weight, needs, Message(fr, en), bool(public)))
             return func
 
         return register
