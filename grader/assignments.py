@@ -1,18 +1,23 @@
-"""Load and validate `assignments/<id>/assignment.toml` and its registry of checks."""
+"""Load and validate an assignment (`assignment.toml` + its package of check modules) from a course."""
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import sys
 import tomllib
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 
-from grader import ROOT
+import grader
+from grader import courses as courses_mod
+from grader.courses import Course, Located
 from grader.judge.checks import Check, Registry
 from grader.model import Assignment, Message, Question
 
-ASSIGNMENTS_DIR = ROOT / "assignments"
+CourseLike = Path | str | Course
 
 
 class AssignmentError(Exception):
@@ -23,20 +28,63 @@ class AssignmentError(Exception):
 class LoadedAssignment:
     assignment: Assignment
     checks: tuple[Check, ...]
+    located: Located | None = None
+    fingerprint: str = ""  # what graded a result: a changed check, TOML or reference regrades it
+    module: ModuleType | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def measures(self) -> dict:
+        """The checks module's `MEASURES` (question -> measure(obs, ctx)), used by `grader calibrate`."""
+        return dict(getattr(self.module, "MEASURES", {}) or {})
 
 
-def available(root: Path = ASSIGNMENTS_DIR) -> list[str]:
-    return sorted(p.name for p in root.iterdir() if (p / "assignment.toml").is_file()) if root.is_dir() else []
+def available(courses: Iterable[CourseLike] = ()) -> list[str]:
+    return sorted(loc.id for loc in courses_mod.everything(courses_mod.search_path(courses)))
 
 
-def load(assignment_id: str, root: Path = ASSIGNMENTS_DIR) -> LoadedAssignment:
-    folder = root / assignment_id
+def locate(assignment_id: str, courses: Iterable[CourseLike] = ()) -> Located:
+    search = courses_mod.search_path(courses)
+    found = courses_mod.locate(assignment_id, search)
+    if found is None:
+        known = sorted(loc.id for loc in courses_mod.everything(search))
+        raise AssignmentError(f"unknown assignment {assignment_id!r}; available: {', '.join(known) or 'none'}"
+                              + _missing_hint(search))
+    return found
+
+
+def _missing_hint(search: tuple[Course, ...]) -> str:
+    missing = courses_mod.missing_courses(search)
+    return "".join(f" ({c.root} has no assignments/ folder)" for c in missing)
+
+
+def fingerprint(folder: Path, reference: Path | None) -> str:
+    """sha256 of the files that decide a verdict: the TOML, every check module, the reference, and
+    the grader's version. Not student.ipynb (regenerated) nor calibration.json (its effect, the
+    budget's thresholds, is compared on its own)."""
+    h = hashlib.sha256(f"grader {grader.__version__}\0".encode())
+    files = [p for p in sorted(folder.rglob("*"))
+             if p.is_file() and "__pycache__" not in p.parts and (p.suffix == ".py" or p.name == "assignment.toml")]
+    if reference is not None and reference.is_file():
+        files.append(reference)
+    for p in files:
+        name = p.name if p == reference else p.relative_to(folder).as_posix()
+        h.update(name.encode() + b"\0" + p.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def load(assignment_id: str, courses: Iterable[CourseLike] = (), *, public_only: bool = False) -> LoadedAssignment:
+    """The assignment from the first course holding it; `public_only` keeps the checks students may run."""
+    located = locate(assignment_id, courses)
+    return load_folder(located.folder, located=located, public_only=public_only)
+
+
+def load_folder(folder: Path, *, located: Located | None = None, public_only: bool = False) -> LoadedAssignment:
     toml_path = folder / "assignment.toml"
     if not toml_path.is_file():
-        raise AssignmentError(f"unknown assignment {assignment_id!r}; available: {', '.join(available(root)) or 'none'}")
+        raise AssignmentError(f"{folder}: no assignment.toml")
     try:
         data = tomllib.loads(toml_path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as e:
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
         raise AssignmentError(f"{toml_path}: {e}") from e
     questions = []
     for q in data.get("questions", []):
@@ -46,24 +94,34 @@ def load(assignment_id: str, root: Path = ASSIGNMENTS_DIR) -> LoadedAssignment:
         except (KeyError, TypeError, ValueError) as e:
             raise AssignmentError(f"{toml_path}: bad question {q!r}") from e
     title = data.get("title", {})
+    reference = located.reference if located else None
     assignment = Assignment(
-        id=str(data.get("id", assignment_id)),
-        title=Message(str(title.get("fr", assignment_id)), str(title.get("en", ""))),
+        id=str(data.get("id", folder.name)),
+        title=Message(str(title.get("fr", folder.name)), str(title.get("en", ""))),
         questions=tuple(questions),
         folder=str(folder),
         limits=dict(data.get("limits", {})),
     )
-    checks = _load_checks(folder / "checks.py", assignment_id)
-    _validate(assignment, checks, toml_path)
-    return LoadedAssignment(assignment, checks)
+    digest = fingerprint(folder, reference)
+    checks_path = folder / "checks.py"
+    if not checks_path.is_file():
+        raise AssignmentError(f"{folder}: no checks.py (it must define `checks = Registry()`)")
+    module, checks = _load_checks(checks_path, assignment.id, digest)
+    _validate(assignment, checks, toml_path, public_only=public_only)
+    if public_only:
+        checks = tuple(c for c in checks if c.public)
+    return LoadedAssignment(assignment, checks, located, digest, module)
 
 
-def _load_checks(path: Path, assignment_id: str) -> tuple[Check, ...]:
+def _load_checks(path: Path, assignment_id: str, digest: str) -> tuple[ModuleType, tuple[Check, ...]]:
     """Import `checks.py` as a module of a package rooted at the assignment folder.
 
-    So a TP's checks can be split into sibling modules (`from .gradients import ...`).
+    So a TP's checks can be split into sibling modules (`from .gradients import ...`). The package
+    name carries the folder and fingerprint: two courses' `demo`, or a check edited since the last
+    load, never reuse a stale module.
     """
-    package = "grader_assignment_" + assignment_id.replace("-", "_")
+    tag = hashlib.sha256(f"{path.parent.resolve()}\0{digest}".encode()).hexdigest()[:10]
+    package = "grader_assignment_" + "".join(ch if ch.isalnum() else "_" for ch in assignment_id) + "_" + tag
     if package not in sys.modules:
         pkg_spec = importlib.util.spec_from_loader(package, loader=None, is_package=True)
         assert pkg_spec is not None
@@ -81,26 +139,37 @@ def _load_checks(path: Path, assignment_id: str) -> tuple[Check, ...]:
         sys.modules[name] = module
         try:
             spec.loader.exec_module(module)
-        except BaseException:
-            del sys.modules[name]
-            raise
+        except Exception as e:
+            for key in [k for k in sys.modules if k == package or k.startswith(package + ".")]:
+                del sys.modules[key]
+            raise AssignmentError(f"{path}: cannot import the checks: {type(e).__name__}: {e}") from e
     registry = getattr(module, "checks", None)
     if not isinstance(registry, Registry):
         raise AssignmentError(f"{path}: must define `checks = Registry()`")
-    return tuple(registry.checks)
+    return module, tuple(registry.checks)
 
 
-def _validate(assignment: Assignment, checks: tuple[Check, ...], where: Path) -> None:
+def _validate(assignment: Assignment, checks: tuple[Check, ...], where: Path, *, public_only: bool = False) -> None:
     ids = [q.id for q in assignment.questions]
     if not ids or len(set(ids)) != len(ids):
         raise AssignmentError(f"{where}: questions must be present and unique")
+    earlier: dict[str, Check] = {}
     names = {c.name for c in checks}
     for c in checks:
         if c.question not in ids:
             raise AssignmentError(f"{where}: check {c.name} is for unknown question {c.question}")
-        unknown = set(c.requires) - names
-        if unknown:
-            raise AssignmentError(f"{where}: check {c.name} requires unknown {sorted(unknown)}")
+        for need in c.requires:
+            if need not in names:
+                raise AssignmentError(f"{where}: check {c.name} requires unknown check {need!r}")
+            if need not in earlier:
+                raise AssignmentError(f"{where}: check {c.name} requires {need!r}, which is declared after it "
+                                      "(checks run in declaration order: move it before)")
+            if c.public and not earlier[need].public:
+                raise AssignmentError(f"{where}: public check {c.name} requires hidden check {need!r}: "
+                                      "students could never run it")
+        earlier[c.name] = c
+    if public_only:
+        return
     for q in ids:
         if not any(c.question == q for c in checks):
             raise AssignmentError(f"{where}: question {q} has no check")

@@ -9,13 +9,13 @@ dict: question id -> `measure(obs, ctx) -> float` (e.g. held-out accuracy for a 
 from __future__ import annotations
 
 import datetime as dt
-import sys
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
-from grader import ROOT
 from grader import assignments as assignments_mod
 from grader import budget as budget_mod
+from grader.assignments import CourseLike
 from grader.judge.engine import run_checks
 from grader.judge.observe import Observer
 from grader.model import Status, score_question
@@ -24,13 +24,7 @@ from grader.submissions import cleanup
 from grader.submissions import load as load_submission
 
 
-def measures_of(assignment_id: str) -> dict:
-    """The `MEASURES` of an assignment's checks module (already imported by `assignments.load`)."""
-    module = sys.modules.get("grader_assignment_" + assignment_id.replace("-", "_") + ".checks")
-    return dict(getattr(module, "MEASURES", {}) or {})
-
-
-def calibrate(assignment_id: str, *, profile: str | None = None, root: Path = assignments_mod.ASSIGNMENTS_DIR,
+def calibrate(assignment_id: str, *, profile: str | None = None, courses: Iterable[CourseLike] = (),
               reference: Path | None = None, write: bool = True) -> dict:
     """Grade the reference once, measure it, and store the entry under `<profile> / <machine>`.
 
@@ -39,11 +33,11 @@ def calibrate(assignment_id: str, *, profile: str | None = None, root: Path = as
     """
     from grader.grading import prepare  # grading imports this module's neighbours; avoid a cycle
 
-    loaded = assignments_mod.load(assignment_id, root)
+    loaded = assignments_mod.load(assignment_id, courses)
     a = loaded.assignment
     # the assignment's own limits, not a previous calibration's: the reference must have room
     plan, limits, ctx = prepare(a, profile=profile, limits=dict(a.limits))
-    sub = load_submission(reference or ROOT / "reference" / f"{assignment_id}.py", "reference")
+    sub = load_submission(reference or assignments_mod.locate(assignment_id, courses).reference, "reference")
     problems: list[str] = []
     try:
         start = time.monotonic()
@@ -52,7 +46,7 @@ def calibrate(assignment_id: str, *, profile: str | None = None, root: Path = as
             obs = Observer(session)
             results = run_checks(loaded.checks, obs, ctx, done={}, on_result=lambda r: None)
             seconds = time.monotonic() - start
-            scores = {q: round(float(measure(obs, ctx)), 4) for q, measure in measures_of(a.id).items()}
+            scores = {q: round(float(measure(obs, ctx)), 4) for q, measure in loaded.measures.items()}
     finally:
         cleanup([sub])
     problems += [f"cellule [{c.index + 1}] : {c.status.value} {c.error[-300:]}" for c in cells

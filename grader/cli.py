@@ -46,10 +46,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
         with progress:
             run = grade(Path(args.submissions), assignment=args.assignment, out=Path(args.out),
                         workers=args.workers, force=args.force, lang=args.lang, sandbox=args.sandbox,
-                        profile=args.profile, on_start=on_start, on_done=on_done)
+                        profile=args.profile, courses=args.course, on_start=on_start, on_done=on_done)
     except UsageError as e:
-        console.print(f"[red]error:[/red] {e}")
+        console.print(f"[red]{_error(args)}[/red] {escape(str(e))}")
         return 2
+    for notice in run.notices(args.lang):
+        console.print(f"[yellow]{escape(notice)}[/yellow]")
     label = "Sandbox:" if args.lang == "en" else "Bac à sable :"
     console.print(escape(f"{label} {run.sandbox.describe(args.lang)}"))
     if run.sandbox.warning is not None:
@@ -73,27 +75,51 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_list(args: argparse.Namespace) -> int:
-    from grader.assignments import available, load
+def _error(args: argparse.Namespace) -> str:
+    return "error:" if getattr(args, "lang", "fr") == "en" else "erreur :"
 
-    table = Table(title="TP disponibles")
-    for col in ("id", "titre", "questions", "points"):
+
+def _cmd_list(args: argparse.Namespace) -> int:
+    from grader import courses
+    from grader.assignments import AssignmentError, load_folder
+
+    en = args.lang == "en"
+    search = courses.search_path(args.course)
+    table = Table(title="Assignments" if en else "TP disponibles")
+    for col in (("id", "title", "questions", "points", "course") if en
+                else ("id", "titre", "questions", "points", "cours")):
         table.add_column(col)
-    for aid in available():
-        a = load(aid).assignment
-        table.add_row(aid, a.title.get(args.lang), " ".join(q.id for q in a.questions), f"{a.max_score:g}")
+    for loc in courses.everything(search):
+        where = loc.course.label().get(args.lang)
+        try:  # a broken assignment is listed with its error; it never hides the others
+            a = load_folder(loc.folder, located=loc).assignment
+        except Exception as e:  # noqa: BLE001 - an instructor's file, whatever is wrong in it
+            problem = str(e) if isinstance(e, AssignmentError) else f"{type(e).__name__}: {e}"
+            table.add_row(loc.id, f"[red]{escape(problem)}[/red]", "", "", escape(where))
+            continue
+        table.add_row(loc.id, escape(a.title.get(args.lang)), " ".join(q.id for q in a.questions),
+                      f"{a.max_score:g}", escape(where))
     Console().print(table)
+    for c in courses.missing_courses(search):
+        console.print(f"[yellow]{escape(str(c.root))}: " + ("no assignments/ folder" if en else
+                                                          "pas de dossier assignments/") + "[/yellow]")
     return 0
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:
-    from grader.assignments import available
+    from grader.assignments import AssignmentError, available
     from grader.notebooks import write_student_notebook
 
-    for aid in args.ids or available():
-        path = write_student_notebook(aid)
-        console.print(f"{aid}: {path}")
-    return 0
+    status = 0
+    for aid in args.ids or available(args.course):
+        try:
+            path = write_student_notebook(aid, args.course)
+        except AssignmentError as e:
+            console.print(f"[red]{_error(args)}[/red] {escape(str(e))}")
+            status = 2
+            continue
+        console.print(escape(f"{aid}: {path}"))
+    return status
 
 
 def _cmd_data(args: argparse.Namespace) -> int:
@@ -145,7 +171,7 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
 
     for aid in args.ids:
         try:
-            entry = calibrate(aid, profile=args.profile, write=not args.dry_run)
+            entry = calibrate(aid, profile=args.profile, write=not args.dry_run, courses=args.course)
         except (AssignmentError, UsageError) as e:
             console.print(f"[red]error:[/red] {escape(str(e))}")
             return 2
@@ -161,6 +187,12 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _course_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--course", action="append", default=[], metavar="DIR",
+                   help="a course folder (DIR/assignments/<id>/, DIR/reference/<id>.py), searched before "
+                        "$GRADER_COURSE and the built-in course; repeatable")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="grader", description="Grade TensorFlow/Keras practicals (TP).")
     sub = p.add_subparsers(dest="command", required=True)
@@ -174,12 +206,16 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--sandbox", choices=("require", "auto", "off"), default="auto",
                      help="isolation layers: require all, use what this machine has (default), or none")
     run.add_argument("--profile", choices=("cpu", "gpu"), help="training budget (default: detected hardware)")
+    _course_option(run)
     run.set_defaults(func=_cmd_run)
     ls = sub.add_parser("list", help="list the assignments")
     ls.add_argument("--lang", choices=("fr", "en"), default="fr")
+    _course_option(ls)
     ls.set_defaults(func=_cmd_list)
     gen = sub.add_parser("generate", help="regenerate student notebooks from the references")
     gen.add_argument("ids", nargs="*")
+    gen.add_argument("--lang", choices=("fr", "en"), default="fr")
+    _course_option(gen)
     gen.set_defaults(func=_cmd_generate)
     data = sub.add_parser("data", help="offline datasets: where they come from, import one")
     data_sub = data.add_subparsers(dest="action", required=True)
@@ -201,6 +237,7 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument("ids", nargs="+")
     cal.add_argument("--profile", choices=("cpu", "gpu"), help="default: detected hardware")
     cal.add_argument("--dry-run", action="store_true", help="measure and print, write nothing")
+    _course_option(cal)
     cal.set_defaults(func=_cmd_calibrate)
     return p
 

@@ -56,6 +56,9 @@ class Gradebook:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(_SCHEMA)
+            columns = {row[1] for row in self._db.execute("PRAGMA table_info(submissions)")}
+            if "fingerprint" not in columns:  # a gradebook from before fingerprints: its results count as stale
+                self._db.execute("ALTER TABLE submissions ADD COLUMN fingerprint TEXT DEFAULT ''")
 
     def close(self) -> None:
         with self._lock:
@@ -83,22 +86,31 @@ class Gradebook:
                           (assignment, student))
         return bool(rows) and rows[0][0] == sha256 and rows[0][1] == 1
 
-    def begin(self, assignment: str, student: str, sha256: str, source: str, *, force: bool = False) -> int:
-        """Start (or resume) a submission; returns the attempt number. New content drops old results."""
+    def graded_by(self, assignment: str, student: str) -> str:
+        """The fingerprint of what graded the stored result ('' when none or from an older grader)."""
+        rows = self._exec("SELECT fingerprint FROM submissions WHERE assignment=? AND student=?",
+                          (assignment, student))
+        return str(rows[0][0] or "") if rows else ""
+
+    def begin(self, assignment: str, student: str, sha256: str, source: str, *, force: bool = False,
+              fingerprint: str = "") -> int:
+        """Start (or resume) a submission; returns the attempt number. New content, or checks that
+        changed since an interrupted attempt (another `fingerprint`), drop the old results."""
         with self._transaction() as db:
-            row = db.execute("SELECT sha256, attempts FROM submissions WHERE assignment=? AND student=?",
-                             (assignment, student)).fetchone()
-            if row is None or row[0] != sha256 or force:
+            row = db.execute("SELECT sha256, attempts, fingerprint FROM submissions WHERE assignment=? "
+                             "AND student=?", (assignment, student)).fetchone()
+            if row is None or row[0] != sha256 or force or (row[2] or "") != fingerprint:
                 for table in ("checks", "pictures", "figures"):
                     db.execute(f"DELETE FROM {table} WHERE assignment=? AND student=?", (assignment, student))
                 attempts = 1
             else:
                 attempts = int(row[1]) + 1
             db.execute(
-                "INSERT INTO submissions (assignment, student, sha256, source, complete, attempts, updated) "
-                "VALUES (?,?,?,?,0,?,?) ON CONFLICT(assignment, student) DO UPDATE SET sha256=excluded.sha256, "
-                "source=excluded.source, complete=0, attempts=excluded.attempts, updated=excluded.updated",
-                (assignment, student, sha256, source, attempts, time.time()))
+                "INSERT INTO submissions (assignment, student, sha256, source, complete, attempts, updated, "
+                "fingerprint) VALUES (?,?,?,?,0,?,?,?) ON CONFLICT(assignment, student) DO UPDATE SET "
+                "sha256=excluded.sha256, source=excluded.source, complete=0, attempts=excluded.attempts, "
+                "updated=excluded.updated, fingerprint=excluded.fingerprint",
+                (assignment, student, sha256, source, attempts, time.time(), fingerprint))
         return attempts
 
     def done_checks(self, assignment: str, student: str) -> dict[str, CheckResult]:

@@ -9,24 +9,25 @@ import tempfile
 import time
 import traceback
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 from grader import assignments as assignments_mod
 from grader import budget as budget_mod
 from grader import datasets
+from grader.assignments import CourseLike
 from grader.gradebook import Gradebook
 from grader.judge.engine import Context, run_checks
 from grader.judge.observe import Observer
-from grader.model import Status, SubmissionResult
+from grader.model import Message, Status, SubmissionResult
 from grader.runner.process import reap_orphans
 from grader.runner.sandbox import SandboxPlan, SandboxUnavailable
 from grader.runner.sandbox import plan as sandbox_plan
 from grader.runner.session import Limits, RunnerSession
 from grader.runner.staging import stage_data
-from grader.submissions import Submission, cleanup, discover
+from grader.submissions import Submission, cleanup, discover, not_submissions
 
 
 class UsageError(Exception):
@@ -42,6 +43,28 @@ class GradingRun:
     seconds: float
     sandbox: SandboxPlan = SandboxPlan((0,))
     plan: budget_mod.Plan | None = None  # profile, training budget, thresholds; its notes say if uncalibrated
+    ignored: tuple[str, ...] = ()  # files beside the submissions that are none (README.md, .pdf)
+    stale: dict[str, int] = field(default_factory=dict)  # why unchanged files were regraded: "checks", "budget"
+    mismatched: tuple[tuple[str, str], ...] = ()  # (student, TP named by the notebook) graded as another TP
+    located: str = ""  # the course folder the assignment came from ("" for the built-in course)
+
+    def notices(self, lang: str = "fr") -> list[str]:
+        """What the instructor must hear on the console besides the scores."""
+        out = []
+        if self.ignored:
+            out.append(Message(f"Ignorés (pas des copies) : {', '.join(self.ignored)}",
+                               f"Ignored (not submissions): {', '.join(self.ignored)}").get(lang))
+        why = {"checks": Message("les vérifications ont changé", "the checks changed"),
+               "budget": Message("le budget d'entraînement ou les seuils ont changé",
+                                 "the training budget or thresholds changed")}
+        for reason, n in sorted(self.stale.items()):
+            out.append(Message(f"{why[reason].fr} : {n} copie(s) recorrigée(s)",
+                               f"{why[reason].en}: {n} submission(s) regraded").get(lang))
+        for student, hint in self.mismatched:
+            out.append(Message(f"{student} : le notebook indique le TP « {hint} » ; corrigé comme « "
+                               f"{self.assignment.id} »",
+                               f"{student}: the notebook names TP '{hint}'; graded as '{self.assignment.id}'").get(lang))
+        return out
 
     @property
     def grader_errors(self) -> int:
@@ -49,12 +72,15 @@ class GradingRun:
                    if c.status is Status.GRADER_ERROR)
 
 
-def pick_assignment(subs: list[Submission], requested: str | None) -> str:
+def pick_assignment(subs: list[Submission], requested: str | None, lang: str = "fr") -> str:
     if requested:
         return requested
     hints = Counter(s.assignment_hint for s in subs if s.assignment_hint)
     if not hints:
-        raise UsageError("cannot tell the assignment: no notebook carries it in its metadata; pass --assignment ID")
+        raise UsageError(Message("impossible de savoir quel TP corriger : aucun notebook ne l'indique dans ses "
+                                 "métadonnées ; précisez --assignment ID",
+                                 "cannot tell the assignment: no notebook carries it in its metadata; "
+                                 "pass --assignment ID").get(lang))
     return hints.most_common(1)[0][0]
 
 
@@ -108,34 +134,48 @@ def _serve_subsets(limits: Limits, folder: Path, uid: int | None = None) -> Limi
 
 def grade(paths: Path, *, assignment: str | None = None, out: Path, workers: int = 1, force: bool = False,
           lang: str = "fr", limits: dict | None = None, profile: str | None = None, budget: dict | None = None,
-          sandbox: str = "auto", on_start: Callable[[int], None] | None = None,
+          sandbox: str = "auto", courses: Iterable[CourseLike] = (), public_only: bool = False,
+          on_start: Callable[[int], None] | None = None,
           on_done: Callable[[SubmissionResult, bool], None] | None = None) -> GradingRun:
-    """Grade every submission under `paths`; resumable; never stops for a student's fault."""
+    """Grade every submission under `paths`; resumable; never stops for a student's fault.
+
+    `courses` are searched before the built-in course; `public_only` runs the checks students may
+    see (`grader check`)."""
     start = time.monotonic()
     if not paths.exists():
-        raise UsageError(f"{paths} does not exist")
+        raise UsageError(Message(f"« {paths} » n'existe pas", f"{paths} does not exist").get(lang))
     subs = discover(paths)
+    ignored = tuple(p.name for p in not_submissions(paths))
     try:
+        if not subs:
+            raise UsageError(Message(
+                f"aucune copie trouvée dans « {paths} » : attendu un .ipynb, un .py, un .zip ou un dossier "
+                "par élève" + (f" (ignorés : {', '.join(ignored)})" if ignored else ""),
+                f"no submission found in {paths}: expected one .ipynb, .py, .zip or folder per student"
+                + (f" (ignored: {', '.join(ignored)})" if ignored else "")).get(lang))
+        assignment_id = pick_assignment(subs, assignment, lang)
+        try:
+            loaded = assignments_mod.load(assignment_id, courses, public_only=public_only)
+        except assignments_mod.AssignmentError as e:
+            raise UsageError(str(e)) from e
         try:
             box = sandbox_plan(sandbox)
         except SandboxUnavailable as e:
             raise UsageError(e.message.get(lang)) from e
-        return _grade_all(subs, assignment, out, workers, force, lang, limits, on_start, on_done, start,
-                          profile, budget, box)
+        run = _grade_all(subs, loaded, out, workers, force, lang, limits, on_start, on_done, start,
+                         profile, budget, box)
+        located = loaded.located
+        return replace(run, ignored=ignored,
+                       located="" if located is None or located.course.builtin else str(located.course.root))
     finally:
         cleanup(subs)
 
 
-def _grade_all(subs, assignment, out, workers, force, lang, limits, on_start, on_done, start,
+def _grade_all(subs, loaded, out, workers, force, lang, limits, on_start, on_done, start,
                profile=None, budget=None, box: SandboxPlan | None = None) -> GradingRun:
     box = box or SandboxPlan((0,))
     from grader.reports import write_all
 
-    assignment_id = pick_assignment(subs, assignment)
-    try:
-        loaded = assignments_mod.load(assignment_id)
-    except assignments_mod.AssignmentError as e:
-        raise UsageError(str(e)) from e
     a = loaded.assignment
     plan, run_limits, ctx = prepare(a, profile=profile, budget=budget, limits=limits)
     data_folder = Path(tempfile.mkdtemp(prefix="grader-data-"))
@@ -144,14 +184,19 @@ def _grade_all(subs, assignment, out, workers, force, lang, limits, on_start, on
     out.chmod(0o750)  # a runner dropped to its own uid cannot read other students' results
     book = Gradebook(out / "gradebook.sqlite")
     regraded: list[str] = []
+    stale: Counter[str] = Counter()
     if on_start:
         on_start(len(subs))
 
     def one(sub: Submission) -> SubmissionResult:
-        fresh = force or not book.is_current(a.id, sub.student, sub.sha256) or _budget_changed(book, a, sub, ctx)
+        current = not force and book.is_current(a.id, sub.student, sub.sha256)
+        reason = _stale(book, loaded, sub, ctx) if current else None
+        fresh = not current or reason is not None
+        if reason is not None:
+            stale[reason] += 1
         if fresh:
             regraded.append(sub.student)
-            _grade_one(sub, loaded, book, run_limits, ctx, force, box)
+            _grade_one(sub, loaded, book, run_limits, ctx, force or reason is not None, box)
         result = book.result(a, sub.student)
         assert result is not None
         if on_done:
@@ -166,22 +211,31 @@ def _grade_all(subs, assignment, out, workers, force, lang, limits, on_start, on
         book.close()
         reap_orphans()
         shutil.rmtree(data_folder, ignore_errors=True)
-    return GradingRun(a, tuple(results), tuple(regraded), out, time.monotonic() - start, sandbox=box, plan=plan)
+    mismatched = tuple((s.student, s.assignment_hint) for s in subs
+                       if s.assignment_hint and s.assignment_hint != a.id)
+    return GradingRun(a, tuple(results), tuple(regraded), out, time.monotonic() - start, sandbox=box, plan=plan,
+                      stale=dict(stale), mismatched=mismatched)
 
 
-def _budget_changed(book: Gradebook, a, sub: Submission, ctx: Context) -> bool:
-    """A result graded under another budget (profile, caps, thresholds) is stale, its file unchanged or not."""
-    stored = book.result(a, sub.student)
+def _stale(book: Gradebook, loaded, sub: Submission, ctx: Context) -> str | None:
+    """Why a complete result of unchanged content must be regraded: other checks (the assignment's
+    fingerprint: TOML, check modules, reference, grader version) or another budget (profile, caps,
+    thresholds). None: it stands."""
+    if book.graded_by(loaded.assignment.id, sub.student) != loaded.fingerprint:
+        return "checks"
+    stored = book.result(loaded.assignment, sub.student)
     if stored is None or stored.status == "error" and "budget" not in stored.info:
-        return False  # an unreadable file has no budget to compare; its sha256 decides
+        return None  # an unreadable file has no budget to compare; its sha256 decides
     current = (ctx.options or {}).get("budget")
-    return json.dumps(stored.info.get("budget"), sort_keys=True) != json.dumps(current, sort_keys=True)
+    if json.dumps(stored.info.get("budget"), sort_keys=True) != json.dumps(current, sort_keys=True):
+        return "budget"
+    return None
 
 
 def _grade_one(sub: Submission, loaded, book: Gradebook, limits: Limits, ctx: Context, force: bool,
                box: SandboxPlan) -> None:
     a = loaded.assignment
-    attempt = book.begin(a.id, sub.student, sub.sha256, sub.source, force=force)
+    attempt = book.begin(a.id, sub.student, sub.sha256, sub.source, force=force, fingerprint=loaded.fingerprint)
     started = time.monotonic()
     errors = list(sub.warnings)
     if sub.assignment_hint and sub.assignment_hint != a.id:

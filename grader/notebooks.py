@@ -10,15 +10,16 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Iterable
 from pathlib import Path
 
-from grader import ROOT
+from grader.assignments import AssignmentError, CourseLike, locate
 
 _MARKER = re.compile(r"^# %%(.*)$")
 
 
-def reference_path(assignment_id: str) -> Path:
-    return ROOT / "reference" / f"{assignment_id}.py"
+def reference_path(assignment_id: str, courses: Iterable[CourseLike] = ()) -> Path:
+    return locate(assignment_id, courses).reference
 
 
 def split_cells(text: str) -> list[tuple[str, str]]:
@@ -61,9 +62,15 @@ def strip_solutions(source: str) -> str:
     return "\n".join(out)
 
 
-def student_notebook(assignment_id: str) -> dict:
+def student_notebook(assignment_id: str, courses: Iterable[CourseLike] = ()) -> dict:
+    return notebook_from_reference(reference_path(assignment_id, courses).read_text(encoding="utf-8"),
+                                   assignment_id)
+
+
+def notebook_from_reference(text: str, assignment_id: str) -> dict:
+    """The student notebook of a percent-format reference: solutions out, the id in the metadata."""
     cells = []
-    for i, (kind, source) in enumerate(split_cells(reference_path(assignment_id).read_text(encoding="utf-8"))):
+    for i, (kind, source) in enumerate(split_cells(text)):
         text = strip_solutions(source) if kind == "code" else source
         cell = {"cell_type": kind, "id": hashlib.sha1(f"{assignment_id}:{i}".encode()).hexdigest()[:12],
                 "metadata": {}, "source": text.splitlines(keepends=True)}
@@ -86,7 +93,12 @@ def render(nb: dict) -> str:
     return json.dumps(nb, ensure_ascii=False, indent=1, sort_keys=True) + "\n"  # nbformat's canonical layout
 
 
-def write_student_notebook(assignment_id: str) -> Path:
-    path = ROOT / "assignments" / assignment_id / "student.ipynb"
-    path.write_text(render(student_notebook(assignment_id)), encoding="utf-8")
+def write_student_notebook(assignment_id: str, courses: Iterable[CourseLike] = ()) -> Path:
+    """Written beside the assignment's TOML, in whichever course holds it."""
+    located = locate(assignment_id, courses)
+    if not located.reference.is_file():
+        raise AssignmentError(f"{assignment_id}: no reference solution at {located.reference}")
+    path = located.folder / "student.ipynb"
+    path.write_text(render(notebook_from_reference(located.reference.read_text(encoding="utf-8"), assignment_id)),
+                    encoding="utf-8")
     return path

@@ -469,9 +469,22 @@ def load(path: Path | str, student: str | None = None, *,
                           f"lisant la soumission : {type(e).__name__}: {e}")
 
 
+def _is_entry(p: Path) -> bool:
+    return p.is_dir() or p.suffix.lower() in KINDS or p.suffix.lower() == ".zip"
+
+
+def not_submissions(path: Path | str) -> list[Path]:
+    """Files beside the submissions that are none (a README.md, notes.txt, the subject's .pdf):
+    listed to the instructor as ignored, never graded as students."""
+    path = Path(path)
+    if not path.is_dir():
+        return []
+    return sorted(p for p in path.iterdir() if not _ignored(p.name) and not _is_entry(p))
+
+
 def _entries(path: Path) -> list[tuple[Path, str, str | None]]:
     """(entry, student id, warning) with duplicate ids renamed `-2`, `-3`... deterministically."""
-    entries = [path] if not path.is_dir() else [p for p in path.iterdir() if not _ignored(p.name)]
+    entries = [path] if not path.is_dir() else [p for p in path.iterdir() if not _ignored(p.name) and _is_entry(p)]
     keyed = sorted((_student_id(p), p.name, p) for p in entries)
     taken = {sid for sid, _, _ in keyed}
     seen: dict[str, str] = {}

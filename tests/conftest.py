@@ -10,15 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from grader import ROOT
+REPO = Path(__file__).resolve().parent.parent  # the checkout: tests read its examples and references
 
-SHARED_DATA = ROOT.parent / "shared" / "data"
+SHARED_DATA = REPO.parent / "shared" / "data"
 #: Size of the session's synthetic CIFAR-10 (`grader data synthesize cifar10` with its defaults).
 SYNTHETIC_CIFAR10 = {"train": 5000, "test": 2000, "seed": 0}
 
 
 def reference_text(assignment: str) -> str:
-    return (ROOT / "reference" / f"{assignment}.py").read_text(encoding="utf-8")
+    return (REPO / "reference" / f"{assignment}.py").read_text(encoding="utf-8")
 
 
 def mutate(text: str, old: str, new: str) -> str:
@@ -72,7 +72,7 @@ def synthetic_cifar10_dir() -> Path:
     from grader import datasets
     from grader.dataset_import import synthesize
 
-    source = (ROOT / "grader" / "synthetic.py").read_bytes() + repr(sorted(SYNTHETIC_CIFAR10.items())).encode()
+    source = (REPO / "grader" / "synthetic.py").read_bytes() + repr(sorted(SYNTHETIC_CIFAR10.items())).encode()
     folder = Path(tempfile.gettempdir()) / "tp-grader-tests" / f"synthetic-{hashlib.sha256(source).hexdigest()[:16]}"
     if not (folder / datasets.SYNTHETIC_FILES["cifar10"]).is_file():
         synthesize("cifar10", dest_root=folder, **SYNTHETIC_CIFAR10)  # atomic: parallel sessions are safe

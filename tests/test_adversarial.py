@@ -17,9 +17,8 @@ import threading
 from pathlib import Path
 
 import pytest
-from conftest import by_student, question_scores, reference_text, with_cell, write_class
+from conftest import REPO, by_student, question_scores, reference_text, with_cell, write_class
 
-from grader import ROOT
 from grader.grading import grade
 from grader.model import Status
 from grader.notebooks import render, student_notebook
@@ -44,7 +43,7 @@ def cases(port: int, paths: dict[str, Path]) -> dict[str, tuple[set[int], str, f
     return {
         "net_connect": ({1, 2}, f"import socket\ntry:\n    socket.create_connection(('127.0.0.1', {port}), timeout=3)\n"
                                 f"    {leak.format(what='net')}\nexcept OSError as e:\n    print('blocked', e)", 20),
-        "read_reference": ({2}, f"try:\n    text = open({str(ROOT / 'reference/tp-tenseurs.py')!r}).read()\n"
+        "read_reference": ({2}, f"try:\n    text = open({str(REPO / 'reference/tp-tenseurs.py')!r}).read()\n"
                                 f"    {leak.format(what='reference')}\nexcept OSError as e:\n    print('blocked', e)", 20),
         "read_gradebook": ({1, 2}, f"try:\n    open({str(paths['out'] / 'gradebook.sqlite')!r}, 'rb').read(100)\n"
                                    f"    {leak.format(what='gradebook')}\nexcept OSError as e:\n    print('blocked', e)", 20),
@@ -143,7 +142,7 @@ def attack(tmp_path_factory):
                                                        "        print('LEAKED', p)\n    except OSError as e:\n"
                                                        "        print('blocked', p, e)"))
         os.symlink("/etc/shadow", folder / "shadow")
-        os.symlink(ROOT / "reference" / "tp-tenseurs.py", folder / "ref")
+        os.symlink(REPO / "reference" / "tp-tenseurs.py", folder / "ref")
     before = {p.name: p.read_bytes() for p in paths["class"].glob("*.py")}
     os.environ["GRADER_SALT"] = SALT
     try:

@@ -6,15 +6,15 @@ import json
 
 import nbformat
 import pytest
+from conftest import REPO
 
-from grader import ROOT
 from grader.assignments import available
 from grader.notebooks import render, split_cells, strip_solutions, student_notebook
 
 
 @pytest.mark.parametrize("assignment", available())
 def test_committed_notebook_is_the_generated_one(assignment):
-    committed = (ROOT / "assignments" / assignment / "student.ipynb").read_text(encoding="utf-8")
+    committed = (REPO / "assignments" / assignment / "student.ipynb").read_text(encoding="utf-8")
     assert committed == render(student_notebook(assignment)), f"run `grader generate {assignment}`"
 
 

@@ -11,7 +11,15 @@ from pathlib import Path
 import pytest
 
 from grader import submissions
-from grader.submissions import ZipLimits, cleanup, discover, discovered, load, split_cells
+from grader.submissions import (
+    ZipLimits,
+    cleanup,
+    discover,
+    discovered,
+    load,
+    not_submissions,
+    split_cells,
+)
 
 
 def nb_v4(*cells: tuple[str, object], metadata: dict | None = None) -> str:
@@ -302,15 +310,28 @@ def test_discover_keeps_every_entry_even_broken_ones(tmp_path):
     write(root / ".DS_Store", b"\x00")
     (root / "__MACOSX").mkdir()
     (root / ".ipynb_checkpoints").mkdir()
+    write(root / "README.md", "# TP")
     with discovered(root) as subs:
         assert [s.student for s in subs] == [
-            "bad1", "bad2", "bad3", "bad4", "bad5", "ok1", "ok2", "ok3", "ok4"]
-        assert [bool(s.error) for s in subs] == [True] * 5 + [False] * 4
+            "bad1", "bad2", "bad3", "bad4", "ok1", "ok2", "ok3", "ok4"]
+        assert [bool(s.error) for s in subs] == [True] * 4 + [False] * 4
         assert subs[2].error == "Fichier vide."
-        assert subs[4].error.startswith("Type de fichier non pris en charge (.pdf)")
-        zip_dir = subs[7].workdir
+        zip_dir = subs[6].workdir
         assert zip_dir is not None and zip_dir.exists()
     assert not zip_dir.exists()
+
+
+def test_files_that_are_not_submissions_are_listed_not_graded(tmp_path):
+    root = tmp_path / "rendus"
+    write(root / "alice.ipynb", nb_v4(("code", "a = 1")))
+    for name in ("README.md", "notes.txt", "sujet.pdf"):
+        write(root / name, "x")
+    write(root / ".DS_Store", b"\x00")
+    assert [s.student for s in discover(root)] == ["alice"]
+    assert [p.name for p in not_submissions(root)] == ["README.md", "notes.txt", "sujet.pdf"]
+    # named on its own, an unsupported file is still one record with a clear error, not silence
+    [solo] = discover(root / "sujet.pdf")
+    assert solo.error.startswith("Type de fichier non pris en charge (.pdf)")
 
 
 def test_discover_single_file_and_missing_path(tmp_path):

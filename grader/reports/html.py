@@ -19,12 +19,11 @@ from pathlib import Path
 import jinja2
 from markupsafe import Markup, escape
 
-from grader import ROOT
+from grader.courses import templates
 from grader.model import Assignment, CellRecord, CheckResult, Picture, SubmissionResult
 from grader.reports import aligned_scores, atomic_write, fmt_number, max_total, text, total
 from grader.text import ANSI, CONTROL
 
-TEMPLATES = ROOT / "templates"
 MAX_PRE = 20_000  # characters of a traceback or output excerpt shown in one <pre>
 MAX_PICTURE_BYTES = 3_000_000  # judge pictures embedded in one student page, all checks together
 
@@ -313,7 +312,7 @@ def _inline_code(value: str) -> Markup:
 @functools.cache
 def _env(lang: str) -> jinja2.Environment:
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
+        loader=jinja2.FileSystemLoader(templates()), autoescape=True,
         undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
     )
     decimal = "," if lang == "fr" else "."

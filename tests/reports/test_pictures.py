@@ -14,9 +14,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import REPO
 from PIL import Image
 
-from grader import ROOT
 from grader.gradebook import Gradebook
 from grader.judge.checks import CheckFailed, Feedback, Registry, fail
 from grader.judge.engine import Context, run_checks
@@ -203,7 +203,7 @@ def test_pictures_module_imports_neither_tensorflow_nor_pyplot() -> None:
     code = ("import sys; import grader.judge.pictures as p; p.learning_curves({'loss': [1, 0.5]}); "
             "bad = [m for m in ('tensorflow', 'keras', 'matplotlib.pyplot') if m in sys.modules]; "
             "print(bad)")
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip() == "[]"
 

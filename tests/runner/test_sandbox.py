@@ -13,12 +13,12 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from conftest import REPO
 
-from grader import ROOT
 from grader.runner.sandbox import NPROC, SandboxPlan, nproc_limit, plan
 
 AS_ROOT = pytest.mark.skipif(os.geteuid() != 0, reason="the grader runs as root only where the tests do")
-EXAMPLE = ROOT / "examples" / "tp-tenseurs"
+EXAMPLE = REPO / "examples" / "tp-tenseurs"
 
 
 def fake_tool(folder: Path, name: str, stderr: str, code: int = 1) -> Path:
@@ -42,7 +42,7 @@ def grader_cli(*args: str, path_prefix: Path | None = None, cwd: Path | None = N
     if path_prefix is not None:
         env["PATH"] = f"{path_prefix}{os.pathsep}{env.get('PATH', '/usr/bin:/bin')}"
     return subprocess.run([python, "-m", "grader", *args], capture_output=True, text=True, env=env,
-                          cwd=cwd or ROOT, timeout=900)
+                          cwd=cwd or REPO, timeout=900)
 
 
 def test_nproc_is_sized_to_tensorflow_not_to_a_fork_bomb():
@@ -111,11 +111,11 @@ def test_checkout_in_a_closed_folder_with_a_venv_in_a_closed_home_still_drops_ro
     try:
         checkout = closed / "tp-grader"
         for part in ("grader", "assignments", "reference", "templates"):
-            shutil.copytree(ROOT / part, checkout / part, ignore=shutil.ignore_patterns("__pycache__"))
+            shutil.copytree(REPO / part, checkout / part, ignore=shutil.ignore_patterns("__pycache__"))
         klass = checkout / "class"
         klass.mkdir()
         shutil.copy(EXAMPLE / "alice.ipynb", klass / "alice.ipynb")
-        (klass / "whoami.py").write_text((ROOT / "reference" / "tp-tenseurs.py").read_text()
+        (klass / "whoami.py").write_text((REPO / "reference" / "tp-tenseurs.py").read_text()
                                          + "\n\n# %%\nimport os, sys\nprint('RUNS AS', os.getuid(), sys.version_info[:2])\n")
         python = make_venv(home / "venv")
         assert oct(closed.stat().st_mode & 0o777) == "0o700" and oct(home.stat().st_mode & 0o777) == "0o700"
@@ -156,7 +156,7 @@ def test_a_venv_under_tmp_keeps_layer2(tmp_path):
         python = make_venv(venv)
         code = ("import shutil\nfrom grader.runner.sandbox import SandboxPlan, plan, probe\n"
                 "print(probe(SandboxPlan((0, 2), bwrap=shutil.which('bwrap'))))\nprint(plan('auto').layers)")
-        r = subprocess.run([str(python), "-c", code], capture_output=True, text=True, cwd=ROOT,
+        r = subprocess.run([str(python), "-c", code], capture_output=True, text=True, cwd=REPO,
                            timeout=600)
         assert r.returncode == 0, r.stderr[-2000:]
         alone, layers = r.stdout.splitlines()[-2:]

@@ -12,15 +12,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import REPO
 
-from grader import ROOT
 from grader.assignments import load
 from grader.grading import grade
 from grader.judge.checks import CheckFailed
 from grader.notebooks import render, student_notebook
 
 HERE = Path(__file__).parent
-REF = (ROOT / "reference" / "tp-diy.py").read_text(encoding="utf-8")
+REF = (REPO / "reference" / "tp-diy.py").read_text(encoding="utf-8")
 
 # name -> (question it must lose, anchor in the reference, replacement)
 MUTANTS = {
@@ -131,7 +131,7 @@ def test_earlier_mistake_is_charged_once(run):
 
 
 def test_student_notebook_is_generated_from_the_reference():
-    on_disk = (ROOT / "assignments" / "tp-diy" / "student.ipynb").read_text(encoding="utf-8")
+    on_disk = (REPO / "assignments" / "tp-diy" / "student.ipynb").read_text(encoding="utf-8")
     assert on_disk == render(student_notebook("tp-diy"))
     sources = "".join("".join(c["source"]) for c in json.loads(on_disk)["cells"])
     assert "BEGIN SOLUTION" not in sources and "self._gradient[\"b\"] +=" not in sources
