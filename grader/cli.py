@@ -122,6 +122,42 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     return status
 
 
+def _target_course(args: argparse.Namespace) -> Path | None:
+    """Where an authoring command writes: --course, else the first $GRADER_COURSE folder; never the
+    installed package."""
+    import os
+
+    from grader.courses import ENV
+
+    if args.course:
+        return Path(args.course[0]).expanduser()
+    env = [p for p in os.environ.get(ENV, "").split(os.pathsep) if p.strip()]
+    if env:
+        return Path(env[0]).expanduser()
+    console.print(f"[red]{_error(args)}[/red] " + ("say where the course lives: --course DIR (or set GRADER_COURSE)"
+                                                 if args.lang == "en" else
+                                                 "précisez où vit le cours : --course DIR (ou GRADER_COURSE)"))
+    return None
+
+
+def _cmd_new(args: argparse.Namespace) -> int:
+    from grader.authoring import AuthoringError
+    from grader.authoring.scaffold import new
+
+    course = _target_course(args)
+    if course is None:
+        return 2
+    try:
+        made = new(args.id, course)
+    except AuthoringError as e:
+        console.print(f"[red]{_error(args)}[/red] {escape(str(e))}")
+        return 2
+    for path in (made.folder / "assignment.toml", made.folder / "checks.py", made.reference, made.notebook):
+        console.print(escape(str(path)))
+    console.print(escape(f"grader run {made.reference} --assignment {made.id} --course {course}"))
+    return 0
+
+
 def _cmd_data(args: argparse.Namespace) -> int:
     from grader import datasets
 
@@ -217,6 +253,11 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--lang", choices=("fr", "en"), default="fr")
     _course_option(gen)
     gen.set_defaults(func=_cmd_generate)
+    new = sub.add_parser("new", help="scaffold a working assignment (two questions) in a course folder")
+    new.add_argument("id", help="the assignment id (a folder name: lower-case, digits, '-', '_')")
+    new.add_argument("--lang", choices=("fr", "en"), default="fr")
+    _course_option(new)
+    new.set_defaults(func=_cmd_new)
     data = sub.add_parser("data", help="offline datasets: where they come from, import one")
     data_sub = data.add_subparsers(dest="action", required=True)
     data_sub.add_parser("status", help="where each dataset is found, or how to get it").set_defaults(func=_cmd_data)
