@@ -27,6 +27,7 @@ from pathlib import Path
 from grader.model import Message
 
 STAGE_NAME = "tp-grader-runtime"
+MIRROR_FORMAT = 2  # bumped when mirrors are built differently (2: .pth lines remapped)
 KEEP_UNUSED_SECONDS = 7 * 86400  # a mirror nobody used for a week is removed when a new one is made
 
 
@@ -177,7 +178,7 @@ def stage_dir(uid: int, near: str | os.PathLike = "/") -> Path:
 
 def _tree_key(src: Path) -> str:
     """Changes when packages are installed or removed (site-packages' and its entries' mtimes)."""
-    h = hashlib.sha256(str(src).encode())
+    h = hashlib.sha256(f"{MIRROR_FORMAT}:{src}".encode())
     sites = sorted(src.glob("lib*/python*/site-packages"))
     for d in [src, *sites, *sorted(src.glob("lib*/python*"))]:
         with contextlib.suppress(OSError):
@@ -268,6 +269,22 @@ def _rewrite_venv_cfg(dest: Path, moves: dict[str, str]) -> None:
     os.chmod(cfg, 0o644)
 
 
+def _rewrite_pth(dest: Path, moves: dict[str, str]) -> None:
+    """A site-packages `.pth` line naming a folder inside a mirrored tree (dependencies shared from
+    another environment, a conda or pyenv base) is pointed at its mirror; `import` lines are kept."""
+    for pth in dest.glob("lib*/python*/site-packages/*.pth"):
+        try:
+            lines = pth.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError):
+            continue
+        mapped = [_map(line, moves) if os.path.isabs(line.strip()) and not line.startswith("import")
+                  else line for line in lines]
+        if mapped != lines:
+            pth.unlink()  # a hard link to the original: never written through
+            pth.write_text("\n".join(mapped) + "\n", encoding="utf-8")
+            os.chmod(pth, 0o644)
+
+
 def _build_once(final: Path, build) -> None:
     """`build(folder)` into a folder beside `final`, then renamed to it: graders running at once never
     see half a mirror, and the first to finish wins."""
@@ -296,6 +313,7 @@ def _materialise(stage: Path, src: Path, key: str, moves: dict[str, str], skip: 
     def build(folder: Path) -> None:
         mirror(src, folder, moves, skip)
         _rewrite_venv_cfg(folder, moves)
+        _rewrite_pth(folder, moves)
 
     _build_once(final, build)
     (stage / f"{final.name}.source").write_text(str(src))

@@ -140,3 +140,19 @@ def test_mirrors_are_reused_and_those_of_a_deleted_source_forgotten(tmp_path):
     staging._materialise(stage, venv, "k3", {}, frozenset())
     assert not old.exists() and not (stage / f"{old.name}.source").exists()
     assert first.exists()  # same source, used recently: kept
+
+
+def test_pth_lines_into_a_mirrored_tree_follow_the_mirror(tmp_path):
+    """A venv whose dependencies come from another environment through a `.pth` line (shared
+    site-packages) keeps them when both are mirrored; `import` lines and other paths are kept."""
+    site = tmp_path / "venv" / "lib" / "python3.11" / "site-packages"
+    site.mkdir(parents=True)
+    deps = tmp_path / "base" / "lib" / "python3.11" / "site-packages"
+    (site / "deps.pth").write_text(f"{deps}\nimport sys\n/opt/elsewhere\n")
+    original = (site / "deps.pth").read_text()
+    moves = {str(tmp_path / "base"): "/var/tmp/mirror/base-1", str(tmp_path / "venv"): "/var/tmp/mirror/venv-1"}
+    staging.mirror(tmp_path / "venv", tmp_path / "copy", moves)
+    staging._rewrite_pth(tmp_path / "copy", moves)
+    lines = (tmp_path / "copy" / "lib" / "python3.11" / "site-packages" / "deps.pth").read_text().splitlines()
+    assert lines == ["/var/tmp/mirror/base-1/lib/python3.11/site-packages", "import sys", "/opt/elsewhere"]
+    assert (site / "deps.pth").read_text() == original  # the original is never written through
