@@ -75,6 +75,60 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+_STATUS = {"passed": ("réussi", "passed", "green"), "failed": ("échoué", "failed", "red"),
+           "error": ("erreur", "error", "red"), "timeout": ("temps dépassé", "timeout", "red"),
+           "missing": ("absent", "missing", "red"), "skipped": ("non vérifié", "skipped", "yellow")}
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    """A student's self-check: the public checks only, same runner and sandbox; exit 0 whatever the score."""
+    import tempfile
+
+    from grader.grading import UsageError, grade
+
+    en = args.lang == "en"
+    notebook = Path(args.notebook)
+    if not notebook.is_file():
+        console.print(f"[red]{_error(args)}[/red] " + escape(f"{notebook}: " + ("no such file" if en
+                                                                                else "fichier introuvable")))
+        return 2
+    courses = [Path(args.bundle)] if args.bundle else []
+    out = Path(args.out)
+    with tempfile.TemporaryDirectory(prefix="grader-check-") as tmp:
+        single = Path(tmp) / notebook.name  # one student: the notebook alone, never its neighbours
+        single.symlink_to(notebook.resolve())
+        try:
+            run = grade(Path(tmp), assignment=args.assignment, out=out, lang=args.lang, sandbox=args.sandbox,
+                        courses=[*courses, *args.course], public_only=True, force=True)
+        except UsageError as e:
+            console.print(f"[red]{_error(args)}[/red] {escape(str(e))}")
+            return 2
+    [result] = run.results
+    table = Table(title=(f"{run.assignment.id} — self-check (public checks only)" if en
+                         else f"{run.assignment.id} — auto-vérification (vérifications publiques seulement)"))
+    for col in (("question", "status", "check") if en else ("question", "statut", "vérification")):
+        table.add_column(col)
+    passed = total = 0
+    for qs in result.questions:
+        if not qs.checks:
+            table.add_row(qs.question.id, "—", "no public check: graded by your instructor only" if en
+                          else "pas de vérification publique : corrigée par l'enseignant seulement")
+        for c in qs.checks:
+            total += 1
+            passed += c.passed
+            fr, en_word, colour = _STATUS.get(c.status.value, (c.status.value, c.status.value, "red"))
+            table.add_row(qs.question.id, f"[{colour}]{en_word if en else fr}[/{colour}]", escape(c.message.get(args.lang)))
+    Console().print(table)
+    for error in result.errors:
+        console.print(f"[yellow]{escape(error)}[/yellow]")
+    report = out / "reports" / f"{result.student}.html"
+    console.print(escape(f"{passed}/{total} public checks passed; the final grade also counts hidden checks. "
+                         f"Report: {report}" if en else
+                         f"{passed}/{total} vérifications publiques réussies ; la note finale compte aussi des "
+                         f"vérifications cachées. Rapport : {report}"))
+    return 0
+
+
 def _error(args: argparse.Namespace) -> str:
     return "error:" if getattr(args, "lang", "fr") == "en" else "erreur :"
 
@@ -253,6 +307,15 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--lang", choices=("fr", "en"), default="fr")
     _course_option(gen)
     gen.set_defaults(func=_cmd_generate)
+    chk = sub.add_parser("check", help="a student's self-check: run the public checks on one notebook")
+    chk.add_argument("notebook", help="the student's notebook (.ipynb) or module (.py)")
+    chk.add_argument("--bundle", help="the folder written by `grader release` (default: the installed course)")
+    chk.add_argument("--assignment", "-a", help="assignment id (default: from the notebook's metadata)")
+    chk.add_argument("--out", "-o", default="grader-check", help="where the HTML report goes")
+    chk.add_argument("--lang", choices=("fr", "en"), default="fr")
+    chk.add_argument("--sandbox", choices=("require", "auto", "off"), default="auto")
+    _course_option(chk)
+    chk.set_defaults(func=_cmd_check)
     new = sub.add_parser("new", help="scaffold a working assignment (two questions) in a course folder")
     new.add_argument("id", help="the assignment id (a folder name: lower-case, digits, '-', '_')")
     new.add_argument("--lang", choices=("fr", "en"), default="fr")

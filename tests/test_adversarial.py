@@ -45,6 +45,11 @@ def cases(port: int, paths: dict[str, Path]) -> dict[str, tuple[set[int], str, f
                                 f"    {leak.format(what='net')}\nexcept OSError as e:\n    print('blocked', e)", 20),
         "read_reference": ({2}, f"try:\n    text = open({str(REPO / 'reference/tp-tenseurs.py')!r}).read()\n"
                                 f"    {leak.format(what='reference')}\nexcept OSError as e:\n    print('blocked', e)", 20),
+        # the built-in course ships inside the grader package, which the runner imports
+        "read_packaged_reference": ({2}, "try:\n    import grader, pathlib\n    text = (pathlib.Path(grader.__file__)"
+                                         ".parent / 'resources' / 'reference' / 'tp-tenseurs.py').read_text()\n"
+                                         f"    {leak.format(what='reference')}\nexcept OSError as e:\n"
+                                         "    print('blocked', e)", 20),
         "read_gradebook": ({1, 2}, f"try:\n    open({str(paths['out'] / 'gradebook.sqlite')!r}, 'rb').read(100)\n"
                                    f"    {leak.format(what='gradebook')}\nexcept OSError as e:\n    print('blocked', e)", 20),
         "proc_environ": ({1, 2}, "import os\nfound = []\nfor pid in filter(str.isdigit, os.listdir('/proc')):\n"

@@ -15,6 +15,13 @@ from pathlib import Path
 
 from conftest import REPO
 
+THIEF = """import pathlib
+import grader
+try:
+    exec((pathlib.Path(grader.__file__).parent / "resources" / "reference" / "tp-tenseurs.py").read_text())
+except OSError as e:
+    print("blocked", e)
+"""
 QUICK_START_SCORES = {"alice": 20.0, "bruno": 17.0, "chloe": 17.0, "david": 0.0, "emma": 0.0}
 
 
@@ -66,7 +73,15 @@ def test_wheel_installed_elsewhere_lists_the_ten_tps_and_grades_the_quick_start(
         assert aid in listed
     assert "Error" not in listed and "error" not in listed
     shutil.copytree(REPO / "examples" / "tp-tenseurs", elsewhere / "klass")
+    # the installed package holds the built-in references as real files: under Layer 2 the runner,
+    # which imports that package, must not read them
+    (elsewhere / "klass" / "thief.py").write_text(THIEF)
     _run([str(grader), "run", "klass", "--out", "out"], cwd=elsewhere)
     results = json.loads((elsewhere / "out" / "results.json").read_text())
-    assert {s["student"]: s["score"] for s in results["submissions"]} == QUICK_START_SCORES
+    scores = {s["student"]: s["score"] for s in results["submissions"]}
+    thief = scores.pop("thief")
+    assert scores == QUICK_START_SCORES
+    layers = next(s for s in results["submissions"] if s["student"] == "alice")["info"]["sandbox_layers"]
+    if 2 in layers:
+        assert thief == 0.0
     assert (elsewhere / "out" / "summary.html").read_text().count("<") > 10  # templates came with the wheel

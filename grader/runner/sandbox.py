@@ -157,6 +157,13 @@ def _tree_binds(paths: list[str] | tuple[str, ...], made: set[str]) -> list[str]
     return args
 
 
+def _course_hidden(runtime) -> list[str]:
+    """The built-in course ships inside the grader package (references, checks): the runner imports
+    that package, so an empty tmpfs covers its `resources/` folder."""
+    folder = Path(runtime.pythonpath) / "grader" / "resources"
+    return ["--size", "4096", "--tmpfs", str(folder)] if folder.is_dir() else []
+
+
 def runner_command(plan: SandboxPlan, run_dir: Path, workdir: Path, command: list[str],
                    ro_paths: list[str] | tuple[str, ...] = ()) -> list[str]:
     """`command` wrapped in the plan's layers: [bwrap ... --] [setpriv (uid drop) --] command.
@@ -174,7 +181,7 @@ def runner_command(plan: SandboxPlan, run_dir: Path, workdir: Path, command: lis
            # as root (a 0755 /dev/shm breaks every multiprocessing lock, e.g. image_dataset_from_directory)
            "--perms", "1777", "--size", str(SHM_BYTES), "--tmpfs", "/dev/shm", "--ro-bind", "/sys", "/sys",
            "--perms", "1777", "--size", str(TMPFS_BYTES), "--tmpfs", "/tmp",
-           *_tree_binds(plan.runner_runtime().roots, made),
+           *_tree_binds(plan.runner_runtime().roots, made), *_course_hidden(plan.runner_runtime()),
            *_parents(str(run_dir), made), "--bind", str(run_dir), str(run_dir),
            *_tree_binds(list(ro_paths), made),
            "--chdir", str(workdir)]

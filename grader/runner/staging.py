@@ -389,7 +389,8 @@ def runtime_for(uid: int) -> Runtime:
         else:
             def build(folder: Path) -> None:
                 folder.mkdir(mode=0o755)
-                mirror(Path(package), folder / "grader", {}, frozenset({"__pycache__"}))
+                # the built-in course (references, checks) is the judge's, never the runner's
+                mirror(Path(package), folder / "grader", {}, frozenset({"__pycache__", str(Path(package) / "resources")}))
 
             _build_once(pkg_root, build)
             (stage / f"{pkg_root.name}.source").write_text(package)
