@@ -18,9 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from grader import ROOT, datasets
+from grader import datasets
 from grader import assignments as assignments_mod
-from grader.calibration import measures_of
 from grader.grading import prepare
 from grader.judge.checks import CheckFailed
 from grader.judge.engine import run_checks
@@ -56,7 +55,7 @@ def run_once(assignment_id: str, path: Path, profile: str | None) -> dict:
             obs = Observer(session)
             results = run_checks(loaded.checks, obs, ctx, done={}, on_result=lambda r: None)
             seconds = time.monotonic() - start
-            for q, measure in measures_of(a.id).items():
+            for q, measure in loaded.measures.items():
                 try:
                     measures[q] = round(float(measure(obs, ctx)), 4)
                 except CheckFailed as e:
@@ -81,13 +80,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", nargs="*", default=None, help="assignment ids (default: every Keras TP)")
     parser.add_argument("--json", type=Path, default=None, help="also write the rows here")
     args = parser.parse_args(argv)
-    ids = args.only or [a for a in COURSE if (ROOT / "reference" / f"{a}.py").exists()]
+    ids = args.only or [a for a in COURSE if assignments_mod.locate(a).reference.exists()]
     rows = []
     for assignment_id in ids:
-        ref = run_once(assignment_id, ROOT / "reference" / f"{assignment_id}.py", args.profile)
+        located = assignments_mod.locate(assignment_id)
+        ref = run_once(assignment_id, located.reference, args.profile)
         with tempfile.TemporaryDirectory() as tmp:  # the stub notebook, copied: intake may unpack beside it
             stub = Path(tmp) / "stub.ipynb"
-            stub.write_bytes((ROOT / "assignments" / assignment_id / "student.ipynb").read_bytes())
+            stub.write_bytes((located.folder / "student.ipynb").read_bytes())
             base = run_once(assignment_id, stub, args.profile)
         row = {"tp": assignment_id, **ref, "baseline_seconds": base["seconds"], "baseline_points": base["points"],
                "ratio": round(ref["seconds"] / base["seconds"], 2) if base["seconds"] else None,
