@@ -18,8 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from grader import datasets
 from grader import assignments as assignments_mod
+from grader import datasets
 from grader.grading import prepare
 from grader.judge.checks import CheckFailed
 from grader.judge.engine import run_checks
