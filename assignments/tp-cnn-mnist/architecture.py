@@ -25,18 +25,18 @@ def _built(obs) -> dict:
     return built(obs, "build_model", _PROBE)
 
 
-@checks("q2", weight=0.5, fr="`build_model()` renvoie un modèle Keras.", en="`build_model()` returns a Keras model.")
+@checks("q2", public=True, weight=0.5, fr="`build_model()` renvoie un modèle Keras.", en="`build_model()` returns a Keras model.")
 def check_build_model_returns_keras_model(obs, ctx):
     require_keras_model(_built(obs)["model"], "`build_model()`")
 
 
-@checks("q2", weight=0.5, requires=("check_build_model_returns_keras_model",),
+@checks("q2", public=True, weight=0.5, requires=("check_build_model_returns_keras_model",),
         fr="Entrée de forme (28, 28, 1).", en="Input shape (28, 28, 1).")
 def check_build_model_input_shape(obs, ctx):
     require_input_shape(_built(obs)["model"], "`build_model()`", (28, 28, 1))
 
 
-@checks("q2", weight=2, requires=("check_build_model_returns_keras_model",),
+@checks("q2", public=True, weight=2, requires=("check_build_model_returns_keras_model",),
         fr="Couches : Conv2D(32) → MaxPool → Conv2D(64) → MaxPool → Conv2D(64) → Flatten → Dense(128) → "
         "Dropout(0.5) → Dense(10, softmax).",
         en="Layers: Conv2D(32) → MaxPool → Conv2D(64) → MaxPool → Conv2D(64) → Flatten → Dense(128) → "
@@ -45,7 +45,7 @@ def check_build_model_layers(obs, ctx):
     compare(normalize(_built(obs)["model"]), EXPECTED_LAYERS, "`build_model()`")
 
 
-@checks("q2", weight=1, requires=("check_build_model_returns_keras_model",),
+@checks("q2", public=True, weight=1, requires=("check_build_model_returns_keras_model",),
         fr="130 890 paramètres.", en="130,890 parameters.")
 def check_build_model_param_count(obs, ctx):
     require_params(_built(obs)["model"], "`build_model()`", N_PARAMS,
@@ -53,7 +53,7 @@ def check_build_model_param_count(obs, ctx):
                    "`MaxPooling2D` et la couche Dense de 128.")
 
 
-@checks("q2", weight=0.5, requires=("check_build_model_returns_keras_model",),
+@checks("q2", public=True, weight=0.5, requires=("check_build_model_returns_keras_model",),
         fr="`build_model()` crée un nouveau modèle à chaque appel.", en="`build_model()` makes a new model each call.")
 def check_build_model_returns_new_model(obs, ctx):
     require_fresh(_built(obs), "build_model")

@@ -28,12 +28,12 @@ def _callback(obs) -> dict:
     return info
 
 
-@checks("q3", weight=0.5, fr="`early_stop` est un callback EarlyStopping.", en="`early_stop` is an EarlyStopping.")
+@checks("q3", public=True, weight=0.5, fr="`early_stop` est un callback EarlyStopping.", en="`early_stop` is an EarlyStopping.")
 def check_early_stop_is_early_stopping(obs, ctx):
     _callback(obs)
 
 
-@checks("q3", requires=("check_early_stop_is_early_stopping",), fr="Surveille `val_loss`.",
+@checks("q3", public=True, requires=("check_early_stop_is_early_stopping",), fr="Surveille `val_loss`.",
         en="Monitors `val_loss`.")
 def check_early_stop_monitors_val_loss(obs, ctx):
     info = _callback(obs)
@@ -48,7 +48,7 @@ def check_early_stop_monitors_val_loss(obs, ctx):
                    "`'min'`.", f"`early_stop` has mode '{info['mode']}'; a loss must decrease ('auto' or 'min').")
 
 
-@checks("q3", requires=("check_early_stop_is_early_stopping",), fr="Patience de 3 époques.",
+@checks("q3", public=True, requires=("check_early_stop_is_early_stopping",), fr="Patience de 3 époques.",
         en="Patience of 3 epochs.")
 def check_early_stop_patience_is_3(obs, ctx):
     info = _callback(obs)
@@ -57,7 +57,7 @@ def check_early_stop_patience_is_3(obs, ctx):
                    f"`early_stop` has patience {info['patience']}; expected `patience=3`.")
 
 
-@checks("q3", requires=("check_early_stop_is_early_stopping",), fr="Restaure les meilleurs poids.",
+@checks("q3", public=True, requires=("check_early_stop_is_early_stopping",), fr="Restaure les meilleurs poids.",
         en="Restores the best weights.")
 def check_early_stop_restores_best_weights(obs, ctx):
     info = _callback(obs)

@@ -15,7 +15,7 @@ def _truth(obs):
     return confusion.truth_and_predictions(obs, model="model", x="x_test", y="y_test")
 
 
-@checks("q5", weight=0.5, fr="`cm` est une matrice 10 x 10 d'entiers positifs.",
+@checks("q5", public=True, weight=0.5, fr="`cm` est une matrice 10 x 10 d'entiers positifs.",
         en="`cm` is a 10 x 10 matrix of non-negative integers.")
 def check_cm_is_10x10_counts(obs, ctx):
     confusion.require_counts(confusion.observed(obs))

@@ -24,7 +24,7 @@ def sample(obs, k: int = 256) -> dict:
     return keras_sample(obs, [["x_train", "y_train"], ["x_test", "y_test"]], k=k, seed=7, head=16)
 
 
-@checks("q1", fr="Formes : (60 000 ou le sous-ensemble servi, 28, 28, 1) pour les images, (n, 10) pour les "
+@checks("q1", public=True, fr="Formes : (60 000 ou le sous-ensemble servi, 28, 28, 1) pour les images, (n, 10) pour les "
         "étiquettes.", en="Shapes: (60,000 or the served subset, 28, 28, 1) for images, (n, 10) for labels.")
 def check_data_shapes(obs, ctx):
     data = sample(obs, k=1)
@@ -48,7 +48,7 @@ def check_data_shapes(obs, ctx):
                        "one-hot row per image.")
 
 
-@checks("q1", requires=("check_data_shapes",), fr="Images en float32, mises à l'échelle dans [0, 1].",
+@checks("q1", public=True, requires=("check_data_shapes",), fr="Images en float32, mises à l'échelle dans [0, 1].",
         en="Images as float32, scaled to [0, 1].")
 def check_images_scaled_to_unit_range(obs, ctx):
     data = sample(obs)

@@ -59,7 +59,7 @@ def _cnn(obs) -> dict:
 
 
 # -- q2 ----------------------------------------------------------------------
-@checks("q2", weight=0.5, fr="`build_ann()` renvoie un nouveau modèle Keras, d'entrée (28, 28).",
+@checks("q2", public=True, weight=0.5, fr="`build_ann()` renvoie un nouveau modèle Keras, d'entrée (28, 28).",
         en="`build_ann()` returns a new Keras model with input (28, 28).")
 def check_build_ann_returns_new_keras_model(obs, ctx):
     info = _ann(obs)
@@ -68,7 +68,7 @@ def check_build_ann_returns_new_keras_model(obs, ctx):
     require_fresh(info, "build_ann")
 
 
-@checks("q2", weight=2, requires=("check_build_ann_returns_new_keras_model",),
+@checks("q2", public=True, weight=2, requires=("check_build_ann_returns_new_keras_model",),
         fr="Couches : Flatten → Dense(128, relu) → Dropout(0.2) → Dense(64, relu) → Dense(10, softmax).",
         en="Layers: Flatten → Dense(128, relu) → Dropout(0.2) → Dense(64, relu) → Dense(10, softmax).")
 def check_build_ann_layers(obs, ctx):
@@ -78,7 +78,7 @@ def check_build_ann_layers(obs, ctx):
     compare(found, ANN, "`build_ann()`", extra)
 
 
-@checks("q2", weight=1, requires=("check_build_ann_returns_new_keras_model",),
+@checks("q2", public=True, weight=1, requires=("check_build_ann_returns_new_keras_model",),
         fr="109 386 paramètres.", en="109,386 parameters.")
 def check_build_ann_param_count(obs, ctx):
     require_params(_ann(obs)["model"], "`build_ann()`", N_PARAMS_ANN,
@@ -97,7 +97,7 @@ def _expected_activation(act: str) -> tuple[list[tuple], list[tuple]]:
     return plain, [*plain[:2], ("Dropout", 0.2), *plain[2:]]
 
 
-@checks("q3", weight=0.5, fr="`build_activation_model(a)` renvoie un modèle Keras d'entrée (28, 28) pour les quatre "
+@checks("q3", public=True, weight=0.5, fr="`build_activation_model(a)` renvoie un modèle Keras d'entrée (28, 28) pour les quatre "
         "activations.", en="`build_activation_model(a)` returns a Keras model with input (28, 28) for all four.")
 def check_activation_models_are_keras_models(obs, ctx):
     for act, info in _activation_models(obs).items():
@@ -105,7 +105,7 @@ def check_activation_models_are_keras_models(obs, ctx):
         require_input_shape(info, f'`build_activation_model("{act}")`', (28, 28))
 
 
-@checks("q3", weight=2, requires=("check_activation_models_are_keras_models",),
+@checks("q3", public=True, weight=2, requires=("check_activation_models_are_keras_models",),
         fr="Flatten → Dense(128) → Dense(64) → Dense(10, softmax) avec l'activation demandée dans les deux couches "
         "cachées ; \"leaky_relu\" : LeakyReLU(negative_slope=0.1).",
         en="Flatten → Dense(128) → Dense(64) → Dense(10, softmax) with the activation in both hidden layers; "
@@ -126,14 +126,14 @@ def check_activation_models_layers(obs, ctx):
         compare(found, expected, f'`build_activation_model("{act}")`', extra)
 
 
-@checks("q3", weight=0.5, requires=("check_activation_models_are_keras_models",),
+@checks("q3", public=True, weight=0.5, requires=("check_activation_models_are_keras_models",),
         fr="109 386 paramètres pour chaque activation.", en="109,386 parameters for each activation.")
 def check_activation_models_param_count(obs, ctx):
     for act, info in _activation_models(obs).items():
         require_params(info, f'`build_activation_model("{act}")`', N_PARAMS_ANN)
 
 
-@checks("q3", weight=1, fr="`activation_results` : exactement les quatre activations → précision de validation "
+@checks("q3", public=True, weight=1, fr="`activation_results` : exactement les quatre activations → précision de validation "
         "dans [0, 1].", en="`activation_results`: exactly the four activations → validation accuracy in [0, 1].")
 def check_activation_results(obs, ctx):
     info = obs.probe(_RESULTS_PROBE)
@@ -159,7 +159,7 @@ def check_activation_results(obs, ctx):
 
 
 # -- q4 ----------------------------------------------------------------------
-@checks("q4", weight=0.5, fr="`build_cnn()` renvoie un nouveau modèle Keras, d'entrée (28, 28, 1).",
+@checks("q4", public=True, weight=0.5, fr="`build_cnn()` renvoie un nouveau modèle Keras, d'entrée (28, 28, 1).",
         en="`build_cnn()` returns a new Keras model with input (28, 28, 1).")
 def check_build_cnn_returns_new_keras_model(obs, ctx):
     info = _cnn(obs)
@@ -168,7 +168,7 @@ def check_build_cnn_returns_new_keras_model(obs, ctx):
     require_fresh(info, "build_cnn")
 
 
-@checks("q4", weight=2, requires=("check_build_cnn_returns_new_keras_model",),
+@checks("q4", public=True, weight=2, requires=("check_build_cnn_returns_new_keras_model",),
         fr="Conv2D(32, 3, relu) → MaxPooling2D(2) → Conv2D(64, 3, relu) → MaxPooling2D(2) → Flatten → "
         "Dense(128, relu) → Dropout(0.3) → Dense(10, softmax).",
         en="Conv2D(32, 3, relu) → MaxPooling2D(2) → Conv2D(64, 3, relu) → MaxPooling2D(2) → Flatten → "
@@ -177,7 +177,7 @@ def check_build_cnn_layers(obs, ctx):
     compare(normalize(_cnn(obs)["model"]), CNN, "`build_cnn()`")
 
 
-@checks("q4", weight=1, requires=("check_build_cnn_returns_new_keras_model",),
+@checks("q4", public=True, weight=1, requires=("check_build_cnn_returns_new_keras_model",),
         fr="225 034 paramètres.", en="225,034 parameters.")
 def check_build_cnn_param_count(obs, ctx):
     require_params(_cnn(obs)["model"], "`build_cnn()`", N_PARAMS_CNN,

@@ -74,13 +74,13 @@ def _symmetric(value) -> float | None:
     return None if value is None else abs(float(value))
 
 
-@checks("q7", weight=0.5, fr="`datagen` : ImageDataGenerator ou couches de prétraitement Keras.",
+@checks("q7", public=True, weight=0.5, fr="`datagen` : ImageDataGenerator ou couches de prétraitement Keras.",
         en="`datagen`: an ImageDataGenerator or Keras preprocessing layers.")
 def check_datagen_kind(obs, ctx):
     _datagen(obs)
 
 
-@checks("q7", weight=1, requires=("check_datagen_kind",), fr="Rotation de 10 degrés.", en="Rotation of 10 degrees.")
+@checks("q7", public=True, weight=1, requires=("check_datagen_kind",), fr="Rotation de 10 degrés.", en="Rotation of 10 degrees.")
 def check_datagen_rotation(obs, ctx):
     info = _datagen(obs)
     if info["kind"] == "generator":
@@ -101,7 +101,7 @@ def check_datagen_rotation(obs, ctx):
                f"`RandomRotation` factor: {raw}; expected ±{ROTATION:.4f} (10 / 360 of a turn).")
 
 
-@checks("q7", weight=1, requires=("check_datagen_kind",), fr="Zoom de 0.1.", en="Zoom of 0.1.")
+@checks("q7", public=True, weight=1, requires=("check_datagen_kind",), fr="Zoom de 0.1.", en="Zoom of 0.1.")
 def check_datagen_zoom(obs, ctx):
     info = _datagen(obs)
     if info["kind"] == "generator":
@@ -119,7 +119,7 @@ def check_datagen_zoom(obs, ctx):
                    "attendu `RandomZoom(0.1)`.", "`RandomZoom` factors differ from `RandomZoom(0.1)`.")
 
 
-@checks("q7", weight=1, requires=("check_datagen_kind",), fr="Retournement horizontal (pas vertical).",
+@checks("q7", public=True, weight=1, requires=("check_datagen_kind",), fr="Retournement horizontal (pas vertical).",
         en="Horizontal flip (not vertical).")
 def check_datagen_flip(obs, ctx):
     info = _datagen(obs)

@@ -24,7 +24,7 @@ def sample(obs, k: int = 256) -> dict:
     return keras_sample(obs, [["X_train", "y_train_cat"], ["X_test", "y_test_cat"]], k=k, seed=11, head=16)
 
 
-@checks("q1", fr="Formes : (60 000 ou le sous-ensemble servi, 28, 28[, 1]) pour les images, (n, 10) pour les "
+@checks("q1", public=True, fr="Formes : (60 000 ou le sous-ensemble servi, 28, 28[, 1]) pour les images, (n, 10) pour les "
         "étiquettes.", en="Shapes: (60,000 or the served subset, 28, 28[, 1]) for images, (n, 10) for labels.")
 def check_data_shapes(obs, ctx):
     data = sample(obs, k=1)
@@ -46,7 +46,7 @@ def check_data_shapes(obs, ctx):
                        f"image.{hint}", f"`{yname}` has shape {y_shape}; expected ({x_shape[0]}, 10), one-hot rows.")
 
 
-@checks("q1", requires=("check_data_shapes",), fr="Images en float32, mises à l'échelle dans [0, 1].",
+@checks("q1", public=True, requires=("check_data_shapes",), fr="Images en float32, mises à l'échelle dans [0, 1].",
         en="Images as float32, scaled to [0, 1].")
 def check_images_scaled_to_unit_range(obs, ctx):
     data = sample(obs)

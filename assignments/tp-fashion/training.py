@@ -48,7 +48,7 @@ def _truth(obs) -> tuple[np.ndarray, np.ndarray]:
     return confusion.truth_and_predictions(obs, model="cnn", x="X_test", y=y)
 
 
-@checks("q6", weight=0.5, fr="`cm` : matrice 10 x 10 de comptes entiers.", en="`cm`: 10 x 10 integer counts.")
+@checks("q6", public=True, weight=0.5, fr="`cm` : matrice 10 x 10 de comptes entiers.", en="`cm`: 10 x 10 integer counts.")
 def check_cm_is_integer_10x10(obs, ctx):
     confusion.require_counts(confusion.observed(obs))
 

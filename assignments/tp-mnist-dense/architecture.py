@@ -26,39 +26,39 @@ def _built(obs) -> dict:
     return built(obs, "build_model", _PROBE)
 
 
-@checks("q2", weight=0.5, fr="`build_model()` renvoie un modèle Keras (Sequential).",
+@checks("q2", public=True, weight=0.5, fr="`build_model()` renvoie un modèle Keras (Sequential).",
         en="`build_model()` returns a Keras model (Sequential).")
 def check_build_model_returns_keras_model(obs, ctx):
     require_keras_model(_built(obs)["model"], "`build_model()`")
 
 
-@checks("q2", weight=0.5, requires=("check_build_model_returns_keras_model",),
+@checks("q2", public=True, weight=0.5, requires=("check_build_model_returns_keras_model",),
         fr="Entrée de forme (28, 28).", en="Input shape (28, 28).")
 def check_build_model_input_shape(obs, ctx):
     require_input_shape(_built(obs)["model"], "`build_model()`", (28, 28))
 
 
-@checks("q2", weight=1.5, requires=("check_build_model_returns_keras_model",),
+@checks("q2", public=True, weight=1.5, requires=("check_build_model_returns_keras_model",),
         fr="Couches : Flatten → Dense(128, relu) → Dense(10, softmax).",
         en="Layers: Flatten → Dense(128, relu) → Dense(10, softmax).")
 def check_build_model_layers(obs, ctx):
     compare(normalize(_built(obs)["model"]), EXPECTED_LAYERS, "`build_model()`")
 
 
-@checks("q2", weight=1, requires=("check_build_model_returns_keras_model",),
+@checks("q2", public=True, weight=1, requires=("check_build_model_returns_keras_model",),
         fr="101 770 paramètres.", en="101,770 parameters.")
 def check_build_model_param_count(obs, ctx):
     require_params(_built(obs)["model"], "`build_model()`", N_PARAMS,
                    " Vérifiez la taille de la couche cachée (128) et de la sortie (10).")
 
 
-@checks("q2", weight=0.5, requires=("check_build_model_returns_keras_model",),
+@checks("q2", public=True, weight=0.5, requires=("check_build_model_returns_keras_model",),
         fr="`build_model()` crée un nouveau modèle à chaque appel.", en="`build_model()` makes a new model each call.")
 def check_build_model_returns_new_model(obs, ctx):
     require_fresh(_built(obs), "build_model")
 
 
-@checks("q6", fr="`n_params` = 101770.", en="`n_params` = 101770.")
+@checks("q6", public=True, fr="`n_params` = 101770.", en="`n_params` = 101770.")
 def check_n_params_value(obs, ctx):
     value = as_number(obs.value("n_params"), "`n_params`")
     if value == N_PARAMS:

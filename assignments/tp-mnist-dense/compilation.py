@@ -67,7 +67,7 @@ def _metric_names(config) -> list[str]:
     return []
 
 
-@checks("q3", fr="Optimiseur Adam.", en="Adam optimizer.")
+@checks("q3", public=True, fr="Optimiseur Adam.", en="Adam optimizer.")
 def check_model_optimizer_is_adam(obs, ctx):
     info = _compiled(obs)
     if info["optimizer"] != "Adam":
@@ -79,7 +79,7 @@ def check_model_optimizer_is_adam(obs, ctx):
                    f"Adam learning rate: {lr:.3g}; expected about 0.001 (the default).")
 
 
-@checks("q3", fr="Perte sparse_categorical_crossentropy.", en="Loss sparse_categorical_crossentropy.")
+@checks("q3", public=True, fr="Perte sparse_categorical_crossentropy.", en="Loss sparse_categorical_crossentropy.")
 def check_model_loss_is_sparse_categorical_crossentropy(obs, ctx):
     name, from_logits = _loss((_compiled(obs)["config"] or {}).get("loss"))
     if name != "sparse_categorical_crossentropy":
@@ -92,7 +92,7 @@ def check_model_loss_is_sparse_categorical_crossentropy(obs, ctx):
                    "enlevez `from_logits=True`.", "The loss has `from_logits=True` but the output is a softmax.")
 
 
-@checks("q3", fr="Métrique accuracy.", en="Accuracy metric.")
+@checks("q3", public=True, fr="Métrique accuracy.", en="Accuracy metric.")
 def check_model_metrics_include_accuracy(obs, ctx):
     names = _metric_names((_compiled(obs)["config"] or {}).get("metrics"))
     if not ACCURACY_NAMES & set(names):

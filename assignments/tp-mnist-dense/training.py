@@ -38,7 +38,7 @@ def _history(obs) -> dict:
     return info
 
 
-@checks("q4", fr="`history` est l'historique renvoyé par `model.fit`.", en="`history` is what `model.fit` returned.")
+@checks("q4", public=True, fr="`history` est l'historique renvoyé par `model.fit`.", en="`history` is what `model.fit` returned.")
 def check_history_is_fit_history(obs, ctx):
     info = _history(obs)
     if not info["epoch"]:
@@ -46,7 +46,7 @@ def check_history_is_fit_history(obs, ctx):
                    "`history` holds no epoch: did `fit` run?")
 
 
-@checks("q4", weight=2, requires=("check_history_is_fit_history",),
+@checks("q4", public=True, weight=2, requires=("check_history_is_fit_history",),
         fr="`history.history` contient accuracy et val_accuracy pour chaque époque.",
         en="`history.history` holds accuracy and val_accuracy for every epoch.")
 def check_history_has_accuracy_and_val_accuracy(obs, ctx):

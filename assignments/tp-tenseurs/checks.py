@@ -36,14 +36,14 @@ def answer(obs, name: str) -> np.ndarray:
 
 
 # -- q1 ----------------------------------------------------------------------
-@checks("q1", fr="`batch` : tenseur flottant de forme (10, 28, 28).", en="`batch`: float tensor of shape (10, 28, 28).")
+@checks("q1", public=True, fr="`batch` : tenseur flottant de forme (10, 28, 28).", en="`batch`: float tensor of shape (10, 28, 28).")
 def check_batch_shape_and_dtype(obs, ctx):
     batch = answer(obs, "batch")
     expect_shape(batch, (10, 28, 28), "`batch`")
     expect_float(batch, "`batch`")
 
 
-@checks("q1", fr="`batch` : valeurs dans [0, 1], non constantes.", en="`batch`: values in [0, 1], not constant.")
+@checks("q1", public=True, fr="`batch` : valeurs dans [0, 1], non constantes.", en="`batch`: values in [0, 1], not constant.")
 def check_batch_values_in_unit_range(obs, ctx):
     batch = answer(obs, "batch")
     lo, hi = float(batch.min(initial=0)), float(batch.max(initial=0))
@@ -57,7 +57,7 @@ def check_batch_values_in_unit_range(obs, ctx):
 
 
 # -- q2 ----------------------------------------------------------------------
-@checks("q2", weight=1, fr="`normalized` a la forme de `batch`.", en="`normalized` has the shape of `batch`.")
+@checks("q2", public=True, weight=1, fr="`normalized` a la forme de `batch`.", en="`normalized` has the shape of `batch`.")
 def check_normalized_shape(obs, ctx):
     expect_shape(answer(obs, "normalized"), own_batch(obs).shape, "`normalized`")
 
@@ -94,7 +94,7 @@ def check_first_five_is_leading_slice(obs, ctx):
 
 
 # -- q4 ----------------------------------------------------------------------
-@checks("q4", weight=1, fr="`centered` a la forme (10, 28, 28).", en="`centered` has shape (10, 28, 28).")
+@checks("q4", public=True, weight=1, fr="`centered` a la forme (10, 28, 28).", en="`centered` has shape (10, 28, 28).")
 def check_centered_shape(obs, ctx):
     expect_shape(answer(obs, "centered"), own_batch(obs).shape, "`centered`")
 

@@ -89,7 +89,7 @@ def _reference_losses(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float
             "binary_crossentropy": float(np.mean(-(t * np.log(p) + (1 - t) * np.log(1 - p))))}
 
 
-@checks("q2", weight=0.5, fr="`autoencoder` est un modèle Keras d'entrée (3072,).",
+@checks("q2", public=True, weight=0.5, fr="`autoencoder` est un modèle Keras d'entrée (3072,).",
         en="`autoencoder` is a Keras model with input (3072,).")
 def check_autoencoder_is_keras_model(obs, ctx):
     model = info(obs)
@@ -97,7 +97,7 @@ def check_autoencoder_is_keras_model(obs, ctx):
     require_input_shape(model, "`autoencoder`", (PIXELS,))
 
 
-@checks("q2", weight=2, requires=("check_autoencoder_is_keras_model",),
+@checks("q2", public=True, weight=2, requires=("check_autoencoder_is_keras_model",),
         fr="Couches : Dense 1024 → 512 → 64 (goulot) → 512 → 1024 en relu, puis Dense(3072, sigmoid).",
         en="Layers: Dense 1024 → 512 → 64 (bottleneck) → 512 → 1024 relu, then Dense(3072, sigmoid).")
 def check_autoencoder_layers(obs, ctx):
@@ -112,14 +112,14 @@ def check_autoencoder_layers(obs, ctx):
     compare(found, EXPECTED_LAYERS, "`autoencoder`", extra)
 
 
-@checks("q2", weight=1, requires=("check_autoencoder_is_keras_model",),
+@checks("q2", public=True, weight=1, requires=("check_autoencoder_is_keras_model",),
         fr="7 411 776 paramètres.", en="7,411,776 parameters.")
 def check_autoencoder_parameter_count(obs, ctx):
     require_params(info(obs), "`autoencoder`", N_PARAMS,
                    " Vérifiez les tailles 1024, 512, 64, 512, 1024, 3072 et qu'aucune couche ne manque.")
 
 
-@checks("q2", weight=1.5, requires=("check_autoencoder_is_keras_model",),
+@checks("q2", public=True, weight=1.5, requires=("check_autoencoder_is_keras_model",),
         fr="`autoencoder` est compilé avec la perte `mse`.", en="`autoencoder` is compiled with the `mse` loss.")
 def check_autoencoder_loss_is_mse(obs, ctx):
     y_true, y_pred = _loss_pair()

@@ -33,7 +33,7 @@ def _split(name: str) -> int:
     return 0 if name == "x_train" else 1
 
 
-@checks("q1", fr="Formes : (nombre d'images, 3072), une ligne par image aplatie.",
+@checks("q1", public=True, fr="Formes : (nombre d'images, 3072), une ligne par image aplatie.",
         en="Shapes: (number of images, 3072), one row per flattened image.")
 def check_data_shapes(obs, ctx):
     data = sample(obs, k=1)
@@ -48,7 +48,7 @@ def check_data_shapes(obs, ctx):
                        + (f" Flatten each image: `{name}.reshape(-1, {PIXELS})`." if flat else ""))
 
 
-@checks("q1", requires=("check_data_shapes",), fr="Pixels en nombres flottants, mis à l'échelle dans [0, 1].",
+@checks("q1", public=True, requires=("check_data_shapes",), fr="Pixels en nombres flottants, mis à l'échelle dans [0, 1].",
         en="Pixels as floats, scaled to [0, 1].")
 def check_images_scaled_to_unit_range(obs, ctx):
     data = sample(obs)

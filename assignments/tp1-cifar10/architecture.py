@@ -67,7 +67,7 @@ def _hint(found: list[tuple]) -> str:
     return ""
 
 
-@checks("q2", weight=0.5, fr="`create_cnn()` renvoie un nouveau modèle Keras, d'entrée (32, 32, 3).",
+@checks("q2", public=True, weight=0.5, fr="`create_cnn()` renvoie un nouveau modèle Keras, d'entrée (32, 32, 3).",
         en="`create_cnn()` returns a new Keras model with input (32, 32, 3).")
 def check_create_cnn_returns_new_keras_model(obs, ctx):
     info = _cnn(obs)
@@ -76,7 +76,7 @@ def check_create_cnn_returns_new_keras_model(obs, ctx):
     require_fresh(info, "create_cnn")
 
 
-@checks("q2", weight=2.5, requires=("check_create_cnn_returns_new_keras_model",),
+@checks("q2", public=True, weight=2.5, requires=("check_create_cnn_returns_new_keras_model",),
         fr="Trois blocs Conv(3, relu, same) → BN → Conv(3, relu) → MaxPool(2) → Dropout(0.25) de 32, 64, 128 filtres, "
         "puis Flatten → Dense(512, relu) → BN → Dropout(0.5) → Dense(256, relu) → Dropout(0.5) → Dense(10, softmax).",
         en="Three blocks Conv(3, relu, same) → BN → Conv(3, relu) → MaxPool(2) → Dropout(0.25) of 32, 64, 128 "
@@ -87,7 +87,7 @@ def check_create_cnn_layers(obs, ctx):
     compare(found, EXPECTED, WHAT, _hint(found) if found != EXPECTED else "")
 
 
-@checks("q2", weight=1, requires=("check_create_cnn_returns_new_keras_model",),
+@checks("q2", public=True, weight=1, requires=("check_create_cnn_returns_new_keras_model",),
         fr="686 506 paramètres, dont 1 472 non entraînables (BatchNormalization).",
         en="686,506 parameters, 1,472 of them non-trainable (BatchNormalization).")
 def check_create_cnn_param_count(obs, ctx):

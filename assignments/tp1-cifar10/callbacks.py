@@ -70,7 +70,7 @@ def _same(value, expected: float) -> bool:
         math.isclose(float(value), expected, rel_tol=1e-6, abs_tol=0.0)
 
 
-@checks("q3", weight=1, fr="`callbacks` : une liste avec un EarlyStopping et un ReduceLROnPlateau.",
+@checks("q3", public=True, weight=1, fr="`callbacks` : une liste avec un EarlyStopping et un ReduceLROnPlateau.",
         en="`callbacks`: a list with an EarlyStopping and a ReduceLROnPlateau.")
 def check_callbacks_list(obs, ctx):
     items = _callbacks(obs)
@@ -78,7 +78,7 @@ def check_callbacks_list(obs, ctx):
         _one(items, kind)
 
 
-@checks("q3", weight=1, requires=("check_callbacks_list",),
+@checks("q3", public=True, weight=1, requires=("check_callbacks_list",),
         fr="EarlyStopping : `patience=10`, `restore_best_weights=True`.",
         en="EarlyStopping: `patience=10`, `restore_best_weights=True`.")
 def check_early_stopping_settings(obs, ctx):
@@ -93,7 +93,7 @@ def check_early_stopping_settings(obs, ctx):
     _mode_consistent(es, "L'EarlyStopping")
 
 
-@checks("q3", weight=1, requires=("check_callbacks_list",),
+@checks("q3", public=True, weight=1, requires=("check_callbacks_list",),
         fr="ReduceLROnPlateau : `factor=0.5`, `patience=5`, `min_lr=1e-7`.",
         en="ReduceLROnPlateau: `factor=0.5`, `patience=5`, `min_lr=1e-7`.")
 def check_reduce_lr_settings(obs, ctx):

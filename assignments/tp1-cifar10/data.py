@@ -61,7 +61,7 @@ def _truth(data: dict, split: str) -> np.ndarray:
     return dataset_labels(_rows(_entry(data, xname), xname), DATASET, split)
 
 
-@checks("q1", fr="Formes : (50 000 ou le sous-ensemble servi, 32, 32, 3) pour les images, (n, 10) pour les "
+@checks("q1", public=True, fr="Formes : (50 000 ou le sous-ensemble servi, 32, 32, 3) pour les images, (n, 10) pour les "
         "étiquettes.", en="Shapes: (50,000 or the served subset, 32, 32, 3) for images, (n, 10) for labels.")
 def check_data_shapes(obs, ctx):
     data = sample(obs, k=1)
@@ -86,7 +86,7 @@ def check_data_shapes(obs, ctx):
                        f"image.{hint}", f"`{yname}` has shape {y_shape}; expected ({x_shape[0]}, 10), one-hot rows.")
 
 
-@checks("q1", requires=("check_data_shapes",), fr="Images en float32, mises à l'échelle dans [0, 1].",
+@checks("q1", public=True, requires=("check_data_shapes",), fr="Images en float32, mises à l'échelle dans [0, 1].",
         en="Images as float32, scaled to [0, 1].")
 def check_images_scaled_to_unit_range(obs, ctx):
     data = sample(obs)
@@ -131,7 +131,7 @@ def check_labels_are_one_hot(obs, ctx):
                            f"`{yname}` labels do not match the images ({agree:.0%} agree).")
 
 
-@checks("q1", weight=1.5, fr="`class_names` : les 10 classes dans l'ordre de CIFAR-10 (avion, automobile, oiseau, "
+@checks("q1", public=True, weight=1.5, fr="`class_names` : les 10 classes dans l'ordre de CIFAR-10 (avion, automobile, oiseau, "
         "chat, cerf, chien, grenouille, cheval, bateau, camion ; en anglais ou en français).",
         en="`class_names`: the 10 classes in CIFAR-10's order (airplane, automobile, bird, cat, deer, dog, frog, "
         "horse, ship, truck; English or French).")

@@ -58,7 +58,7 @@ def check_model_cnn_accuracy_on_hidden_images(obs, ctx) -> Message | Feedback:
                            "après `fit`), avec les étiquettes one-hot de `y_train_cat`.")
 
 
-@checks("q4", weight=0.5, fr="`model_cnn` a été entraîné (les moyennes mobiles de ses BatchNormalization ont bougé).",
+@checks("q4", public=True, weight=0.5, fr="`model_cnn` a été entraîné (les moyennes mobiles de ses BatchNormalization ont bougé).",
         en="`model_cnn` was trained (the moving averages of its BatchNormalization layers moved).")
 def check_model_cnn_was_trained(obs, ctx) -> None:
     obs.describe("model_cnn")  # missing: says so

@@ -64,7 +64,7 @@ def _order_hint(found: list[tuple], expected: list[tuple], what: str) -> str:
 
 
 # -- q2 ----------------------------------------------------------------------
-@checks("q2", weight=0.5, fr="`create_cnn_model()` renvoie un nouveau modèle Keras, d'entrée (28, 28, 1).",
+@checks("q2", public=True, weight=0.5, fr="`create_cnn_model()` renvoie un nouveau modèle Keras, d'entrée (28, 28, 1).",
         en="`create_cnn_model()` returns a new Keras model with input (28, 28, 1).")
 def check_cnn_returns_new_keras_model(obs, ctx):
     info = _cnn(obs)
@@ -73,7 +73,7 @@ def check_cnn_returns_new_keras_model(obs, ctx):
     require_fresh(info, "create_cnn_model")
 
 
-@checks("q2", weight=2, requires=("check_cnn_returns_new_keras_model",),
+@checks("q2", public=True, weight=2, requires=("check_cnn_returns_new_keras_model",),
         fr="Conv2D(32, 3, relu) → BatchNormalization → MaxPooling2D(2) → Conv2D(64, 3, relu) → BatchNormalization → "
         "MaxPooling2D(2) → Flatten → Dense(128, relu) → Dropout(0.5) → Dense(10, softmax).",
         en="Conv2D(32, 3, relu) → BatchNormalization → MaxPooling2D(2) → Conv2D(64, 3, relu) → BatchNormalization → "
@@ -83,7 +83,7 @@ def check_cnn_layers(obs, ctx):
     compare(found, CNN, "`create_cnn_model()`", _order_hint(found, CNN, "`create_cnn_model()`"))
 
 
-@checks("q2", weight=1, requires=("check_cnn_returns_new_keras_model",),
+@checks("q2", public=True, weight=1, requires=("check_cnn_returns_new_keras_model",),
         fr="225 418 paramètres, dont 192 non entraînables.", en="225,418 parameters, 192 of them non-trainable.")
 def check_cnn_param_count(obs, ctx):
     require_params(_cnn(obs)["model"], "`create_cnn_model()`", N_PARAMS_CNN,
@@ -92,7 +92,7 @@ def check_cnn_param_count(obs, ctx):
 
 
 # -- q3 ----------------------------------------------------------------------
-@checks("q3", weight=0.5, fr="`create_rnn_model()` renvoie un nouveau modèle Keras, d'entrée (28, 28).",
+@checks("q3", public=True, weight=0.5, fr="`create_rnn_model()` renvoie un nouveau modèle Keras, d'entrée (28, 28).",
         en="`create_rnn_model()` returns a new Keras model with input (28, 28).")
 def check_rnn_returns_new_keras_model(obs, ctx):
     info = _rnn(obs)
@@ -101,7 +101,7 @@ def check_rnn_returns_new_keras_model(obs, ctx):
     require_fresh(info, "create_rnn_model")
 
 
-@checks("q3", weight=2, requires=("check_rnn_returns_new_keras_model",),
+@checks("q3", public=True, weight=2, requires=("check_rnn_returns_new_keras_model",),
         fr="LSTM(128, return_sequences=True) → Dropout(0.2) → LSTM(64) → Dropout(0.2) → Dense(128, relu) → "
         "Dropout(0.5) → Dense(10, softmax).",
         en="LSTM(128, return_sequences=True) → Dropout(0.2) → LSTM(64) → Dropout(0.2) → Dense(128, relu) → "
@@ -124,7 +124,7 @@ def check_rnn_layers(obs, ctx):
                        f"LSTM #{i + 1} uses activation `{act}`; keep the LSTM default `tanh`.")
 
 
-@checks("q3", weight=1, requires=("check_rnn_returns_new_keras_model",),
+@checks("q3", public=True, weight=1, requires=("check_rnn_returns_new_keras_model",),
         fr="139 402 paramètres.", en="139,402 parameters.")
 def check_rnn_param_count(obs, ctx):
     require_params(_rnn(obs)["model"], "`create_rnn_model()`", N_PARAMS_RNN,

@@ -151,7 +151,7 @@ def _served_accuracy(obs, ctx, key: str) -> dict:
             "source": "les images de test de MNIST"}
 
 
-@checks("q5", weight=0.5, fr="`comparison` : {\"cnn\": {...}, \"rnn\": {...}}, chacun avec \"accuracy\", "
+@checks("q5", public=True, weight=0.5, fr="`comparison` : {\"cnn\": {...}, \"rnn\": {...}}, chacun avec \"accuracy\", "
         "\"train_time_s\" et \"params\".", en="`comparison`: {\"cnn\": {...}, \"rnn\": {...}}, each with "
         "\"accuracy\", \"train_time_s\" and \"params\".")
 def check_comparison_structure(obs, ctx):
@@ -197,7 +197,7 @@ def check_comparison_accuracy(obs, ctx):
                    "Accuracies match the models on the test set.")
 
 
-@checks("q5", weight=0.5, requires=("check_comparison_structure",),
+@checks("q5", public=True, weight=0.5, requires=("check_comparison_structure",),
         fr="`train_time_s` : une durée en secondes, positive.", en="`train_time_s`: a positive duration in seconds.")
 def check_comparison_train_time(obs, ctx):
     info = _comparison(obs)
@@ -210,7 +210,7 @@ def check_comparison_train_time(obs, ctx):
                        "duration in seconds.")
 
 
-@checks("q5", weight=1, requires=("check_comparison_structure",),
+@checks("q5", public=True, weight=1, requires=("check_comparison_structure",),
         fr="`params` : exactement `count_params()` de chaque modèle.",
         en="`params`: exactly each model's `count_params()`.")
 def check_comparison_params(obs, ctx):

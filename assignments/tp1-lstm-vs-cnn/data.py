@@ -49,7 +49,7 @@ def _shape_hint(name: str, shape: tuple) -> tuple[str, str]:
     return "", ""
 
 
-@checks("q1", fr="Formes : `X_train_cnn` (n, 28, 28, 1), `X_train_rnn` (n, 28, 28), `y_train_cat` et "
+@checks("q1", public=True, fr="Formes : `X_train_cnn` (n, 28, 28, 1), `X_train_rnn` (n, 28, 28), `y_train_cat` et "
         "`y_test_cat` (n, 10).", en="Shapes: `X_train_cnn` (n, 28, 28, 1), `X_train_rnn` (n, 28, 28), "
         "`y_train_cat` and `y_test_cat` (n, 10).")
 def check_data_shapes(obs, ctx):
@@ -80,7 +80,7 @@ def check_data_shapes(obs, ctx):
                        f"`{label}` has shape {y_shape}; expected ({n}, 10), one one-hot row per image.")
 
 
-@checks("q1", requires=("check_data_shapes",), fr="Images en flottants, mises à l'échelle dans [0, 1].",
+@checks("q1", public=True, requires=("check_data_shapes",), fr="Images en flottants, mises à l'échelle dans [0, 1].",
         en="Images as floats, scaled to [0, 1].")
 def check_images_scaled_to_unit_range(obs, ctx):
     data = sample(obs)
