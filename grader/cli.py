@@ -93,12 +93,18 @@ def _cmd_check(args: argparse.Namespace) -> int:
                                                                                 else "fichier introuvable")))
         return 2
     courses = [Path(args.bundle)] if args.bundle else []
+    assignment = args.assignment
+    if assignment is None and args.bundle:
+        from grader.courses import Course
+
+        only = Course(Path(args.bundle)).ids()
+        assignment = only[0] if len(only) == 1 else None  # a .py carries no metadata: the bundle's one TP
     out = Path(args.out)
     with tempfile.TemporaryDirectory(prefix="grader-check-") as tmp:
         single = Path(tmp) / notebook.name  # one student: the notebook alone, never its neighbours
         single.symlink_to(notebook.resolve())
         try:
-            run = grade(Path(tmp), assignment=args.assignment, out=out, lang=args.lang, sandbox=args.sandbox,
+            run = grade(Path(tmp), assignment=assignment, out=out, lang=args.lang, sandbox=args.sandbox,
                         courses=[*courses, *args.course], public_only=True, force=True)
         except UsageError as e:
             console.print(f"[red]{_error(args)}[/red] {escape(str(e))}")
@@ -212,6 +218,30 @@ def _cmd_new(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_release(args: argparse.Namespace) -> int:
+    from grader.assignments import AssignmentError, locate
+    from grader.authoring import AuthoringError
+    from grader.authoring.release import release
+
+    try:
+        made = release(locate(args.id, args.course).folder, Path(args.out))
+    except (AssignmentError, AuthoringError) as e:
+        console.print(f"[red]{_error(args)}[/red] {escape(str(e))}")
+        return 2
+    en = args.lang == "en"
+    console.print(escape(f"{made.folder}: " + (f"{len(made.public_checks)} public check(s), "
+                                               f"{len(made.hidden_checks)} hidden left out" if en else
+                                               f"{len(made.public_checks)} vérification(s) publique(s), "
+                                               f"{len(made.hidden_checks)} cachée(s) non livrée(s)")))
+    if not made.public_checks:
+        console.print("[yellow]" + ("no public check: students can run nothing (mark structural checks "
+                                    "public=True)" if en else "aucune vérification publique : les élèves ne "
+                                    "pourront rien vérifier (marquez public=True les vérifications structurelles)")
+                      + "[/yellow]")
+    console.print(escape(f"grader check NOTEBOOK --bundle {args.out}"))
+    return 0
+
+
 def _cmd_data(args: argparse.Namespace) -> int:
     from grader import datasets
 
@@ -316,6 +346,12 @@ def build_parser() -> argparse.ArgumentParser:
     chk.add_argument("--sandbox", choices=("require", "auto", "off"), default="auto")
     _course_option(chk)
     chk.set_defaults(func=_cmd_check)
+    rel = sub.add_parser("release", help="write the student bundle: student notebook and public checks only")
+    rel.add_argument("id")
+    rel.add_argument("--out", "-o", required=True, help="the bundle folder (a course folder for `grader check`)")
+    rel.add_argument("--lang", choices=("fr", "en"), default="fr")
+    _course_option(rel)
+    rel.set_defaults(func=_cmd_release)
     new = sub.add_parser("new", help="scaffold a working assignment (two questions) in a course folder")
     new.add_argument("id", help="the assignment id (a folder name: lower-case, digits, '-', '_')")
     new.add_argument("--lang", choices=("fr", "en"), default="fr")

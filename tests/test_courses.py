@@ -178,3 +178,26 @@ def test_newcomer_mistakes_are_clear_messages(course, tmp_path, capsys):
     assert "lost: the notebook names TP 'tp-tenseurs'; graded as 'demo'" in err
     results = json.loads((tmp_path / "o2" / "results.json").read_text())
     assert sorted(r["student"] for r in results["submissions"]) == ["lost", "ref", "stub"]
+
+
+def test_release_then_self_check_runs_the_public_checks_only_and_exits_0(course, tmp_path, capsys):
+    root = course.folder.parent.parent
+    bundle = tmp_path / "bundle"
+    assert main(["release", "demo", "--course", str(root), "--out", str(bundle)]) == 0
+    shipped = "".join(p.read_text() for p in bundle.rglob("*") if p.is_file())
+    assert "check_scores_shape" in shipped
+    assert "check_scores_values" not in shipped and "check_relu_on_hidden_inputs" not in shipped
+    assert "np.maximum(x, 0)" not in shipped  # the hidden check's expected values, and the solution
+    assert not list(bundle.rglob("demo.py"))
+    capsys.readouterr()
+    # the student's machine: the bundle only (the course folder is not named)
+    assert main(["check", str(course.notebook), "--bundle", str(bundle), "--out", str(tmp_path / "me"),
+                 "--lang", "en"]) == 0
+    out = capsys.readouterr()
+    assert "0/1 public checks passed" in out.err and "`scores`" in out.out
+    assert "no public check: graded by your instructor only" in out.out  # q2 has none
+    assert (tmp_path / "me" / "reports" / "student.html").is_file()
+    mine = tmp_path / "mine.py"
+    mine.write_text(course.reference.read_text())
+    assert main(["check", str(mine), "--bundle", str(bundle), "--out", str(tmp_path / "me2")]) == 0
+    assert "1/1 vérifications publiques réussies" in capsys.readouterr().err

@@ -21,6 +21,8 @@ from conftest import (
 )
 
 from grader import datasets
+from grader.assignments import locate
+from grader.authoring.release import release
 from grader.grading import grade
 from grader.notebooks import student_notebook
 
@@ -114,6 +116,24 @@ def test_budget_is_applied_and_reported(run):
     assert len(_check(ref, "check_history_has_accuracy_and_val_accuracy").pictures) == 1  # curves
     split = [n for c in by_student(run)["variant_functional_tfkeras"].cells for n in c.notes]
     assert any("1 époque(s) (3 demandées)" in n for n in split), split
+
+
+def test_self_check_with_the_bundle_passes_the_reference_and_names_the_mutant_as_the_instructor_does(run, tmp_path):
+    """`grader release` then the student's `grader check` (same pipeline, public checks only)."""
+    bundle = tmp_path / "bundle"
+    made = release(locate("tp-mnist-dense").folder, bundle)
+    folder = write_class(tmp_path / "c", {"reference.py": REF, "mutant_q2.py": mutate(REF, *MUTANTS["q2"])})
+    mine = grade(folder, assignment="tp-mnist-dense", out=tmp_path / "o", workers=2, profile="cpu", budget=BUDGET,
+                 courses=[bundle], public_only=True)
+    assert Path(mine.located) == bundle.resolve()
+    ref = by_student(mine)["reference"]
+    ran = [c for qs in ref.questions for c in qs.checks]
+    assert sorted(c.name for c in ran) == sorted(made.public_checks) and all(c.passed for c in ran), \
+        [(c.name, c.status.value, c.message.fr) for c in ran if not c.passed]
+    student = _check(by_student(mine)["mutant_q2"], "check_build_model_layers")
+    instructor = _check(by_student(run)["mutant_q2"], "check_build_model_layers")
+    assert not student.passed and student.status is instructor.status
+    assert student.message == instructor.message and "Dense(64, relu)" in student.message.fr
 
 
 def test_stub_notebook_is_generated_from_the_reference():
