@@ -26,11 +26,12 @@ from grader.judge.expect import (
     relative_error,
 )
 from grader.judge.observe import Observer
+from grader.judge.structure import expect_class, expect_function, expect_like
 from grader.model import Message, Picture, Status
 from grader.runner.protocol import AsTensor, Opaque
 
 __all__ = [
     "AsTensor", "Check", "CheckFailed", "Context", "Feedback", "Message", "Observer", "Opaque", "Picture",
-    "Registry", "Status", "as_array", "as_number", "as_tuple", "expect_close", "expect_finite",
-    "expect_float", "expect_shape", "fail", "relative_error",
+    "Registry", "Status", "as_array", "as_number", "as_tuple", "expect_class", "expect_close", "expect_finite",
+    "expect_float", "expect_function", "expect_like", "expect_shape", "fail", "relative_error",
 ]

@@ -218,6 +218,32 @@ def _cmd_new(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_assign(args: argparse.Namespace) -> int:
+    from grader.authoring import AuthoringError
+    from grader.authoring.convert import assign_notebook
+
+    course = _target_course(args)
+    if course is None:
+        return 2
+    try:
+        made = assign_notebook(Path(args.notebook), assignment_id=args.id, course=course,
+                               run_reference=not args.no_run)
+    except AuthoringError as e:
+        console.print(f"[red]{_error(args)}[/red] {escape(str(e))}")
+        return 2
+    en = args.lang == "en"
+    console.print(escape(f"{made.assignment} ({made.style}): " + ", ".join(
+        f"{q.id} {q.points:g} pt" for q in made.questions)))
+    for path in made.written:
+        console.print(escape(f"  {path}"))
+    for path in made.kept:
+        console.print(escape(f"  {path} " + ("(edited by hand: kept)" if en else "(modifié à la main : conservé)")))
+    for warning in made.warnings:
+        console.print(f"[yellow]{escape(warning)}[/yellow]")
+    console.print(escape(f"grader run {made.reference} --assignment {made.assignment} --course {course}"))
+    return 0
+
+
 def _cmd_release(args: argparse.Namespace) -> int:
     from grader.assignments import AssignmentError, locate
     from grader.authoring import AuthoringError
@@ -346,6 +372,14 @@ def build_parser() -> argparse.ArgumentParser:
     chk.add_argument("--sandbox", choices=("require", "auto", "off"), default="auto")
     _course_option(chk)
     chk.set_defaults(func=_cmd_check)
+    asg = sub.add_parser("assign", help="turn a teacher's solution notebook (nbgrader or otter style) into a TP")
+    asg.add_argument("notebook", help="the instructor's notebook, solutions marked")
+    asg.add_argument("--id", required=True, help="the assignment id")
+    asg.add_argument("--no-run", action="store_true",
+                     help="do not run the reference (starter checks then test names only, not types or shapes)")
+    asg.add_argument("--lang", choices=("fr", "en"), default="fr")
+    _course_option(asg)
+    asg.set_defaults(func=_cmd_assign)
     rel = sub.add_parser("release", help="write the student bundle: student notebook and public checks only")
     rel.add_argument("id")
     rel.add_argument("--out", "-o", required=True, help="the bundle folder (a course folder for `grader check`)")

@@ -1,0 +1,377 @@
+"""An instructor's solution notebook (nbgrader or otter-grader style), read into reference markers.
+
+Both tools mark solutions and tests their own way. `read_teacher` turns either into cells whose
+code uses this project's `# BEGIN SOLUTION` / `# END SOLUTION` / `# STUB:` lines
+(`grader.notebooks`), each tagged with its question, plus the questions' ids, points and the
+instructor's tests. The tests are quoted for the instructor, never run nor shown to students: our
+checks observe the student's runner from the judge, they do not execute asserts inside it.
+A notebook with neither tool's marks but our own `# BEGIN SOLUTION` lines is read too (one
+question per solution cell). nbformat is imported lazily (about 2 s), and never by runner code.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from grader.authoring import AuthoringError
+
+BEGIN, END, STUB = "# BEGIN SOLUTION", "# END SOLUTION", "# STUB:"
+#: What replaces a written (markdown) answer: it is graded by hand, and the reference must not hold it.
+ANSWER_HERE = "_Votre réponse ici._ / _Your answer here._"
+
+
+@dataclass(frozen=True)
+class TeacherCell:
+    kind: str  # "code" or "markdown"
+    source: str  # code in the reference's solution markers
+    question: str | None = None  # the question whose solution this cell holds
+    origin: int = 0  # index in the instructor's notebook, for messages
+
+
+@dataclass(frozen=True)
+class TeacherQuestion:
+    id: str
+    points: float
+    heading: str = ""  # the nearest markdown heading: the question's short description
+    tests: tuple[str, ...] = ()  # the instructor's test cells, hidden parts included, as written
+    has_code: bool = False  # False: written answers only, graded by hand
+
+
+@dataclass(frozen=True)
+class TeacherNotebook:
+    style: str  # "nbgrader", "otter" or "markers"
+    title: str
+    cells: tuple[TeacherCell, ...]
+    questions: tuple[TeacherQuestion, ...]
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass
+class _Q:
+    id: str
+    points: float | None
+    heading: str = ""
+    tests: list[str] = field(default_factory=list)
+    has_code: bool = False
+    own_heading: bool = False  # found inside the question, not inherited from before it
+
+
+def _norm(line: str) -> str:
+    return re.sub(r"\s+", " ", line.strip().lower())
+
+
+def _indent(line: str) -> str:
+    return line[: len(line) - len(line.lstrip())]
+
+
+def _heading(text: str) -> str:
+    for line in text.splitlines():
+        if m := re.match(r"^ {0,3}#{1,6}\s+(.+?)\s*#*\s*$", line):
+            return m.group(1)
+    return ""
+
+
+def _check_balanced(source: str, where: str) -> None:
+    open_at = None
+    for n, line in enumerate(source.split("\n"), 1):
+        s = line.strip()
+        if s == BEGIN:
+            if open_at is not None:
+                raise AuthoringError(f"{where}: BEGIN SOLUTION on line {n} inside the one of line {open_at}")
+            open_at = n
+        elif s == END:
+            if open_at is None:
+                raise AuthoringError(f"{where}: END SOLUTION on line {n} without a BEGIN SOLUTION")
+            open_at = None
+    if open_at is not None:
+        raise AuthoringError(f"{where}: BEGIN SOLUTION on line {open_at} is never closed")
+
+
+def normalise_markers(source: str, where: str, *, whole: bool = False) -> str:
+    """nbgrader's `### BEGIN SOLUTION` (any number of `#`, any case) as the reference's marker.
+
+    `whole`: a solution cell without markers is all solution (nbgrader clears such a cell).
+    """
+    out, found = [], False
+    for line in source.split("\n"):
+        s = _norm(line)
+        if re.fullmatch(r"#+ ?(begin|end) solution", s):
+            found = True
+            out.append(_indent(line) + (BEGIN if "begin" in s else END))
+        else:
+            out.append(line)
+    text = "\n".join(out).strip("\n")
+    if whole and not found and text.strip():
+        text = f"{BEGIN}\n{text}\n{END}"
+    _check_balanced(text, where)
+    return text
+
+
+_OTTER_LINE = re.compile(r"^(?P<indent>\s*)(?P<code>[^#\s].*?)\s*#\s*SOLUTION(?P<np>\s+NO\s+PROMPT)?\s*$")
+
+
+def _otter_stub(code: str) -> str | None:
+    """Otter's student version of `x = 2  # SOLUTION` is `x = ...`; of `return y  # SOLUTION`, `return ...`."""
+    try:
+        body = ast.parse(code).body
+    except SyntaxError:
+        return None
+    if len(body) != 1:
+        return None
+    node = body[0]
+    if isinstance(node, ast.Assign | ast.AnnAssign) and node.value is not None:
+        return code.encode()[: node.value.col_offset].decode().rstrip() + " ..."
+    return "return ..." if isinstance(node, ast.Return) else None
+
+
+def otter_code(source: str, where: str) -> str:
+    """Otter's solution syntax (BEGIN/END SOLUTION and PROMPT regions, `# SOLUTION` lines) as markers.
+
+    A prompt region (what otter shows students) becomes the STUB lines of the solution block next
+    to it, so the reference never runs it. A cell with no marks at all is all solution.
+    """
+    segs: list[list] = []  # ["code", line] | ["solution", indent, body, stubs] | ["prompt", indent, lines]
+    current: list | None = None
+    for n, line in enumerate(source.split("\n"), 1):
+        s = _norm(line)
+        begin = s in ("# begin solution", "# begin solution no prompt", "# begin prompt")
+        if begin and current is not None:
+            raise AuthoringError(f"{where}: `{line.strip()}` on line {n} inside an open region")
+        if begin:
+            current = ["solution", _indent(line), [], []] if "solution" in s else ["prompt", _indent(line), []]
+        elif s in ("# end solution", "# end prompt"):
+            if current is None or current[0] not in s:
+                raise AuthoringError(f"{where}: `{line.strip()}` on line {n} closes nothing")
+            segs.append(current)
+            current = None
+        elif current is not None:
+            current[2].append(line)
+        elif (m := _OTTER_LINE.match(line)) and s not in ("# begin solution", "# end solution"):
+            stub = None if m["np"] else _otter_stub(m["code"])
+            segs.append(["solution", m["indent"], [m["indent"] + m["code"]], [stub] if stub else []])
+        else:
+            segs.append(["code", line])
+    if current is not None:
+        raise AuthoringError(f"{where}: a {current[0].upper()} region is never closed")
+    if not any(seg[0] != "code" for seg in segs):
+        return normalise_markers(source, where, whole=True)
+    return _emit(_merge(segs, where))
+
+
+def _merge(segs: list[list], where: str) -> list[list]:
+    """Prompts become STUB-only blocks; a block right after another of the same indent (blank lines
+    between) joins it, so a prompt and its solution, or consecutive `# SOLUTION` lines, make one."""
+    out: list[list] = []
+    for seg in segs:
+        if seg[0] == "prompt":
+            lines = [s for s in seg[2] if s.strip()]
+            if any(len(_indent(s)) > len(_indent(lines[0])) for s in lines):
+                raise AuthoringError(f"{where}: a PROMPT region with nested indentation cannot become STUB "
+                                     "lines (they keep one indentation); write it on lines of one level")
+            seg = ["solution", _indent(lines[0]) if lines else seg[1], [], [s.strip() for s in lines]]
+        if seg[0] == "solution":
+            j = len(out) - 1
+            while j >= 0 and out[j][0] == "code" and not out[j][1].strip():
+                j -= 1
+            if j >= 0 and out[j][0] == "solution" and out[j][1] == seg[1]:
+                del out[j + 1:]
+                out[j][2].extend(seg[2])
+                out[j][3].extend(seg[3])
+                continue
+        out.append(seg)
+    return out
+
+
+def _emit(segs: list[list]) -> str:
+    lines: list[str] = []
+    for seg in segs:
+        if seg[0] == "code":
+            lines.append(seg[1])
+            continue
+        indent, body, stubs = seg[1], seg[2], seg[3]
+        lines += [indent + BEGIN, *(f"{indent}{STUB} {s}" for s in stubs), *body, indent + END]
+    return "\n".join(lines).strip("\n")
+
+
+def _yamlish(lines: list[str]) -> dict:
+    """The few YAML forms otter's question cells use: `key: value`, `[a, b]` and `- item` lists."""
+    out: dict = {}
+    key = None
+    for line in lines:
+        if not line.strip() or line.strip().startswith("#"):
+            continue
+        if (m := re.match(r"^\s*-\s*(.*)$", line)) and key is not None:
+            out[key] = ([] if not isinstance(out.get(key), list) else out[key]) + [_scalar(m.group(1))]
+        elif m := re.match(r"^\s*([\w-]+)\s*:\s*(.*?)\s*$", line):
+            key = m.group(1).lower()
+            out[key] = _scalar(m.group(2)) if m.group(2) else []
+    return out
+
+
+def _scalar(text: str):
+    text = text.strip().strip("'\"")
+    if text.startswith("[") and text.endswith("]"):
+        return [_scalar(t) for t in text[1:-1].split(",") if t.strip()]
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return {"true": True, "false": False}.get(text.lower(), text)
+
+
+def _points(value, where: str) -> float | None:
+    if value is None or value == []:
+        return None
+    items = value if isinstance(value, list) else [value]
+    if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in items):
+        raise AuthoringError(f"{where}: points must be a number or a list of numbers, not {value!r}")
+    return float(sum(items))
+
+
+class _Reader:
+    """Accumulates cells and questions in notebook order, whichever style is read."""
+
+    def __init__(self, name: str):
+        self.name, self.cells, self.questions = name, [], {}
+        self.warnings: list[str] = []
+        self.current: _Q | None = None
+        self.pending_heading = ""
+
+    def where(self, index: int) -> str:
+        return f"{self.name}, cell {index + 1}"
+
+    def open(self, qid: str, points: float | None, index: int) -> _Q:
+        if qid in self.questions:
+            raise AuthoringError(f"{self.where(index)}: question id {qid!r} used twice")
+        q = self.questions[qid] = _Q(qid, points, self.pending_heading)
+        self.current, self.pending_heading = q, ""
+        return q
+
+    def markdown(self, source: str, index: int) -> None:
+        if source.strip():
+            self.cells.append(TeacherCell("markdown", source.strip("\n"), None, index))
+        if heading := _heading(source):  # an open question before its solution (otter) takes it
+            if self.current is not None and not self.current.has_code and not self.current.own_heading:
+                self.current.heading, self.current.own_heading = heading, True
+            else:
+                self.pending_heading = heading
+
+    def code(self, source: str, index: int, question: _Q | None = None) -> None:
+        if source.strip():
+            self.cells.append(TeacherCell("code", source, question.id if question else None, index))
+            if question is not None:
+                question.has_code = True
+
+    def answer_by_hand(self, index: int, qid: str | None) -> None:
+        self.cells.append(TeacherCell("markdown", ANSWER_HERE, None, index))
+        self.warnings.append(f"{self.where(index)}: a written answer{f' ({qid})' if qid else ''} is graded by "
+                             "hand; the reference and the student notebook show a blank answer")
+
+
+def _nbgrader(r: _Reader, cells: list) -> None:
+    for i, cell in enumerate(cells):
+        meta = dict(cell.get("metadata", {}).get("nbgrader", {}) or {})
+        solution, graded = bool(meta.get("solution")), bool(meta.get("grade"))
+        if cell.cell_type == "markdown":
+            if solution:
+                q = r.open(str(meta.get("grade_id") or f"q{len(r.questions) + 1}"),
+                           _points(meta.get("points", 0), r.where(i)), i) if graded else None
+                r.answer_by_hand(i, q.id if q else None)
+            else:
+                r.markdown(cell.source, i)
+        elif cell.cell_type == "code" and solution:
+            q = r.open(str(meta.get("grade_id") or f"q{len(r.questions) + 1}"),
+                       _points(meta.get("points", 0), r.where(i)) if graded else 0.0, i)
+            r.code(normalise_markers(cell.source, r.where(i), whole=True), i, q)
+        elif cell.cell_type == "code" and graded:
+            if r.current is None:
+                r.warnings.append(f"{r.where(i)}: a test cell before any solution cell is ignored")
+                continue
+            r.current.points = (r.current.points or 0.0) + (_points(meta.get("points", 0), r.where(i)) or 0.0)
+            r.current.tests.append(cell.source.strip("\n"))
+        elif cell.cell_type == "code":
+            r.code(normalise_markers(cell.source, r.where(i)), i)
+    for q in r.questions.values():  # a question whose tests give no points still counts
+        q.points = q.points or 1.0
+
+
+def _otter(r: _Reader, cells: list) -> None:
+    state = "top"  # top | question | solution | tests
+    for i, cell in enumerate(cells):
+        if cell.cell_type == "raw":
+            lines = cell.source.split("\n")
+            first = next((_norm(s) for s in lines if s.strip()), "")
+            if first == "# begin question":
+                config = _yamlish(lines[[_norm(s) for s in lines].index(first) + 1:])
+                r.open(str(config.get("name") or f"q{len(r.questions) + 1}"),
+                       _points(config.get("points"), r.where(i)), i)
+                state = "question"
+            elif first in ("# begin solution", "# begin solution no prompt") and r.current:
+                state = "solution"
+            elif first == "# begin tests" and r.current:
+                state = "tests"
+            elif first in ("# end solution", "# end tests"):
+                state = "question" if r.current else "top"
+            elif first == "# end question":
+                r.current, state = None, "top"
+            continue  # otter's other raw cells (assignment config, prompts) hold no code
+        if cell.cell_type == "markdown" and state == "solution":
+            r.answer_by_hand(i, r.current.id if r.current else None)
+        elif cell.cell_type == "markdown":
+            r.markdown(cell.source, i)
+        elif cell.cell_type == "code" and state == "solution" and r.current is not None:
+            r.code(otter_code(cell.source, r.where(i)), i, r.current)
+        elif cell.cell_type == "code" and state == "tests" and r.current is not None:
+            r.current.tests.append(cell.source.strip("\n"))
+        elif cell.cell_type == "code":
+            r.code(normalise_markers(cell.source, r.where(i)), i)
+    for q in r.questions.values():
+        q.points = 1.0 if q.points is None else q.points
+
+
+def _markers(r: _Reader, cells: list) -> None:
+    for i, cell in enumerate(cells):
+        if cell.cell_type == "markdown":
+            r.markdown(cell.source, i)
+        elif cell.cell_type == "code":
+            source = normalise_markers(cell.source, r.where(i))
+            q = r.open(f"q{len(r.questions) + 1}", 1.0, i) if BEGIN in source else None
+            r.code(source, i, q)
+
+
+def read_teacher(path: Path) -> TeacherNotebook:
+    """Read and validate the instructor's notebook; its outputs are dropped (they play no part)."""
+    import nbformat
+
+    try:
+        nb = nbformat.read(str(path), as_version=4)
+        for cell in nb.cells:
+            if cell.cell_type == "code":
+                cell.outputs, cell.execution_count = [], None
+        nbformat.validate(nb)
+    except (OSError, ValueError, nbformat.ValidationError) as e:
+        raise AuthoringError(f"{path}: not a readable notebook: {e}") from e
+    for cell in nb.cells:
+        cell.source = cell.source.replace("\r\n", "\n")
+    r = _Reader(Path(path).name)
+    if any("nbgrader" in c.get("metadata", {}) for c in nb.cells):
+        style = "nbgrader"
+        _nbgrader(r, nb.cells)
+    elif any(c.cell_type == "raw" and _norm(c.source.strip().split("\n")[0]) == "# begin question"
+             for c in nb.cells):
+        style = "otter"
+        _otter(r, nb.cells)
+    else:
+        style = "markers"
+        _markers(r, nb.cells)
+    if not r.questions:
+        raise AuthoringError(f"{path}: no question found (nbgrader solution cells, otter "
+                             "`# BEGIN QUESTION` raw cells, or `# BEGIN SOLUTION` lines)")
+    questions = tuple(TeacherQuestion(q.id, float(q.points or 0.0), q.heading, tuple(q.tests), q.has_code)
+                      for q in r.questions.values())
+    title = next((h for c in r.cells if c.kind == "markdown" and (h := _heading(c.source))), "")
+    return TeacherNotebook(style, title, tuple(r.cells), questions, tuple(r.warnings))
