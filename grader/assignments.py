@@ -122,31 +122,46 @@ def _load_checks(path: Path, assignment_id: str, digest: str) -> tuple[ModuleTyp
     """
     tag = hashlib.sha256(f"{path.parent.resolve()}\0{digest}".encode()).hexdigest()[:10]
     package = "grader_assignment_" + "".join(ch if ch.isalnum() else "_" for ch in assignment_id) + "_" + tag
+    return import_checks(path, package)
+
+
+def import_checks(path: Path, package: str, *, keep: bool = True) -> tuple[ModuleType, tuple[Check, ...]]:
+    """`path` (a checks.py) imported as `<package>.checks`, its siblings importable relatively; the
+    registry's checks. `keep=False` removes the package from `sys.modules` afterwards (a copy
+    inspected once, e.g. by `grader release`, must not shadow the one used for grading)."""
     if package not in sys.modules:
         pkg_spec = importlib.util.spec_from_loader(package, loader=None, is_package=True)
         assert pkg_spec is not None
         pkg = importlib.util.module_from_spec(pkg_spec)
         pkg.__path__ = [str(path.parent)]
         sys.modules[package] = pkg
+
+    def forget() -> None:
+        for key in [k for k in sys.modules if k == package or k.startswith(package + ".")]:
+            del sys.modules[key]
+
     name = f"{package}.checks"
-    if name in sys.modules:
-        module = sys.modules[name]
-    else:
-        spec = importlib.util.spec_from_file_location(name, path)
-        if spec is None or spec.loader is None:
-            raise AssignmentError(f"{path}: cannot load checks")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        try:
-            spec.loader.exec_module(module)
-        except Exception as e:
-            for key in [k for k in sys.modules if k == package or k.startswith(package + ".")]:
-                del sys.modules[key]
-            raise AssignmentError(f"{path}: cannot import the checks: {type(e).__name__}: {e}") from e
-    registry = getattr(module, "checks", None)
-    if not isinstance(registry, Registry):
-        raise AssignmentError(f"{path}: must define `checks = Registry()`")
-    return module, tuple(registry.checks)
+    try:
+        if name in sys.modules:
+            module = sys.modules[name]
+        else:
+            spec = importlib.util.spec_from_file_location(name, path)
+            if spec is None or spec.loader is None:
+                raise AssignmentError(f"{path}: cannot load checks")
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[name] = module
+            try:
+                spec.loader.exec_module(module)
+            except Exception as e:
+                forget()
+                raise AssignmentError(f"{path}: cannot import the checks: {type(e).__name__}: {e}") from e
+        registry = getattr(module, "checks", None)
+        if not isinstance(registry, Registry):
+            raise AssignmentError(f"{path}: must define `checks = Registry()`")
+        return module, tuple(registry.checks)
+    finally:
+        if not keep:
+            forget()
 
 
 def _validate(assignment: Assignment, checks: tuple[Check, ...], where: Path, *, public_only: bool = False) -> None:

@@ -16,11 +16,9 @@ from __future__ import annotations
 
 import ast
 import hashlib
-import importlib.util
 import json
 import re
 import shutil
-import sys
 import tempfile
 import tomllib
 from collections.abc import Iterator
@@ -28,8 +26,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import grader
+from grader.assignments import AssignmentError, import_checks
 from grader.authoring import AuthoringError
-from grader.judge.checks import Check, Registry
+from grader.judge.checks import Check
 
 ENTRY = "checks"  # the module the loader reads; `checks` is also the registry's name in it
 INSTRUCTOR_ONLY = frozenset({"MEASURES"})  # what `grader calibrate` measures: held-out scores
@@ -318,38 +317,14 @@ def _empty(body: list[ast.stmt]) -> bool:
 
 # -- importing a package of check modules ---------------------------------------------------------
 def _registry(folder: Path, label: str) -> list[Check]:
-    """Import `folder/checks.py` as a package module under a fresh name; its registry's checks.
-
-    The modules are removed from `sys.modules` afterwards: neither copy can shadow the other, nor
-    the package `grader.assignments` loads for grading.
-    """
+    """Import `folder/checks.py` under a fresh package name, then forget it: neither copy can shadow
+    the other, nor the package `grader.assignments` loads for grading."""
     tag = hashlib.sha256(f"{folder.resolve()}\0{label}".encode()).hexdigest()[:10]
     package = f"grader_release_{re.sub(r'[^0-9A-Za-z]', '_', label)}_{tag}"
-    spec = importlib.util.spec_from_loader(package, loader=None, is_package=True)
-    assert spec is not None
-    pkg = importlib.util.module_from_spec(spec)
-    pkg.__path__ = [str(folder)]
-    sys.modules[package] = pkg
     try:
-        name = f"{package}.{ENTRY}"
-        mod_spec = importlib.util.spec_from_file_location(name, folder / f"{ENTRY}.py")
-        if mod_spec is None or mod_spec.loader is None:
-            raise ReleaseError(f"{folder}: cannot load {ENTRY}.py")
-        module = importlib.util.module_from_spec(mod_spec)
-        sys.modules[name] = module
-        try:
-            mod_spec.loader.exec_module(module)
-        except ReleaseError:
-            raise
-        except Exception as e:
-            raise ReleaseError(f"{folder}: importing the checks failed: {type(e).__name__}: {e}") from e
-        registry = getattr(module, ENTRY, None)
-        if not isinstance(registry, Registry):
-            raise ReleaseError(f"{folder}/{ENTRY}.py must define `{ENTRY} = Registry()`")
-        return list(registry.checks)
-    finally:
-        for key in [k for k in sys.modules if k == package or k.startswith(package + ".")]:
-            del sys.modules[key]
+        return list(import_checks(folder / f"{ENTRY}.py", package, keep=False)[1])
+    except AssignmentError as e:
+        raise ReleaseError(str(e)) from e
 
 
 # -- assignment.toml ------------------------------------------------------------------------------
