@@ -339,6 +339,16 @@ def _course_option(p: argparse.ArgumentParser) -> None:
                         "$GRADER_COURSE and the built-in course; repeatable")
 
 
+def _command(sub, name: str, help: str, func, *, course: bool = True) -> argparse.ArgumentParser:
+    """A subcommand with the options every command shares: --lang, and --course where it reads a course."""
+    cmd = sub.add_parser(name, help=help)
+    cmd.add_argument("--lang", choices=("fr", "en"), default="fr", help="language of messages and feedback")
+    if course:
+        _course_option(cmd)
+    cmd.set_defaults(func=func)
+    return cmd
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="grader", description="Grade TensorFlow/Keras practicals (TP).")
     sub = p.add_subparsers(dest="command", required=True)
@@ -354,43 +364,26 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--profile", choices=("cpu", "gpu"), help="training budget (default: detected hardware)")
     _course_option(run)
     run.set_defaults(func=_cmd_run)
-    ls = sub.add_parser("list", help="list the assignments")
-    ls.add_argument("--lang", choices=("fr", "en"), default="fr")
-    _course_option(ls)
-    ls.set_defaults(func=_cmd_list)
-    gen = sub.add_parser("generate", help="regenerate student notebooks from the references")
-    gen.add_argument("ids", nargs="*")
-    gen.add_argument("--lang", choices=("fr", "en"), default="fr")
-    _course_option(gen)
-    gen.set_defaults(func=_cmd_generate)
-    chk = sub.add_parser("check", help="a student's self-check: run the public checks on one notebook")
+    _command(sub, "list", "list the assignments", _cmd_list)
+    _command(sub, "generate", "regenerate student notebooks from the references", _cmd_generate).add_argument(
+        "ids", nargs="*")
+    chk = _command(sub, "check", "a student's self-check: run the public checks on one notebook", _cmd_check)
     chk.add_argument("notebook", help="the student's notebook (.ipynb) or module (.py)")
     chk.add_argument("--bundle", help="the folder written by `grader release` (default: the installed course)")
     chk.add_argument("--assignment", "-a", help="assignment id (default: from the notebook's metadata)")
     chk.add_argument("--out", "-o", default="grader-check", help="where the HTML report goes")
-    chk.add_argument("--lang", choices=("fr", "en"), default="fr")
     chk.add_argument("--sandbox", choices=("require", "auto", "off"), default="auto")
-    _course_option(chk)
-    chk.set_defaults(func=_cmd_check)
-    asg = sub.add_parser("assign", help="turn a teacher's solution notebook (nbgrader or otter style) into a TP")
+    asg = _command(sub, "assign", "turn a teacher's solution notebook (nbgrader or otter style) into a TP",
+                   _cmd_assign)
     asg.add_argument("notebook", help="the instructor's notebook, solutions marked")
     asg.add_argument("--id", required=True, help="the assignment id")
     asg.add_argument("--no-run", action="store_true",
                      help="do not run the reference (starter checks then test names only, not types or shapes)")
-    asg.add_argument("--lang", choices=("fr", "en"), default="fr")
-    _course_option(asg)
-    asg.set_defaults(func=_cmd_assign)
-    rel = sub.add_parser("release", help="write the student bundle: student notebook and public checks only")
+    rel = _command(sub, "release", "write the student bundle: student notebook and public checks only", _cmd_release)
     rel.add_argument("id")
     rel.add_argument("--out", "-o", required=True, help="the bundle folder (a course folder for `grader check`)")
-    rel.add_argument("--lang", choices=("fr", "en"), default="fr")
-    _course_option(rel)
-    rel.set_defaults(func=_cmd_release)
-    new = sub.add_parser("new", help="scaffold a working assignment (two questions) in a course folder")
-    new.add_argument("id", help="the assignment id (a folder name: lower-case, digits, '-', '_')")
-    new.add_argument("--lang", choices=("fr", "en"), default="fr")
-    _course_option(new)
-    new.set_defaults(func=_cmd_new)
+    _command(sub, "new", "scaffold a working assignment (two questions) in a course folder", _cmd_new).add_argument(
+        "id", help="the assignment id (a folder name: lower-case, digits, '-', '_')")
     data = sub.add_parser("data", help="offline datasets: where they come from, import one")
     data_sub = data.add_subparsers(dest="action", required=True)
     data_sub.add_parser("status", help="where each dataset is found, or how to get it").set_defaults(func=_cmd_data)
