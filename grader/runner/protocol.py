@@ -165,8 +165,9 @@ def decode(value: Any, folder: Path, prefix: str = "out", depth: int = 0, conver
         out = {}
         for k, v in value["dict"]:
             key = decode(k, folder, prefix, depth + 1, convert)
+            # values are converted like list items: an AsTensor passed by keyword arrives as a tensor
             out[key if isinstance(key, (str, int, float, bool, tuple)) or key is None else repr(key)] = decode(
-                v, folder, prefix, depth + 1
+                v, folder, prefix, depth + 1, convert
             )
         return out
     if "nd" in value:

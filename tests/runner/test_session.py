@@ -112,6 +112,22 @@ def test_tensor_inputs_need_tensorflow_only_when_asked():
     assert AsTensor(np.zeros(2)).kind == "tensor"
 
 
+def test_as_tensor_by_keyword_arrives_as_a_tensor_in_call_and_probe():
+    """Keyword arguments (dict values) are converted like positional ones (list items)."""
+    s, _ = run(["def kind(x=None, *, y=None):\n    v = x if y is None else y\n    return type(v).__module__"])
+    with s:
+        positional = s.observe("call", name="kind", args=(AsTensor(np.ones(3)),))[0]
+        keyword = s.observe("call", name="kind", kwargs={"y": AsTensor(np.ones(3))})[0]
+        variable = s.observe("call", name="kind", kwargs={"x": AsTensor(np.ones(3), variable=True)})[0]
+        plain = s.observe("call", name="kind", kwargs={"y": np.ones(3)})[0]
+        probed = s.observe("probe", code="result = type(t).__name__ + ',' + type(a).__name__",
+                           inputs={"t": AsTensor(np.ones(2)), "a": np.ones(2)})[0]
+    assert positional.startswith("tensorflow") and keyword.startswith("tensorflow")
+    assert variable.startswith("tensorflow") and plain == "numpy"
+    tensor, array = probed.split(",")
+    assert tensor != "ndarray" and array == "ndarray"
+
+
 def test_a_call_that_kills_the_runner_costs_only_that_observation():
     s, _ = run(["import os\nkept = 5\ndef die():\n    os._exit(0)"])
     with s:
