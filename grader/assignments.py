@@ -86,11 +86,17 @@ def load_folder(folder: Path, *, located: Located | None = None, public_only: bo
         data = tomllib.loads(toml_path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
         raise AssignmentError(f"{toml_path}: {e}") from e
+    try:
+        step = float(dict(data.get("scoring", {})).get("step", 0.25))
+    except (TypeError, ValueError) as e:
+        raise AssignmentError(f"{toml_path}: [scoring] step must be a number (0.25, 0.5, 1; 0 for exact)") from e
+    if step < 0:
+        raise AssignmentError(f"{toml_path}: [scoring] step must not be negative")
     questions = []
     for q in data.get("questions", []):
         try:
             questions.append(Question(str(q["id"]), float(q["points"]), Message(str(q.get("fr", q["id"])),
-                                                                                 str(q.get("en", "")))))
+                                                                                 str(q.get("en", ""))), step))
         except (KeyError, TypeError, ValueError) as e:
             raise AssignmentError(f"{toml_path}: bad question {q!r}") from e
     title = data.get("title", {})

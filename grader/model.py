@@ -60,6 +60,7 @@ class Question:
     id: str
     points: float
     title: Message
+    step: float = 0.25  # scores shown are rounded down to this grid ([scoring] step; 0: exact)
 
 
 @dataclass(frozen=True)
@@ -106,16 +107,29 @@ class CellRecord:
 @dataclass(frozen=True)
 class QuestionScore:
     question: Question
-    score: float
+    score: float  # on the question's grid: what every report and export shows
     checks: tuple[CheckResult, ...]
+    raw: float | None = None  # points pro rata the weights, before rounding (audits)
+
+
+def on_grid(raw: float, step: float, points: float) -> float:
+    """`raw` rounded down to a multiple of `step` (a question with a failed check never shows full
+    marks); a float's rounding error (2.9999999 for 3) never costs a step."""
+    if step <= 0:
+        return round(raw, 4)
+    steps = int((raw + 1e-9) // step)
+    return round(min(steps * step, points), 4)
 
 
 def score_question(question: Question, checks: list[CheckResult]) -> QuestionScore:
-    """Points pro rata the weights of the passed checks; a question without checks scores zero."""
+    """Points pro rata the weights of the passed checks, on the grid; a question without checks scores zero."""
     total = sum(c.weight for c in checks)
     earned = sum(c.weight for c in checks if c.passed)
-    score = round(question.points * earned / total, 4) if total else 0.0
-    return QuestionScore(question, score, tuple(checks))
+    raw = question.points * earned / total if total else 0.0
+    shown = on_grid(raw, question.step, question.points)
+    if shown >= question.points and any(not c.passed and c.weight > 0 for c in checks):
+        shown = round(max(question.points - (question.step or 1e-4), 0.0), 4)  # a weight too small to count
+    return QuestionScore(question, shown, tuple(checks), round(raw, 6))
 
 
 @dataclass(frozen=True)
