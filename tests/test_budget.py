@@ -160,12 +160,12 @@ def test_plan_of_an_assignment_without_budget_is_quiet(tmp_path):
 def test_calibrate_runs_the_reference_and_stores_its_measures(tiny, monkeypatch):
     root, reference = tiny
     monkeypatch.setattr(budget, "detect", lambda: CPU)
-    entry = calibrate("tp-tiny", root=root, reference=reference)
+    entry = calibrate("tp-tiny", courses=[root.parent], reference=reference)
     assert entry["problems"] == [] and entry["points"] == 20 and entry["scores"] == {"q1": 0.9}
     assert entry["thresholds"] == {"q1": 0.7} and entry["seconds"] > 0
     stored = json.loads((root / "tp-tiny" / "calibration.json").read_text())
     assert stored["cpu / 2 cores Test CPU"]["training"] == {"epochs": 2, "train_size": 1000}
-    plan = budget.plan(load("tp-tiny", root).assignment, hardware=CPU)
+    plan = budget.plan(load("tp-tiny", [root.parent]).assignment, hardware=CPU)
     assert plan.calibrated and plan.thresholds == {"q1": 0.7}
 
 
@@ -173,6 +173,6 @@ def test_a_reference_that_fails_its_budget_is_not_calibrated(tiny, monkeypatch):
     root, reference = tiny
     reference.write_text("score = 0.3\n")  # below the default threshold 0.5
     monkeypatch.setattr(budget, "detect", lambda: CPU)
-    entry = calibrate("tp-tiny", root=root, reference=reference)
+    entry = calibrate("tp-tiny", courses=[root.parent], reference=reference)
     assert entry["problems"] and entry["path"] is None
     assert not (root / "tp-tiny" / "calibration.json").exists()
