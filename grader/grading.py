@@ -163,7 +163,7 @@ def grade(paths: Path, *, assignment: str | None = None, out: Path, workers: int
         except SandboxUnavailable as e:
             raise UsageError(e.message.get(lang)) from e
         run = _grade_all(subs, loaded, out, workers, force, lang, limits, on_start, on_done, start,
-                         profile, budget, box)
+                         profile, budget, box, public_only)
         located = loaded.located
         return replace(run, ignored=ignored,
                        located="" if located is None or located.course.builtin else str(located.course.root))
@@ -172,7 +172,7 @@ def grade(paths: Path, *, assignment: str | None = None, out: Path, workers: int
 
 
 def _grade_all(subs, loaded, out, workers, force, lang, limits, on_start, on_done, start,
-               profile=None, budget=None, box: SandboxPlan | None = None) -> GradingRun:
+               profile=None, budget=None, box: SandboxPlan | None = None, public_only: bool = False) -> GradingRun:
     box = box or SandboxPlan((0,))
     from grader.reports import write_all
 
@@ -196,7 +196,7 @@ def _grade_all(subs, loaded, out, workers, force, lang, limits, on_start, on_don
             stale[reason] += 1
         if fresh:
             regraded.append(sub.student)
-            _grade_one(sub, loaded, book, run_limits, ctx, force or reason is not None, box)
+            _grade_one(sub, loaded, book, run_limits, ctx, force or reason is not None, box, public_only)
         result = book.result(a, sub.student)
         assert result is not None
         if on_done:
@@ -233,7 +233,7 @@ def _stale(book: Gradebook, loaded, sub: Submission, ctx: Context) -> str | None
 
 
 def _grade_one(sub: Submission, loaded, book: Gradebook, limits: Limits, ctx: Context, force: bool,
-               box: SandboxPlan) -> None:
+               box: SandboxPlan, public_only: bool = False) -> None:
     a = loaded.assignment
     attempt = book.begin(a.id, sub.student, sub.sha256, sub.source, force=force, fingerprint=loaded.fingerprint)
     started = time.monotonic()
@@ -260,6 +260,8 @@ def _grade_one(sub: Submission, loaded, book: Gradebook, limits: Limits, ctx: Co
     info = {"kind": sub.kind, "entry": sub.entry, "attempt": attempt, "restarts": session.restarts,
             "cells": len(sub.cells), "budget": (ctx.options or {}).get("budget"), "sandbox_layers": list(box.layers),
             "sandbox_layers_reasons": box.reason_texts()}
+    if public_only:
+        info["self_check"] = True  # public checks only: reports say these points are not the grade
     if box.warning is not None:  # --sandbox off as root: this student's code ran with the grader's privileges
         info["sandbox_warning"] = box.warning.as_dict()
     if synthetic := (ctx.options or {}).get("synthetic_datasets"):

@@ -196,7 +196,8 @@ def test_release_then_self_check_runs_the_public_checks_only_and_exits_0(course,
     out = capsys.readouterr()
     assert "0/1 public checks passed" in out.err and "`scores`" in out.out
     assert "no public check: graded by your instructor only" in out.out  # q2 has none
-    assert (tmp_path / "me" / "reports" / "student.html").is_file()
+    page = (tmp_path / "me" / "reports" / "student.html").read_text()
+    assert "Self-check: only the public checks were run" in page
     mine = tmp_path / "mine.py"
     mine.write_text(course.reference.read_text())
     assert main(["check", str(mine), "--bundle", str(bundle), "--out", str(tmp_path / "me2")]) == 0

@@ -157,8 +157,21 @@ def render_report(result: SubmissionResult, assignment: Assignment, lang: str = 
         errors=[clean_text(e, lang=lang) for e in result.errors],
         cells=[_cell_view(c, lang) for c in result.cells if _worth_showing(c)],
         figures=[uri for uri in map(_data_uri, result.figures) if uri],
-        synthetic=synthetic_banner(synthetic_datasets(result.info), lang),
+        synthetic=" ".join(b for b in (self_check_banner(result.info, lang),
+                                       synthetic_banner(synthetic_datasets(result.info), lang)) if b),
     )
+
+
+def self_check_banner(info: object, lang: str = "fr") -> str:
+    """`grader check` ran the public checks only: the points shown are not the grade."""
+    if not (isinstance(info, dict) and info.get("self_check") is True):
+        return ""
+    if lang == "en":
+        return ("Self-check: only the public checks were run; the points shown are not your grade (the "
+                "instructor's grading adds hidden checks, and questions without a public check show 0).")
+    return ("Auto-vérification : seules les vérifications publiques ont été exécutées ; les points affichés ne "
+            "sont pas votre note (la correction ajoute des vérifications cachées, et les questions sans "
+            "vérification publique affichent 0).")
 
 
 def synthetic_datasets(info: object) -> list[str]:
