@@ -141,8 +141,8 @@ def test_student_notebook_is_generated_from_the_reference():
 @pytest.fixture(scope="module")
 def diy():
     """The finite-difference helpers (`fd.py`), imported by loading the assignment's package."""
-    load("tp-diy")
-    return sys.modules["grader_assignment_tp_diy.fd"]
+    package = load("tp-diy").module.__name__.rsplit(".", 1)[0]
+    return sys.modules[f"{package}.fd"]
 
 
 def test_checks_register_in_question_order_after_what_they_require():
