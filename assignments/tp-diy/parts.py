@@ -57,7 +57,9 @@ def fault(obs, ctx, part: str) -> Message | None:
         for check in _own_checks(part):
             try:
                 check(obs, ctx)
-            except CheckFailed:
+            except CheckFailed as e:
+                if e.status is Status.SKIPPED:  # itself not judged, for a faulty part of its own
+                    return Message(f"`{part}`, non vérifié en {question}", f"`{part}`, not checked in {question}")
                 return Message(f"`{part}`, incorrect en {question}", f"`{part}`, wrong in {question}")
         return None
 

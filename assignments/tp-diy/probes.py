@@ -7,8 +7,9 @@ on inputs the judge chose and hand back plain arrays. Two helpers matter:
   "`Linear.backward_delta` a levé une erreur" instead of a bare traceback of the probe;
 * `Parts` builds a container's parts: the student's own classes first (a container may call
   its modules or read the fields its own `Linear` keeps), and, only for a part the judge names
-  as faulty, a correct stand-in (`TLinear`, `TTanH`, `TSigmoid`, `TReLU`, `TSeq`, `TMSE`), so
-  that a mistake is charged once, where it is made; `train` is a correct mini-batch SGD;
+  as faulty, a correct stand-in (`TLinear`, `TTanH`, `TSigmoid`, `TReLU`, `TMSE`; for
+  `Sequentiel` the student's own class with correct composition methods, `repaired`, else
+  `TSeq`), so that a mistake is charged once, where it is made; `train` is a correct SGD;
 * `affine` and `held` observe a `Linear`'s parameters and stored gradient through its own
   forward and update, whatever its storage.
 
@@ -186,13 +187,15 @@ class TReLU(_Stateless):
         return delta * (np.asarray(input) > 0)
 
 
-class TSeq(_Callable):
-    def __init__(self, *modules: Any):
-        self.modules = list(modules)
+class SeqMethods(_Callable):
+    """A correct composition of `self._tp_parts`: the stand-in `TSeq`, and the repair of a student's
+    faulty `Sequentiel` (these methods over theirs; their other methods and fields kept)."""
+
+    _tp_parts: list[Any]
 
     def _inputs(self, X: np.ndarray) -> list[np.ndarray]:
         inputs = [X]
-        for m in self.modules:
+        for m in self._tp_parts:
             inputs.append(m.forward(inputs[-1]))
         return inputs
 
@@ -201,24 +204,44 @@ class TSeq(_Callable):
 
     def backward_update_gradient(self, input: np.ndarray, delta: np.ndarray) -> None:
         inputs = self._inputs(input)
-        for i in reversed(range(len(self.modules))):
-            self.modules[i].backward_update_gradient(inputs[i], delta)
+        for i in reversed(range(len(self._tp_parts))):
+            self._tp_parts[i].backward_update_gradient(inputs[i], delta)
             if i:
-                delta = self.modules[i].backward_delta(inputs[i], delta)
+                delta = self._tp_parts[i].backward_delta(inputs[i], delta)
 
     def backward_delta(self, input: np.ndarray, delta: np.ndarray) -> np.ndarray:
         inputs = self._inputs(input)
-        for i in reversed(range(len(self.modules))):
-            delta = self.modules[i].backward_delta(inputs[i], delta)
+        for i in reversed(range(len(self._tp_parts))):
+            delta = self._tp_parts[i].backward_delta(inputs[i], delta)
         return delta
 
     def zero_grad(self) -> None:
-        for m in self.modules:
+        for m in self._tp_parts:
             m.zero_grad()
 
     def update_parameters(self, gradient_step: float = 1e-3) -> None:
-        for m in self.modules:
+        for m in self._tp_parts:
             m.update_parameters(gradient_step)
+
+
+class TSeq(SeqMethods):
+    def __init__(self, *modules: Any):
+        self.modules = self._tp_parts = list(modules)
+
+
+def repaired(cls: Any, modules: tuple) -> Any:
+    """The student's faulty `Sequentiel` class built on `modules`, its contract methods replaced by
+    correct ones: a container of theirs that relies on its other methods or fields (`parameters()`,
+    `.layers`) still finds them. None when it cannot be built so."""
+    if not isinstance(cls, type):
+        return None
+    try:
+        obj = cls(*modules)
+        obj.__class__ = type(cls.__name__, (SeqMethods, cls), {})
+        obj._tp_parts = list(modules)
+    except Exception:  # noqa: BLE001 - then the plain stand-in serves
+        return None
+    return obj
 
 
 class TMSE(_Callable):
@@ -262,7 +285,11 @@ class Parts:
             return new(self.ns, name, *args)
         if name == "Linear":
             return TLinear.random(int(args[0]), int(args[1]), self.rng)
-        if name == "Sequentiel":  # the student's modules inside a stand-in: their calls stay labelled
+        if name == "Sequentiel":
+            fixed = repaired(self.ns.get("Sequentiel"), args)
+            if fixed is not None:
+                return fixed
+            # the student's modules inside a stand-in: their calls stay labelled
             args = tuple(m if isinstance(m, (_Callable, Named)) else Named(m, type(m).__name__) for m in args)
         return STAND_INS[name](*args)
 

@@ -91,8 +91,7 @@ def main():
     layers = [parts("Linear", 64, 32), parts("TanH"), parts("Linear", 32, 10), *head]
     net = parts("Sequentiel", *layers)
     if "SGD" in swap or "Optim" in swap:
-        train(net if "Sequentiel" in swap else Named(net, "Sequentiel"), Named(loss, loss_name), X, Y, 32, 15,
-              0.02, seed)
+        train(Named(net, "Sequentiel"), Named(loss, loss_name), X, Y, 32, 15, 0.02, seed)
     else:
         call("SGD(...)", ns["SGD"], net, loss, X, Y, 32, 15, 0.02, True)
     return forward(net, "Sequentiel", X_test)
