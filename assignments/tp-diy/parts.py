@@ -92,15 +92,17 @@ def charged_elsewhere(bad: dict[str, Message]) -> tuple[str, str]:
             f"the mistake in {names} is charged in {', '.join(where)}")
 
 
-def skipped(bad: dict[str, Message], seen: Message | None = None, details: str = "") -> CheckFailed:
-    """Not checked: the container depends on faulty parts and cannot be judged without them."""
+def skipped(bad: dict[str, Message], seen: Message | None = None, details: str = "", *,
+            with_own: bool = False) -> CheckFailed:
+    """Not checked: the container depends on faulty parts and cannot be judged without them; `seen` is
+    what the last try found, with correct stand-ins (or with the student's own parts: `with_own`)."""
     why_fr = " ; ".join(m.fr for m in bad.values())
     why_en = "; ".join((m.en or m.fr) for m in bad.values())
     fr = f"Non vérifié : dépend de {why_fr}."
     en = f"Not checked: depends on {why_en}."
     if seen is not None:
-        fr += f" Avec des modules corrects à leur place : {seen.fr}"
-        en += f" With correct modules in their place: {seen.en or seen.fr}"
+        fr += f" {'Avec vos modules' if with_own else 'Avec des modules corrects à leur place'} : {seen.fr}"
+        en += f" {'With your modules' if with_own else 'With correct modules in their place'}: {seen.en or seen.fr}"
     return CheckFailed(Message(fr, en), Status.SKIPPED, details)
 
 

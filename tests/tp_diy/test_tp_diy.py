@@ -75,8 +75,13 @@ STYLE_MUTANTS = {
         "            if m is not self.modules[0]:\n                delta = m.backward_delta(x, delta)\n"
         "        return delta"),
 }
-# a faulty module under containers that read its fields: they cannot take stand-ins
-FIELDS_LINEAR_BROKEN = ("variant_fields", '        self.grads["b"] += delta.sum(axis=0)\n', "")
+# `Linear` wrong (q1) where what depends on it cannot be judged without it: containers that read its
+# fields (they cannot take stand-ins), the student's own trained `encoder` made of it
+LINEAR_BROKEN = {
+    "fields_linear_bias_gradient_forgotten": ("variant_fields", '        self.grads["b"] += delta.sum(axis=0)\n', ""),
+    "linear_forward_returns_none": ("reference", '        return X @ self._parameters["W"] + self._parameters["b"]',
+                                    "        return None"),
+}
 
 
 def mutate(old: str, new: str, text: str = REF) -> str:
@@ -101,9 +106,9 @@ def run(tmp_path_factory):
         (folder / f"{name}.py").write_text(text, encoding="utf-8")
     for name, (variant, _, old, new) in STYLE_MUTANTS.items():
         (folder / f"mutant_{name}.py").write_text(mutate(old, new, SOURCES[variant]), encoding="utf-8")
-    variant, old, new = FIELDS_LINEAR_BROKEN
-    (folder / "mutant_fields_linear_bias_gradient_forgotten.py").write_text(mutate(old, new, SOURCES[variant]),
-                                                                            encoding="utf-8")
+    for name, (variant, old, new) in LINEAR_BROKEN.items():
+        text = REF if variant == "reference" else SOURCES[variant]
+        (folder / f"mutant_{name}.py").write_text(mutate(old, new, text), encoding="utf-8")
     zero_after_update = REF
     for old, new in ZERO_AFTER_UPDATE:
         zero_after_update = mutate(old, new, zero_after_update)
@@ -169,23 +174,28 @@ def test_a_faulty_module_is_swapped_and_charged_once(run):
     assert "correct `Linear` in place of yours" in seq.message.en and "charged in q1" in seq.message.en
 
 
-def test_container_needing_a_faulty_module_is_skipped_with_the_reason(run):
-    """Containers that read their `Linear`'s fields cannot take a stand-in: when that `Linear` is wrong
-    (q1), they are not judged — skipped, saying on what — and never failed for it."""
-    r = run["mutant_fields_linear_bias_gradient_forgotten"]
+@pytest.mark.parametrize("name", sorted(LINEAR_BROKEN))
+def test_what_needs_a_faulty_module_is_skipped_never_failed(run, name):
+    """`Linear` wrong (q1): what cannot be judged without it is skipped, saying on what; nothing outside
+    q1 fails or errs for it."""
+    r = run[f"mutant_{name}"]
     assert {qs.question.id: qs.score for qs in r.questions}["q1"] < 4
-    skipped = []
     for c in checks_of(r).values():
         if c.question != "q1" and not c.passed:
             assert c.status.value == "skipped", (c.name, c.status.value, c.message.fr)
-            skipped.append(c)
-    direct = checks_of(r)["check_sequentiel_zero_grad_and_update"]
-    assert direct in skipped
+
+
+def test_skip_says_on_what_it_depends(run):
+    r = checks_of(run["mutant_fields_linear_bias_gradient_forgotten"])
+    direct = r["check_sequentiel_zero_grad_and_update"]
+    assert direct.status.value == "skipped"
     assert direct.message.fr.startswith("Non vérifié : dépend de `Linear`, incorrect en q1.")
     assert direct.message.en.startswith("Not checked: depends on `Linear`, wrong in q1.")
     assert "AttributeError" in direct.message.fr  # what the container did with the stand-in
-    optim = checks_of(r)["check_optim_step"]
+    optim = r["check_optim_step"]
     assert "`Sequentiel`, non vérifié en q3" in optim.message.fr, optim.message.fr
+    codes = checks_of(run["mutant_linear_forward_returns_none"])["check_encoder_gives_latent_codes"]
+    assert codes.status.value == "skipped" and "Avec vos modules : `encoder.forward`" in codes.message.fr
 
 
 def test_messages_name_module_method_and_gradient(run):
