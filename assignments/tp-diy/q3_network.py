@@ -47,6 +47,20 @@ def _expect_layer_gradients(found: Any, expected: list[np.ndarray], where: str) 
     return worst
 
 
+def _linear_params(params: Any, sizes: tuple[tuple[int, int], ...]) -> list[np.ndarray]:
+    """Observed (W, b) of `Linear(d_in, d_out)` for each size, as floats of the right shapes: a module
+    that answers otherwise is the student's answer (a failure), never our crash."""
+    params = [_floats(p) for p in params]
+    for k, (d_in, d_out) in enumerate(sizes):
+        W, b = params[2 * k], params[2 * k + 1]
+        if W.shape != (d_in, d_out) or b.shape != (d_out,):
+            raise fail(f"`Linear({d_in}, {d_out}).forward` ne donne pas des sorties de taille {d_out} (poids vus de "
+                       f"forme {W.shape}, attendu {(d_in, d_out)}).",
+                       f"`Linear({d_in}, {d_out}).forward` does not give outputs of size {d_out} (weights seen with "
+                       f"shape {W.shape}, expected {(d_in, d_out)}).")
+    return params
+
+
 def _held_gradients(held: Any) -> list[np.ndarray]:
     """Gradients from `held(...)` observations: (W, b) before the module's own update minus after."""
     grads = []
@@ -97,7 +111,8 @@ def check_sequentiel_end_to_end_gradients(obs, ctx):
                 method(net, "Sequentiel", "backward_update_gradient", X, delta)
                 return params, out, outputs, dx, params2, gradients(linears)
         """, swap=list(swap), seed=seed, X=X, delta=delta, Xp=_perturbed(X))
-        params, params2 = [_floats(p) for p in params], [_floats(p) for p in params2]
+        sizes = ((4, 6), (6, 5), (5, 3))
+        params, params2 = _linear_params(params, sizes), _linear_params(params2, sizes)
         out = _floats(out)
         _shape(out, (5, 3), "Sequentiel.forward", _SEQ_TEXT, "for Linear(4, 6), TanH, Linear(6, 5), TanH, Linear(5, 3)")
         _close(out, _mlp(params, X), "Sequentiel.forward", "Appliquez les modules dans l'ordre, chacun à la sortie "
@@ -193,7 +208,7 @@ def check_optim_step(obs, ctx):
                 return out
         """, swap=list(swap), seed=seed, X=X, Y=Y, eps=eps, Yq=Yq, Yhatq=Yhatq)
         c = _loss_scale(scale, Yq, Yhatq)
-        params, p1, p2 = ([_floats(p) for p in ps] for ps in (params, p1, p2))
+        params, p1, p2 = (_linear_params(ps, ((3, 4), (4, 2))) for ps in (params, p1, p2))
         _check_optim_moves(params, p1, p2, l1, X, Y, eps, c)
 
     return with_parts(obs, ctx, ("Linear", "TanH", "Sequentiel", "MSELoss"), attempt)

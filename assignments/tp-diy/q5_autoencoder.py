@@ -12,7 +12,7 @@ from .common import _close, _digits, _floats, _need, _probe, _shape, _sigmoid, c
 from .fd import _expect_gradient, _input_gradient, _param_gradients, _perturbed
 from .learning import _charged_elsewhere, _fall_short, _learned
 from .parts import faults, skipped, with_parts
-from .q3_network import _LAYER_NAMES, UPDATE_TOL, _held_gradients
+from .q3_network import _LAYER_NAMES, UPDATE_TOL, _held_gradients, _linear_params
 
 AE_MAX_ERROR = 0.03  # per pixel; reference 0.015, mean image 0.074, a 16-component PCA 0.012
 
@@ -71,7 +71,7 @@ def check_autoencoder_composes_encoder_and_decoder(obs, ctx):
                 method(ae, "AutoEncoder", "zero_grad")
                 return params, out, outputs, dx, params2, g, params3, after, gradients(linears)
         """, swap=list(swap), seed=seed, X=X, delta=delta, Xp=_perturbed(X), XS=XS, DS=DS)
-        params, params2, params3 = ([_floats(p) for p in ps] for ps in (params, params2, params3))
+        params, params2, params3 = (_linear_params(ps, ((6, 3), (3, 6))) for ps in (params, params2, params3))
         _close(out, _autoencoder_forward(params, X), "AutoEncoder.forward",
                "Attendu decoder.forward(encoder.forward(X)).", "Expected decoder.forward(encoder.forward(X)).")
         _expect_gradient(dx, _input_gradient(outputs, delta, X.shape, "AutoEncoder"), "AutoEncoder.backward_delta",
