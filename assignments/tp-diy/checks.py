@@ -6,15 +6,17 @@ thresholds stay in the judge. Parameters are observed through behaviour, whateve
 storage: an affine module's forward on 0 and on the unit rows gives its weight and bias, and
 `zero_grad(); backward_update_gradient(x, delta); update_parameters(step)` reveals the gradient.
 
-A mistake is charged once: a question that builds on earlier classes observes its own class
-with correct modules (`TLinear`, `TSeq`, ...) from the probe library, and a learning check that
-fails with the student's whole library is retried with correct parts only when the student's
-earlier parts are themselves at fault (their checks fail again here).
+A mistake is charged once: a container (`Sequentiel`, `Optim`, `SGD`, `AutoEncoder`) is built
+from the student's own modules first, since it may call them or read their fields; a module that
+fails its own checks is swapped for a correct stand-in (`TLinear`, `TSeq`, ... in the probe
+library), and a container that cannot be judged without it is skipped with the reason. A learning
+check that fails with the student's whole library is retried the same way.
 
 The loader reads `checks` here; the checks live in sibling modules, one per question:
 
 * `common`: the registry, the probe runner and readers of observed values;
 * `fd`: finite differences and the comparison of gradients;
+* `parts`: which of the student's parts a container is built from, own or stand-in;
 * `learning`: the retry of a learning check with correct parts;
 * `q1_linear`, `q2_activations`, `q3_network`, `q3_training`, `q4_classification`,
   `q5_autoencoder`, `q6_convolution`: the checks, registered as they are imported below.

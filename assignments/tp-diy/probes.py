@@ -5,9 +5,13 @@ on inputs the judge chose and hand back plain arrays. Two helpers matter:
 
 * `call`/`method` label every call to the student's code, so that an exception is reported as
   "`Linear.backward_delta` a levé une erreur" instead of a bare traceback of the probe;
-* `TLinear`, `TTanH`, `TSigmoid`, `TSeq`, `TMSE`, `train` are small correct modules, so that
-  one question can be observed without depending on the student's answers to the others
-  (a mistake is charged once, where it is made).
+* `Parts` builds a container's parts: the student's own classes first (a container may call
+  its modules or read the fields its own `Linear` keeps), and, only for a part the judge names
+  as faulty, a correct stand-in (`TLinear`, `TTanH`, `TSigmoid`, `TReLU`, `TMSE`; for
+  `Sequentiel` the student's own class with correct composition methods, `repaired`, else
+  `TSeq`), so that a mistake is charged once, where it is made; `train` is a correct SGD;
+* `affine` and `held` observe a `Linear`'s parameters and stored gradient through its own
+  forward and update, whatever its storage.
 
 The judge appends a `main()` and the line `result = run(main)`; the probe's globals also hold
 `ns` (the student's namespace) and the judge's inputs.
@@ -73,6 +77,15 @@ def affine(obj: Any, label: str, d_in: int) -> tuple[np.ndarray, np.ndarray]:
     return out[1:] - out[0], out[0]
 
 
+def held(obj: Any, label: str, d_in: int) -> list[np.ndarray]:
+    """The gradient an affine module holds, seen through its own update: (W, b) before
+    `update_parameters(1)`, then (W, b) after. The judge subtracts; the module has moved (a module
+    may empty its gradient as it updates), so this is the last observation of that module."""
+    before = affine(obj, label, d_in)
+    method(obj, label, "update_parameters", 1.0)
+    return [*before, *affine(obj, label, d_in)]
+
+
 class Named:
     """A student's module or loss inside a trusted net: every call stays labelled."""
 
@@ -98,9 +111,19 @@ class Named:
     def update_parameters(self, gradient_step: float = 1e-3) -> None:
         method(self.obj, self.label, "update_parameters", gradient_step)
 
+    def __call__(self, *args: Any) -> np.ndarray:
+        return self.forward(*args)
+
 
 # -- correct modules, used where a question must not depend on the others ---------------------
-class TLinear:
+class _Callable:
+    """A student's container may call its modules (`module(x)`, `loss(y, yhat)`): so may the stand-ins."""
+
+    def __call__(self, *args: Any) -> np.ndarray:
+        return self.forward(*args)  # type: ignore[attr-defined]
+
+
+class TLinear(_Callable):
     def __init__(self, W: np.ndarray, b: np.ndarray):
         self.W, self.b = np.array(W, dtype=np.float64), np.array(b, dtype=np.float64)
         self.zero_grad()
@@ -128,7 +151,7 @@ class TLinear:
         self.b -= gradient_step * self.gb
 
 
-class _Stateless:
+class _Stateless(_Callable):
     def zero_grad(self) -> None:
         pass
 
@@ -156,13 +179,23 @@ class TSigmoid(_Stateless):
         return delta * s * (1 - s)
 
 
-class TSeq:
-    def __init__(self, *modules: Any):
-        self.modules = list(modules)
+class TReLU(_Stateless):
+    def forward(self, X: np.ndarray) -> np.ndarray:
+        return np.maximum(np.asarray(X, dtype=np.float64), 0.0)
+
+    def backward_delta(self, input: np.ndarray, delta: np.ndarray) -> np.ndarray:
+        return delta * (np.asarray(input) > 0)
+
+
+class SeqMethods(_Callable):
+    """A correct composition of `self._tp_parts`: the stand-in `TSeq`, and the repair of a student's
+    faulty `Sequentiel` (these methods over theirs; their other methods and fields kept)."""
+
+    _tp_parts: list[Any]
 
     def _inputs(self, X: np.ndarray) -> list[np.ndarray]:
         inputs = [X]
-        for m in self.modules:
+        for m in self._tp_parts:
             inputs.append(m.forward(inputs[-1]))
         return inputs
 
@@ -171,27 +204,47 @@ class TSeq:
 
     def backward_update_gradient(self, input: np.ndarray, delta: np.ndarray) -> None:
         inputs = self._inputs(input)
-        for i in reversed(range(len(self.modules))):
-            self.modules[i].backward_update_gradient(inputs[i], delta)
+        for i in reversed(range(len(self._tp_parts))):
+            self._tp_parts[i].backward_update_gradient(inputs[i], delta)
             if i:
-                delta = self.modules[i].backward_delta(inputs[i], delta)
+                delta = self._tp_parts[i].backward_delta(inputs[i], delta)
 
     def backward_delta(self, input: np.ndarray, delta: np.ndarray) -> np.ndarray:
         inputs = self._inputs(input)
-        for i in reversed(range(len(self.modules))):
-            delta = self.modules[i].backward_delta(inputs[i], delta)
+        for i in reversed(range(len(self._tp_parts))):
+            delta = self._tp_parts[i].backward_delta(inputs[i], delta)
         return delta
 
     def zero_grad(self) -> None:
-        for m in self.modules:
+        for m in self._tp_parts:
             m.zero_grad()
 
     def update_parameters(self, gradient_step: float = 1e-3) -> None:
-        for m in self.modules:
+        for m in self._tp_parts:
             m.update_parameters(gradient_step)
 
 
-class TMSE:
+class TSeq(SeqMethods):
+    def __init__(self, *modules: Any):
+        self.modules = self._tp_parts = list(modules)
+
+
+def repaired(cls: Any, modules: tuple) -> Any:
+    """The student's faulty `Sequentiel` class built on `modules`, its contract methods replaced by
+    correct ones: a container of theirs that relies on its other methods or fields (`parameters()`,
+    `.layers`) still finds them. None when it cannot be built so."""
+    if not isinstance(cls, type):
+        return None
+    try:
+        obj = cls(*modules)
+        obj.__class__ = type(cls.__name__, (SeqMethods, cls), {})
+        obj._tp_parts = list(modules)
+    except Exception:  # noqa: BLE001 - then the plain stand-in serves
+        return None
+    return obj
+
+
+class TMSE(_Callable):
     def forward(self, y: np.ndarray, yhat: np.ndarray) -> np.ndarray:
         return np.sum((y - yhat) ** 2, axis=1)
 
@@ -199,24 +252,46 @@ class TMSE:
         return -2 * (y - yhat)
 
 
-class Spy(_Stateless):
-    """First module of a net: drops column 0 (the example's id) and records the ids it trains on."""
+class SpyLoss(_Callable):
+    """A loss (the student's or a stand-in) that records the targets of every backward pass: the
+    judge's targets are all different, so they name the examples each training step saw."""
 
-    def __init__(self) -> None:
+    def __init__(self, loss: Any, label: str):
+        self.loss, self.label = loss, label
         self.batches: list[np.ndarray] = []
-        self.steps: list[float] = []
 
-    def forward(self, X: np.ndarray) -> np.ndarray:
-        return np.asarray(X, dtype=np.float64)[:, 1:]
+    def forward(self, y: np.ndarray, yhat: np.ndarray) -> np.ndarray:
+        return method(self.loss, self.label, "forward", y, yhat)
 
-    def backward_update_gradient(self, input: np.ndarray, delta: np.ndarray) -> None:
-        self.batches.append(np.rint(np.asarray(input, dtype=np.float64)[:, 0]).astype(np.int64))
+    def backward(self, y: np.ndarray, yhat: np.ndarray) -> np.ndarray:
+        y = np.asarray(y)
+        self.batches.append(np.asarray(y, dtype=np.float64).reshape(len(y), -1)[:, 0].copy())
+        return method(self.loss, self.label, "backward", y, yhat)
 
-    def backward_delta(self, input: np.ndarray, delta: np.ndarray) -> np.ndarray:
-        return np.hstack([np.zeros((len(delta), 1)), delta])
 
-    def update_parameters(self, gradient_step: float = 1e-3) -> None:
-        self.steps.append(float(gradient_step))
+STAND_INS: dict[str, Callable[..., Any]] = {"TanH": TTanH, "Sigmoide": TSigmoid, "ReLU": TReLU, "Sequentiel": TSeq,
+                                            "MSELoss": TMSE}
+
+
+class Parts:
+    """A container's parts: `parts("Linear", 4, 6)` is the student's own `Linear(4, 6)`, unless the
+    judge put "Linear" in `swap` (the student's is faulty or missing): then a correct stand-in."""
+
+    def __init__(self, ns: dict, swap: Any, seed: int):
+        self.ns, self.swap, self.rng = ns, {str(s) for s in swap}, np.random.default_rng(int(seed))
+
+    def __call__(self, name: str, *args: Any) -> Any:
+        if name not in self.swap:
+            return new(self.ns, name, *args)
+        if name == "Linear":
+            return TLinear.random(int(args[0]), int(args[1]), self.rng)
+        if name == "Sequentiel":
+            fixed = repaired(self.ns.get("Sequentiel"), args)
+            if fixed is not None:
+                return fixed
+            # the student's modules inside a stand-in: their calls stay labelled
+            args = tuple(m if isinstance(m, (_Callable, Named)) else Named(m, type(m).__name__) for m in args)
+        return STAND_INS[name](*args)
 
 
 def train(net: Any, loss: Any, X: np.ndarray, Y: np.ndarray, batch_size: int, epochs: int,

@@ -1,7 +1,10 @@
-"""q3: `Sequentiel`, `Optim.step` and `SGD`'s epochs, each observed with correct modules around it.
+"""q3: `Sequentiel`, `Optim.step` and `SGD`'s epochs, each built from the student's own modules.
 
-The nets are made of the probe library's `TLinear`, `TTanH`, `TMSE`, so that a mistake in
-the student's `Linear` or activations is charged to q1 or q2 only.
+A container may call its modules or read the fields its own `Linear` keeps: its nets are made
+of the student's `Linear`, `TanH`, `MSELoss` (and `Sequentiel` for `Optim` and `SGD`), their
+parameters and gradients observed through the modules' own forward and update. Only a module
+that fails its own checks is swapped for a correct stand-in (`parts.with_parts`), so that its
+mistake is charged to q1 or q2 only.
 """
 
 from __future__ import annotations
@@ -16,13 +19,7 @@ from grader.model import Message
 
 from .common import _close, _floats, _need, _probe, _shape, checks
 from .fd import GRAD_TOL, _expect_gradient, _input_gradient, _param_gradients, _perturbed
-
-
-def _mlp_params(rng: np.random.Generator, sizes: tuple[int, ...]) -> list[np.ndarray]:
-    params = []
-    for d_in, d_out in zip(sizes[:-1], sizes[1:], strict=False):
-        params += [rng.normal(size=(d_in, d_out)) / np.sqrt(d_in), 0.3 * rng.normal(size=d_out)]
-    return params
+from .parts import with_parts
 
 
 def _mlp(params: list[np.ndarray], X: np.ndarray) -> np.ndarray:
@@ -50,15 +47,47 @@ def _expect_layer_gradients(found: Any, expected: list[np.ndarray], where: str) 
     return worst
 
 
-_SEQ_MODULES = """
-def modules():
-    linears = [TLinear(W1, b1), TLinear(W2, b2), TLinear(W3, b3)]
-    return linears, [linears[0], TTanH(), linears[1], TTanH(), linears[2]]
+def _linear_params(params: Any, sizes: tuple[tuple[int, int], ...]) -> list[np.ndarray]:
+    """Observed (W, b) of `Linear(d_in, d_out)` for each size, as floats of the right shapes: a module
+    that answers otherwise is the student's answer (a failure), never our crash."""
+    params = [_floats(p) for p in params]
+    for k, (d_in, d_out) in enumerate(sizes):
+        W, b = params[2 * k], params[2 * k + 1]
+        if W.shape != (d_in, d_out) or b.shape != (d_out,):
+            raise fail(f"`Linear({d_in}, {d_out}).forward` ne donne pas des sorties de taille {d_out} (poids vus de "
+                       f"forme {W.shape}, attendu {(d_in, d_out)}).",
+                       f"`Linear({d_in}, {d_out}).forward` does not give outputs of size {d_out} (weights seen with "
+                       f"shape {W.shape}, expected {(d_in, d_out)}).")
+    return params
+
+
+def _held_gradients(held: Any) -> list[np.ndarray]:
+    """Gradients from `held(...)` observations: (W, b) before the module's own update minus after."""
+    grads = []
+    for W0, b0, W1, b1 in held:
+        grads += [_floats(W0) - _floats(W1), _floats(b0) - _floats(b1)]
+    return grads
+
+
+_SEQ_NET = """
+SIZES = (4, 6, 5, 3)
+
+
+def net_of(swap, seed):
+    \"\"\"Sequentiel(Linear(4, 6), TanH(), Linear(6, 5), TanH(), Linear(5, 3)) of the student's own parts
+    (stand-ins for those in `swap`); its linears and their parameters.\"\"\"
+    parts = Parts(ns, swap, seed)
+    linears = [parts("Linear", a, b) for a, b in zip(SIZES[:-1], SIZES[1:])]
+    mods = [linears[0], parts("TanH"), linears[1], parts("TanH"), linears[2]]
+    params = [p for m, d in zip(linears, SIZES) for p in affine(m, "Linear", d)]
+    return linears, call("Sequentiel(...)", ns["Sequentiel"], *mods), params
 
 
 def gradients(linears):
-    return [g.copy() for m in linears for g in (m.gW, m.gb)]
+    return [held(m, "Linear", d) for m, d in zip(linears, SIZES)]
 """
+_SEQ_PARTS = ("Linear", "TanH")
+_SEQ_TEXT = "pour Linear(4, 6), TanH, Linear(6, 5), TanH, Linear(5, 3)"
 
 
 @checks("q3", weight=1.5, fr="`Sequentiel` d'un réseau à 3 couches : sortie et gradients (différences finies).",
@@ -66,34 +95,42 @@ def gradients(linears):
 def check_sequentiel_end_to_end_gradients(obs, ctx):
     _need(obs, "Sequentiel")
     rng = ctx.rng("sequentiel")
-    params = _mlp_params(rng, (4, 6, 5, 3))
     X, delta = rng.normal(size=(5, 4)), rng.normal(size=(5, 3))
-    out, outputs, grads, dx = _probe(obs, prelude=_SEQ_MODULES, body="""
-        def main():
-            linears, mods = modules()
-            net = call("Sequentiel(...)", ns["Sequentiel"], *mods)
-            outputs = forward(net, "Sequentiel", Xp)
-            out = forward(net, "Sequentiel", X)
-            method(net, "Sequentiel", "zero_grad")
-            forward(net, "Sequentiel", X)
-            method(net, "Sequentiel", "backward_update_gradient", X, delta)
-            grads = gradients(linears)
-            forward(net, "Sequentiel", X)
-            dx = floats("Sequentiel.backward_delta", method(net, "Sequentiel", "backward_delta", X, delta))
-            return out, outputs, grads, dx
-    """, X=X, delta=delta, Xp=_perturbed(X), **dict(zip(("W1", "b1", "W2", "b2", "W3", "b3"), params, strict=True)))
-    out = _floats(out)
-    _shape(out, (5, 3), "Sequentiel.forward", "pour Linear(4, 6), TanH, Linear(6, 5), TanH, Linear(5, 3)")
-    _close(out, _mlp(params, X), "Sequentiel.forward", "Appliquez les modules dans l'ordre, chacun à la sortie "
-           "du précédent.", "Apply the modules in order, each to the previous one's output.")
-    e1 = _expect_gradient(dx, _input_gradient(outputs, delta, X.shape, "Sequentiel"), "Sequentiel.backward_delta",
-                          "le gradient par rapport à l'entrée", "the gradient with respect to the input",
-                          "Parcourez les modules à l'envers ; chacun reçoit son entrée du forward.",
-                          "Go through the modules backwards; each gets its input from the forward pass.")
-    expected = _param_gradients(lambda: float(np.sum(delta * _mlp(params, X))), params)
-    e2 = _expect_layer_gradients(grads, expected, "Sequentiel.backward_update_gradient")
-    return Message(f"Erreurs relatives : entrée {e1:.1e}, paramètres {e2:.1e}.",
-                   f"Relative errors: input {e1:.1e}, parameters {e2:.1e}.")
+    seed = int(rng.integers(0, 2**31 - 1))
+
+    def attempt(swap: tuple[str, ...]) -> Message:
+        params, out, outputs, dx, params2, held = _probe(obs, prelude=_SEQ_NET, body="""
+            def main():
+                linears, net, params = net_of(swap, seed)
+                outputs = forward(net, "Sequentiel", Xp)
+                out = forward(net, "Sequentiel", X)
+                dx = floats("Sequentiel.backward_delta", method(net, "Sequentiel", "backward_delta", X, delta))
+                linears, net, params2 = net_of(swap, seed + 1)  # a fresh net: its gradients alone
+                method(net, "Sequentiel", "zero_grad")
+                forward(net, "Sequentiel", X)
+                method(net, "Sequentiel", "backward_update_gradient", X, delta)
+                return params, out, outputs, dx, params2, gradients(linears)
+        """, swap=list(swap), seed=seed, X=X, delta=delta, Xp=_perturbed(X))
+        sizes = ((4, 6), (6, 5), (5, 3))
+        params, params2 = _linear_params(params, sizes), _linear_params(params2, sizes)
+        out = _floats(out)
+        _shape(out, (5, 3), "Sequentiel.forward", _SEQ_TEXT, "for Linear(4, 6), TanH, Linear(6, 5), TanH, Linear(5, 3)")
+        _close(out, _mlp(params, X), "Sequentiel.forward", "Appliquez les modules dans l'ordre, chacun à la sortie "
+               "du précédent.", "Apply the modules in order, each to the previous one's output.")
+        e1 = _expect_gradient(dx, _input_gradient(outputs, delta, X.shape, "Sequentiel"),
+                              "Sequentiel.backward_delta", "le gradient par rapport à l'entrée",
+                              "the gradient with respect to the input",
+                              "Parcourez les modules à l'envers ; chacun reçoit son entrée du forward.",
+                              "Go through the modules backwards; each gets its input from the forward pass.")
+        expected = _param_gradients(lambda: float(np.sum(delta * _mlp(params2, X))), params2)
+        e2 = _expect_layer_gradients(_held_gradients(held), expected, "Sequentiel.backward_update_gradient")
+        return Message(f"Erreurs relatives : entrée {e1:.1e}, paramètres {e2:.1e}.",
+                       f"Relative errors: input {e1:.1e}, parameters {e2:.1e}.")
+
+    return with_parts(obs, ctx, _SEQ_PARTS, attempt)
+
+
+UPDATE_TOL = 1e-4  # parameters observed through forward: float32 code is ~1e-7 off, a wrong update far more
 
 
 @checks("q3", weight=0.5, fr="`Sequentiel.zero_grad` et `update_parameters` atteignent tous les modules.",
@@ -101,31 +138,49 @@ def check_sequentiel_end_to_end_gradients(obs, ctx):
 def check_sequentiel_zero_grad_and_update(obs, ctx):
     _need(obs, "Sequentiel")
     rng = ctx.rng("sequentiel-update")
-    params = _mlp_params(rng, (4, 6, 5, 3))
-    grads = [rng.normal(size=p.shape) for p in params]
-    after, zeros = _probe(obs, prelude=_SEQ_MODULES, body="""
-        def main():
-            linears, mods = modules()
-            net = call("Sequentiel(...)", ns["Sequentiel"], *mods)
-            for k, m in enumerate(linears):
-                m.gW[...], m.gb[...] = G[2 * k], G[2 * k + 1]
-            method(net, "Sequentiel", "update_parameters", 0.5)
-            after = [p.copy() for m in linears for p in (m.W, m.b)]
-            method(net, "Sequentiel", "zero_grad")
-            return after, gradients(linears)
-    """, G=grads, **dict(zip(("W1", "b1", "W2", "b2", "W3", "b3"), params, strict=True)))
-    for k, (p, g, a) in enumerate(zip(params, grads, after, strict=True)):
-        if not np.allclose(_floats(a), p - 0.5 * _floats(g), rtol=1e-9, atol=1e-12):
-            raise fail(f"`Sequentiel.update_parameters(0.5)` ne met pas à jour le Linear n° {k // 2 + 1} "
-                       "comme attendu : appelez `update_parameters(gradient_step)` de chaque module.",
-                       f"`Sequentiel.update_parameters(0.5)` does not update Linear number {k // 2 + 1} as "
-                       "expected: call each module's `update_parameters(gradient_step)`.")
-    for k, z in enumerate(zeros):
-        if np.any(_floats(z) != 0):
-            raise fail(f"Après `Sequentiel.zero_grad()`, le gradient du Linear n° {k // 2 + 1} n'est pas nul : "
-                       "appelez `zero_grad()` de chaque module.",
-                       f"After `Sequentiel.zero_grad()`, the gradient of Linear number {k // 2 + 1} is not zero: "
-                       "call each module's `zero_grad()`.")
+    sizes = (4, 6, 5, 3)
+    XS = [rng.normal(size=(4, d)) for d in sizes[:-1]]
+    DS = [rng.normal(size=(4, d)) for d in sizes[1:]]
+    G = [g for x, d in zip(XS, DS, strict=True) for g in (x.T @ d, d.sum(axis=0))]
+    seed = int(rng.integers(0, 2**31 - 1))
+
+    def attempt(swap: tuple[str, ...]) -> None:
+        params, after, held = _probe(obs, prelude=_SEQ_NET, body="""
+            def main():
+                linears, net, params = net_of(swap, seed)
+                for m, x, d in zip(linears, XS, DS):  # a known gradient in each module, through its own methods
+                    method(m, "Linear", "zero_grad")
+                    forward(m, "Linear", x)
+                    method(m, "Linear", "backward_update_gradient", x, d)
+                method(net, "Sequentiel", "update_parameters", 0.5)
+                after = [p for m, d in zip(linears, SIZES) for p in affine(m, "Linear", d)]
+                method(net, "Sequentiel", "zero_grad")
+                return params, after, gradients(linears)
+        """, swap=list(swap), seed=seed, XS=XS, DS=DS)
+        for k, (p, g, a) in enumerate(zip(params, G, after, strict=True)):
+            moved = _floats(p) - _floats(a)
+            if moved.shape != g.shape or relative_error(moved, 0.5 * g) > UPDATE_TOL:
+                raise fail(f"`Sequentiel.update_parameters(0.5)` ne met pas à jour le Linear n° {k // 2 + 1} "
+                           "comme attendu : appelez `update_parameters(gradient_step)` de chaque module.",
+                           f"`Sequentiel.update_parameters(0.5)` does not update Linear number {k // 2 + 1} as "
+                           "expected: call each module's `update_parameters(gradient_step)`.")
+        for k, z in enumerate(_held_gradients(held)):
+            if np.any(np.abs(z) > 1e-9):
+                raise fail(f"Après `Sequentiel.zero_grad()`, le gradient du Linear n° {k // 2 + 1} n'est pas nul : "
+                           "appelez `zero_grad()` de chaque module.",
+                           f"After `Sequentiel.zero_grad()`, the gradient of Linear number {k // 2 + 1} is not "
+                           "zero: call each module's `zero_grad()`.")
+
+    return with_parts(obs, ctx, _SEQ_PARTS, attempt)
+
+
+def _loss_scale(found: Any, y: np.ndarray, yhat: np.ndarray) -> float:
+    """The student's squared loss is the sum over outputs or its mean (both accepted in q1): its factor."""
+    sums = np.sum((y - yhat) ** 2, axis=1)
+    found = _floats(found).reshape(-1)
+    if found.shape != sums.shape:
+        return 1.0
+    return float(found @ sums / (sums @ sums))
 
 
 @checks("q3", fr="`Optim.step` : perte moyenne du lot, pas de gradient, gradients remis à zéro.",
@@ -133,26 +188,40 @@ def check_sequentiel_zero_grad_and_update(obs, ctx):
 def check_optim_step(obs, ctx):
     _need(obs, "Optim")
     rng = ctx.rng("optim")
-    params = _mlp_params(rng, (3, 4, 2))
     X, Y, eps = rng.normal(size=(6, 3)), rng.normal(size=(6, 2)), 0.05
-    l1, p1, _, p2 = _probe(obs, """
-        def main():
-            linears = [TLinear(W1, b1), TLinear(W2, b2)]
-            net = TSeq(linears[0], TTanH(), linears[1])
-            opt = call("Optim(...)", ns["Optim"], net, TMSE(), eps)
-            out = []
-            for _ in range(2):
-                out.append(floats("Optim.step", method(opt, "Optim", "step", X, Y)))
-                out.append([p.copy() for m in linears for p in (m.W, m.b)])
-            return out
-    """, X=X, Y=Y, eps=eps, **dict(zip(("W1", "b1", "W2", "b2"), params, strict=True)))
-    p1, p2 = [_floats(p) for p in p1], [_floats(p) for p in p2]
+    Yq, Yhatq = rng.normal(size=(4, 2)), rng.normal(size=(4, 2))
+    seed = int(rng.integers(0, 2**31 - 1))
 
+    def attempt(swap: tuple[str, ...]) -> None:
+        scale, params, l1, p1, _, p2 = _probe(obs, """
+            def main():
+                parts = Parts(ns, swap, seed)
+                linears = [parts("Linear", 3, 4), parts("Linear", 4, 2)]
+                net = parts("Sequentiel", linears[0], parts("TanH"), linears[1])
+                loss = parts("MSELoss")
+                observe = lambda: [p for m, d in zip(linears, (3, 4)) for p in affine(m, "Linear", d)]
+                opt = call("Optim(...)", ns["Optim"], net, loss, eps)
+                out = [forward(loss, "MSELoss", Yq, Yhatq), observe()]
+                for _ in range(2):
+                    out.append(floats("Optim.step", method(opt, "Optim", "step", X, Y)))
+                    out.append(observe())
+                return out
+        """, swap=list(swap), seed=seed, X=X, Y=Y, eps=eps, Yq=Yq, Yhatq=Yhatq)
+        c = _loss_scale(scale, Yq, Yhatq)
+        params, p1, p2 = (_linear_params(ps, ((3, 4), (4, 2))) for ps in (params, p1, p2))
+        _check_optim_moves(params, p1, p2, l1, X, Y, eps, c)
+
+    return with_parts(obs, ctx, ("Linear", "TanH", "Sequentiel", "MSELoss"), attempt)
+
+
+def _check_optim_moves(params: list[np.ndarray], p1: list[np.ndarray], p2: list[np.ndarray], l1: Any,
+                       X: np.ndarray, Y: np.ndarray, eps: float, c: float) -> None:
+    """Two `Optim.step` calls from `params` with a squared loss of factor `c`: the loss returned, both steps."""
     def grads(ps: list[np.ndarray]) -> list[np.ndarray]:
         ps = [p.copy() for p in ps]
-        return _param_gradients(lambda: float(np.sum((Y - _mlp(ps, X)) ** 2)), ps)
+        return _param_gradients(lambda: c * float(np.sum((Y - _mlp(ps, X)) ** 2)), ps)
 
-    expected_loss = float(np.mean(np.sum((Y - _mlp(params, X)) ** 2, axis=1)))
+    expected_loss = c * float(np.mean(np.sum((Y - _mlp(params, X)) ** 2, axis=1)))
     found = _floats(l1)
     if found.size != 1 or not np.isclose(float(found.reshape(-1)[0]), expected_loss, rtol=1e-5):
         shown = float(found.reshape(-1)[0]) if found.size == 1 else found.shape
@@ -195,22 +264,42 @@ def check_sgd_visits_every_example_in_shuffled_batches(obs, ctx):
     _need(obs, "SGD")
     rng = ctx.rng("sgd-spy")
     n, batch_size, epochs = 48, 8, 4
-    features = rng.normal(size=(n, 3))
-    X = np.hstack([np.arange(n, dtype=np.float64)[:, None], features])
-    Y = features @ rng.normal(size=(3, 1)) + 0.1 * rng.normal(size=(n, 1))
-    batches, losses = _probe(obs, """
-        def main():
-            spy = Spy()
-            net = TSeq(spy, TLinear(np.zeros((3, 1)), np.zeros(1)))
-            losses = call("SGD(...)", ns["SGD"], net, TMSE(), X, Y, batch_size, epochs, 1e-3, True)
-            return spy.batches, floats("SGD (valeur renvoyée)", losses)
-    """, X=X, Y=Y, batch_size=batch_size, epochs=epochs)
-    batches = [np.asarray(b, dtype=np.int64).reshape(-1) for b in batches]
+    X = rng.normal(size=(n, 3))
+    # all targets different (well apart, growing with a linear function of X): a target names its example
+    Y = np.empty((n, 1))
+    Y[np.argsort(X @ rng.normal(size=3)), 0] = np.linspace(-1.5, 1.5, n)
+    seed = int(rng.integers(0, 2**31 - 1))
     call_fr = f"`SGD(net, loss, X, Y, batch_size={batch_size}, n_iter={epochs})` sur {n} exemples"
     call_en = f"`SGD(net, loss, X, Y, batch_size={batch_size}, n_iter={epochs})` on {n} examples"
+
+    def attempt(swap: tuple[str, ...]) -> None:
+        targets, losses = _probe(obs, """
+            def main():
+                parts = Parts(ns, swap, seed)
+                net = parts("Sequentiel", parts("Linear", 3, 1))
+                loss = SpyLoss(parts("MSELoss"), "MSELoss")
+                losses = call("SGD(...)", ns["SGD"], net, loss, X, Y, batch_size, epochs, 1e-3, True)
+                return loss.batches, floats("SGD (valeur renvoyée)", losses)
+        """, swap=list(swap), seed=seed, X=X, Y=Y, batch_size=batch_size, epochs=epochs)
+        batches = []
+        for t in targets:
+            t = _floats(t).reshape(-1)
+            far = np.abs(t[:, None] - Y[None, :, 0])
+            if t.size and not np.all(far.min(axis=1) <= 1e-4):
+                raise fail(f"{call_fr} : `loss.backward` reçoit des cibles qui ne sont pas des lignes de Y.",
+                           f"{call_en}: `loss.backward` gets targets that are not rows of Y.")
+            batches.append(far.argmin(axis=1) if t.size else np.zeros(0, dtype=np.int64))
+        _expect_epochs(batches, losses, n, batch_size, epochs, call_fr, call_en)
+
+    return with_parts(obs, ctx, ("Linear", "Sequentiel", "MSELoss"), attempt)
+
+
+def _expect_epochs(batches: list[np.ndarray], losses: Any, n: int, batch_size: int, epochs: int, call_fr: str,
+                   call_en: str) -> None:
+    """The examples each training step saw, epoch after epoch, and the losses `SGD` returned."""
     if not batches:
-        raise fail(f"{call_fr} n'appelle jamais `net.backward_update_gradient`.",
-                   f"{call_en} never calls `net.backward_update_gradient`.")
+        raise fail(f"{call_fr} n'appelle jamais `loss.backward` : aucune étape d'apprentissage.",
+                   f"{call_en} never calls `loss.backward`: no training step.")
     sizes = [len(b) for b in batches]
     if max(sizes) > batch_size:
         raise fail(f"{call_fr} : {len(batches)} mises à jour de {max(sizes)} exemples ; attendu "

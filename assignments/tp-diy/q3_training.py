@@ -11,7 +11,7 @@ from grader.judge.checks import fail
 from grader.model import Message
 
 from .common import _floats, _need, _probe, checks
-from .learning import _charged_elsewhere, _learned
+from .learning import _charged_elsewhere, _fall_short, _learned
 
 GAUSS_MIN_ACCURACY = 0.95
 
@@ -24,15 +24,10 @@ def _gaussians(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray
 
 _GAUSS_PROBE = """
 def main():
-    if own:
-        layers = [new(ns, "Linear", 2, 8), new(ns, "TanH"), new(ns, "Linear", 8, 1)]
-        loss = new(ns, "MSELoss")
-    else:
-        rng = np.random.default_rng(seed)
-        layers = [TLinear.random(2, 8, rng), TTanH(), TLinear.random(8, 1, rng)]
-        loss = TMSE()
+    parts = Parts(ns, swap, seed)
+    layers = [parts("Linear", 2, 8), parts("TanH"), parts("Linear", 8, 1)]
     net = call("Sequentiel(...)", ns["Sequentiel"], *layers)
-    call("SGD(...)", ns["SGD"], net, loss, X, Y, 10, 60, 0.01, True)
+    call("SGD(...)", ns["SGD"], net, parts("MSELoss"), X, Y, 10, 60, 0.01, True)
     return forward(net, "Sequentiel", X), forward(net, "Sequentiel", X_test)
 """
 GAUSS_TRIES = 3  # a fresh net each time: an unlucky initialisation is not the student's mistake
@@ -51,12 +46,12 @@ def check_sgd_separates_four_gaussians(obs, ctx):
     net = "Sequentiel(Linear(2, 8), TanH(), Linear(8, 1)), MSELoss, SGD(batch_size=10, n_iter=60, eps=0.01)"
     test_acc: list[float] = []
 
-    def accuracy(own: bool) -> float:
+    def accuracy(swap: tuple[str, ...]) -> float:
         """The best of a few trainings from fresh initialisations; stops at the first good one."""
         best = 0.0
         for attempt in range(GAUSS_TRIES):
             pred, pred_test = (_floats(p).reshape(-1) for p in _probe(
-                obs, _GAUSS_PROBE, timeout=60, own=own, seed=seed + attempt, X=X, Y=Y, X_test=X_test))
+                obs, _GAUSS_PROBE, timeout=60, swap=list(swap), seed=seed + attempt, X=X, Y=Y, X_test=X_test))
             if pred.shape != (len(X),) or pred_test.shape != (len(X_test),):
                 raise fail(f"La sortie du réseau a {pred.size} valeurs pour {len(X)} exemples ; attendu une par "
                            "exemple.", f"The net's output has {pred.size} values for {len(X)} examples; expected "
@@ -77,15 +72,16 @@ def check_sgd_separates_four_gaussians(obs, ctx):
     if passed:
         fr, en = _charged_elsewhere(faulty)
         shown = "?" if own is None else f"{own:.3f}"
-        return Message(f"Avec vos modules, précision {shown} ; avec des Linear, TanH et MSELoss corrects, "
+        names = ", ".join(f"`{p}`" for p in faulty)
+        return Message(f"Avec vos modules, précision {shown} ; avec {names} corrects à la place des vôtres, "
                        f"votre Sequentiel et votre SGD atteignent {fixed:.3f} : {fr}.",
-                       f"With your modules, accuracy {shown}; with correct Linear, TanH and MSELoss, your "
+                       f"With your modules, accuracy {shown}; with correct {names} in place of yours, your "
                        f"Sequentiel and SGD reach {fixed:.3f}: {en}.")
     acc = fixed if fixed is not None else (own or 0.0)
-    raise fail(f"{net} : précision d'entraînement {acc:.3f} sur 4 gaussiennes ; attendu au moins "
-               f"{GAUSS_MIN_ACCURACY}. Vérifiez que SGD fait n_iter époques de mini-lots, que Optim.step "
-               "enchaîne zero_grad, forward, backward et update_parameters, et que Linear est initialisé "
-               "aléatoirement (pas à zéro).",
-               f"{net}: training accuracy {acc:.3f} on 4 gaussians; expected at least {GAUSS_MIN_ACCURACY}. "
-               "Check that SGD runs n_iter epochs of mini-batches, that Optim.step chains zero_grad, forward, "
-               "backward and update_parameters, and that Linear starts from random (non-zero) weights.")
+    raise _fall_short(faulty, f"{net} : précision d'entraînement {acc:.3f} sur 4 gaussiennes ; attendu au moins "
+                      f"{GAUSS_MIN_ACCURACY}. Vérifiez que SGD fait n_iter époques de mini-lots, que Optim.step "
+                      "enchaîne zero_grad, forward, backward et update_parameters, et que Linear est initialisé "
+                      "aléatoirement (pas à zéro).",
+                      f"{net}: training accuracy {acc:.3f} on 4 gaussians; expected at least {GAUSS_MIN_ACCURACY}. "
+                      "Check that SGD runs n_iter epochs of mini-batches, that Optim.step chains zero_grad, forward, "
+                      "backward and update_parameters, and that Linear starts from random (non-zero) weights.")

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.judge.checks import CheckFailed, fail
+from grader.judge.checks import CheckFailed
 from grader.model import Message, Status
 
 from .common import _close, _digits, _floats, _need, _probe, _shape, _softmax, checks
 from .fd import _central, _expect_gradient, _input_gradient, _perturbed
-from .learning import _charged_elsewhere, _learned
+from .learning import _charged_elsewhere, _fall_short, _learned
 
 DIGITS_MIN_ACCURACY = 0.90  # the reference reaches 0.96-0.97 on the judge's split
 
@@ -85,17 +85,16 @@ def check_cross_entropy(obs, ctx):
 
 _DIGITS_PROBE = """
 def main():
+    parts = Parts(ns, swap, seed)
     loss = new(ns, loss_name)
     head = [new(ns, "Softmax")] if softmax else []
-    if own:
-        layers = [new(ns, "Linear", 64, 32), new(ns, "TanH"), new(ns, "Linear", 32, 10), *head]
-        net = call("Sequentiel(...)", ns["Sequentiel"], *layers)
+    layers = [parts("Linear", 64, 32), parts("TanH"), parts("Linear", 32, 10), *head]
+    net = parts("Sequentiel", *layers)
+    if "SGD" in swap or "Optim" in swap:
+        train(Named(net, "Sequentiel"), Named(loss, loss_name), X, Y, 32, 15, 0.02, seed)
+    else:
         call("SGD(...)", ns["SGD"], net, loss, X, Y, 32, 15, 0.02, True)
-        return forward(net, "Sequentiel", X_test)
-    rng = np.random.default_rng(seed)
-    net = TSeq(TLinear.random(64, 32, rng), TTanH(), TLinear.random(32, 10, rng), *[Named(h, "Softmax") for h in head])
-    train(net, Named(loss, loss_name), X, Y, 32, 15, 0.02, seed)
-    return net.forward(X_test)
+    return forward(net, "Sequentiel", X_test)
 """
 
 
@@ -116,8 +115,8 @@ def check_digits_two_layer_net(obs, ctx):
     net = ("Sequentiel(Linear(64, 32), TanH(), Linear(32, 10)" + (", Softmax())" if softmax else ")")
            + f" + {loss_name}, SGD 15 époques")
 
-    def accuracy(own: bool) -> float:
-        scores = _floats(_probe(obs, _DIGITS_PROBE, timeout=90, own=own, softmax=softmax, loss_name=loss_name,
+    def accuracy(swap: tuple[str, ...]) -> float:
+        scores = _floats(_probe(obs, _DIGITS_PROBE, timeout=90, swap=list(swap), softmax=softmax, loss_name=loss_name,
                                 seed=seed, X=X[train_idx], Y=np.eye(10)[y[train_idx]], X_test=X[test_idx]))
         _shape(scores, (len(test_idx), 10), "Sequentiel.forward", f"sur {len(test_idx)} chiffres",
                f"on {len(test_idx)} digits")
@@ -137,7 +136,7 @@ def check_digits_two_layer_net(obs, ctx):
                        f"With your whole library, accuracy {shown}; with correct layers and SGD, your "
                        f"{head} reaches {fixed:.3f}: {en}.")
     acc = fixed if fixed is not None else (own or 0.0)
-    raise fail(f"{net} : précision {acc:.3f} sur {len(test_idx)} chiffres cachés ; attendu au moins "
-               f"{DIGITS_MIN_ACCURACY}. Vérifiez la softmax et l'entropie croisée (étiquettes one-hot).",
-               f"{net}: accuracy {acc:.3f} on {len(test_idx)} hidden digits; expected at least "
-               f"{DIGITS_MIN_ACCURACY}. Check the softmax and the cross-entropy (one-hot labels).")
+    raise _fall_short(faulty, f"{net} : précision {acc:.3f} sur {len(test_idx)} chiffres cachés ; attendu au "
+                      f"moins {DIGITS_MIN_ACCURACY}. Vérifiez la softmax et l'entropie croisée (étiquettes one-hot).",
+                      f"{net}: accuracy {acc:.3f} on {len(test_idx)} hidden digits; expected at least "
+                      f"{DIGITS_MIN_ACCURACY}. Check the softmax and the cross-entropy (one-hot labels).")

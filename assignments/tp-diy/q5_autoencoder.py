@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.judge.checks import fail
-from grader.model import Message
+from grader.judge.checks import CheckFailed, fail
+from grader.judge.expect import relative_error
+from grader.model import Message, Status
 
 from .common import _close, _digits, _floats, _need, _probe, _shape, _sigmoid, checks
 from .fd import _expect_gradient, _input_gradient, _param_gradients, _perturbed
-from .learning import _charged_elsewhere, _learned
-from .q3_network import _LAYER_NAMES, _mlp_params
+from .learning import _charged_elsewhere, _fall_short, _learned
+from .parts import faults, skipped, with_parts
+from .q3_network import _LAYER_NAMES, UPDATE_TOL, _held_gradients, _linear_params
 
 AE_MAX_ERROR = 0.03  # per pixel; reference 0.015, mean image 0.074, a 16-component PCA 0.012
 
@@ -20,60 +22,88 @@ def _autoencoder_forward(params: list[np.ndarray], X: np.ndarray) -> np.ndarray:
     return _sigmoid(np.tanh(X @ W1 + b1) @ W2 + b2)
 
 
+_AE_PARTS = ("Linear", "TanH", "Sigmoide", "Sequentiel")
+
+
 @checks("q5", fr="`AutoEncoder(encoder, decoder)` : forward = decoder(encoder(X)), passes arrière à travers les deux.",
         en="`AutoEncoder(encoder, decoder)`: forward = decoder(encoder(X)), backward passes through both.")
 def check_autoencoder_composes_encoder_and_decoder(obs, ctx):
+    """Built from the student's own `Sequentiel(Linear(6, 3), TanH())` and `Sequentiel(Linear(3, 6), Sigmoide())`;
+    parameters and gradients seen through the linears' own forward and update."""
     _need(obs, "AutoEncoder")
     rng = ctx.rng("autoencoder")
-    params = _mlp_params(rng, (6, 3, 6))
     X, delta = rng.uniform(0, 1, size=(4, 6)), rng.normal(size=(4, 6))
-    out, outputs, grads, dx, after, zeros = _probe(obs, """
-        def main():
-            enc_l, dec_l = TLinear(W1, b1), TLinear(W2, b2)
-            ae = call("AutoEncoder(...)", ns["AutoEncoder"], TSeq(enc_l, TTanH()), TSeq(dec_l, TSigmoid()))
-            grads = lambda: [g.copy() for m in (enc_l, dec_l) for g in (m.gW, m.gb)]
-            outputs = forward(ae, "AutoEncoder", Xp)
-            out = forward(ae, "AutoEncoder", X)
-            method(ae, "AutoEncoder", "zero_grad")
-            forward(ae, "AutoEncoder", X)
-            method(ae, "AutoEncoder", "backward_update_gradient", X, delta)
-            g = grads()
-            forward(ae, "AutoEncoder", X)
-            dx = floats("AutoEncoder.backward_delta", method(ae, "AutoEncoder", "backward_delta", X, delta))
-            method(ae, "AutoEncoder", "update_parameters", 0.5)
-            after = [p.copy() for m in (enc_l, dec_l) for p in (m.W, m.b)]
-            method(ae, "AutoEncoder", "zero_grad")
-            return out, outputs, g, dx, after, grads()
-    """, X=X, delta=delta, Xp=_perturbed(X), **dict(zip(("W1", "b1", "W2", "b2"), params, strict=True)))
-    _close(out, _autoencoder_forward(params, X), "AutoEncoder.forward",
-           "Attendu decoder.forward(encoder.forward(X)).", "Expected decoder.forward(encoder.forward(X)).")
-    _expect_gradient(dx, _input_gradient(outputs, delta, X.shape, "AutoEncoder"), "AutoEncoder.backward_delta",
-                     "le gradient par rapport à l'entrée", "the gradient with respect to the input",
-                     "Passez par decoder.backward_delta puis encoder.backward_delta.",
-                     "Go through decoder.backward_delta, then encoder.backward_delta.")
-    expected = _param_gradients(lambda: float(np.sum(delta * _autoencoder_forward(params, X))), params)
-    for k, (f, e) in enumerate(zip(grads, expected, strict=True)):
-        part = ("de l'encodeur", "du décodeur")[k // 2]
-        _expect_gradient(f, e, "AutoEncoder.backward_update_gradient",
-                         f"le gradient des {_LAYER_NAMES[k % 2]} {part}",
-                         f"the {('weight', 'bias')[k % 2]} gradient of the {('encoder', 'decoder')[k // 2]}",
-                         "Le décodeur reçoit delta et le code ; l'encodeur reçoit le delta rétropropagé par le "
-                         "décodeur et X.", "The decoder gets delta and the code; the encoder gets the delta "
-                         "propagated back by the decoder and X.")
-    for p, g, a in zip(params, grads, after, strict=True):
-        if not np.allclose(_floats(a), p - 0.5 * _floats(g), rtol=1e-9, atol=1e-12):
-            raise fail("`AutoEncoder.update_parameters(0.5)` ne met pas à jour l'encodeur et le décodeur.",
-                       "`AutoEncoder.update_parameters(0.5)` does not update both the encoder and the decoder.")
-    if any(np.any(_floats(z) != 0) for z in zeros):
-        raise fail("Après `AutoEncoder.zero_grad()`, un gradient de l'encodeur ou du décodeur n'est pas nul.",
-                   "After `AutoEncoder.zero_grad()`, a gradient of the encoder or decoder is not zero.")
+    XS, DS = [rng.normal(size=(4, 6)), rng.normal(size=(4, 3))], [rng.normal(size=(4, 3)), rng.normal(size=(4, 6))]
+    G = [g for x, d in zip(XS, DS, strict=True) for g in (x.T @ d, d.sum(axis=0))]
+    seed = int(rng.integers(0, 2**31 - 1))
+
+    def attempt(swap: tuple[str, ...]) -> None:
+        params, out, outputs, dx, params2, held, params3, after, zeros = _probe(obs, """
+            def autoencoder(parts):
+                enc_l, dec_l = parts("Linear", 6, 3), parts("Linear", 3, 6)
+                enc, dec = parts("Sequentiel", enc_l, parts("TanH")), parts("Sequentiel", dec_l, parts("Sigmoide"))
+                params = [*affine(enc_l, "Linear", 6), *affine(dec_l, "Linear", 3)]
+                return (enc_l, dec_l), call("AutoEncoder(...)", ns["AutoEncoder"], enc, dec), params
+
+
+            def gradients(linears):
+                return [held(m, "Linear", d) for m, d in zip(linears, (6, 3))]
+
+
+            def main():
+                parts = Parts(ns, swap, seed)
+                _, ae, params = autoencoder(parts)
+                outputs = forward(ae, "AutoEncoder", Xp)
+                out = forward(ae, "AutoEncoder", X)
+                dx = floats("AutoEncoder.backward_delta", method(ae, "AutoEncoder", "backward_delta", X, delta))
+                linears, ae, params2 = autoencoder(parts)  # a fresh one: its gradients alone
+                method(ae, "AutoEncoder", "zero_grad")
+                forward(ae, "AutoEncoder", X)
+                method(ae, "AutoEncoder", "backward_update_gradient", X, delta)
+                g = gradients(linears)
+                linears, ae, params3 = autoencoder(parts)  # a known gradient in each linear, then the updates
+                for m, x, d in zip(linears, XS, DS):
+                    method(m, "Linear", "zero_grad")
+                    forward(m, "Linear", x)
+                    method(m, "Linear", "backward_update_gradient", x, d)
+                method(ae, "AutoEncoder", "update_parameters", 0.5)
+                after = [*affine(linears[0], "Linear", 6), *affine(linears[1], "Linear", 3)]
+                method(ae, "AutoEncoder", "zero_grad")
+                return params, out, outputs, dx, params2, g, params3, after, gradients(linears)
+        """, swap=list(swap), seed=seed, X=X, delta=delta, Xp=_perturbed(X), XS=XS, DS=DS)
+        params, params2, params3 = (_linear_params(ps, ((6, 3), (3, 6))) for ps in (params, params2, params3))
+        _close(out, _autoencoder_forward(params, X), "AutoEncoder.forward",
+               "Attendu decoder.forward(encoder.forward(X)).", "Expected decoder.forward(encoder.forward(X)).")
+        _expect_gradient(dx, _input_gradient(outputs, delta, X.shape, "AutoEncoder"), "AutoEncoder.backward_delta",
+                         "le gradient par rapport à l'entrée", "the gradient with respect to the input",
+                         "Passez par decoder.backward_delta puis encoder.backward_delta.",
+                         "Go through decoder.backward_delta, then encoder.backward_delta.")
+        expected = _param_gradients(lambda: float(np.sum(delta * _autoencoder_forward(params2, X))), params2)
+        for k, (f, e) in enumerate(zip(_held_gradients(held), expected, strict=True)):
+            part = ("de l'encodeur", "du décodeur")[k // 2]
+            _expect_gradient(f, e, "AutoEncoder.backward_update_gradient",
+                             f"le gradient des {_LAYER_NAMES[k % 2]} {part}",
+                             f"the {('weight', 'bias')[k % 2]} gradient of the {('encoder', 'decoder')[k // 2]}",
+                             "Le décodeur reçoit delta et le code ; l'encodeur reçoit le delta rétropropagé par le "
+                             "décodeur et X.", "The decoder gets delta and the code; the encoder gets the delta "
+                             "propagated back by the decoder and X.")
+        for p, g, a in zip(params3, G, after, strict=True):
+            moved = p - _floats(a)
+            if moved.shape != g.shape or relative_error(moved, 0.5 * g) > UPDATE_TOL:
+                raise fail("`AutoEncoder.update_parameters(0.5)` ne met pas à jour l'encodeur et le décodeur.",
+                           "`AutoEncoder.update_parameters(0.5)` does not update both the encoder and the decoder.")
+        if any(np.any(np.abs(z) > 1e-9) for z in _held_gradients(zeros)):
+            raise fail("Après `AutoEncoder.zero_grad()`, un gradient de l'encodeur ou du décodeur n'est pas nul.",
+                       "After `AutoEncoder.zero_grad()`, a gradient of the encoder or decoder is not zero.")
+
+    return with_parts(obs, ctx, _AE_PARTS, attempt)
 
 
 _AE_RETRAIN = """
 def main():
-    rng = np.random.default_rng(seed)
-    enc = TSeq(TLinear.random(64, 16, rng), TTanH())
-    dec = TSeq(TLinear.random(16, 64, rng), TSigmoid())
+    parts = Parts(ns, swap, seed)
+    enc = parts("Sequentiel", parts("Linear", 64, 16), parts("TanH"))
+    dec = parts("Sequentiel", parts("Linear", 16, 64), parts("Sigmoide"))
     ae = Named(call("AutoEncoder(...)", ns["AutoEncoder"], enc, dec), "AutoEncoder")
     train(ae, TMSE(), X, X, 16, 30, 0.02, seed)
     return ae.forward(X_test)
@@ -88,15 +118,15 @@ def check_autoencoder_reconstructs_held_out_digits(obs, ctx):
     X_train, X_test = X[:1500], X[1500:]
     seed = int(ctx.rng("autoencoder-init").integers(0, 2**31 - 1))
 
-    def error(own: bool) -> float:
-        if own:
+    def error(swap: tuple[str, ...]) -> float:
+        if not swap:
             rec = _floats(_probe(obs, """
                 def main():
                     return forward(ns["autoencoder"], "autoencoder", X_test)
             """, X_test=X_test))
         else:
             _need(obs, "AutoEncoder")
-            rec = _floats(_probe(obs, _AE_RETRAIN, timeout=90, seed=seed, X=X_train, X_test=X_test))
+            rec = _floats(_probe(obs, _AE_RETRAIN, timeout=90, swap=list(swap), seed=seed, X=X_train, X_test=X_test))
         _shape(rec, X_test.shape, "autoencoder.forward", f"sur {len(X_test)} chiffres de forme (64,)",
                f"on {len(X_test)} digits of shape (64,)")
         return float(np.mean((rec - X_test) ** 2))
@@ -115,12 +145,12 @@ def check_autoencoder_reconstructs_held_out_digits(obs, ctx):
                        f"Your `autoencoder` reconstructs with an error of {shown} per pixel; with correct "
                        f"layers and SGD, your AutoEncoder class reaches {fixed:.4f}: {en}.")
     err = fixed if err is None else err
-    raise fail(f"`autoencoder` : erreur de reconstruction par pixel {err:.4f} sur {len(X_test)} chiffres cachés ; "
-               f"attendu au plus {AE_MAX_ERROR} (l'image moyenne donne 0.074). Entraînez-le plus longtemps sur "
-               "X_train, dans [0, 1], avec un code de dimension 16 et une Sigmoide en sortie.",
-               f"`autoencoder`: reconstruction error per pixel {err:.4f} on {len(X_test)} hidden digits; expected "
-               f"at most {AE_MAX_ERROR} (the mean image gives 0.074). Train it longer on X_train, in [0, 1], with a "
-               "16-dimensional code and a Sigmoide output.")
+    raise _fall_short(faulty, f"`autoencoder` : erreur de reconstruction par pixel {err:.4f} sur {len(X_test)} "
+                      f"chiffres cachés ; attendu au plus {AE_MAX_ERROR} (l'image moyenne donne 0.074). Entraînez-le "
+                      "plus longtemps sur X_train, dans [0, 1], avec un code de dimension 16 et une Sigmoide en sortie.",
+                      f"`autoencoder`: reconstruction error per pixel {err:.4f} on {len(X_test)} hidden digits; "
+                      f"expected at most {AE_MAX_ERROR} (the mean image gives 0.074). Train it longer on X_train, in "
+                      "[0, 1], with a 16-dimensional code and a Sigmoide output.")
 
 
 @checks("q5", weight=0.5, fr="`encoder` donne des codes latents plus petits que l'image, que `decoder` reconstruit "
@@ -128,6 +158,17 @@ def check_autoencoder_reconstructs_held_out_digits(obs, ctx):
         "back as `autoencoder` does.")
 def check_encoder_gives_latent_codes(obs, ctx):
     _need(obs, "encoder", "decoder", "autoencoder")
+    try:
+        return _latent_codes(obs)
+    except CheckFailed as e:  # the student's objects are made of their modules: a faulty one is charged elsewhere
+        if e.status in (Status.FAILED, Status.ERROR):
+            bad = faults(obs, ctx, ("Linear", "TanH", "Sigmoide", "ReLU", "Sequentiel"))
+            if bad:
+                raise skipped(bad, e.message, e.details, with_own=True) from None
+        raise
+
+
+def _latent_codes(obs) -> Message:
     X_test = _digits()[0][1500:1600]
     codes, back, rec = map(_floats, _probe(obs, """
         def main():
