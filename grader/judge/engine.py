@@ -62,19 +62,37 @@ def run_check(check: Check, obs: Observer, ctx: Context) -> CheckResult:
 def run_checks(checks: Iterable[Check], obs: Observer, ctx: Context, *, done: dict[str, CheckResult],
                on_result: Callable[[CheckResult], None]) -> list[CheckResult]:
     """Each result is handed to `on_result` (the gradebook) as soon as it exists; `done` ones are kept."""
+    checks = list(checks)
+    by_name = {c.name: c for c in checks}
     results: dict[str, CheckResult] = {}
     for check in checks:
         if check.name in done:
             results[check.name] = done[check.name]
             continue
-        failed_deps = [r for r in check.requires if r in results and not results[r].passed]
+        failed_deps = [results[r] for r in check.requires if r in results and not results[r].passed]
         if failed_deps:
             result = CheckResult(check.name, check.question, Status.SKIPPED,
-                                 Message(f"Non vérifié : dépend de {', '.join(failed_deps)} qui a échoué.",
-                                         f"Not checked: depends on {', '.join(failed_deps)}, which failed."),
-                                 check.weight)
+                                 _skip_message(failed_deps, by_name), check.weight)
         else:
             result = run_check(check, obs, ctx)
         results[check.name] = result
         on_result(result)
     return list(results.values())
+
+
+def _skip_message(deps: list[CheckResult], by_name: dict[str, Check]) -> Message:
+    """Names what the student sees of each prerequisite (its description, its question), never an
+    internal check name; a prerequisite that was itself skipped is "not checked", not "failed"."""
+    fr, en = [], []
+    for dep in deps:
+        desc = by_name[dep.name].description if dep.name in by_name else Message("")
+        what_fr = plain(desc.fr).rstrip(".") or dep.name
+        what_en = plain(desc.en or desc.fr).rstrip(".") or dep.name
+        if dep.status is Status.SKIPPED:
+            fr.append(f"« {what_fr} » ({dep.question}), non vérifié lui-même")
+            en.append(f"'{what_en}' ({dep.question}), itself not checked")
+        else:
+            fr.append(f"« {what_fr} » ({dep.question}), non réussi")
+            en.append(f"'{what_en}' ({dep.question}), not passed")
+    return Message("Non vérifié : dépend de " + " ; ".join(fr) + ".",
+                   "Not checked: depends on " + "; ".join(en) + ".")

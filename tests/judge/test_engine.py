@@ -1,0 +1,33 @@
+"""The engine: a check whose prerequisite did not pass is skipped, with words the student can read."""
+
+from __future__ import annotations
+
+from grader.judge.checks import Registry, fail
+from grader.judge.engine import Context, run_checks
+from grader.model import Status
+
+
+def test_skipped_check_names_its_prerequisite_by_description_and_question():
+    checks = Registry()
+
+    @checks("q1", fr="`batch` : forme (10, 28, 28).", en="`batch`: shape (10, 28, 28).")
+    def check_batch_shape(obs, ctx):
+        fail("forme (3, 3)", "shape (3, 3)")
+
+    @checks("q2", requires="check_batch_shape", fr="`normalized` : moyenne nulle.", en="`normalized`: zero mean.")
+    def check_normalized(obs, ctx):
+        raise AssertionError("never run")
+
+    @checks("q3", requires="check_normalized")
+    def check_centered(obs, ctx):
+        raise AssertionError("never run")
+
+    got = {r.name: r for r in run_checks(checks.checks, None, Context("x"), done={}, on_result=lambda r: None)}
+    skipped = got["check_normalized"]
+    assert skipped.status is Status.SKIPPED
+    assert skipped.message.fr == "Non vérifié : dépend de « `batch` : forme (10, 28, 28) » (q1), non réussi."
+    assert skipped.message.en == "Not checked: depends on '`batch`: shape (10, 28, 28)' (q1), not passed."
+    assert "check_" not in skipped.message.fr + skipped.message.en
+    chained = got["check_centered"]
+    assert chained.status is Status.SKIPPED and "non vérifié lui-même" in chained.message.fr
+    assert "itself not checked" in chained.message.en
