@@ -6,10 +6,12 @@ import numpy as np
 
 from grader.judge.checks import fail
 from grader.judge.layers import (
+    KERAS_LEAKY_DEFAULT,
     MODEL_INFO,
     built,
     compare,
     fresh_probe,
+    leaky,
     normalize,
     require_fresh,
     require_input_shape,
@@ -23,8 +25,9 @@ ANN = [("Flatten",), ("Dense", 128, "relu"), ("Dropout", 0.2), ("Dense", 64, "re
 CNN = [("Conv2D", 32, 3, "relu"), ("MaxPooling2D", 2), ("Conv2D", 64, 3, "relu"), ("MaxPooling2D", 2),
        ("Flatten",), ("Dense", 128, "relu"), ("Dropout", 0.3), ("Dense", 10, "softmax")]
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu")
-#: how each activation string reads once `normalize` folded the layers
-FOLDED = {"sigmoid": "sigmoid", "tanh": "tanh", "relu": "relu", "leaky_relu": "leaky_relu(0.1)"}
+#: what each activation string must compute, as `normalize` reads it once the layers are folded: judged by
+#: its values on fixed inputs, not by its name (the Keras string "leaky_relu" computes leaky_relu(0.2))
+FOLDED = {"sigmoid": "sigmoid", "tanh": "tanh", "relu": "relu", "leaky_relu": leaky(0.1)}
 
 
 _ACTIVATION_PROBE = MODEL_INFO + """
@@ -107,9 +110,9 @@ def check_activation_models_are_keras_models(obs, ctx):
 
 @checks("q3", public=True, weight=2, requires=("check_activation_models_are_keras_models",),
         fr="Flatten → Dense(128) → Dense(64) → Dense(10, softmax) avec l'activation demandée dans les deux couches "
-        "cachées ; \"leaky_relu\" : LeakyReLU(negative_slope=0.1).",
+        "cachées ; \"leaky_relu\" : un leaky ReLU de pente 0.1 (jugé sur ce qu'il calcule).",
         en="Flatten → Dense(128) → Dense(64) → Dense(10, softmax) with the activation in both hidden layers; "
-        "\"leaky_relu\": LeakyReLU(negative_slope=0.1).")
+        "\"leaky_relu\": a leaky ReLU of slope 0.1 (judged by what it computes).")
 def check_activation_models_layers(obs, ctx):
     for act, info in _activation_models(obs).items():
         found = normalize(info)
@@ -118,11 +121,13 @@ def check_activation_models_layers(obs, ctx):
             continue
         expected = with_dropout if ("Dropout", 0.2) in found else plain
         extra = ""
-        if act == "leaky_relu" and any(x[0] == "Dense" and x[2] == "leaky_relu(0.2)" for x in found):
-            extra = (" `activation=\"leaky_relu\"` utilise la pente par défaut de Keras, 0.2 ; le TP demande "
-                     "une couche `layers.LeakyReLU(negative_slope=0.1)` après chaque `Dense` cachée (sans activation).")
-        elif act == "leaky_relu" and any("leaky_relu" in str(x[-1]) for x in found):
-            extra = " La pente de LeakyReLU doit être 0.1 (`negative_slope=0.1`)."
+        how = (" : une couche `layers.LeakyReLU(negative_slope=0.1)` après chaque `Dense` cachée (sans activation), "
+               "ou `activation=lambda x: keras.activations.leaky_relu(x, negative_slope=0.1)`.")
+        if act == "leaky_relu" and any(x[0] == "Dense" and x[2] == leaky(KERAS_LEAKY_DEFAULT) for x in found):
+            extra = (" `activation=\"leaky_relu\"` utilise la pente par défaut de Keras, 0.2 ; le TP demande une "
+                     f"pente de 0.1{how}")
+        elif act == "leaky_relu" and any(str(x[-1]).startswith("leaky_relu(") for x in found):
+            extra = f" La pente du leaky ReLU doit être 0.1{how}"
         compare(found, expected, f'`build_activation_model("{act}")`', extra)
 
 

@@ -47,7 +47,13 @@ def flat_info(m):
     info["layers"] = model_info(_Layers(flat_layers(m)))["layers"]
     return info
 
-_ACTIVATIONS = ("Activation", "ReLU", "LeakyReLU", "Softmax", "ELU", "PReLU")
+from grader.runner.probes.activations import of_layer
+
+def _is_activation(layer):
+    if type(layer).__name__ == "PReLU":
+        return True
+    found = of_layer(layer)
+    return bool(found and found.get("activation_layer"))
 
 def bottleneck(m):
     \"\"\"(index in the chain just past the bottleneck's own activation, its width) or None.\"\"\"
@@ -58,7 +64,7 @@ def bottleneck(m):
         return None, chain
     k = min(hidden, key=lambda i: (int(chain[i].units), i))
     end = k + 1
-    while end < len(chain) and type(chain[end]).__name__ in _ACTIVATIONS:
+    while end < len(chain) and _is_activation(chain[end]):
         end += 1
     return (end, int(chain[k].units)), chain
 

@@ -19,6 +19,7 @@ from grader.judge.layers import (
     require_params,
 )
 from grader.model import Message
+from grader.runner.probes.activations import OTHER
 
 from .common import N_NON_TRAINABLE_CNN, N_PARAMS_CNN, N_PARAMS_RNN, checks
 
@@ -117,8 +118,9 @@ def check_rnn_layers(obs, ctx):
         extra = " Le second LSTM ne renvoie que son dernier état : pas de `return_sequences` sur lui."
     compare(found, RNN, "`create_rnn_model()`", extra)
     for i, layer in enumerate(x for x in info["layers"] if x["class"] == "LSTM"):
-        act = layer.get("activation")
+        act = layer.get("activation")  # what it computes (`grader.runner.probes.activations`), not its name
         if act not in (None, RECURRENT_DEFAULTS["activation"]):
+            act = layer.get("activation_hint") or act if act == OTHER else act
             raise fail(f"Le LSTM n° {i + 1} utilise l'activation `{act}` ; le TP garde celle par défaut d'un LSTM, "
                        "`tanh` : n'indiquez pas `activation=`.",
                        f"LSTM #{i + 1} uses activation `{act}`; keep the LSTM default `tanh`.")
