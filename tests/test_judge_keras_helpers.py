@@ -154,14 +154,14 @@ def test_a_failing_student_function_is_probed_once_per_submission():
     obs = Observer(None)  # no runner: its two answers are the student's function and the error it raises
     obs.describe = lambda name: {"callable": True}
 
-    def probe(code, **inputs):
-        calls.append(inputs)
+    def run(function, *args, **kwargs):
+        calls.append((function.__name__, args, kwargs))
         raise CheckFailed(Message("boom"), Status.ERROR, "ValueError: boom")
 
-    obs.probe = probe
+    obs.run = run
     for _ in range(3):
         with pytest.raises(CheckFailed) as e:
-            built(obs, "build_model", "code", x=1)
+            built(obs, "build_model", x=1)
         assert e.value.status is Status.ERROR and "a levé une erreur" in e.value.message.fr
         assert e.value.details == "ValueError: boom"
-    assert calls == [{"x": 1}]
+    assert calls == [("fresh", ("build_model",), {"x": 1})]

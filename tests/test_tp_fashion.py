@@ -135,7 +135,7 @@ def test_messages_name_the_mistake(run):
 
 
 class _FakeObs:
-    """Stands for the runner: `probe` answers what the datagen probe would."""
+    """Stands for the runner: `run` answers what `grader.runner.probes.augmentation.describe` would."""
 
     def __init__(self, answer: dict):
         self.answer = answer
@@ -143,7 +143,7 @@ class _FakeObs:
     def describe(self, name):
         return {"callable": False}
 
-    def probe(self, code, **inputs):
+    def run(self, function, *args, **kwargs):
         return self.answer
 
     def memo(self, key, compute):

@@ -7,10 +7,8 @@ import numpy as np
 from grader.judge.checks import fail
 from grader.judge.layers import (
     KERAS_LEAKY_DEFAULT,
-    MODEL_INFO,
     built,
     compare,
-    fresh_probe,
     leaky,
     normalize,
     require_fresh,
@@ -18,6 +16,7 @@ from grader.judge.layers import (
     require_keras_model,
     require_params,
 )
+from grader.runner.probes import model, values
 
 from .common import N_PARAMS_ANN, N_PARAMS_CNN, checks
 
@@ -30,35 +29,12 @@ ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu")
 FOLDED = {"sigmoid": "sigmoid", "tanh": "tanh", "relu": "relu", "leaky_relu": leaky(0.1)}
 
 
-_ACTIVATION_PROBE = MODEL_INFO + """
-result = {}
-for act in ("sigmoid", "tanh", "relu", "leaky_relu"):
-    result[act] = model_info(ns["build_activation_model"](act))
-"""
-
-_RESULTS_PROBE = """
-import numpy as np
-r = ns["activation_results"]
-result = {"type": type(r).__qualname__, "items": None}
-if isinstance(r, dict):
-    items = {}
-    for k, v in r.items():
-        try:
-            a = np.asarray(v, dtype=np.float64)
-            items[str(k)] = float(a) if a.size == 1 else {"size": int(a.size)}
-        except Exception as e:
-            items[str(k)] = {"error": f"{type(v).__name__}"}
-    result["items"] = items
-    result["keys"] = [repr(k) for k in r]
-"""
-
-
 def _ann(obs) -> dict:
-    return built(obs, "build_ann", fresh_probe("build_ann"))
+    return built(obs, "build_ann")
 
 
 def _cnn(obs) -> dict:
-    return built(obs, "build_cnn", fresh_probe("build_cnn"))
+    return built(obs, "build_cnn")
 
 
 # -- q2 ----------------------------------------------------------------------
@@ -90,7 +66,7 @@ def check_build_ann_param_count(obs, ctx):
 
 # -- q3 ----------------------------------------------------------------------
 def _activation_models(obs) -> dict:
-    return built(obs, "build_activation_model", _ACTIVATION_PROBE)
+    return built(obs, "build_activation_model", model.each, list(ACTIVATIONS))
 
 
 def _expected_activation(act: str) -> tuple[list[tuple], list[tuple]]:
@@ -141,7 +117,7 @@ def check_activation_models_param_count(obs, ctx):
 @checks("q3", public=True, weight=1, fr="`activation_results` : exactement les quatre activations → précision de validation "
         "dans [0, 1].", en="`activation_results`: exactly the four activations → validation accuracy in [0, 1].")
 def check_activation_results(obs, ctx):
-    info = obs.probe(_RESULTS_PROBE)
+    info = obs.run(values.number_map, "activation_results")
     if info["items"] is None:
         raise fail(f"`activation_results` est de type {info['type']} ; attendu un dictionnaire "
                    "{\"sigmoid\": ..., \"tanh\": ..., \"relu\": ..., \"leaky_relu\": ...}.",

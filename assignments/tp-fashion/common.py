@@ -14,7 +14,6 @@ from grader.judge.checks import Registry
 from grader.judge.layers import (  # noqa: F401 - the TP's modules import them from here
     KERAS_LEAKY_DEFAULT,
     KERAS_MODEL,
-    MODEL_INFO,
     built,
     first_difference,
     normalize,

@@ -11,7 +11,6 @@ from grader.judge.checks import CheckFailed, fail
 from grader.judge.layers import (
     built,
     compare,
-    fresh_probe,
     normalize,
     require_fresh,
     require_input_shape,
@@ -34,7 +33,7 @@ RECURRENT_DEFAULTS = {"activation": "tanh"}
 def _built(obs, function: str) -> dict:
     """The probe's answer; a build error gets a hint when it is the classic missing `return_sequences`."""
     try:
-        return built(obs, function, fresh_probe(function))
+        return built(obs, function)
     except CheckFailed as e:
         if "expected ndim=3, found ndim=2" in e.details:
             raise CheckFailed(Message(

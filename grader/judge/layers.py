@@ -21,12 +21,13 @@ so `("Conv2D", 32, 3, "relu")` is a plain valid-padded convolution.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from grader.budget import group
 from grader.judge.checks import CheckFailed, fail
 from grader.model import Message, Status
-from grader.runner.probes import KERAS_MODEL
+from grader.runner.probes import KERAS_MODEL, model
 from grader.runner.probes.activations import OTHER, leaky
 
 __all__ = ["KERAS_MODEL", "leaky"]
@@ -34,23 +35,6 @@ __all__ = ["KERAS_MODEL", "leaky"]
 #: slope of Keras' own `leaky_relu` activation (the string), for the messages
 KERAS_LEAKY_DEFAULT = 0.2
 _RECURRENT = ("LSTM", "GRU", "SimpleRNN")
-
-#: prepended to a probe: `model_info(m)` describes a model (`grader.runner.probes.model.describe`)
-MODEL_INFO = """
-import numpy as np
-from grader.runner.probes.model import describe as model_info
-"""
-
-
-def fresh_probe(function: str) -> str:
-    """Probe calling `function()` twice: the model, and whether the two calls share anything."""
-    return f"from grader.runner.probes.model import fresh\nresult = fresh(ns, {function!r})\n"
-
-
-def variable_probe(name: str) -> str:
-    """Probe describing the notebook's variable `name` (a trained model)."""
-    return f"from grader.runner.probes.model import variable\nresult = variable(ns, {name!r})\n"
-
 
 def _square(value) -> int | list | None:
     if isinstance(value, (list, tuple)):
@@ -148,23 +132,24 @@ def compare(found: list[tuple], expected: list[tuple], what: str, extra: str = "
                f"Layers of {what}: {show_all(found)}; expected {show_all(expected)}.")
 
 
-def built(obs, function: str, code: str, **inputs: Any) -> dict:
-    """Run a probe that calls the student's `function` once per submission, its failure included (a
-    function that raises or times out is not run again by every check that reads it); its error is
-    the student's."""
+def built(obs, function: str, probe: Callable[..., Any] = model.fresh, *args: Any, **kwargs: Any) -> Any:
+    """`obs.run(probe, function, *args, **kwargs)` once per submission, its failure included: `probe` (a
+    runner-side function, by default `grader.runner.probes.model.fresh`) calls the student's `function`,
+    and a function that raises or times out is not run again by every check that reads it; its error
+    is the student's."""
     if not obs.describe(function).get("callable"):
         raise fail(f"`{function}` n'est pas une fonction.", f"`{function}` is not a function.")
 
     def compute() -> tuple[bool, Any]:
         try:
-            return True, obs.probe(code, **inputs)
+            return True, obs.run(probe, function, *args, **kwargs)
         except CheckFailed as e:
             if e.status is Status.ERROR:
                 e = CheckFailed(Message(f"`{function}(...)` a levé une erreur.", f"`{function}(...)` raised an error."),
                                 Status.ERROR, e.details)
             return False, e
 
-    ok, value = obs.memo(("built", function, code), compute)
+    ok, value = obs.memo(("built", function, probe.__module__, probe.__name__), compute)
     if not ok:
         raise value
     return value

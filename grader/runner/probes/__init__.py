@@ -34,3 +34,18 @@ def mro_paths(obj: object, limit: int = 24) -> list[str]:
 def is_keras_model(obj: object) -> bool:
     """True for a Keras model of any style, without importing Keras (a plain value is never one)."""
     return KERAS_MODEL in mro_paths(obj, 64)
+
+
+def type_info(value: object) -> dict[str, object]:
+    """{"type": qualname, "mro": class paths}: what a check says a value is, and tests its kind on."""
+    return {"type": type(value).__qualname__, "mro": mro_paths(value)}
+
+
+def error_text(e: BaseException, limit: int = 300) -> str:
+    return f"{type(e).__name__}: {e}"[:limit]
+
+
+def require_keras_model(m: object, name: str) -> None:
+    """Raise (the student's error, as `obs.run` reports it) unless `m`, the notebook's `name`, is a model."""
+    if not is_keras_model(m):
+        raise TypeError(f"`{name}` est de type {type(m).__qualname__}, pas un modèle Keras")

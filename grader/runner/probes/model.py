@@ -3,7 +3,9 @@ course fixes, its parameter counts and its activation identified by what it comp
 
 `describe(m)` never hands back an object; `grader.judge.layers` turns its answer into layer tuples.
 `fresh(ns, function, ...)` calls a student's model-building function twice: the model, and whether
-the two calls share anything (a model built once at module level and returned twice).
+the two calls share anything (a model built once at module level and returned twice). `flat` lists
+a model's layers with nested models expanded (an `encoder` and a `decoder` chained into one model
+read as one chain of layers).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from grader.runner.probes import activations, mro_paths
+from grader.runner.probes import activations, is_keras_model, mro_paths
 
 #: config entries the judge reads (when a layer has them)
 KEYS = ("units", "rate", "filters", "kernel_size", "pool_size", "strides", "padding", "negative_slope", "alpha",
@@ -117,3 +119,62 @@ def fresh(ns: dict, function: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
 def variable(ns: dict, name: str) -> dict[str, Any]:
     """The notebook's variable `name` (a trained model) described."""
     return describe(ns[name])
+
+
+def each(ns: dict, function: str, args: list) -> dict[str, Any]:
+    """`function(arg)` described for each `arg` (e.g. `build_activation_model(a)` for the four
+    activations), keyed by `str(arg)`."""
+    return {str(arg): describe(ns[function](arg)) for arg in args}
+
+
+def flat_layers(m: Any) -> list:
+    """The model's layers in order, nested models expanded, input layers dropped."""
+    out: list = []
+    for layer in list(getattr(m, "layers", []) or []):
+        if is_keras_model(layer):
+            out.extend(flat_layers(layer))
+        elif type(layer).__name__ != "InputLayer":
+            out.append(layer)
+    return out
+
+
+def flat(ns: dict, name: str) -> dict[str, Any]:
+    """The notebook's model `name` described with its nested models' layers expanded in place."""
+    m = ns[name]
+    info = describe(m)
+    info["layers"] = describe_layers(flat_layers(m))
+    return info
+
+
+def count_params(ns: dict, name: str) -> int:
+    return int(ns[name].count_params())
+
+
+def batchnorm_stats(ns: dict, name: str) -> dict[str, int]:
+    """How many BatchNormalization layers the model has, and how many still hold their initial moving
+    statistics (mean 0, variance 1: never trained)."""
+    stats = []
+    for layer in getattr(ns[name], "layers", []) or []:
+        if type(layer).__name__ == "BatchNormalization":
+            try:
+                mean = np.asarray(layer.moving_mean, dtype=np.float64)
+                var = np.asarray(layer.moving_variance, dtype=np.float64)
+                stats.append(bool(np.all(mean == 0.0) and np.all(var == 1.0)))
+            except Exception:  # noqa: BLE001
+                pass
+    return {"batchnorm": len(stats), "untouched": sum(stats)}
+
+
+def shared_weights(ns: dict, name: str, other: str) -> dict[str, Any]:
+    """`name` (e.g. `encoder`) described, and how many of its weight variables *are* `other`'s (the same
+    objects, not copies)."""
+    part, whole = ns[name], ns[other]
+    mine = list(getattr(part, "weights", []) or [])
+    theirs = {id(w) for w in getattr(whole, "weights", []) or []}
+    out: dict[str, Any] = {"model": describe(part), "weights": len(mine), "shared": sum(id(w) in theirs for w in mine),
+                           "same_object": part is whole}
+    try:
+        out["output_shape"] = [None if d is None else int(d) for d in part.output_shape]
+    except Exception:  # noqa: BLE001
+        out["output_shape"] = None
+    return out
