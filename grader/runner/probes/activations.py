@@ -157,7 +157,10 @@ def of_layer(layer: Any, cache: dict[int, str] | None = None) -> dict[str, Any] 
     layer has none. `cache` (id of an activation function -> label) spares re-evaluating the same
     function for every layer of a large model."""
     cls = type(layer).__name__
-    fn = getattr(layer, "activation", None)
+    try:
+        fn = getattr(layer, "activation", None)
+    except Exception:  # noqa: BLE001 - a property that raises: no activation to read
+        fn = None
     if cls in ACTIVATION_LAYERS or cls == "Lambda":
         target, key = layer, None
         if callable(fn) and cls == "Activation":

@@ -66,7 +66,10 @@ def layer_entry(layer: Any, cache: dict[int, str] | None = None) -> dict[str, An
     entry: dict[str, Any] = {"class": type(layer).__name__, "activation": None,
                              "activation_hint": activations.config_name(cfg.get("activation")),
                              "params": params, "trainable": bool(getattr(layer, "trainable", True))}
-    found = activations.of_layer(layer, cache)
+    try:
+        found = activations.of_layer(layer, cache)
+    except Exception as e:  # noqa: BLE001 - whatever the layer does, the model is still described
+        found = {"activation": activations.OTHER, "activation_error": f"{type(e).__name__}: {e}"[:300]}
     if found is not None:
         entry.update(found)
     for key in KEYS:

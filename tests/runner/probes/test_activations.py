@@ -104,3 +104,12 @@ def test_values_of_the_wrong_shape_or_kind_are_other():
     assert identify(np.zeros((1, 3))) == OTHER
     assert identify("relu") == OTHER
     assert identify(np.full(GRID.shape, np.nan)) == OTHER
+
+
+def test_a_layer_whose_activation_property_raises_has_none():
+    class Odd(keras.layers.Layer):
+        @property
+        def activation(self):
+            raise RuntimeError("no")
+
+    assert of_layer(Odd()) is None
