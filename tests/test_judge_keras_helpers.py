@@ -14,19 +14,35 @@ def _info(*layers: dict) -> dict:
     return {"layers": [{"activation": None, "params": 0, **layer} for layer in layers]}
 
 
+def _act_layer(cls: str, act: str) -> dict:
+    """An activation layer as the runner describes it (`grader.runner.probes.model`)."""
+    return {"class": cls, "activation": act, "activation_layer": True}
+
+
 def test_separate_activation_layers_fold_into_the_layer_before():
     info = _info({"class": "InputLayer"}, {"class": "Dense", "units": 128, "activation": "linear"},
-                 {"class": "ReLU"}, {"class": "Dense", "units": 10}, {"class": "Activation", "activation": "softmax_v2"})
+                 _act_layer("ReLU", "relu"), {"class": "Dense", "units": 10, "activation": "linear"},
+                 _act_layer("Activation", "softmax"))
     assert normalize(info) == [("Dense", 128, "relu"), ("Dense", 10, "softmax")]
 
 
-def test_tf_nn_functions_read_as_keras_names():
-    assert normalize(_info({"class": "Dense", "units": 10, "activation": "softmax_v2"})) == [("Dense", 10, "softmax")]
+def test_a_dense_computing_a_leaky_relu_equals_dense_then_leaky_relu_layer():
+    own = _info({"class": "Dense", "units": 128, "activation": "leaky_relu(0.1)", "activation_hint": "<lambda>"})
+    layer = _info({"class": "Dense", "units": 128, "activation": "linear", "activation_hint": "linear"},
+                  _act_layer("LeakyReLU", "leaky_relu(0.1)"))
+    assert normalize(own) == normalize(layer) == [("Dense", 128, "leaky_relu(0.1)")]
+
+
+def test_an_unidentified_activation_shows_its_config_name():
+    info = _info({"class": "Dense", "units": 8, "activation": "other", "activation_hint": "my_act"},
+                 {"class": "Activation", "activation": "other", "activation_layer": True})
+    assert normalize(info) == [("Dense", 8, "other(my_act)"), ("Activation", "other")]
+    assert "Dense(8, other(my_act))" in show_all(normalize(info))
 
 
 def test_an_activation_after_batchnorm_is_not_folded_across_it():
     info = _info({"class": "Conv2D", "filters": 32, "kernel_size": [3, 3], "activation": "linear"},
-                 {"class": "BatchNormalization"}, {"class": "ReLU"})
+                 {"class": "BatchNormalization"}, _act_layer("ReLU", "relu"))
     assert normalize(info) == [("Conv2D", 32, 3, "linear"), ("BatchNormalization",), ("Activation", "relu")]
 
 
@@ -138,14 +154,14 @@ def test_a_failing_student_function_is_probed_once_per_submission():
     obs = Observer(None)  # no runner: its two answers are the student's function and the error it raises
     obs.describe = lambda name: {"callable": True}
 
-    def probe(code, **inputs):
-        calls.append(inputs)
+    def run(function, *args, **kwargs):
+        calls.append((function.__name__, args, kwargs))
         raise CheckFailed(Message("boom"), Status.ERROR, "ValueError: boom")
 
-    obs.probe = probe
+    obs.run = run
     for _ in range(3):
         with pytest.raises(CheckFailed) as e:
-            built(obs, "build_model", "code", x=1)
+            built(obs, "build_model", x=1)
         assert e.value.status is Status.ERROR and "a levé une erreur" in e.value.message.fr
         assert e.value.details == "ValueError: boom"
-    assert calls == [{"x": 1}]
+    assert calls == [("fresh", ("build_model",), {"x": 1})]

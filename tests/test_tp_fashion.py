@@ -37,6 +37,16 @@ LEAKY = """        if activation == "leaky_relu":
         else:
             model.add(layers.Dense(units, activation=activation))"""
 CNN_FIT = "cnn.fit(X_train_cnn, y_train_cat,"
+#: `build_activation_model`'s leaky ReLU given as the Dense's own activation function: judged by what it computes
+OWN_LEAKY = """        model.add(layers.Dense(units, activation=LEAKY if activation == "leaky_relu" else activation))"""
+LEAKY_FUNCTIONS = {
+    "lambda": "LEAKY = lambda x: keras.activations.leaky_relu(x, negative_slope=0.1)",
+    "def": "def LEAKY(x):\n    return keras.activations.leaky_relu(x, negative_slope=0.1)",
+    "tf_nn": "import tensorflow as tf\nLEAKY = lambda x: tf.nn.leaky_relu(x, alpha=0.1)",
+}
+#: correct: full marks; "slope_001": a leaky ReLU of slope 0.01 loses q3 (as Keras' string, slope 0.2, does)
+ACTIVATION_VARIANTS = {f"variant_q3_{k}": v for k, v in LEAKY_FUNCTIONS.items()} | {
+    "mutant_q3_slope_001": "LEAKY = lambda x: keras.activations.leaky_relu(x, negative_slope=0.01)"}
 MUTANTS = {
     "q2": ("        layers.Dropout(0.2),\n", ""),  # Dropout missing in build_ann
     "q3": (LEAKY, "        model.add(layers.Dense(units, activation=activation))"),  # Keras' "leaky_relu": 0.2
@@ -57,6 +67,12 @@ def _integer_labels() -> str:
     return text.replace('loss="categorical_crossentropy"', 'loss="sparse_categorical_crossentropy"')
 
 
+def _own_leaky(definition: str) -> str:
+    """The reference with the leaky ReLU as the hidden Dense's activation function, defined before it."""
+    text = mutate(REF, LEAKY, OWN_LEAKY)
+    return mutate(text, "def build_activation_model(activation):", f"{definition}\n\n\ndef build_activation_model(activation):")
+
+
 def _notebook(name: str) -> str:
     """The student notebook, stubs left in, then a correct answer in a last cell."""
     nb = student_notebook("tp-fashion")
@@ -74,13 +90,14 @@ def run(tmp_path_factory):
                "variant_tfkeras_generator.ipynb": _notebook("variant_tfkeras_generator.py"),
                "mutant_q1.py": _integer_labels()}
     entries |= {f"mutant_{q}.py": mutate(REF, old, new) for q, (old, new) in MUTANTS.items()}
+    entries |= {f"{name}.py": _own_leaky(definition) for name, definition in ACTIVATION_VARIANTS.items()}
     write_class(folder, entries)
     return grade(folder, assignment="tp-fashion", out=folder.parent / "out", workers=2, profile="cpu",
                  budget=BUDGET)
 
 
 def test_reference_and_variant_get_full_marks(run):
-    for name in ("reference", "variant_tfkeras_generator"):
+    for name in ("reference", "variant_tfkeras_generator", *(f"variant_q3_{k}" for k in LEAKY_FUNCTIONS)):
         r = by_student(run)[name]
         assert r.score == r.max_score == 20, (name, question_scores(r))
 
@@ -88,6 +105,14 @@ def test_reference_and_variant_get_full_marks(run):
 @pytest.mark.parametrize("question", ["q1", "q2", "q3", "q4", "q5", "q6", "q7"])
 def test_each_mutant_loses_exactly_its_question(run, question):
     assert_loses_exactly(by_student(run)[f"mutant_{question}"], question)
+
+
+def test_a_leaky_relu_of_slope_001_loses_exactly_q3(run):
+    result = by_student(run)["mutant_q3_slope_001"]
+    assert_loses_exactly(result, "q3")
+    message = _check(result, "check_activation_models_layers").message.fr
+    assert "Dense(128, leaky_relu(0.01)) au lieu de Dense(128, leaky_relu(0.1))" in message
+    assert "pente du leaky ReLU doit être 0.1" in message
 
 
 def _check(result, name: str):
@@ -110,7 +135,7 @@ def test_messages_name_the_mistake(run):
 
 
 class _FakeObs:
-    """Stands for the runner: `probe` answers what the datagen probe would."""
+    """Stands for the runner: `run` answers what `grader.runner.probes.augmentation.describe` would."""
 
     def __init__(self, answer: dict):
         self.answer = answer
@@ -118,7 +143,7 @@ class _FakeObs:
     def describe(self, name):
         return {"callable": False}
 
-    def probe(self, code, **inputs):
+    def run(self, function, *args, **kwargs):
         return self.answer
 
     def memo(self, key, compute):

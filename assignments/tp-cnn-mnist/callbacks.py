@@ -3,23 +3,14 @@
 from __future__ import annotations
 
 from grader.judge.checks import fail
+from grader.runner.probes import callbacks
 
 from .common import checks
 
-_CALLBACK_PROBE = """
-cb = ns["early_stop"]
-t = type(cb)
-result = {"mro": [c.__module__ + "." + c.__qualname__ for c in t.__mro__][:24], "type": t.__qualname__}
-for key in ("monitor", "patience", "restore_best_weights", "mode", "min_delta", "baseline", "start_from_epoch"):
-    value = getattr(cb, key, None)
-    result[key] = value if value is None or isinstance(value, (bool, int, float, str)) else repr(value)[:100]
-if isinstance(cb, (list, tuple)):
-    result["items"] = [type(c).__qualname__ for c in cb][:10]
-"""
-
+KEYS = ("monitor", "patience", "restore_best_weights", "mode", "min_delta", "baseline", "start_from_epoch")
 
 def _callback(obs) -> dict:
-    info = obs.memo(("early_stop",), lambda: obs.probe(_CALLBACK_PROBE))
+    info = obs.memo(("early_stop",), lambda: obs.run(callbacks.describe, "early_stop", list(KEYS)))
     if not any(name.endswith(".EarlyStopping") for name in info["mro"]):
         hint = (" C'est une liste : gardez le callback lui-même dans `early_stop` et passez "
                 "`callbacks=[early_stop]` à `fit`.") if info.get("items") else ""

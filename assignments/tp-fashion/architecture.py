@@ -6,16 +6,17 @@ import numpy as np
 
 from grader.judge.checks import fail
 from grader.judge.layers import (
-    MODEL_INFO,
+    KERAS_LEAKY_DEFAULT,
     built,
     compare,
-    fresh_probe,
+    leaky,
     normalize,
     require_fresh,
     require_input_shape,
     require_keras_model,
     require_params,
 )
+from grader.runner.probes import model, values
 
 from .common import N_PARAMS_ANN, N_PARAMS_CNN, checks
 
@@ -23,39 +24,17 @@ ANN = [("Flatten",), ("Dense", 128, "relu"), ("Dropout", 0.2), ("Dense", 64, "re
 CNN = [("Conv2D", 32, 3, "relu"), ("MaxPooling2D", 2), ("Conv2D", 64, 3, "relu"), ("MaxPooling2D", 2),
        ("Flatten",), ("Dense", 128, "relu"), ("Dropout", 0.3), ("Dense", 10, "softmax")]
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu")
-#: how each activation string reads once `normalize` folded the layers
-FOLDED = {"sigmoid": "sigmoid", "tanh": "tanh", "relu": "relu", "leaky_relu": "leaky_relu(0.1)"}
-
-
-_ACTIVATION_PROBE = MODEL_INFO + """
-result = {}
-for act in ("sigmoid", "tanh", "relu", "leaky_relu"):
-    result[act] = model_info(ns["build_activation_model"](act))
-"""
-
-_RESULTS_PROBE = """
-import numpy as np
-r = ns["activation_results"]
-result = {"type": type(r).__qualname__, "items": None}
-if isinstance(r, dict):
-    items = {}
-    for k, v in r.items():
-        try:
-            a = np.asarray(v, dtype=np.float64)
-            items[str(k)] = float(a) if a.size == 1 else {"size": int(a.size)}
-        except Exception as e:
-            items[str(k)] = {"error": f"{type(v).__name__}"}
-    result["items"] = items
-    result["keys"] = [repr(k) for k in r]
-"""
+#: what each activation string must compute, as `normalize` reads it once the layers are folded: judged by
+#: its values on fixed inputs, not by its name (the Keras string "leaky_relu" computes leaky_relu(0.2))
+FOLDED = {"sigmoid": "sigmoid", "tanh": "tanh", "relu": "relu", "leaky_relu": leaky(0.1)}
 
 
 def _ann(obs) -> dict:
-    return built(obs, "build_ann", fresh_probe("build_ann"))
+    return built(obs, "build_ann")
 
 
 def _cnn(obs) -> dict:
-    return built(obs, "build_cnn", fresh_probe("build_cnn"))
+    return built(obs, "build_cnn")
 
 
 # -- q2 ----------------------------------------------------------------------
@@ -87,7 +66,7 @@ def check_build_ann_param_count(obs, ctx):
 
 # -- q3 ----------------------------------------------------------------------
 def _activation_models(obs) -> dict:
-    return built(obs, "build_activation_model", _ACTIVATION_PROBE)
+    return built(obs, "build_activation_model", model.each, list(ACTIVATIONS))
 
 
 def _expected_activation(act: str) -> tuple[list[tuple], list[tuple]]:
@@ -107,9 +86,9 @@ def check_activation_models_are_keras_models(obs, ctx):
 
 @checks("q3", public=True, weight=2, requires=("check_activation_models_are_keras_models",),
         fr="Flatten → Dense(128) → Dense(64) → Dense(10, softmax) avec l'activation demandée dans les deux couches "
-        "cachées ; \"leaky_relu\" : LeakyReLU(negative_slope=0.1).",
+        "cachées ; \"leaky_relu\" : un leaky ReLU de pente 0.1 (jugé sur ce qu'il calcule).",
         en="Flatten → Dense(128) → Dense(64) → Dense(10, softmax) with the activation in both hidden layers; "
-        "\"leaky_relu\": LeakyReLU(negative_slope=0.1).")
+        "\"leaky_relu\": a leaky ReLU of slope 0.1 (judged by what it computes).")
 def check_activation_models_layers(obs, ctx):
     for act, info in _activation_models(obs).items():
         found = normalize(info)
@@ -118,11 +97,13 @@ def check_activation_models_layers(obs, ctx):
             continue
         expected = with_dropout if ("Dropout", 0.2) in found else plain
         extra = ""
-        if act == "leaky_relu" and any(x[0] == "Dense" and x[2] == "leaky_relu(0.2)" for x in found):
-            extra = (" `activation=\"leaky_relu\"` utilise la pente par défaut de Keras, 0.2 ; le TP demande "
-                     "une couche `layers.LeakyReLU(negative_slope=0.1)` après chaque `Dense` cachée (sans activation).")
-        elif act == "leaky_relu" and any("leaky_relu" in str(x[-1]) for x in found):
-            extra = " La pente de LeakyReLU doit être 0.1 (`negative_slope=0.1`)."
+        how = (" : une couche `layers.LeakyReLU(negative_slope=0.1)` après chaque `Dense` cachée (sans activation), "
+               "ou `activation=lambda x: keras.activations.leaky_relu(x, negative_slope=0.1)`.")
+        if act == "leaky_relu" and any(x[0] == "Dense" and x[2] == leaky(KERAS_LEAKY_DEFAULT) for x in found):
+            extra = (" `activation=\"leaky_relu\"` utilise la pente par défaut de Keras, 0.2 ; le TP demande une "
+                     f"pente de 0.1{how}")
+        elif act == "leaky_relu" and any(str(x[-1]).startswith("leaky_relu(") for x in found):
+            extra = f" La pente du leaky ReLU doit être 0.1{how}"
         compare(found, expected, f'`build_activation_model("{act}")`', extra)
 
 
@@ -136,7 +117,7 @@ def check_activation_models_param_count(obs, ctx):
 @checks("q3", public=True, weight=1, fr="`activation_results` : exactement les quatre activations → précision de validation "
         "dans [0, 1].", en="`activation_results`: exactly the four activations → validation accuracy in [0, 1].")
 def check_activation_results(obs, ctx):
-    info = obs.probe(_RESULTS_PROBE)
+    info = obs.run(values.number_map, "activation_results")
     if info["items"] is None:
         raise fail(f"`activation_results` est de type {info['type']} ; attendu un dictionnaire "
                    "{\"sigmoid\": ..., \"tanh\": ..., \"relu\": ..., \"leaky_relu\": ...}.",

@@ -3,52 +3,16 @@
 from __future__ import annotations
 
 from grader.judge.checks import fail
+from grader.runner.probes import augmentation
 
 from .common import checks
 
 ROTATION = 10 / 360  # RandomRotation's factor is a fraction of a full turn
 TOL = 1e-3
 
-_DATAGEN_PROBE = """
-d = ns["datagen"]
-def plain(v):
-    if isinstance(v, (list, tuple)):
-        return [plain(x) for x in v]
-    if isinstance(v, (bool, str)) or v is None:
-        return v
-    try:
-        return float(v)
-    except Exception:
-        return str(v)[:80]
-result = {"type": type(d).__qualname__, "kind": None}
-if hasattr(d, "rotation_range") and hasattr(d, "zoom_range") and hasattr(d, "horizontal_flip"):
-    result["kind"] = "generator"
-    for key in ("rotation_range", "zoom_range", "horizontal_flip", "vertical_flip"):
-        result[key] = plain(getattr(d, key, None))
-else:
-    if isinstance(d, (list, tuple)):
-        items = list(d)
-    elif hasattr(d, "layers"):
-        items = list(d.layers)
-    else:
-        items = [d]
-    found = []
-    for layer in items:
-        try:
-            cfg = layer.get_config()
-        except Exception:
-            continue
-        found.append({"class": type(layer).__name__,
-                      **{k: plain(cfg[k]) for k in ("factor", "height_factor", "width_factor", "mode") if k in cfg}})
-    if found:
-        result["kind"] = "layers"
-        result["layers"] = found
-"""
-
-
 def _datagen(obs) -> dict:
     obs.describe("datagen")  # missing: says so
-    info = obs.memo(("datagen",), lambda: obs.probe(_DATAGEN_PROBE))
+    info = obs.memo(("datagen",), lambda: obs.run(augmentation.describe, "datagen"))
     if info["kind"] is None:
         raise fail(f"`datagen` est de type {info['type']} ; attendu un `ImageDataGenerator(...)` ou un "
                    "`keras.Sequential` de couches `RandomRotation`, `RandomZoom`, `RandomFlip`.",

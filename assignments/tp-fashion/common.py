@@ -1,8 +1,10 @@
 """Shared by tp-fashion's checks: the registry, fixed figures.
 
-Models are read through `grader.judge.layers`: `normalize` folds separate activation layers into
-the Dense/Conv2D before them, so `Dense(128)` followed by `LeakyReLU(negative_slope=0.1)` reads as
-`Dense(128, leaky_relu(0.1))`, and the Keras string `"leaky_relu"` (slope 0.2) as
+Models are read through `grader.judge.layers`, activations by what they compute on fixed inputs
+(`grader.runner.probes.activations`), and `normalize` folds separate activation layers into the
+Dense/Conv2D before them: `Dense(128)` followed by `LeakyReLU(negative_slope=0.1)`, and
+`Dense(128, activation=lambda x: tf.nn.leaky_relu(x, alpha=0.1))`, both read as
+`Dense(128, leaky_relu(0.1))`; the Keras string `"leaky_relu"` (slope 0.2) as
 `Dense(128, leaky_relu(0.2))`.
 """
 
@@ -12,7 +14,6 @@ from grader.judge.checks import Registry
 from grader.judge.layers import (  # noqa: F401 - the TP's modules import them from here
     KERAS_LEAKY_DEFAULT,
     KERAS_MODEL,
-    MODEL_INFO,
     built,
     first_difference,
     normalize,

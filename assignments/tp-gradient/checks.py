@@ -10,6 +10,8 @@ from grader.judge.expect import as_array, as_number, as_tuple, expect_close, exp
 from grader.model import Message
 from grader.runner.protocol import AsTensor
 
+from . import probes
+
 checks = Registry()
 TAPE = "tensorflow:GradientTape.gradient"
 
@@ -107,23 +109,6 @@ def check_bce_loss_finite_at_bounds(obs, ctx):
 
 
 # -- q4 ----------------------------------------------------------------------
-_OWN_LOSS_FD = """
-import numpy as np
-import tensorflow as tf
-sig, bce = ns["sigmoid"], ns["bce_loss"]
-Xt, yt = tf.constant(X), tf.constant(y)
-def L(Wv, bv):
-    return float(np.asarray(bce(yt, sig(tf.matmul(Xt, tf.constant(Wv)) + tf.constant(bv)))).reshape(()))
-h = np.float32(1e-2)
-gW = np.zeros_like(W)
-for i in range(W.shape[0]):
-    e = np.zeros_like(W); e[i, 0] = h
-    gW[i, 0] = (L(W + e, b) - L(W - e, b)) / (2 * h)
-gb = np.array([(L(W, b + h) - L(W, b - h)) / (2 * h)], dtype=np.float32)
-result = (gW, gb)
-"""
-
-
 @checks("q4", weight=3, fr="`compute_gradients` donne le gradient de la BCE moyenne (X^T(p - y)/n, moyenne(p - y)).",
         en="`compute_gradients` gives the gradient of the mean BCE (X^T(p - y)/n, mean(p - y)).")
 def check_compute_gradients_matches_analytic(obs, ctx):
@@ -150,7 +135,7 @@ def check_compute_gradients_matches_analytic(obs, ctx):
     except CheckFailed as analytic_failure:
         # A mistake in the student's own sigmoid/bce is charged to q2/q3, not again here.
         try:
-            own = obs.probe(_OWN_LOSS_FD, X=X, y=y, W=W, b=b)
+            own = obs.run(probes.own_loss_gradients, X, y, W, b)
             own_dW, own_db = (as_array(v, "gradient").astype(np.float64).reshape(-1) for v in own)
             expect_close(dW, own_dW, "`dW`", rtol=5e-2, atol=1e-3)
             expect_close(db, own_db, "`db`", rtol=5e-2, atol=1e-3)

@@ -8,7 +8,6 @@ from grader.judge.expect import as_number
 from grader.judge.layers import (
     built,
     compare,
-    fresh_probe,
     normalize,
     require_fresh,
     require_input_shape,
@@ -19,11 +18,10 @@ from grader.judge.layers import (
 from .common import N_PARAMS, checks
 
 EXPECTED_LAYERS = [("Flatten",), ("Dense", 128, "relu"), ("Dense", 10, "softmax")]
-_PROBE = fresh_probe("build_model")
 
 
 def _built(obs) -> dict:
-    return built(obs, "build_model", _PROBE)
+    return built(obs, "build_model")
 
 
 @checks("q2", public=True, weight=0.5, fr="`build_model()` renvoie un modèle Keras (Sequential).",

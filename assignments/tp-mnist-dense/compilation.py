@@ -5,31 +5,15 @@ from __future__ import annotations
 import re
 
 from grader.judge.checks import fail
+from grader.runner.probes import KERAS_MODEL, compiled
 
 from .common import checks
 
 ACCURACY_NAMES = {"accuracy", "acc", "sparse_categorical_accuracy"}
 
-_COMPILE_PROBE = """
-import numpy as np
-m = ns["model"]
-t = type(m)
-result = {"mro": [c.__module__ + "." + c.__qualname__ for c in t.__mro__][:24], "type": t.__qualname__,
-          "compiled": bool(getattr(m, "compiled", False)), "config": None, "optimizer": None, "lr": None}
-if result["compiled"]:
-    result["config"] = m.get_compile_config()
-    opt = getattr(m, "optimizer", None)
-    result["optimizer"] = type(opt).__name__ if opt is not None else None
-    try:
-        result["lr"] = float(np.asarray(opt.learning_rate))
-    except Exception:
-        pass
-"""
-
-
 def _compiled(obs) -> dict:
-    info = obs.probe(_COMPILE_PROBE)
-    if "keras.src.models.model.Model" not in info["mro"]:
+    info = obs.run(compiled.describe, "model")
+    if KERAS_MODEL not in info["mro"]:
         raise fail(f"`model` est de type {info['type']} ; attendu le modèle Keras de `build_model()`.",
                    f"`model` is a {info['type']}; expected the Keras model from `build_model()`.")
     if not info["compiled"]:

@@ -6,30 +6,14 @@ import numpy as np
 
 from grader.judge import holdout, pictures
 from grader.judge.checks import Feedback, fail
+from grader.runner.probes import history as fit_history
 
 from .common import DEFAULT_THRESHOLD, checks
 from .data import as_student_scaled
 
-_HISTORY_PROBE = """
-h = ns["history"]
-t = type(h)
-result = {"mro": [c.__module__ + "." + c.__qualname__ for c in t.__mro__][:24], "type": t.__qualname__,
-          "history": None, "epoch": None}
-hist = getattr(h, "history", None)
-if isinstance(hist, dict):
-    out = {}
-    for key, values in hist.items():
-        try:
-            out[str(key)] = [float(v) for v in values]
-        except Exception:
-            out[str(key)] = None
-    result["history"] = out
-    result["epoch"] = [int(e) for e in (getattr(h, "epoch", None) or [])]
-"""
-
 
 def _history(obs) -> dict:
-    info = obs.probe(_HISTORY_PROBE)
+    info = obs.run(fit_history.describe, "history")
     if info["type"] == "dict" or info["history"] is None:
         hint = (" C'est un dictionnaire : gardez l'objet renvoyé par `fit` (`history = model.fit(...)`), pas "
                 "`.history`.") if info["type"] == "dict" else " Gardez ce que renvoie `fit` : `history = model.fit(...)`."

@@ -16,7 +16,8 @@ from grader.judge.checks import CheckFailed, fail
 from grader.judge.layers import built
 from grader.model import Message, Status
 
-from .common import LEARNING_RATE, RUNNER, SMALL, checks
+from . import probes
+from .common import LEARNING_RATE, SMALL, checks
 
 #: labels and predicted probabilities: binary accuracy 5/8, exact-match accuracy 0, "categorical"
 #: accuracy on one column 3/8, precision 3/4, recall 3/5, AUC 13/15; none of them coincide
@@ -24,47 +25,8 @@ Y_TRUE = np.array([1, 1, 1, 1, 1, 0, 0, 0], dtype=np.float32).reshape(-1, 1)
 Y_PRED = np.array([0.9, 0.8, 0.7, 0.4, 0.3, 0.2, 0.1, 0.6], dtype=np.float32).reshape(-1, 1)
 BINARY_ACCURACY = 0.625
 
-_PROBE = RUNNER + """
-m = reference_model(tuple(shape))
-returned = ns["compile_for_finetuning"](m)
-target = returned if isinstance(returned, keras.Model) else m
-opt = getattr(target, "optimizer", None)
-result = {"compiled": bool(getattr(target, "compiled", False)) and opt is not None,
-          "returned_other_model": target is not m}
-if opt is not None:
-    result["optimizer"] = {"type": type(opt).__name__, "mro": [c.__name__ for c in type(opt).__mro__][:12]}
-    try:
-        result["optimizer"]["learning_rate"] = float(np.asarray(opt.learning_rate))
-    except Exception as e:
-        result["optimizer"]["lr_error"] = error_text(e)
-    try:
-        result["optimizer"]["weight_decay"] = opt.weight_decay if isinstance(opt.weight_decay, (int, float)) else None
-    except Exception:
-        pass
-    try:
-        cfg = target.get_compile_config() or {}
-        result["loss_config"] = str(cfg.get("loss"))[:200]
-        result["metrics_config"] = str(cfg.get("metrics"))[:200]
-    except Exception:
-        pass
-    y, p = np.asarray(y_true, dtype="float32"), np.asarray(y_pred, dtype="float32")
-    try:
-        result["loss"] = float(np.asarray(target.compute_loss(x=None, y=y, y_pred=p)))
-    except Exception as e:
-        result["loss_error"] = error_text(e)
-    try:
-        values = target.compute_metrics(None, y, p, None)
-        result["metrics"] = {str(k): float(np.asarray(v)) for k, v in dict(values).items()
-                             if np.asarray(v).size == 1}
-    except Exception as e:
-        result["metrics_error"] = error_text(e)
-del m, target, returned
-gc.collect()
-"""
-
-
 def _compiled(obs) -> dict:
-    return built(obs, "compile_for_finetuning", _PROBE, shape=list(SMALL), y_true=Y_TRUE, y_pred=Y_PRED)
+    return built(obs, "compile_for_finetuning", probes.finetuning, list(SMALL), Y_TRUE, Y_PRED)
 
 
 def expected_loss() -> float:

@@ -17,7 +17,8 @@ from grader.judge.checks import fail
 from grader.judge.expect import as_array
 from grader.judge.layers import built
 
-from .common import RUNNER, checks
+from . import probes
+from .common import checks
 
 CLASSES = (("chats", 16), ("chiens", 14))
 TOTAL = sum(n for _, n in CLASSES)
@@ -27,109 +28,6 @@ BATCH = 5
 SIZE = (224, 224)
 _LEVELS = np.array([16, 56, 96, 136, 176, 216])
 _MAX_BATCHES = 40  # a `.repeat()`ed dataset never ends: read this many batches at most
-
-_PROBE = RUNNER + """
-import os
-import shutil
-import tempfile
-
-import tensorflow as tf
-
-try:
-    root = tempfile.mkdtemp(prefix="grader-images-")
-except OSError:
-    root = tempfile.mkdtemp(prefix="grader-images-", dir=os.getcwd())
-folder = os.path.join(root, "images")
-for cls, name, h, w, fmt, colour in spec:
-    os.makedirs(os.path.join(folder, cls), exist_ok=True)
-    img = np.empty((int(h), int(w), 3), np.uint8)
-    img[...] = np.asarray(colour, np.uint8)
-    data = tf.io.encode_png(img) if fmt == "png" else tf.io.encode_jpeg(img, quality=95)
-    with open(os.path.join(folder, cls, name), "wb") as f:
-        f.write(data.numpy())
-
-
-def plain_spec(s):
-    try:
-        return {"shape": None if s.shape.rank is None else [None if d is None else int(d) for d in s.shape],
-                "dtype": s.dtype.name}
-    except Exception:
-        return {"shape": None, "dtype": type(s).__name__}
-
-
-def describe(ds):
-    out = {"type": type(ds).__name__, "is_dataset": isinstance(ds, tf.data.Dataset)}
-    if not out["is_dataset"]:
-        return out
-    spec = ds.element_spec
-    out["spec"] = [plain_spec(s) for s in spec] if isinstance(spec, (tuple, list)) else [plain_spec(spec)]
-    paths = getattr(ds, "file_paths", None)
-    if paths is not None:
-        out["file_paths"] = [os.path.relpath(str(p), folder) for p in paths]
-    batches, centres, labels, shapes, dtypes = [], [], [], set(), set()
-    for i, element in enumerate(ds):
-        if i >= limit:
-            out["truncated"] = True
-            break
-        if isinstance(element, (tuple, list)) and len(element) >= 2:
-            x, y = np.asarray(element[0]), np.asarray(element[1])
-        else:
-            x, y = np.asarray(element[0] if isinstance(element, (tuple, list)) else element), None
-        batches.append(int(x.shape[0]) if x.ndim else 0)
-        shapes.add(tuple(int(d) for d in x.shape[1:]))
-        dtypes.add(x.dtype.name)
-        if x.ndim == 4 and x.shape[-1] >= 3:
-            h, w = x.shape[1] // 2, x.shape[2] // 2
-            centres.extend(x[:, max(h - 4, 0):h + 4, max(w - 4, 0):w + 4, :3].astype("float64").mean(axis=(1, 2)))
-        if y is not None:
-            labels.extend(y.reshape(len(y), -1).astype("float64").tolist() if y.ndim else [[float(y)]])
-    out.update(batches=batches, shapes=sorted([list(s) for s in shapes]), dtypes=sorted(dtypes),
-               centres=np.asarray(centres, dtype="float64").reshape(-1, 3), labels=labels, has_labels=bool(labels))
-    return out
-
-
-class SerialPool:
-    # stands in for the ThreadPool with which Keras lists the class folders, where the sandbox gives
-    # no writable /dev/shm for its semaphores: the same calls, one after the other
-
-    class Done:
-        def __init__(self, value):
-            self.value = value
-
-        def get(self, timeout=None):
-            return self.value
-
-    def apply_async(self, fn, args=(), kwds=None):
-        return self.Done(fn(*args, **(kwds or {})))
-
-    def close(self):
-        pass
-
-    def join(self):
-        pass
-
-    def terminate(self):
-        pass
-
-
-import keras.src.utils.dataset_utils as dataset_utils
-
-pool_class = dataset_utils.ThreadPool
-try:
-    pool_class().terminate()
-except OSError:
-    dataset_utils.ThreadPool = SerialPool
-try:
-    made = ns["make_datasets"](folder, batch_size=int(batch))
-    result = {"defaults": defaults(ns["make_datasets"]), "type": type(made).__name__,
-              "length": len(made) if isinstance(made, (tuple, list)) else None}
-    if isinstance(made, (tuple, list)) and len(made) == 2:
-        result["train"], result["val"] = describe(made[0]), describe(made[1])
-finally:
-    dataset_utils.ThreadPool = pool_class
-    shutil.rmtree(root, ignore_errors=True)
-"""
-
 
 def folder_spec(ctx) -> list[list]:
     """(class, file name, height, width, format, colour) per image; each colour is the image's identity."""
@@ -147,7 +45,7 @@ def folder_spec(ctx) -> list[list]:
 
 
 def _observed(obs, ctx) -> dict:
-    found = built(obs, "make_datasets", _PROBE, spec=folder_spec(ctx), batch=BATCH, limit=_MAX_BATCHES)
+    found = built(obs, "make_datasets", probes.datasets, folder_spec(ctx), BATCH, _MAX_BATCHES)
     if found.get("length") != 2 or "train" not in found:
         raise fail(f"`make_datasets(...)` renvoie {found.get('type')} ; attendu le couple `(train_ds, val_ds)`.",
                    f"`make_datasets(...)` returns {found.get('type')}; expected the pair `(train_ds, val_ds)`.")

@@ -21,11 +21,11 @@ from grader.judge.expect import as_array
 from grader.judge.layers import built, normalize, require_keras_model, show_all
 from grader.model import Message, Status
 
+from . import probes
 from .common import (
     BASE_PARAMS,
     DEFAULT_SHAPE,
     HEAD_PARAMS,
-    RUNNER,
     SMALL,
     TOP_PARAMS,
     checks,
@@ -34,81 +34,6 @@ from .common import (
 
 #: ImageNet channel means in BGR order, as `keras.applications.resnet50.preprocess_input` subtracts them
 CAFFE_MEANS_BGR = np.array([103.939, 116.779, 123.68])
-
-_PROBE = RUNNER + """
-m = student_model(tuple(shape))
-result = {"model": model_info(m), "defaults": defaults(ns["build_transfer_model"])}
-try:
-    result["output_shape"] = [None if d is None else int(d) for d in m.output_shape]
-except Exception as e:
-    result["output_shape"] = None
-base = find_base(m)
-if base is not None:
-    base_ids, head = split_weights(m, base)
-    trainable_ids = {id(w) for w in m.trainable_weights}
-    result["base"] = {
-        "kind": base["kind"], "top": base["top"], "n_layers": len(base["layers"]),
-        "names": [x.name for x in base["layers"]][-3:],
-        "last_class": type(base["layers"][-1]).__name__,
-        "params": n_params([w for x in base["layers"] for w in x.weights]),
-        "trainable_params": n_params([w for x in base["layers"] for w in x.weights if id(w) in trainable_ids]),
-        "head_params": n_params(head),
-        "head_trainable_params": n_params([w for w in head if id(w) in trainable_ids]),
-        "has_predictions": any(x.name == "predictions" for x in base["layers"]),
-    }
-    # what the base's first layer receives: its class' `call` is wrapped for one forward pass
-    first = next((x for x in base["layers"] if x.name == "conv1_pad"), None)
-    if first is None:
-        result["preprocess_error"] = "couche conv1_pad introuvable"
-    else:
-        seen = []
-        cls = type(first)
-        original = cls.call
-        def spy(self, *args, **kwargs):
-            if self is first and not seen:
-                seen.append(np.array(args[0] if args else next(iter(kwargs.values()))))
-            return original(self, *args, **kwargs)
-        cls.call = spy
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                m(np.asarray(images, dtype="float32"), training=False)
-        except Exception as e:
-            result["preprocess_error"] = error_text(e)
-        finally:
-            cls.call = original
-        if seen:
-            result["base_input"] = seen[0].astype("float32")
-        elif "preprocess_error" not in result:
-            result["preprocess_error"] = "la base n'a pas été appelée"
-    # a short training of the whole model: the frozen base must not move, the head must
-    try:
-        before = {id(w): np.array(w.numpy()) for w in m.weights}
-        m.compile(optimizer=keras.optimizers.Adam(1e-2), loss="mse", run_eagerly=True)
-        x = np.asarray(images, dtype="float32")
-        out_shape = tuple(int(d) for d in m.output_shape[1:])
-        y = np.resize(np.asarray(targets, dtype="float32"), (len(x), *out_shape))
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            m.fit(x, y, epochs=1, batch_size=2, verbose=0, shuffle=False)
-        moved = [w for w in m.weights if not np.array_equal(before[id(w)], w.numpy())]
-        result["fit"] = {"base_moved": [w.path for w in moved if id(w) in base_ids][:5],
-                         "n_base_moved": sum(1 for w in moved if id(w) in base_ids),
-                         "head_moved": sum(1 for w in moved if id(w) not in base_ids),
-                         "head_weights": len(head)}
-    except Exception as e:
-        result["fit_error"] = error_text(e)
-    del before
-_default = (result["defaults"] or {}).get("input_shape")
-if not (isinstance(_default, list) and tuple(_default) == (224, 224, 3)):
-    try:  # a default written another way (None, a list...): build once at the default size to see
-        result["default_input_shape"] = ns["build_transfer_model"](weights=None).input_shape
-    except Exception as e:
-        result["default_error"] = error_text(e)
-del m
-gc.collect()
-"""
-
 
 def _inputs(ctx) -> tuple[np.ndarray, np.ndarray]:
     """Random images (pixels in [0, 255]) and regression targets for the short training."""
@@ -119,7 +44,7 @@ def _inputs(ctx) -> tuple[np.ndarray, np.ndarray]:
 def _built(obs, ctx) -> dict:
     images, targets = _inputs(ctx)
     try:
-        return built(obs, "build_transfer_model", _PROBE, shape=list(SMALL), images=images, targets=targets)
+        return built(obs, "build_transfer_model", probes.transfer_model, list(SMALL), images, targets)
     except CheckFailed as e:
         hint = offline_hint(e.details)
         if hint:

@@ -14,45 +14,12 @@ from grader.judge.checks import fail
 from grader.judge.layers import built
 from grader.model import Message
 
-from .common import N_UNFREEZE, RUNNER, SMALL, checks
-
-_PROBE = RUNNER + """
-result = {"defaults": defaults(ns["unfreeze_top"]), "runs": []}
-for n in counts:
-    fallback = None
-    try:
-        m = student_model(tuple(shape))
-        if find_base(m) is None:
-            fallback = "pas de base ResNet50 dans le modèle de `build_transfer_model`"
-    except Exception as e:
-        fallback = "`build_transfer_model(weights=None, ...)` a échoué : " + error_text(e)
-    if fallback:
-        m = reference_model(tuple(shape))
-    returned = ns["unfreeze_top"](m) if n is None else ns["unfreeze_top"](m, n)
-    target = returned if isinstance(returned, keras.Model) else m
-    base = find_base(target)
-    run = {"n": n, "fallback": fallback, "returned_other_model": target is not m}
-    if base is None:
-        run["no_base"] = True
-    else:
-        tids = {id(w) for w in target.trainable_weights}
-        run["flags"] = [bool(x.trainable) for x in base["layers"]]
-        run["weighted"] = [bool(x.weights) for x in base["layers"]]
-        run["effective"] = [any(id(w) in tids for w in x.weights) for x in base["layers"]]
-        run["names"] = [x.name for x in base["layers"]]
-        run["owner_trainable"] = None if base["owner"] is None else bool(base["owner"].trainable)
-        head = [x for x in list(target.layers)[(base["top"] if base["top"] is not None else len(target.layers)) + 1:]
-                if x.weights]
-        run["head"] = [[x.name, bool(x.trainable) and bool(x.trainable_weights)
-                        and all(id(w) in tids for w in x.trainable_weights)] for x in head]
-    result["runs"].append(run)
-    del m, target, returned
-    gc.collect()
-"""
+from . import probes
+from .common import N_UNFREEZE, SMALL, checks
 
 
 def _runs(obs) -> list[dict]:
-    runs = built(obs, "unfreeze_top", _PROBE, shape=list(SMALL), counts=[None, N_UNFREEZE[1]])["runs"]
+    runs = built(obs, "unfreeze_top", probes.unfreeze, list(SMALL), [None, N_UNFREEZE[1]])["runs"]
     for run in runs:
         if run.get("no_base"):
             raise fail("Après `unfreeze_top`, le modèle ne contient plus de base ResNet50 : modifiez `model` sur "

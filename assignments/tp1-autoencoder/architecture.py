@@ -19,45 +19,10 @@ from grader.judge.layers import (
     require_params,
 )
 from grader.model import Message, Status
+from grader.runner.probes import compiled
+from grader.runner.probes import model as model_probes
 
-from .common import BOTTLENECK, CHAIN, EXPECTED_LAYERS, N_PARAMS, PIXELS, checks
-
-_INFO_PROBE = CHAIN + """
-result = flat_info(ns["autoencoder"])
-"""
-
-_LOSS_PROBE = """
-import numpy as np
-m = ns["autoencoder"]
-loss = getattr(m, "loss", None)
-if isinstance(loss, (list, tuple)) and len(loss) == 1:
-    loss = loss[0]
-elif isinstance(loss, dict) and len(loss) == 1:
-    loss = next(iter(loss.values()))
-
-def _describe(l):
-    import types
-    if l is None or isinstance(l, str):
-        return l
-    if isinstance(l, types.FunctionType):
-        return getattr(l, "__name__", "fonction")
-    fn = getattr(l, "fn", None)
-    inner = getattr(fn, "__name__", None) if callable(fn) else getattr(l, "name", None)
-    return type(l).__name__ + (f" ({inner})" if inner else "")
-
-result = {"compiled": bool(getattr(m, "compiled", loss is not None)), "loss": _describe(loss),
-          "value": None, "error": None}
-if loss is not None:
-    try:
-        import keras
-        fn = keras.losses.get(loss) if isinstance(loss, str) else loss
-        y_true = np.asarray(y_true, dtype="float32")
-        y_pred = np.asarray(y_pred, dtype="float32")
-        value = np.asarray(fn(keras.ops.convert_to_tensor(y_true), keras.ops.convert_to_tensor(y_pred)))
-        result["value"] = float(np.mean(value))
-    except Exception as e:
-        result["error"] = f"{type(e).__name__}: {e}"[:300]
-"""
+from .common import BOTTLENECK, EXPECTED_LAYERS, N_PARAMS, PIXELS, checks
 
 #: names under which Keras spells the mean squared error
 _MSE_NAMES = {"mse", "mean_squared_error", "meansquarederror"}
@@ -67,7 +32,7 @@ def info(obs) -> dict:
     """`autoencoder`'s layers (nested models expanded) and parameter counts, once per submission."""
     obs.describe("autoencoder")  # missing: says so
     try:
-        return obs.memo(("autoencoder",), lambda: obs.probe(_INFO_PROBE))
+        return obs.memo(("autoencoder",), lambda: obs.run(model_probes.flat, "autoencoder"))
     except CheckFailed as e:
         if e.status is Status.ERROR:
             raise CheckFailed(Message("Impossible de lire les couches de `autoencoder`.",
@@ -123,7 +88,7 @@ def check_autoencoder_parameter_count(obs, ctx):
         fr="`autoencoder` est compilé avec la perte `mse`.", en="`autoencoder` is compiled with the `mse` loss.")
 def check_autoencoder_loss_is_mse(obs, ctx):
     y_true, y_pred = _loss_pair()
-    got = obs.memo(("loss",), lambda: obs.probe(_LOSS_PROBE, y_true=y_true, y_pred=y_pred))
+    got = obs.memo(("loss",), lambda: obs.run(compiled.loss_value, "autoencoder", y_true, y_pred))
     if got["loss"] is None:
         raise fail("`autoencoder` n'est pas compilé (ou sans perte) : "
                    "`autoencoder.compile(optimizer='adam', loss='mse')`.",

@@ -14,49 +14,20 @@ import numpy as np
 from grader import datasets
 from grader.judge.checks import CheckFailed, fail
 from grader.judge.expect import as_array
-from grader.judge.layers import MODEL_INFO, require_keras_model
+from grader.judge.layers import require_keras_model
 from grader.model import Message, Status
+from grader.runner.probes import model as model_probes
 
+from . import probes
 from .architecture import info as autoencoder_info
-from .common import CHAIN, DATASET, checks
+from .common import DATASET, checks
 from .data import scalings
-
-_SHARED_PROBE = MODEL_INFO + """
-enc, ae = ns["encoder"], ns["autoencoder"]
-mine = list(getattr(enc, "weights", []) or [])
-theirs = {id(w) for w in getattr(ae, "weights", []) or []}
-result = {"model": model_info(enc), "weights": len(mine), "shared": sum(id(w) in theirs for w in mine),
-          "same_object": enc is ae}
-try:
-    result["output_shape"] = [None if d is None else int(d) for d in enc.output_shape]
-except Exception:
-    result["output_shape"] = None
-"""
-
-_OUTPUT_PROBE = CHAIN + """
-import numpy as np
-x = np.asarray(images, dtype="float32")
-enc, ae = ns["encoder"], ns["autoencoder"]
-try:
-    shape = tuple(int(d) for d in enc.input_shape[1:])
-    if int(np.prod(shape)) == int(np.prod(x.shape[1:])):
-        x = x.reshape((len(x), *shape))
-except Exception:
-    pass
-found, _ = bottleneck(ae)
-result = {"encoded": np.asarray(enc.predict(x, verbose=0)), "width": None if found is None else found[1],
-          "bottleneck": None, "error": None}
-try:
-    result["bottleneck"] = bottleneck_activation(ae, x.reshape(len(x), -1) if x.ndim > 2 else x)
-except Exception as e:
-    result["error"] = f"{type(e).__name__}: {e}"[:300]
-"""
 
 
 def _shared(obs) -> dict:
     obs.describe("encoder")  # missing: says so
     autoencoder_info(obs)  # q3 is judged against `autoencoder`: it must exist
-    return obs.memo(("encoder",), lambda: obs.probe(_SHARED_PROBE))
+    return obs.memo(("encoder",), lambda: obs.run(model_probes.shared_weights, "encoder", "autoencoder"))
 
 
 def _images(obs, n: int = 32) -> np.ndarray:
@@ -105,7 +76,7 @@ def check_encoder_shares_weights(obs, ctx):
 def check_encoder_outputs_bottleneck(obs, ctx):
     images = _images(obs)
     try:
-        got = obs.memo(("encoded",), lambda: obs.probe(_OUTPUT_PROBE, images=images, timeout=120))
+        got = obs.memo(("encoded",), lambda: obs.run(probes.encoded, images, timeout=120))
     except CheckFailed as e:
         if e.status is Status.ERROR:
             raise CheckFailed(Message(f"`encoder.predict` a levé une erreur sur {len(images)} images aplaties.",

@@ -20,16 +20,15 @@ import numpy as np
 from grader.judge import holdout, pictures
 from grader.judge.checks import fail
 from grader.judge.keras import curves
+from grader.runner.probes import KERAS_MODEL, values
 
 from .common import DATASET, DEFAULT_THRESHOLD, PIXELS, checks
 from .data import scalings
 
-_IS_MODEL = "result = [c.__module__ + '.' + c.__qualname__ for c in type(ns['autoencoder']).__mro__]"
-
 
 def _require_model(obs) -> None:
     obs.describe("autoencoder")  # missing: says so
-    if "keras.src.models.model.Model" not in obs.memo(("mro",), lambda: obs.probe(_IS_MODEL)):
+    if KERAS_MODEL not in obs.memo(("mro",), lambda: obs.run(values.type_of, "autoencoder"))["mro"]:
         raise fail("`autoencoder` n'est pas un modèle Keras : gardez le modèle entraîné.",
                    "`autoencoder` is not a Keras model: keep the trained model.")
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from grader.judge.layers import (
     built,
     compare,
-    fresh_probe,
     normalize,
     require_fresh,
     require_input_shape,
@@ -47,7 +46,7 @@ def activation_after_batchnorm(layers: list[tuple]) -> list[tuple]:
 
 
 def _cnn(obs) -> dict:
-    return built(obs, "create_cnn", fresh_probe("create_cnn"))
+    return built(obs, "create_cnn")
 
 
 def _hint(found: list[tuple]) -> str:

@@ -5,27 +5,12 @@ from __future__ import annotations
 import math
 
 from grader.judge.checks import fail
+from grader.runner.probes import callbacks as keras_callbacks
 
 from .common import checks
 
 _KEYS = ("monitor", "mode", "patience", "restore_best_weights", "factor", "min_lr", "min_delta", "cooldown",
          "start_from_epoch")
-
-_CALLBACKS_PROBE = """
-cbs = ns["callbacks"]
-def describe(cb):
-    t = type(cb)
-    out = {"mro": [c.__module__ + "." + c.__qualname__ for c in t.__mro__][:24], "type": t.__qualname__}
-    for key in keys:
-        value = getattr(cb, key, None)
-        out[key] = value if value is None or isinstance(value, (bool, int, float, str)) else repr(value)[:100]
-    return out
-result = {"type": type(cbs).__qualname__, "items": None}
-if isinstance(cbs, (list, tuple)):
-    result["items"] = [describe(cb) for cb in list(cbs)[:20]]
-else:
-    result["single"] = describe(cbs)
-"""
 
 KINDS = {"EarlyStopping": "keras.callbacks.EarlyStopping", "ReduceLROnPlateau": "keras.callbacks.ReduceLROnPlateau"}
 
@@ -35,7 +20,7 @@ def _is(item: dict, kind: str) -> bool:
 
 
 def _callbacks(obs) -> list[dict]:
-    info = obs.memo(("callbacks",), lambda: obs.probe(_CALLBACKS_PROBE, keys=list(_KEYS)))
+    info = obs.memo(("callbacks",), lambda: obs.run(keras_callbacks.describe_list, "callbacks", list(_KEYS)))
     if info["items"] is None:
         single = info.get("single") or {}
         hint = ""

@@ -19,25 +19,11 @@ from grader.judge.keras import data_rows as _rows
 from grader.judge.keras import expect_unit_range, training_budget
 from grader.judge.keras import sample as keras_sample
 from grader.judge.recognise import dataset_labels
+from grader.runner.probes import values
 
 from .common import CLASSES, DATASET, FULL, IMAGE_SHAPE, checks, class_index
 
 NAMES = {"train": ("X_train", "y_train_cat"), "test": ("X_test", "y_test_cat")}
-
-_NAMES_PROBE = """
-import numpy as np
-c = ns["class_names"]
-result = {"type": type(c).__qualname__, "items": None}
-try:
-    items = list(c) if not isinstance(c, (str, bytes, dict)) else None
-except Exception:
-    items = None
-if items is not None:
-    result["items"] = [{"type": type(x).__qualname__, "str": str(x)[:60] if isinstance(x, (str, np.str_)) else None,
-                        "repr": repr(x)[:60]} for x in items[:50]]
-    result["length"] = len(items)
-"""
-
 
 def sample(obs, k: int = 128) -> dict:
     """Rows of the data names (the same rows for images and their labels), plus each one's first rows."""
@@ -47,7 +33,7 @@ def sample(obs, k: int = 128) -> dict:
 def class_names(obs) -> list[dict]:
     """The student's `class_names` items (`str` is None for an item that is not a string)."""
     obs.describe("class_names")  # missing: says so
-    info = obs.memo(("class_names",), lambda: obs.probe(_NAMES_PROBE))
+    info = obs.memo(("class_names",), lambda: obs.run(values.string_items, "class_names"))
     if info["items"] is None:
         raise fail(f"`class_names` est de type {info['type']} ; attendu une liste de 10 noms de classes "
                    "(`[\"airplane\", \"automobile\", ...]`).",

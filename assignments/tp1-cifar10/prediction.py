@@ -24,6 +24,7 @@ from grader.judge.checks import CheckFailed, fail
 from grader.judge.expect import as_array
 from grader.model import Message, Status
 
+from . import probes
 from .common import checks
 from .data import class_names
 
@@ -37,62 +38,6 @@ TIE = 1e-3
 
 _PIL_METHODS = (Image.Resampling.NEAREST, Image.Resampling.BILINEAR, Image.Resampling.BICUBIC,
                 Image.Resampling.LANCZOS, Image.Resampling.BOX, Image.Resampling.HAMMING)
-
-_PROBE = """
-import os, shutil, tempfile
-import numpy as np
-
-def describe(r):
-    out = {"type": type(r).__qualname__, "name": None, "index": None, "conf": None}
-    if not isinstance(r, (tuple, list)) or len(r) != 2:
-        try:
-            out["length"] = len(r)
-        except Exception:
-            pass
-        return out
-    name, conf = r
-    out["name_type"] = type(name).__qualname__
-    out["name_repr"] = repr(name)[:80]
-    if isinstance(name, str):
-        out["name"] = str(name)[:200]
-    elif isinstance(name, (int, np.integer)) and not isinstance(name, bool):
-        out["index"] = int(name)
-    else:
-        try:
-            a = np.asarray(name)
-            if a.size == 1 and a.dtype.kind in "iu":
-                out["index"] = int(a)
-        except Exception:
-            pass
-    out["conf_repr"] = repr(conf)[:80]
-    try:
-        c = np.asarray(conf, dtype=np.float64)
-        if c.size == 1 and not isinstance(conf, (bool, str)):
-            out["conf"] = float(c.reshape(()))
-    except Exception:
-        pass
-    return out
-
-m = ns["model_cnn"]
-if not any(c.__module__ + "." + c.__qualname__ == "keras.src.models.model.Model" for c in type(m).__mro__):
-    raise TypeError(f"`model_cnn` est de type {type(m).__qualname__}, pas un modèle Keras")
-probs = np.asarray(m.predict(np.asarray(candidates, dtype="float32"), verbose=0, batch_size=256), dtype=np.float64)
-folder = tempfile.mkdtemp(prefix="grader-predict-image-")
-answers = []
-try:
-    for fname, data in zip(names, files):
-        path = os.path.join(folder, fname)
-        with open(path, "wb") as fh:
-            fh.write(np.asarray(data, dtype=np.uint8).tobytes())
-        try:
-            answers.append(describe(ns["predict_image"](path)))
-        except Exception as e:
-            answers.append({"error": f"{type(e).__name__}: {e}"[:400]})
-finally:
-    shutil.rmtree(folder, ignore_errors=True)
-result = {"probs": probs, "answers": answers}
-"""
-
 
 # -- the files and their correct inputs -------------------------------------------------------------
 def _png(img: Image.Image) -> bytes:
@@ -162,8 +107,8 @@ def _observe(obs) -> dict:
         raw = [c * 255.0 for c in cands if len(c) == 1]
         stacked = np.concatenate([*cands, *raw]).astype(np.float32)
         try:
-            got = obs.probe(_PROBE, timeout=240, names=[n for n, _, _ in items],
-                            files=[np.frombuffer(d, dtype=np.uint8) for _, _, d in items], candidates=stacked)
+            got = obs.run(probes.predict_images, [n for n, _, _ in items],
+                          [np.frombuffer(d, dtype=np.uint8) for _, _, d in items], stacked, timeout=240)
         except CheckFailed as e:
             if e.status is Status.ERROR:
                 raise CheckFailed(Message("Impossible d'obtenir les prédictions de `model_cnn` sur des images "

@@ -12,24 +12,10 @@ from grader.judge import holdout
 from grader.judge.checks import Feedback, fail
 from grader.judge.keras import curves
 from grader.model import Message
+from grader.runner.probes import model
 
 from .common import CLASSES, DATASET, DEFAULT_THRESHOLD, checks
 from .data import student_scaling
-
-_TRAINED_PROBE = """
-import numpy as np
-m = ns["model_cnn"]
-stats = []
-for layer in getattr(m, "layers", []) or []:
-    if type(layer).__name__ == "BatchNormalization":
-        try:
-            mean = np.asarray(layer.moving_mean, dtype=np.float64)
-            var = np.asarray(layer.moving_variance, dtype=np.float64)
-            stats.append(bool(np.all(mean == 0.0) and np.all(var == 1.0)))
-        except Exception:
-            pass
-result = {"batchnorm": len(stats), "untouched": sum(stats)}
-"""
 
 
 def _hidden_scaled(ctx, obs) -> tuple[np.ndarray, np.ndarray]:
@@ -62,7 +48,7 @@ def check_model_cnn_accuracy_on_hidden_images(obs, ctx) -> Message | Feedback:
         en="`model_cnn` was trained (the moving averages of its BatchNormalization layers moved).")
 def check_model_cnn_was_trained(obs, ctx) -> None:
     obs.describe("model_cnn")  # missing: says so
-    info = obs.probe(_TRAINED_PROBE)
+    info = obs.run(model.batchnorm_stats, "model_cnn")
     if info["batchnorm"] and info["untouched"] == info["batchnorm"]:
         raise fail("Les BatchNormalization de `model_cnn` ont leurs statistiques initiales (moyenne 0, variance 1) : "
                    "ce modèle n'a jamais été entraîné. Gardez dans `model_cnn` le modèle passé à `fit` (ne le "

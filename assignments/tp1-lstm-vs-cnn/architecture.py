@@ -11,7 +11,6 @@ from grader.judge.checks import CheckFailed, fail
 from grader.judge.layers import (
     built,
     compare,
-    fresh_probe,
     normalize,
     require_fresh,
     require_input_shape,
@@ -19,6 +18,7 @@ from grader.judge.layers import (
     require_params,
 )
 from grader.model import Message
+from grader.runner.probes.activations import OTHER
 
 from .common import N_NON_TRAINABLE_CNN, N_PARAMS_CNN, N_PARAMS_RNN, checks
 
@@ -33,7 +33,7 @@ RECURRENT_DEFAULTS = {"activation": "tanh"}
 def _built(obs, function: str) -> dict:
     """The probe's answer; a build error gets a hint when it is the classic missing `return_sequences`."""
     try:
-        return built(obs, function, fresh_probe(function))
+        return built(obs, function)
     except CheckFailed as e:
         if "expected ndim=3, found ndim=2" in e.details:
             raise CheckFailed(Message(
@@ -117,8 +117,9 @@ def check_rnn_layers(obs, ctx):
         extra = " Le second LSTM ne renvoie que son dernier état : pas de `return_sequences` sur lui."
     compare(found, RNN, "`create_rnn_model()`", extra)
     for i, layer in enumerate(x for x in info["layers"] if x["class"] == "LSTM"):
-        act = layer.get("activation")
+        act = layer.get("activation")  # what it computes (`grader.runner.probes.activations`), not its name
         if act not in (None, RECURRENT_DEFAULTS["activation"]):
+            act = layer.get("activation_hint") or act if act == OTHER else act
             raise fail(f"Le LSTM n° {i + 1} utilise l'activation `{act}` ; le TP garde celle par défaut d'un LSTM, "
                        "`tanh` : n'indiquez pas `activation=`.",
                        f"LSTM #{i + 1} uses activation `{act}`; keep the LSTM default `tanh`.")

@@ -21,6 +21,7 @@ from grader.judge.checks import CheckFailed, fail
 from grader.judge.expect import as_array
 from grader.judge.keras import training_budget
 from grader.model import Message, Status
+from grader.runner.probes import model, predictions, values
 
 from .common import DATASET, MODELS, checks
 from .data import scaling
@@ -29,69 +30,11 @@ from .training import require_model
 FIELDS = ("accuracy", "train_time_s", "params")
 TOLERANCE = 0.01
 
-_COMPARISON_PROBE = """
-import numpy as np
-c = ns["comparison"]
-result = {"type": type(c).__qualname__, "keys": None, "rows": {}}
-if isinstance(c, dict):
-    result["keys"] = [repr(k) for k in c]
-    for key in ("cnn", "rnn"):
-        row = c.get(key)
-        if not isinstance(row, dict):
-            result["rows"][key] = {"type": type(row).__qualname__}
-            continue
-        entry = {"type": "dict", "keys": [repr(k) for k in row]}
-        for field in fields:
-            if field not in row:
-                continue
-            v = row[field]
-            try:
-                a = np.asarray(v)
-                if a.size == 1 and a.dtype.kind in "biuf" and not isinstance(v, (bool, np.bool_)):
-                    entry[field] = {"value": float(a.reshape(())), "integral": a.dtype.kind in "iu"}
-                else:
-                    entry[field] = {"type": type(v).__qualname__, "size": int(a.size)}
-            except Exception:
-                entry[field] = {"type": type(v).__qualname__, "size": None}
-        result["rows"][key] = entry
-"""
-
-_OWN_PROBE = """
-import numpy as np
-m = ns[model]
-if not any(c.__module__ + "." + c.__qualname__ == "keras.src.models.model.Model" for c in type(m).__mro__):
-    raise TypeError(f"`{model}` est de type {type(m).__qualname__}, pas un modèle Keras")
-result = {"params": int(m.count_params()), "source": None}
-labels = None
-if "y_test_cat" in ns:
-    try:
-        y = np.asarray(ns["y_test_cat"])
-        labels = np.argmax(y, axis=1) if y.ndim == 2 and y.shape[1] > 1 else y.reshape(len(y))
-    except Exception:
-        labels = None
-for name in candidates:
-    if labels is None or name not in ns:
-        continue
-    try:
-        x = np.asarray(ns[name], dtype=np.float32)
-    except Exception:
-        continue
-    if x.ndim < 2 or len(x) != len(labels):
-        continue
-    shape = tuple(int(d) for d in m.input_shape[1:])
-    if int(np.prod(x.shape[1:])) == int(np.prod(shape)):
-        x = x.reshape((len(x), *shape))
-    pred = np.asarray(m.predict(x, verbose=0, batch_size=500))
-    result.update(source=name, true=np.asarray(labels).astype(np.int64),
-                  pred=np.argmax(pred.reshape(len(pred), -1), axis=1).astype(np.int64))
-    break
-"""
-
-
 def _comparison(obs) -> dict:
     if not obs.has("comparison"):
         raise CheckFailed(Message("`comparison` n'est pas défini.", "`comparison` is not defined."), Status.MISSING)
-    info = obs.memo(("comparison",), lambda: obs.probe(_COMPARISON_PROBE, fields=list(FIELDS)))
+    info = obs.memo(("comparison",), lambda: obs.run(values.number_table, "comparison", ["cnn", "rnn"],
+                                                          list(FIELDS)))
     if info["keys"] is None:
         raise fail(f"`comparison` est de type {info['type']} ; attendu un dictionnaire "
                    "{\"cnn\": {...}, \"rnn\": {...}}.", f"`comparison` is a {info['type']}; expected a dict.")
@@ -123,8 +66,8 @@ def _own(obs, ctx, key: str) -> dict:
     require_model(obs, spec["model"], f"create_{key}_model")
     candidates = [spec["test"], "X_test", "x_test"]
     try:
-        got = obs.memo(("own", key), lambda: obs.probe(_OWN_PROBE, model=spec["model"], candidates=candidates,
-                                                       timeout=120))
+        got = obs.memo(("own", key), lambda: obs.run(predictions.on_own_test, spec["model"], candidates,
+                                                     timeout=120))
     except CheckFailed as e:
         if e.status is Status.ERROR:
             raise CheckFailed(Message(f"Impossible de recalculer la précision de `{spec['model']}` sur le jeu de test.",
@@ -235,4 +178,4 @@ def check_comparison_params(obs, ctx):
 def _own_params(obs, key: str) -> int:
     spec = MODELS[key]
     require_model(obs, spec["model"], f"create_{key}_model")
-    return int(obs.memo(("params", key), lambda: obs.probe(f'result = int(ns["{spec["model"]}"].count_params())')))
+    return int(obs.memo(("params", key), lambda: obs.run(model.count_params, spec["model"])))

@@ -14,22 +14,17 @@ from grader.judge import holdout
 from grader.judge.checks import CheckFailed, Feedback, fail
 from grader.judge.keras import curves
 from grader.model import Message, Status
+from grader.runner.probes import KERAS_MODEL, values
 
 from .common import DATASET, DEFAULT_THRESHOLDS, MODELS, checks
 from .data import scaling
-
-KERAS_MODEL = "keras.src.models.model.Model"
-_TYPE_PROBE = """
-m = ns[name]
-result = {"type": type(m).__qualname__, "mro": [c.__module__ + "." + c.__qualname__ for c in type(m).__mro__][:24]}
-"""
 
 
 def require_model(obs, name: str, function: str) -> None:
     """`name` is defined and is a Keras model (a clear message for the stub's `None`)."""
     if not obs.has(name):
         raise CheckFailed(Message(f"`{name}` n'est pas défini.", f"`{name}` is not defined."), Status.MISSING)
-    info = obs.memo(("type", name), lambda: obs.probe(_TYPE_PROBE, name=name))
+    info = obs.memo(("type", name), lambda: obs.run(values.type_of, name))
     if KERAS_MODEL not in info["mro"]:
         raise fail(f"`{name}` est de type {info['type']} ; attendu le modèle Keras entraîné : `{name} = {function}()` "
                    f"puis `{name}.fit(...)`.", f"`{name}` is a {info['type']}; expected the trained Keras model.")

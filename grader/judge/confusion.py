@@ -14,48 +14,14 @@ from grader.budget import group
 from grader.judge.checks import CheckFailed, fail
 from grader.judge.expect import as_array
 from grader.model import Message, Status
-
-_CM_PROBE = """
-import numpy as np
-c = ns["cm"]
-result = {"type": type(c).__qualname__, "array": None, "error": None}
-try:
-    a = np.asarray(c)
-    if a.dtype.kind in "biuf":
-        result["array"] = a.astype(np.float64)
-    else:
-        result["error"] = f"dtype {a.dtype}"
-except Exception as e:
-    result["error"] = f"{type(e).__name__}: {e}"[:300]
-"""
-
-_TRUTH_PROBE = """
-import numpy as np
-missing = [n for n in (model, x, y) if n not in ns]
-if missing:
-    raise NameError(", ".join(f"`{n}`" for n in missing) + " non défini(s)")
-m = ns[model]
-if not any(c.__module__ + "." + c.__qualname__ == "keras.src.models.model.Model" for c in type(m).__mro__):
-    raise TypeError(f"`{model}` est de type {type(m).__qualname__}, pas un modèle Keras")
-labels = np.asarray(ns[y])
-true = np.argmax(labels, axis=1) if labels.ndim == 2 and labels.shape[1] > 1 else labels.reshape(len(labels))
-images = np.asarray(ns[x])
-try:
-    shape = tuple(int(d) for d in m.input_shape[1:])
-    if int(np.prod(images.shape[1:])) == int(np.prod(shape)):
-        images = images.reshape((len(images), *shape))
-except Exception:
-    pass
-pred = np.asarray(m.predict(images, verbose=0, batch_size=500))
-result = {"true": true.astype(np.int64), "pred": np.argmax(pred.reshape(len(pred), -1), axis=1).astype(np.int64)}
-"""
+from grader.runner.probes import predictions, values
 
 
 def observed(obs, classes: int = 10) -> np.ndarray:
     """The student's `cm` as a float array (fails when it is not numeric)."""
     if not obs.has("cm"):
         raise CheckFailed(Message("`cm` n'est pas défini.", "`cm` is not defined."), Status.MISSING)
-    info = obs.memo(("cm",), lambda: obs.probe(_CM_PROBE))
+    info = obs.memo(("cm",), lambda: obs.run(values.numeric_array, "cm"))
     if info["array"] is None:
         detail = f" ({info['error']})" if info["error"] else ""
         raise fail(f"`cm` est de type {info['type']}{detail} ; attendu un tableau {classes} x {classes} d'entiers.",
@@ -66,7 +32,8 @@ def observed(obs, classes: int = 10) -> np.ndarray:
 def truth_and_predictions(obs, *, model: str, x: str, y: str) -> tuple[np.ndarray, np.ndarray]:
     """(true classes of `y`, classes `model` predicts on `x`), all the student's own."""
     try:
-        got = obs.memo(("cm-truth", model, x, y), lambda: obs.probe(_TRUTH_PROBE, model=model, x=x, y=y, timeout=120))
+        got = obs.memo(("cm-truth", model, x, y), lambda: obs.run(predictions.truth_and_predictions, model, x,
+                                                                      y, timeout=120))
     except CheckFailed as e:
         if e.status is Status.ERROR:
             raise CheckFailed(Message(f"Impossible de recalculer les prédictions de `{model}` sur `{x}`.",

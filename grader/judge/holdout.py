@@ -18,21 +18,7 @@ from grader.judge.checks import CheckFailed, Feedback, fail
 from grader.judge.expect import as_array
 from grader.judge.keras import training_budget, training_words
 from grader.model import Message, Status
-
-_PREDICT_PROBE = """
-import numpy as np
-m = ns[name]
-if not any(c.__module__ + "." + c.__qualname__ == "keras.src.models.model.Model" for c in type(m).__mro__):
-    raise TypeError(f"`{name}` est de type {type(m).__qualname__}, pas un modèle Keras")
-x = np.asarray(images)
-try:
-    shape = tuple(int(d) for d in m.input_shape[1:])
-    if int(np.prod(x.shape[1:])) == int(np.prod(shape)):
-        x = x.reshape((len(x), *shape))
-except Exception:
-    pass
-result = np.asarray(m.predict(x, verbose=0, batch_size=int(batch)))
-"""
+from grader.runner.probes import predictions
 
 
 def hidden(ctx, dataset: str, *, default: int = 2000) -> tuple[np.ndarray, np.ndarray]:
@@ -87,7 +73,7 @@ def predict(obs, name: str, images: np.ndarray, *, batch: int = 500, timeout: fl
     if not obs.has(name):
         raise CheckFailed(Message(f"`{name}` n'est pas défini.", f"`{name}` is not defined."), Status.MISSING)
     try:
-        return as_array(obs.probe(_PREDICT_PROBE, name=name, images=images, batch=np.int64(batch), timeout=timeout),
+        return as_array(obs.run(predictions.predict, name, images, batch=batch, timeout=timeout),
                         f"`{name}.predict(...)`")
     except CheckFailed as e:
         if e.status is Status.ERROR:

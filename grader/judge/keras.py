@@ -1,5 +1,6 @@
 """Pieces shared by the checks of the Keras TPs: the run's training budget and how to word it,
-and the per-name entries of a data-sampling probe."""
+the student's `fit` history, and the per-name entries of a data sample (runner side:
+`grader.runner.probes.history`, `grader.runner.probes.sampling`)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,8 @@ from grader.budget import group
 from grader.judge.checks import CheckFailed, fail
 from grader.judge.expect import as_array
 from grader.model import Message, Status
-
-_CAPS_PROBE = """
-from grader.runner import patches
-result = patches.caps()
-"""
+from grader.runner.probes import history as fit_history
+from grader.runner.probes import sampling
 
 
 def training_budget(ctx) -> dict:
@@ -28,7 +26,7 @@ def budget_words(ctx) -> str:
 def training_words(obs, ctx) -> str:
     """' ; entraîné 1 époque(s) au lieu de 20, …, budget CPU' from what the runner's `fit` caps recorded."""
     try:
-        caps = obs.probe(_CAPS_PROBE)
+        caps = obs.run(fit_history.caps)
     except CheckFailed:
         caps = []
     last = caps[-1] if caps else {}
@@ -78,27 +76,12 @@ def expect_unit_range(entry: dict, name: str, *, float32: bool = False) -> None:
                    "A white pixel must be 1.")
 
 
-_HISTORY_PROBE = """
-import math
-h = ns[name]
-hist = h if isinstance(h, dict) else getattr(h, "history", None)
-result = None
-if isinstance(hist, dict):
-    result = {}
-    for key, values in list(hist.items())[:12]:
-        try:
-            result[str(key)[:40]] = [float(v) for v in list(values)[:1000]]
-        except Exception:
-            pass
-"""
-
-
 def history_of(obs, name: str = "history") -> dict | None:
     """The student's `fit` history as {metric: [floats]} (a History or its `.history` dict), None if absent."""
     try:
         if not obs.has(name):
             return None
-        return obs.memo(("history", name), lambda: obs.probe(_HISTORY_PROBE, name=name))
+        return obs.memo(("history", name), lambda: obs.run(fit_history.metrics, name))
     except CheckFailed:
         return None
 
@@ -111,29 +94,6 @@ def curves(obs, name: str = "history"):
     return pictures.learning_curves(history) if history else None
 
 
-_SAMPLE_PROBE = """
-import numpy as np
-rng = np.random.default_rng(int(seed))
-result = {}
-for names in groups:
-    idx = None
-    for name in names:
-        if name not in ns:
-            result[name] = None
-            continue
-        try:
-            arr = np.asarray(ns[name])
-        except Exception as e:
-            result[name] = {"error": f"{type(e).__name__}: {e}"[:300]}
-            continue
-        n = int(arr.shape[0]) if arr.ndim else 0
-        if idx is None or len(idx) and idx.max() >= n:
-            idx = np.sort(rng.choice(n, size=min(int(k), n), replace=False)) if n else np.zeros(0, dtype=int)
-        result[name] = {"shape": list(arr.shape), "dtype": str(arr.dtype), "idx": idx,
-                        "rows": arr[idx] if arr.ndim else arr, "head": arr[:int(h)] if arr.ndim else arr}
-"""
-
-
 def sample(obs, groups, *, k: int = 256, seed: int = 7, head: int = 16) -> dict:
     """Per name: shape, dtype, `k` sampled rows (the same rows within a group, e.g. images and their
     labels) and the first `head` rows (to fit the student's scaling), never the whole array.
@@ -142,5 +102,4 @@ def sample(obs, groups, *, k: int = 256, seed: int = 7, head: int = 16) -> dict:
     """
     groups = [list(g) for g in groups]
     key = ("sample", tuple(map(tuple, groups)), k, seed, head)
-    return obs.memo(key, lambda: obs.probe(_SAMPLE_PROBE, groups=groups, seed=np.int64(seed), k=np.int64(k),
-                                           h=np.int64(head)))
+    return obs.memo(key, lambda: obs.run(sampling.sample, groups, seed=seed, k=k, head=head))

@@ -1,11 +1,15 @@
 """A Keras model seen as plain data, and the architecture checks every Keras TP shares.
 
-`MODEL_INFO` runs in the runner (prepend it to a probe and call `model_info(m)`): it hands back
-per layer its class, the config entries the course fixes and its parameter counts, never an
-object. `normalize` turns that into one tuple per layer, folding a separate activation layer
-(`Activation`, `ReLU`, `LeakyReLU`, `Softmax`) into the Dense/Conv2D right before it, so that
-`Dense(128)` + `Activation("relu")` reads as `Dense(128, relu)`: a style, not a mistake. A layer
-the course does not fix reads as its class name. Tuples:
+The runner describes a model (`grader.runner.probes.model.describe`): per layer its class, the
+config entries the course fixes, its parameter counts and its activation identified by what it
+computes on fixed inputs (`grader.runner.probes.activations`: "relu", "leaky_relu(0.1)", "other",
+...), never an object; the config's name for the activation is only a hint for the messages.
+`normalize` turns that into one tuple per layer, folding a separate activation layer
+(`Activation`, `ReLU`, `LeakyReLU`, `Softmax`, `ELU`, a `Lambda` computing a known activation)
+into the Dense/Conv2D right before it, so that `Dense(128)` + `Activation("relu")` reads as
+`Dense(128, relu)` and `Dense(128, activation=lambda x: tf.nn.leaky_relu(x, alpha=0.1))` as
+`Dense(128)` + `LeakyReLU(0.1)`: a style, not a mistake. A layer the course does not fix reads
+as its class name. Tuples:
 
     ("Dense", units, act)             ("Conv2D", filters, kernel, *options, act)
     ("Dropout", rate)                 ("MaxPooling2D", pool[, "strides=s"])
@@ -17,100 +21,20 @@ so `("Conv2D", 32, 3, "relu")` is a plain valid-padded convolution.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from grader.budget import group
 from grader.judge.checks import CheckFailed, fail
 from grader.model import Message, Status
+from grader.runner.probes import KERAS_MODEL, model
+from grader.runner.probes.activations import OTHER, leaky
 
-KERAS_MODEL = "keras.src.models.model.Model"
+__all__ = ["KERAS_MODEL", "leaky"]
+
 #: slope of Keras' own `leaky_relu` activation (the string), for the messages
 KERAS_LEAKY_DEFAULT = 0.2
 _RECURRENT = ("LSTM", "GRU", "SimpleRNN")
-#: TensorFlow functions passed as activations serialise under their own names (`tf.nn.softmax`)
-_ALIASES = {"softmax_v2": "softmax", "log_softmax_v2": "log_softmax"}
-
-MODEL_INFO = """
-import numpy as np
-
-def _name(c):
-    return c.__module__ + "." + c.__qualname__
-
-def _activation(value):
-    if isinstance(value, dict):
-        cfg = value.get("config")
-        value = cfg if isinstance(cfg, str) else (cfg or {}).get("name", value.get("class_name"))
-    if value is not None and not isinstance(value, str):
-        value = getattr(value, "__name__", str(value))
-    return None if value is None else str(value)
-
-def _plain(v):
-    if isinstance(v, (list, tuple)):
-        return [_plain(x) for x in v]
-    if isinstance(v, (bool, int, float, str)) or v is None:
-        return v
-    try:
-        return float(v)
-    except Exception:
-        return str(v)[:80]
-
-def _count(weights):
-    return int(sum(int(np.prod(w.shape)) for w in weights))
-
-_KEYS = ("units", "rate", "filters", "kernel_size", "pool_size", "strides", "padding", "negative_slope", "alpha",
-         "return_sequences", "axis", "target_shape")
-
-def model_info(m):
-    info = {"type": _name(type(m)), "mro": [_name(c) for c in type(m).__mro__][:24], "layers": []}
-    try:
-        info["input_shape"] = [None if d is None else int(d) for d in m.input_shape]
-    except Exception as e:
-        info["input_shape"] = None
-        info["input_error"] = f"{type(e).__name__}: {e}"[:300]
-    for layer in list(getattr(m, "layers", []) or []):
-        try:
-            cfg = layer.get_config()
-        except Exception:
-            cfg = {}
-        try:
-            params = int(layer.count_params())
-        except Exception:
-            params = None
-        entry = {"class": type(layer).__name__, "activation": _activation(cfg.get("activation")), "params": params,
-                 "trainable": bool(getattr(layer, "trainable", True))}
-        for key in _KEYS:
-            if key in cfg:
-                entry[key] = _plain(cfg[key])
-        info["layers"].append(entry)
-    try:
-        info["params"] = int(m.count_params())
-        info["trainable_params"] = _count(m.trainable_weights)
-        info["non_trainable_params"] = _count(m.non_trainable_weights)
-    except Exception as e:
-        info["params"] = None
-        info["params_error"] = f"{type(e).__name__}: {e}"[:300]
-    try:
-        info["n_inputs"], info["n_outputs"] = len(m.inputs), len(m.outputs)
-    except Exception:
-        info["n_inputs"] = info["n_outputs"] = None
-    return info
-"""
-
-
-def fresh_probe(function: str, args: str = "") -> str:
-    """Probe calling `function(args)` twice: the model, and whether the two calls share anything."""
-    return MODEL_INFO + f"""
-m1 = ns["{function}"]({args})
-m2 = ns["{function}"]({args})
-shared = {{id(w) for w in getattr(m1, "weights", [])}} & {{id(w) for w in getattr(m2, "weights", [])}}
-result = {{"model": model_info(m1), "same_object": m1 is m2, "shared_weights": len(shared)}}
-"""
-
-
-def variable_probe(name: str) -> str:
-    """Probe describing the notebook's variable `name` (a trained model)."""
-    return MODEL_INFO + f'\nresult = model_info(ns["{name}"])\n'
-
 
 def _square(value) -> int | list | None:
     if isinstance(value, (list, tuple)):
@@ -119,24 +43,20 @@ def _square(value) -> int | list | None:
     return None if value is None else int(value)
 
 
-def _leaky(slope) -> str:
-    return f"leaky_relu({round(float(slope), 6):g})"
+def _act(layer: dict) -> str | None:
+    """The activation a layer computes, as the runner identified it (None: the layer has none); an
+    unidentified one reads as `other(<its config name>)` in the messages."""
+    act = layer.get("activation")
+    if act == OTHER:
+        hint = layer.get("activation_hint")
+        return f"{OTHER}({hint})" if hint else OTHER
+    return act
 
 
 def _folded(layer: dict) -> str | None:
     """The activation a separate activation layer applies (None when it is not one)."""
-    cls = layer["class"]
-    if cls == "Activation":
-        act = _ALIASES.get(layer.get("activation"), layer.get("activation"))
-        return _leaky(KERAS_LEAKY_DEFAULT) if act == "leaky_relu" else act
-    if cls == "Softmax":
-        return "softmax"
-    if cls == "LeakyReLU":
-        slope = layer.get("negative_slope", layer.get("alpha"))
-        return _leaky(0.3 if slope is None else slope)
-    if cls == "ReLU":
-        slope = float(layer.get("negative_slope") or 0.0)
-        return _leaky(slope) if slope else "relu"
+    if layer.get("activation_layer"):
+        return _act(layer) or OTHER
     return None
 
 
@@ -164,9 +84,7 @@ def normalize(info: dict) -> list[tuple]:
                 continue
             out.append(["Activation", folded])
             continue
-        act = _ALIASES.get(layer.get("activation"), layer.get("activation"))
-        if act == "leaky_relu":
-            act = _leaky(KERAS_LEAKY_DEFAULT)
+        act = _act(layer)
         if cls == "Dense":
             out.append([cls, layer.get("units"), act])
         elif cls in ("Conv2D", "Convolution2D"):
@@ -214,23 +132,24 @@ def compare(found: list[tuple], expected: list[tuple], what: str, extra: str = "
                f"Layers of {what}: {show_all(found)}; expected {show_all(expected)}.")
 
 
-def built(obs, function: str, code: str, **inputs: Any) -> dict:
-    """Run a probe that calls the student's `function` once per submission, its failure included (a
-    function that raises or times out is not run again by every check that reads it); its error is
-    the student's."""
+def built(obs, function: str, probe: Callable[..., Any] = model.fresh, *args: Any, **kwargs: Any) -> Any:
+    """`obs.run(probe, function, *args, **kwargs)` once per submission, its failure included: `probe` (a
+    runner-side function, by default `grader.runner.probes.model.fresh`) calls the student's `function`,
+    and a function that raises or times out is not run again by every check that reads it; its error
+    is the student's."""
     if not obs.describe(function).get("callable"):
         raise fail(f"`{function}` n'est pas une fonction.", f"`{function}` is not a function.")
 
     def compute() -> tuple[bool, Any]:
         try:
-            return True, obs.probe(code, **inputs)
+            return True, obs.run(probe, function, *args, **kwargs)
         except CheckFailed as e:
             if e.status is Status.ERROR:
                 e = CheckFailed(Message(f"`{function}(...)` a levé une erreur.", f"`{function}(...)` raised an error."),
                                 Status.ERROR, e.details)
             return False, e
 
-    ok, value = obs.memo(("built", function, code), compute)
+    ok, value = obs.memo(("built", function, probe.__module__, probe.__name__), compute)
     if not ok:
         raise value
     return value

@@ -1,8 +1,17 @@
-"""What a check may ask the runner, as plain data: values, descriptions, calls and trusted probes."""
+"""What a check may ask the runner, as plain data: values, descriptions, calls and trusted probes.
+
+Trusted code that runs in the runner is a real module: `obs.run(fn, *args, **kwargs)` calls
+`fn(ns, ...)` there, `fn` being a function of `grader.runner.probes` (shared) or of an assignment's own
+`probes.py` (shipped as source, since the runner never sees the course). `obs.probe(code)` runs a
+string of code: kept for the probes not yet moved to modules.
+"""
 
 from __future__ import annotations
 
+import functools
+import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -74,6 +83,39 @@ class Observer:
     def probe(self, code: str, timeout: float | None = None, **inputs: Any) -> Any:
         """Run trusted judge code in the runner (`ns` is the student's namespace; set `result`)."""
         return self._ask("probe", "observation", code=code, inputs=inputs, timeout=timeout)[0]
+
+    def run(self, function: Callable[..., Any], *args: Any, timeout: float | None = None, **kwargs: Any) -> Any:
+        """`function(ns, *args, **kwargs)` in the runner, on plain-data arguments; its plain-data answer.
+
+        `function` is a real function of a runner-side module, named here and called there by name:
+        one of `grader.runner.probes` (the runner imports it), or of an assignment's own `probes.py`
+        (the runner cannot see the course: that module's source is shipped with the request)."""
+        module, name, source = runner_target(function)
+        return self._ask("run", "observation", module=module, function=name, source=source, args=args,
+                         kwargs=kwargs, timeout=timeout)[0]
+
+
+def runner_target(function: Callable[..., Any]) -> tuple[str, str, str | None]:
+    """(module, function name, the module's source or None when the runner imports it itself)."""
+    module, name = getattr(function, "__module__", None), getattr(function, "__name__", None)
+    if not module or not name or getattr(sys.modules.get(module), name, None) is not function:
+        raise TypeError(f"{function!r} is not a top-level function of a module")
+    if module.startswith("grader.runner."):
+        return module, name, None
+    return module, name, _source(module)
+
+
+@functools.cache
+def _source_of(path: str, mtime_ns: int) -> str:
+    return Path(path).read_text(encoding="utf-8")
+
+
+def _source(module: str) -> str:
+    """The text of an assignment's runner module, shipped to the runner (which cannot read the course)."""
+    file = getattr(sys.modules[module], "__file__", None)
+    if not file:
+        raise TypeError(f"module {module} has no source file to ship to the runner")
+    return _source_of(file, Path(file).stat().st_mtime_ns)
 
 
 def _as_failure(e: ObservationError, label: str) -> CheckFailed:

@@ -26,9 +26,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from grader.runner.probes import KERAS_MODEL_MODULE
+
 _DATASET_MODULES = {"keras.src.datasets.mnist": "mnist", "keras.src.datasets.fashion_mnist": "fashion_mnist",
                     "keras.src.datasets.cifar10": "cifar10"}
-_MODEL_MODULE = "keras.src.models.model"
+_MODEL_MODULE = KERAS_MODEL_MODULE
 _TITLES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST", "cifar10": "CIFAR-10"}
 
 _served: dict[str, dict] = {}

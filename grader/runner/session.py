@@ -193,7 +193,8 @@ class RunnerSession:
     # -- observations -----------------------------------------------------
     def observe(self, op: str, *, name: str = "", args: tuple = (), kwargs: dict | None = None,
                 code: str = "", inputs: dict | None = None, timeout: float | None = None,
-                spy: tuple[str, ...] = ()) -> tuple[Any, dict]:
+                spy: tuple[str, ...] = (), module: str = "", function: str = "",
+                source: str | None = None) -> tuple[Any, dict]:
         """Ask the runner; return (plain value, reply). Raises ObservationError."""
         if self._left() <= 0:
             raise ObservationError(Status.TIMEOUT, "limite de temps totale de la soumission atteinte")
@@ -207,6 +208,9 @@ class RunnerSession:
             msg.update(args=enc.encode(list(args)), kwargs=enc.encode(dict(kwargs or {})), spy=list(spy))
         if op == "probe":
             msg.update(code=code, inputs=enc.encode(dict(inputs or {})))
+        if op == "run":  # `function(ns, *args, **kwargs)` of a runner-side module (its source when shipped)
+            msg.update(module=module, function=function, source=source, args=enc.encode(list(args)),
+                       kwargs=enc.encode(dict(kwargs or {})))
         try:
             reply = runner.request(msg, timeout=t + self.limits.grace)
         except RunnerDied as died:

@@ -174,3 +174,52 @@ def test_cpu_time_is_limited_apart_from_wall_time():
     with s:
         assert rec[1].status is Status.TIMEOUT and "CPU" in rec[1].error
         assert s.observe("get", name="x")[0] == 1
+
+
+def _module_from(tmp_path, name: str, source: str):
+    """A module of a course folder, imported in the judge under a package name outside `grader`."""
+    import importlib.util
+    import sys
+
+    path = tmp_path / "probes.py"
+    path.write_text(source, encoding="utf-8")
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_run_calls_runner_modules_by_name_and_ships_course_modules(tmp_path):
+    from grader.judge.checks import CheckFailed
+    from grader.judge.observe import Observer, runner_target
+    from grader.runner.probes import values
+
+    course = _module_from(tmp_path, "grader_assignment_demo_probes", (
+        "import os\n"
+        "from grader.runner.probes.values import number_map\n\n"
+        "def doubled(ns, name, k=1):\n"
+        "    return {'value': ns[name] * 2 * k, 'pid': os.getpid(), 'keys': number_map(ns, 'd')['keys']}\n\n"
+        "def broken(ns):\n"
+        "    return ns['f']()\n"))
+    assert runner_target(values.number_map) == ("grader.runner.probes.values", "number_map", None)
+    assert "def doubled" in runner_target(course.doubled)[2]  # the runner cannot read the course: shipped
+    s, _ = run(["d = {'a': 1, 'b': [1, 2]}\nn = 21\ndef f():\n    raise ValueError('mine')"])
+    with s:
+        obs = Observer(s)
+        assert obs.run(values.number_map, "d") == {"type": "dict", "items": {"a": 1.0, "b": {"size": 2}},
+                                                   "keys": ["'a'", "'b'"]}
+        first = obs.run(course.doubled, "n", k=2)
+        assert first["value"] == 84 and first["keys"] == ["'a'", "'b'"]
+        assert obs.run(course.doubled, "n")["pid"] == first["pid"] != __import__("os").getpid()
+        with pytest.raises(CheckFailed) as e:
+            obs.run(course.broken)
+        assert e.value.status is Status.ERROR and "ValueError: mine" in e.value.details
+        with pytest.raises(ObservationError) as unknown:  # our bug, never the student's
+            s.observe("run", module="grader.runner.probes.values", function="nope")
+        assert unknown.value.status is Status.GRADER_ERROR
+        with pytest.raises(ObservationError) as outside:
+            s.observe("run", module="os", function="getcwd")
+        assert outside.value.status is Status.GRADER_ERROR
+    with pytest.raises(TypeError):
+        runner_target(lambda ns: None)
