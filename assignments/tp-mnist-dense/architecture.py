@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from grader.budget import group
 from grader.judge.checks import fail
-from grader.judge.expect import as_number
 from grader.judge.layers import (
     built,
     compare,
@@ -14,6 +13,7 @@ from grader.judge.layers import (
     require_keras_model,
     require_params,
 )
+from grader.judge.student import student_number
 
 from .common import N_PARAMS, checks
 
@@ -58,7 +58,7 @@ def check_build_model_returns_new_model(obs, ctx):
 
 @checks("q6", public=True, fr="`n_params` = 101770.", en="`n_params` = 101770.")
 def check_n_params_value(obs, ctx):
-    value = as_number(obs.value("n_params"), "`n_params`")
+    value = student_number(obs, "n_params")
     if value == N_PARAMS:
         return
     if value != int(value):

@@ -14,19 +14,24 @@ from grader.judge.expect import (
     expect_float,
     expect_shape,
 )
-from grader.model import Message, Status
+from grader.judge.student import earlier, student_array
 from grader.runner.protocol import AsTensor
 
 checks = Registry()
 
 
-def own_batch(obs) -> np.ndarray:
-    """The student's `batch`: later questions are judged against it, so a Q1 mistake costs Q1 only."""
-    try:
-        return as_array(obs.value("batch"), "`batch`").astype(np.float64)
-    except CheckFailed as e:
-        raise CheckFailed(Message("Impossible de vérifier sans un `batch` utilisable : " + e.message.fr,
-                                  "Cannot check without a usable `batch`: " + e.message.en), Status.SKIPPED) from e
+def own_batch(obs, *, varying: bool = False) -> np.ndarray:
+    """The student's `batch`: later questions are judged against it, so a Q1 mistake costs Q1 only.
+
+    Any usable batch will do (unscaled pixels too); one that is not a non-empty 3-D array of finite
+    numbers (or, with `varying`, is constant) skips the check that needs it, saying so."""
+    def read() -> np.ndarray:
+        batch = student_array(obs, "batch", ndim=3, finite=True, nonempty=True).astype(np.float64)
+        if varying and float(batch.std()) < 1e-12:
+            fail("`batch` est constant.", "`batch` is constant.")
+        return batch
+
+    return earlier(obs, "batch", "q1", read)
 
 
 def answer(obs, name: str) -> np.ndarray:
@@ -66,7 +71,7 @@ def check_normalized_shape(obs, ctx):
         fr="`normalized` = (batch - moyenne globale) / écart-type global.",
         en="`normalized` = (batch - global mean) / global std.")
 def check_normalized_is_global_standardisation(obs, ctx):
-    batch = own_batch(obs)
+    batch = own_batch(obs, varying=True)
     normalized = answer(obs, "normalized")
     expected = (batch - batch.mean()) / batch.std()
     per_image = (batch - batch.mean(axis=(1, 2), keepdims=True)) / batch.std(axis=(1, 2), keepdims=True)
@@ -87,7 +92,7 @@ def check_normalized_is_global_standardisation(obs, ctx):
 def check_first_five_is_leading_slice(obs, ctx):
     batch = own_batch(obs)
     first_five = answer(obs, "first_five")
-    expect_shape(first_five, (5, *batch.shape[1:]), "`first_five`")
+    expect_shape(first_five, batch[:5].shape, "`first_five`")
     expect_close(first_five, batch[:5], "`first_five`", rtol=1e-6, atol=1e-6,
                  hint="Ce doivent être les cinq **premières** images : batch[:5].",
                  hint_en="These must be the **first** five images: batch[:5].")

@@ -11,6 +11,7 @@ import numpy as np
 from grader.judge import holdout
 from grader.judge.checks import Feedback, fail
 from grader.judge.keras import curves
+from grader.judge.student import student_model
 from grader.model import Message
 from grader.runner.probes import model
 
@@ -47,7 +48,7 @@ def check_model_cnn_accuracy_on_hidden_images(obs, ctx) -> Message | Feedback:
 @checks("q4", public=True, weight=0.5, fr="`model_cnn` a été entraîné (les moyennes mobiles de ses BatchNormalization ont bougé).",
         en="`model_cnn` was trained (the moving averages of its BatchNormalization layers moved).")
 def check_model_cnn_was_trained(obs, ctx) -> None:
-    obs.describe("model_cnn")  # missing: says so
+    student_model(obs, "model_cnn")  # missing, or not a Keras model: says so
     info = obs.run(model.batchnorm_stats, "model_cnn")
     if info["batchnorm"] and info["untouched"] == info["batchnorm"]:
         raise fail("Les BatchNormalization de `model_cnn` ont leurs statistiques initiales (moyenne 0, variance 1) : "

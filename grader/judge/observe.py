@@ -118,11 +118,22 @@ def _source(module: str) -> str:
     return _source_of(file, Path(file).stat().st_mtime_ns)
 
 
+def error_line(traceback_text: str, limit: int = 300) -> str:
+    """The exception line of a student's traceback ("TypeError: ..."), shortened for a message."""
+    lines = [ln.strip() for ln in str(traceback_text or "").splitlines() if ln.strip()]
+    if not lines:
+        return ""
+    last = lines[-1]
+    return last if len(last) <= limit else last[: limit - 1] + "…"
+
+
 def _as_failure(e: ObservationError, label: str) -> CheckFailed:
     if e.status is Status.MISSING:
         return CheckFailed(Message(f"{label} n'est pas défini.", f"{label} is not defined."), Status.MISSING)
     if e.status is Status.ERROR:
-        return CheckFailed(Message(f"{label} a levé une erreur.", f"{label} raised an error."), Status.ERROR,
+        last = error_line(e.message)
+        return CheckFailed(Message(f"{label} a levé une erreur" + (f" : {last}" if last else "."),
+                                   f"{label} raised an error" + (f": {last}" if last else ".")), Status.ERROR,
                            e.message)
     if e.status is Status.TIMEOUT:
         return CheckFailed(Message(f"{label} : temps dépassé ({e.message}).", f"{label}: time limit ({e.message})."),
