@@ -20,6 +20,7 @@ from grader.judge import holdout
 from grader.judge.checks import CheckFailed, fail
 from grader.judge.expect import as_array
 from grader.judge.keras import training_budget
+from grader.judge.student import earlier
 from grader.model import Message, Status
 from grader.runner.probes import model, predictions, values
 
@@ -61,7 +62,14 @@ def _number(info: dict, key: str, field: str) -> tuple[float, bool]:
 
 
 def _own(obs, ctx, key: str) -> dict:
-    """What the student's own model does: `count_params()`, and its accuracy on the student's test set."""
+    """What the student's own model does: `count_params()`, and its accuracy on the student's test set.
+
+    The model and its test set are earlier answers (Q1-Q4): where they are unusable, the check that
+    needs them is skipped, saying why, and that mistake stays charged to its own question."""
+    return earlier(obs, MODELS[key]["model"], "q4", lambda: _measured(obs, ctx, key))
+
+
+def _measured(obs, ctx, key: str) -> dict:
     spec = MODELS[key]
     require_model(obs, spec["model"], f"create_{key}_model")
     candidates = [spec["test"], "X_test", "x_test"]
@@ -177,5 +185,9 @@ def check_comparison_params(obs, ctx):
 
 def _own_params(obs, key: str) -> int:
     spec = MODELS[key]
-    require_model(obs, spec["model"], f"create_{key}_model")
-    return int(obs.memo(("params", key), lambda: obs.run(model.count_params, spec["model"])))
+
+    def count() -> int:
+        require_model(obs, spec["model"], f"create_{key}_model")
+        return int(obs.memo(("params", key), lambda: obs.run(model.count_params, spec["model"])))
+
+    return earlier(obs, spec["model"], "q4", count)

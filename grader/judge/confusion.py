@@ -13,6 +13,7 @@ import numpy as np
 from grader.budget import group
 from grader.judge.checks import CheckFailed, fail
 from grader.judge.expect import as_array
+from grader.judge.observe import error_line
 from grader.model import Message, Status
 from grader.runner.probes import predictions, values
 
@@ -35,12 +36,23 @@ def truth_and_predictions(obs, *, model: str, x: str, y: str) -> tuple[np.ndarra
         got = obs.memo(("cm-truth", model, x, y), lambda: obs.run(predictions.truth_and_predictions, model, x,
                                                                       y, timeout=120))
     except CheckFailed as e:
-        if e.status is Status.ERROR:
-            raise CheckFailed(Message(f"Impossible de recalculer les prédictions de `{model}` sur `{x}`.",
-                                      f"Cannot recompute the predictions of `{model}` on `{x}`."),
-                              Status.ERROR, e.details) from e
+        if e.status in (Status.ERROR, Status.MISSING):
+            # `model`, `x`, `y` are earlier answers: charged to their own questions, not again here
+            last = error_line(e.details) or e.message.fr
+            raise CheckFailed(Message(f"Non vérifié : impossible de recalculer les prédictions de `{model}` sur "
+                                      f"`{x}` (dépend de `{model}`, `{x}`, `{y}`) : {last}",
+                                      f"Not checked: cannot recompute the predictions of `{model}` on `{x}` "
+                                      f"(depends on `{model}`, `{x}`, `{y}`): {error_line(e.details) or e.message.en}"),
+                              Status.SKIPPED, e.details) from e
         raise
-    return as_array(got["true"], f"`{y}`").astype(np.int64), as_array(got["pred"], "predictions").astype(np.int64)
+    true = as_array(got["true"], f"`{y}`").astype(np.int64).reshape(-1)
+    pred = as_array(got["pred"], "predictions").astype(np.int64).reshape(-1)
+    if len(true) != len(pred):
+        raise CheckFailed(Message(f"Non vérifié : `{y}` a {group(len(true))} étiquette(s) pour {group(len(pred))} "
+                                  f"image(s) dans `{x}` (dépend de `{x}` et `{y}`, à corriger d'abord).",
+                                  f"Not checked: `{y}` has {len(true)} label(s) for {len(pred)} image(s) in `{x}` "
+                                  f"(depends on `{x}` and `{y}`, to fix first)."), Status.SKIPPED)
+    return true, pred
 
 
 def matrix(true: np.ndarray, pred: np.ndarray, classes: int = 10) -> np.ndarray:
