@@ -114,7 +114,8 @@ def test_tensor_inputs_need_tensorflow_only_when_asked():
 
 def test_as_tensor_by_keyword_arrives_as_a_tensor_in_call_and_probe():
     """Keyword arguments (dict values) are converted like positional ones (list items)."""
-    s, _ = run(["def kind(x=None, *, y=None):\n    v = x if y is None else y\n    return type(v).__module__"])
+    s, _ = run(["def kind(x=None, *, y=None):\n    v = x if y is None else y\n    return type(v).__module__"],
+               Limits(cell_timeout=30, grace=2, wall_timeout=240, call_timeout=60))  # the first tensor imports TF
     with s:
         positional = s.observe("call", name="kind", args=(AsTensor(np.ones(3)),))[0]
         keyword = s.observe("call", name="kind", kwargs={"y": AsTensor(np.ones(3))})[0]
