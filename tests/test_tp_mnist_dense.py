@@ -69,7 +69,9 @@ def run(tmp_path_factory):
                "variant_sequential_add.ipynb": _notebook("variant_sequential_add.py"),
                "mutant_q3.py": _categorical_loss(),
                # the model is rebuilt after training: `model` is no longer the trained one
-               "mutant_q5_rebuilt.py": with_cell(REF, f"model = build_model()\n{COMPILE}")}
+               "mutant_q5_rebuilt.py": with_cell(REF, f"model = build_model()\n{COMPILE}"),
+               # `model` rebound to None after training: every check reading it fails, none "raises"
+               "model_none.py": with_cell(REF, "model = None")}
     entries |= {f"mutant_{q}.py": mutate(REF, old, new) for q, (old, new) in MUTANTS.items()}
     write_class(folder, entries)
     return grade(folder, assignment="tp-mnist-dense", out=folder.parent / "out", workers=2, profile="cpu",
@@ -102,6 +104,14 @@ def test_messages_name_the_mistake(run):
     assert "one-hot" in loss
     assert "val_accuracy" in _check(results["mutant_q4"], "check_history_has_accuracy_and_val_accuracy").message.fr
     assert "biais" in _check(results["mutant_q6"], "check_n_params_value").message.fr
+
+
+def test_a_model_that_is_not_a_model_is_a_failed_verdict_not_an_error(run):
+    r = by_student(run)["model_none"]
+    q5 = _check(r, "check_model_accuracy_on_hidden_images")
+    assert q5.status.value == "failed" and "attendu un modèle Keras" in q5.message.fr, (q5.status, q5.message)
+    assert "expected a Keras model" in q5.message.en
+    assert not [c.name for qs in r.questions for c in qs.checks if c.status.value in ("error", "grader-error")]
 
 
 def test_budget_is_applied_and_reported(run):

@@ -17,6 +17,7 @@ from grader.judge import pictures
 from grader.judge.checks import CheckFailed, Feedback, fail
 from grader.judge.expect import as_array
 from grader.judge.keras import training_budget, training_words
+from grader.judge.student import student_model
 from grader.model import Message, Status
 from grader.runner.probes import predictions
 
@@ -72,6 +73,7 @@ def predict(obs, name: str, images: np.ndarray, *, batch: int = 500, timeout: fl
     """`name.predict(images)` in the runner, images reshaped to the model's input; errors are the student's."""
     if not obs.has(name):
         raise CheckFailed(Message(f"`{name}` n'est pas défini.", f"`{name}` is not defined."), Status.MISSING)
+    student_model(obs, name)  # None, a string, a History...: a failed verdict, not "raised an error"
     try:
         return as_array(obs.run(predictions.predict, name, images, batch=batch, timeout=timeout),
                         f"`{name}.predict(...)`")
