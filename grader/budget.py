@@ -23,7 +23,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grader.model import Assignment
+from grader.model import Assignment, Message
 
 PROFILES = ("cpu", "gpu")
 #: What a `[budget.<profile>]` table may cap (all optional): per `fit` call, epochs and training
@@ -93,19 +93,21 @@ def detect() -> Hardware:
     return Hardware(cpu_cores(), _cpu_model(), _gpus(), cuda)
 
 
-def choose_profile(hw: Hardware, requested: str | None = None) -> tuple[str, str]:
+def choose_profile(hw: Hardware, requested: str | None = None) -> tuple[str, Message]:
     """(profile, why): `requested`, else `$GRADER_PROFILE`, else "gpu" only where TensorFlow can use one."""
     wanted = requested or os.environ.get("GRADER_PROFILE") or None
     if wanted:
         if wanted not in PROFILES:
             raise ValueError(f"unknown profile {wanted!r}; known: {', '.join(PROFILES)}")
-        return wanted, "profil demandé"
+        return wanted, Message("profil demandé", "profile asked for")
     if hw.gpus and hw.cuda_libs:
-        return "gpu", f"GPU : {', '.join(hw.gpus)}"
+        return "gpu", Message(f"GPU : {', '.join(hw.gpus)}", f"GPU: {', '.join(hw.gpus)}")
     if hw.gpus:
-        return "cpu", (f"GPU détecté ({hw.gpus[0]}) mais TensorFlow n'a pas ses bibliothèques CUDA "
-                       "(pip install 'tensorflow[and-cuda]') : profil cpu")
-    return "cpu", f"aucun GPU : {hw.cpu_cores} cœur(s) CPU"
+        return "cpu", Message(f"GPU détecté ({hw.gpus[0]}) mais TensorFlow n'a pas ses bibliothèques CUDA "
+                              "(pip install 'tensorflow[and-cuda]') : profil cpu",
+                              f"GPU found ({hw.gpus[0]}) but TensorFlow lacks its CUDA libraries "
+                              "(pip install 'tensorflow[and-cuda]'): cpu profile")
+    return "cpu", Message(f"aucun GPU : {hw.cpu_cores} cœur(s) CPU", f"no GPU: {hw.cpu_cores} CPU core(s)")
 
 
 @dataclass(frozen=True)
@@ -119,7 +121,7 @@ class Plan:
     limits: dict = field(default_factory=dict)  # Limits overrides from the calibration
     datasets: tuple[str, ...] = ()
     calibrated: bool = False
-    notes: tuple[str, ...] = ()
+    notes: tuple[Message, ...] = ()
     origins: dict = field(default_factory=dict)  # question -> where its threshold comes from (for messages)
 
     def runner_budget(self) -> dict:
@@ -130,20 +132,6 @@ class Plan:
         """What checks read as `ctx.option("budget", {})`."""
         return {"profile": self.profile, "machine": self.machine, "training": dict(self.training),
                 "thresholds": dict(self.thresholds), "calibrated": self.calibrated, "origins": dict(self.origins)}
-
-    def summary(self) -> str:
-        caps = describe_training(self.training)
-        return f"profil {self.profile} ({self.machine})" + (f", {caps}" if caps else "") + \
-            ("" if self.calibrated else ", non calibré")
-
-
-def describe_training(training: dict) -> str:
-    parts = []
-    if training.get("epochs"):
-        parts.append(f"{training['epochs']} époque(s) au plus")
-    if training.get("train_size"):
-        parts.append(f"{group(training['train_size'])} exemples d'entraînement au plus")
-    return ", ".join(parts)
 
 
 def group(n: int) -> str:
@@ -215,7 +203,7 @@ def plan(assignment: Assignment, *, profile: str | None = None, overrides: dict 
     training = {k: v for k, v in training.items() if v}
     thresholds = {q: float(v) for q, v in dict(table.get("thresholds", {})).items()}
     origins = dict.fromkeys(thresholds, "par défaut, machine non calibrée")
-    notes = [f"Profil {name} : {why}."]
+    notes = [Message(f"Profil {name} : {why.fr}.", f"Profile {name}: {why.en}.")]
     key = calibration_key(name, hw)
     entry = read_calibration(Path(assignment.folder)).get(key) if use_calibration and assignment.folder else None
     limits: dict = {}
@@ -228,21 +216,39 @@ def plan(assignment: Assignment, *, profile: str | None = None, overrides: dict 
         thresholds.update(calibrated_thresholds)
         origins.update(dict.fromkeys(calibrated_thresholds, "calibré sur cette machine"))
         calibrated = True
-        notes.append(f"Calibré sur cette machine ({key}) le {entry.get('date', '?')} : référence "
-                     f"{_scores(entry)} en {float(entry.get('seconds', 0)):.0f} s.")
+        seconds = float(entry.get("seconds", 0))
+        notes.append(Message(f"Calibré sur cette machine ({key}) le {entry.get('date', '?')} : référence "
+                             f"{_scores(entry, 'sans mesure')} en {seconds:.0f} s.",
+                             f"Calibrated on this machine ({key}) on {entry.get('date', '?')}: reference "
+                             f"{_scores(entry, 'no measure')} in {seconds:.0f} s."))
     elif cfg or entry:
         reason = ("absente" if not entry else "pour un autre budget" if same_data else
                   "faite sur d'autres données (réelles / synthétiques)")
-        notes.append(f"Calibration {reason} pour « {key} » : seuils par défaut "
-                     f"({_thresholds(thresholds, cfg) or 'aucun'}) et limites de temps de assignment.toml ; "
-                     f"lancez `grader calibrate {assignment.id}`.")
+        reason_en = ("missing" if not entry else "made for another budget" if same_data else
+                     "made on other data (real / synthetic)")
+        shown = _thresholds(thresholds, cfg)
+        notes.append(Message(f"Calibration {reason} pour « {key} » : seuils par défaut ({shown or 'aucun'}) et "
+                             f"limites de temps de assignment.toml ; lancez `grader calibrate {assignment.id}`.",
+                             f"Calibration {reason_en} for '{key}': default thresholds ({shown or 'none'}) and "
+                             f"time limits from assignment.toml; run `grader calibrate {assignment.id}`."))
     thresholds.update({q: float(v) for q, v in forced_thresholds.items()})
     origins.update(dict.fromkeys(forced_thresholds, "imposé"))
     return Plan(name, hw.machine, training, thresholds, limits, datasets, calibrated, tuple(notes), origins)
 
 
-def _scores(entry: dict) -> str:
-    return ", ".join(f"{q} = {float(s):.4f}" for q, s in dict(entry.get("scores", {})).items()) or "sans mesure"
+def _scores(entry: dict, none: str) -> str:
+    return ", ".join(f"{q} = {float(s):.4f}" for q, s in dict(entry.get("scores", {})).items()) or none
+
+
+#: Where a threshold comes from (`Plan.origins`, stored in French with the run's budget), in English.
+_ORIGINS_EN = {"par défaut, machine non calibrée": "default, machine not calibrated",
+               "calibré sur cette machine": "calibrated on this machine", "imposé": "set for this run",
+               "par défaut": "default"}
+
+
+def origin_message(origin: str) -> Message:
+    """A threshold's origin as the student reads it, in both languages."""
+    return Message(origin, _ORIGINS_EN.get(origin, origin))
 
 
 def _thresholds(thresholds: dict, cfg: dict) -> str:

@@ -19,6 +19,7 @@ from grader.assignments import CourseLike
 from grader.judge.engine import run_checks
 from grader.judge.observe import Observer
 from grader.model import Status, score_question
+from grader.reports import text
 from grader.runner.session import RunnerSession
 from grader.submissions import cleanup
 from grader.submissions import load as load_submission
@@ -49,7 +50,7 @@ def calibrate(assignment_id: str, *, profile: str | None = None, courses: Iterab
             scores = {q: round(float(measure(obs, ctx)), 4) for q, measure in loaded.measures.items()}
     finally:
         cleanup([sub])
-    problems += [f"cellule [{c.index + 1}] : {c.status.value} {c.error[-300:]}" for c in cells
+    problems += [f"cellule [{c.index + 1}] : {c.status.value} {text(c.error, 'fr')[-300:]}" for c in cells
                  if c.status is not Status.PASSED]
     points = sum(score_question(q, [r for r in results if r.question == q.id]).score for q in a.questions)
     problems += [f"{r.question} {r.name} : {r.status.value} — {r.message.fr[:300]}" for r in results if not r.passed]

@@ -24,16 +24,17 @@ console = Console(stderr=True)
 def _cmd_run(args: argparse.Namespace) -> int:
     from grader.grading import UsageError, grade
 
+    en = args.lang == "en"
     progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                         TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(), console=console)
     task = None
 
     def on_start(total: int) -> None:
         nonlocal task
-        task = progress.add_task("Correction", total=total)
+        task = progress.add_task("Grading" if en else "Correction", total=total)
 
     def on_done(result, fresh: bool) -> None:
-        tag = "" if fresh else " (déjà corrigé)"
+        tag = "" if fresh else (" (already graded)" if en else " (déjà corrigé)")
         progress.console.print(escape(f"  {result.student}: {result.score:g}/{result.max_score:g} [{result.status}]{tag}"))
         progress.advance(task)
 
@@ -57,20 +58,25 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if run.sandbox.warning is not None:
         console.print(f"[bold red]{escape(run.sandbox.warning.get(args.lang))}[/bold red]")
     for note in run.plan.notes if run.plan else ():
-        console.print(escape(f"Budget : {note}"))
-    table = Table(title=f"{run.assignment.id} — {len(run.results)} soumission(s), {run.seconds:.1f} s")
-    table.add_column("élève")
-    table.add_column("statut")
+        console.print(escape(("Budget: " if en else "Budget : ") + note.get(args.lang)))
+    table = Table(title=f"{run.assignment.id} — {len(run.results)} " + ("submission(s)" if en else "soumission(s)")
+                  + f", {run.seconds:.1f} s")
+    table.add_column("student" if en else "élève")
+    table.add_column("status" if en else "statut")
     for q in run.assignment.questions:
         table.add_column(q.id, justify="right")
     table.add_column("total", justify="right")
+    statuses = {"graded": ("corrigé", "graded"), "error": ("erreur", "error")}
     for r in run.results:
-        table.add_row(r.student, r.status, *(f"{qs.score:g}" for qs in r.questions),
-                      f"{r.score:g}/{r.max_score:g}")
+        status = statuses.get(r.status, (r.status, r.status))[en]
+        table.add_row(r.student, status, *(f"{qs.score:g}" for qs in r.questions), f"{r.score:g}/{r.max_score:g}")
     Console().print(table)
-    console.print(f"Résultats : {run.out / 'results.json'}, {run.out / 'grades.csv'}, {run.out / 'summary.html'}")
+    files = f"{run.out / 'results.json'}, {run.out / 'grades.csv'}, {run.out / 'summary.html'}"
+    console.print(escape(("Results: " if en else "Résultats : ") + files))
     if run.grader_errors:
-        console.print(f"[red]{run.grader_errors} erreur(s) interne(s) du correcteur : voir les rapports.[/red]")
+        console.print(f"[red]{run.grader_errors} " + ("internal error(s) of the grader: see the reports."
+                                                     if en else "erreur(s) interne(s) du correcteur : voir les "
+                                                     "rapports.") + "[/red]")
         return 3
     return 0
 
@@ -85,6 +91,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
     import tempfile
 
     from grader.grading import UsageError, grade
+    from grader.reports import text
 
     en = args.lang == "en"
     notebook = Path(args.notebook)
@@ -126,7 +133,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
             table.add_row(qs.question.id, f"[{colour}]{en_word if en else fr}[/{colour}]", escape(c.message.get(args.lang)))
     Console().print(table)
     for error in result.errors:
-        console.print(f"[yellow]{escape(error)}[/yellow]")
+        console.print(f"[yellow]{escape(text(error, args.lang))}[/yellow]")
     report = out / "reports" / f"{result.student}.html"
     console.print(escape(f"{passed}/{total} public checks passed; the final grade also counts hidden checks. "
                          f"Report: {report}" if en else

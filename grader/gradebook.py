@@ -24,6 +24,8 @@ from grader.model import (
     Picture,
     Status,
     SubmissionResult,
+    as_message,
+    plain_text,
     score_question,
 )
 
@@ -42,7 +44,7 @@ CREATE TABLE IF NOT EXISTS figures (
     PRIMARY KEY (assignment, student, idx));
 CREATE TABLE IF NOT EXISTS pictures (
     assignment TEXT NOT NULL, student TEXT NOT NULL, name TEXT NOT NULL, idx INTEGER NOT NULL,
-    fr TEXT, en TEXT, png BLOB,
+    fr TEXT, en TEXT, png BLOB, png_en BLOB,
     PRIMARY KEY (assignment, student, name, idx));
 """
 
@@ -59,6 +61,8 @@ class Gradebook:
             columns = {row[1] for row in self._db.execute("PRAGMA table_info(submissions)")}
             if "fingerprint" not in columns:  # a gradebook from before fingerprints: its results count as stale
                 self._db.execute("ALTER TABLE submissions ADD COLUMN fingerprint TEXT DEFAULT ''")
+            if "png_en" not in {row[1] for row in self._db.execute("PRAGMA table_info(pictures)")}:
+                self._db.execute("ALTER TABLE pictures ADD COLUMN png_en BLOB")  # French drawings only before
 
     def close(self) -> None:
         with self._lock:
@@ -118,11 +122,12 @@ class Gradebook:
         with self._lock:
             rows = self._db.execute("SELECT name, question, status, fr, en, weight, details, seconds FROM checks "
                                     "WHERE assignment=? AND student=? ORDER BY seq", (assignment, student)).fetchall()
-            pics = self._db.execute("SELECT name, fr, en, png FROM pictures WHERE assignment=? AND student=? "
-                                    "ORDER BY name, idx", (assignment, student)).fetchall()
+            pics = self._db.execute("SELECT name, fr, en, png, png_en FROM pictures WHERE assignment=? AND "
+                                    "student=? ORDER BY name, idx", (assignment, student)).fetchall()
         by_check: dict[str, list[Picture]] = {}
-        for name, fr, en, png in pics:
-            by_check.setdefault(name, []).append(Picture(Message(fr or "", en or ""), bytes(png or b"")))
+        for name, fr, en, png, png_en in pics:
+            by_check.setdefault(name, []).append(Picture(Message(fr or "", en or ""), bytes(png or b""),
+                                                         bytes(png_en or b"")))
         return {r[0]: CheckResult(r[0], r[1], Status(r[2]), Message(r[3], r[4]), r[5], r[6], r[7],
                                   tuple(by_check.get(r[0], ()))) for r in rows}
 
@@ -135,14 +140,17 @@ class Gradebook:
                         r.weight, r.details, r.seconds, assignment, student))
             db.execute("DELETE FROM pictures WHERE assignment=? AND student=? AND name=?",
                        (assignment, student, r.name))
-            db.executemany("INSERT INTO pictures VALUES (?,?,?,?,?,?,?)",
-                           [(assignment, student, r.name, i, p.title.fr, p.title.en, p.png)
+            db.executemany("INSERT INTO pictures (assignment, student, name, idx, fr, en, png, png_en) "
+                           "VALUES (?,?,?,?,?,?,?,?)",
+                           [(assignment, student, r.name, i, p.title.fr, p.title.en, p.png, p.png_en or None)
                             for i, p in enumerate(r.pictures)])
 
-    def finish(self, assignment: str, student: str, *, status: str, errors: list[str], cells: list[CellRecord],
-               figures: list[bytes], seconds: float, info: dict) -> None:
+    def finish(self, assignment: str, student: str, *, status: str, errors: list[Message | str],
+               cells: list[CellRecord], figures: list[bytes], seconds: float, info: dict) -> None:
         cells_json = json.dumps([{"index": c.index, "status": c.status.value, "seconds": round(c.seconds, 3),
-                                  "error": c.error, "output": c.output, "notes": list(c.notes)} for c in cells])
+                                  "error": plain_text(c.error), "output": c.output,
+                                  "notes": [plain_text(n) for n in c.notes]} for c in cells])
+        errors = [plain_text(e) for e in errors]
         with self._transaction() as db:
             db.execute("DELETE FROM figures WHERE assignment=? AND student=?", (assignment, student))
             db.executemany("INSERT INTO figures VALUES (?,?,?,?)",
@@ -162,10 +170,12 @@ class Gradebook:
         questions = tuple(score_question(q, [c for c in checks if c.question == q.id]) for q in assignment.questions)
         figures = tuple(r[0] for r in self._exec("SELECT png FROM figures WHERE assignment=? AND student=? "
                                                    "ORDER BY idx", (assignment.id, student)))
-        cell_records = tuple(CellRecord(c["index"], Status(c["status"]), c["seconds"], c["error"], c["output"],
-                                        tuple(c["notes"])) for c in json.loads(cells or "[]"))
-        errs = tuple(json.loads(errors or "[]"))
+        cell_records = tuple(CellRecord(c["index"], Status(c["status"]), c["seconds"], as_message(c["error"]),
+                                        c["output"], tuple(as_message(n) for n in c["notes"]))
+                             for c in json.loads(cells or "[]"))
+        errs = tuple(as_message(e) for e in json.loads(errors or "[]"))
         if not complete:
-            errs += ("Correction interrompue : relancez la même commande pour la terminer.",)
+            errs += (Message("Correction interrompue : relancez la même commande pour la terminer.",
+                             "Grading interrupted: run the same command again to finish it."),)
         return SubmissionResult(student, assignment.id, status or "error", questions, errs, cell_records,
                                 figures, sha, seconds or 0.0, json.loads(info or "{}"))

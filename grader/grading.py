@@ -237,9 +237,10 @@ def _grade_one(sub: Submission, loaded, book: Gradebook, limits: Limits, ctx: Co
     a = loaded.assignment
     attempt = book.begin(a.id, sub.student, sub.sha256, sub.source, force=force, fingerprint=loaded.fingerprint)
     started = time.monotonic()
-    errors = list(sub.warnings)
+    errors: list[Message | str] = list(sub.warnings)
     if sub.assignment_hint and sub.assignment_hint != a.id:
-        errors.append(f"Le notebook indique le TP « {sub.assignment_hint} » ; corrigé comme « {a.id} ».")
+        errors.append(Message(f"Le notebook indique le TP « {sub.assignment_hint} » ; corrigé comme « {a.id} ».",
+                              f"The notebook names TP '{sub.assignment_hint}'; graded as '{a.id}'."))
     if sub.error:
         book.finish(a.id, sub.student, status="error", errors=[sub.error, *errors], cells=[], figures=[],
                     seconds=0.0, info={"kind": sub.kind, "attempt": attempt})
@@ -256,7 +257,9 @@ def _grade_one(sub: Submission, loaded, book: Gradebook, limits: Limits, ctx: Co
             figures = session.figures
     except Exception:  # noqa: BLE001 - our bug: record it, keep the class going
         status = "error"
-        errors.append("Erreur interne du correcteur (pas de votre fait) : " + traceback.format_exc(limit=4)[-1500:])
+        trace = traceback.format_exc(limit=4)[-1500:]
+        errors.append(Message("Erreur interne du correcteur (pas de votre fait) : " + trace,
+                              "Internal error of the grader (not your fault): " + trace))
     info = {"kind": sub.kind, "entry": sub.entry, "attempt": attempt, "restarts": session.restarts,
             "cells": len(sub.cells), "budget": (ctx.options or {}).get("budget"), "sandbox_layers": list(box.layers),
             "sandbox_layers_reasons": box.reason_texts()}

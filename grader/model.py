@@ -39,6 +39,22 @@ def msg(fr: str, en: str = "") -> Message:
     return Message(fr, en)
 
 
+def as_message(value: object) -> Message | str:
+    """A stored text back as what it was: a `{"fr", "en"}` pair becomes a Message, the rest a string
+    (a traceback, a student's output, or a record from an older grader)."""
+    if isinstance(value, Message):
+        return value
+    if isinstance(value, dict) and isinstance(value.get("fr"), str):
+        en = value.get("en")
+        return Message(value["fr"], en if isinstance(en, str) else "")
+    return "" if value is None else str(value)
+
+
+def plain_text(value: Message | str) -> object:
+    """What the gradebook and the wire store of a text: a Message as its pair, a string as it is."""
+    return value.as_dict() if isinstance(value, Message) else value
+
+
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
@@ -47,12 +63,19 @@ class Picture:
     """A PNG the judge drew from plain arrays (never student code), shown under its check."""
 
     title: Message
-    png: bytes
+    png: bytes  # drawn with French words (axes, legends)
+    png_en: bytes = b""  # the same picture drawn with English words; empty: none was drawn
 
     @property
     def is_png(self) -> bool:
         """Only real PNG bytes reach a report: anything else could be mislabelled or hostile."""
         return isinstance(self.png, bytes) and self.png.startswith(PNG_SIGNATURE)
+
+    def png_for(self, lang: str) -> bytes:
+        """The drawing in `lang` when one was made (and is a PNG), else the French one."""
+        if lang == "en" and isinstance(self.png_en, bytes) and self.png_en.startswith(PNG_SIGNATURE):
+            return self.png_en
+        return self.png
 
 
 @dataclass(frozen=True)
@@ -99,9 +122,9 @@ class CellRecord:
     index: int
     status: Status
     seconds: float
-    error: str = ""  # trimmed to the student's own frames
+    error: str | Message = ""  # the student's traceback, trimmed to their frames; or our words (a time-out)
     output: str = ""  # capped excerpt
-    notes: tuple[str, ...] = ()
+    notes: tuple[Message | str, ...] = ()  # the runner's words: budget caps, served datasets, skipped shell
 
 
 @dataclass(frozen=True)
@@ -138,7 +161,7 @@ class SubmissionResult:
     assignment: str
     status: str  # "graded" | "error"
     questions: tuple[QuestionScore, ...] = ()
-    errors: tuple[str, ...] = ()
+    errors: tuple[Message | str, ...] = ()  # our words as Messages; a traceback or old record as a string
     cells: tuple[CellRecord, ...] = ()
     figures: tuple[bytes, ...] = ()
     sha256: str = ""

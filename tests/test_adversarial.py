@@ -22,6 +22,7 @@ from conftest import REPO, by_student, question_scores, reference_text, with_cel
 from grader.grading import grade
 from grader.model import Status
 from grader.notebooks import render, student_notebook
+from grader.reports import text
 from grader.runner.sandbox import NPROC, plan
 
 REF = reference_text("tp-tenseurs")
@@ -227,7 +228,7 @@ def test_symlinked_secrets_stay_secret(attack):
 def test_metadata_tampering_changes_nothing(attack):
     run, _, _, _ = attack
     r = by_student(run)["metadata_tampering"]
-    assert r.score == 20 and any("tp-gradient" in e for e in r.errors)
+    assert r.score == 20 and any("tp-gradient" in text(e, "fr") for e in r.errors)
 
 
 def test_the_run_survived_and_reported_everyone(attack):

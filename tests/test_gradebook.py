@@ -51,7 +51,7 @@ def test_an_unfinished_submission_says_so(tmp_path):
     book = Gradebook(tmp_path / "g.sqlite")
     book.begin("tp-x", "carl", "h", "carl.py")
     r = book.result(A, "carl")
-    assert r.score == 0 and any("interrompue" in e for e in r.errors)
+    assert r.score == 0 and any("interrompue" in e.fr and "interrupted" in e.en for e in r.errors)
 
 
 PNG_A = b"\x89PNG\r\n\x1a\n" + b"a" * 40

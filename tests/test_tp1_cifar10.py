@@ -27,6 +27,7 @@ from grader import datasets
 from grader.assignments import load as load_assignment
 from grader.grading import grade
 from grader.notebooks import student_notebook
+from grader.reports import text
 
 HERE = Path(__file__).parent
 SUBMISSIONS = HERE / "submissions" / "tp1-cifar10"
@@ -128,7 +129,7 @@ def test_messages_name_the_mistake(run):
 
 def test_budget_is_applied_and_reported(run):
     ref = by_student(run)["reference"]
-    notes = [n for c in ref.cells for n in c.notes]
+    notes = [text(n, "fr") for c in ref.cells for n in c.notes]
     assert any("1 époque(s) (30 demandées)" in n for n in notes), notes
     q4 = _message(ref, "check_model_cnn_accuracy_on_hidden_images")
     assert "256 images cachées" in q4 and "budget CPU" in q4

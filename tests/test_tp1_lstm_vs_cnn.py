@@ -27,6 +27,7 @@ from grader import assignments, datasets
 from grader import budget as budget_mod
 from grader.grading import grade
 from grader.notebooks import student_notebook
+from grader.reports import text
 
 HERE = Path(__file__).parent
 SUBMISSIONS = HERE / "submissions/tp1-lstm-vs-cnn"
@@ -134,7 +135,7 @@ def test_messages_name_the_mistake(run):
 def test_budget_is_applied_and_reported(run):
     assert run.plan.profile == "cpu" and run.plan.training["epochs"] == 1
     ref = by_student(run)["reference"]
-    notes = [n for c in ref.cells for n in c.notes]
+    notes = [text(n, "fr") for c in ref.cells for n in c.notes]
     assert any("1 époque(s) (10 demandées)" in n for n in notes), notes
     for model in ("cnn", "rnn"):
         message = _check(ref, f"check_{model}_accuracy_on_hidden_images").message.fr

@@ -23,6 +23,7 @@ from conftest import (
 from grader import datasets
 from grader.grading import grade
 from grader.notebooks import student_notebook
+from grader.reports import text
 
 HERE = Path(__file__).parent
 REF = reference_text("tp-cnn-mnist")
@@ -108,7 +109,7 @@ def test_messages_name_the_mistake(run):
 def test_budget_is_applied_and_reported(run):
     assert run.plan.profile == "cpu" and run.plan.training["epochs"] == 1
     ref = by_student(run)["reference"]
-    notes = [n for c in ref.cells for n in c.notes]
+    notes = [text(n, "fr") for c in ref.cells for n in c.notes]
     assert any("1 époque(s) (20 demandées)" in n for n in notes), notes
     q4 = _check(ref, "check_model_accuracy_on_hidden_images").message.fr
     assert "1 000 images cachées" in q4 and "budget CPU" in q4 and "seuil 0.500" in q4

@@ -25,6 +25,7 @@ from grader.assignments import load as load_assignment
 from grader.grading import grade
 from grader.judge.checks import CheckFailed
 from grader.notebooks import student_notebook
+from grader.reports import text
 
 HERE = Path(__file__).parent
 REF = reference_text("tp-fashion")
@@ -131,7 +132,7 @@ def test_messages_name_the_mistake(run):
     assert "transposée" in _check(results["mutant_q6"], "check_cm_rows_are_true_classes").message.fr
     # Keras 3 refuses RandomRotation(10) outright (factor outside [-1, 1]): `datagen` is never defined
     assert _check(results["mutant_q7"], "check_datagen_kind").status.value == "missing"
-    assert any("factor" in (c.error or "") for c in results["mutant_q7"].cells)
+    assert any("factor" in text(c.error, "fr") for c in results["mutant_q7"].cells)
 
 
 class _FakeObs:
@@ -181,7 +182,7 @@ def test_datagen_checks_read_factors_as_fractions_of_a_turn():
 
 def test_budget_is_applied_and_reported(run):
     ref = by_student(run)["reference"]
-    notes = [n for c in ref.cells for n in c.notes]
+    notes = [text(n, "fr") for c in ref.cells for n in c.notes]
     assert any("Fashion-MNIST servi par le correcteur" in n and "1 000 images d'entraînement" in n for n in notes)
     assert sum("1 époque(s) (5 demandées)" in n for n in notes) == 4, notes  # the four activation models
     q5 = _check(ref, "check_cnn_accuracy_on_hidden_images").message.fr

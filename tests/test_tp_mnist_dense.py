@@ -25,6 +25,7 @@ from grader.assignments import locate
 from grader.authoring.release import release
 from grader.grading import grade
 from grader.notebooks import student_notebook
+from grader.reports import text
 
 HERE = Path(__file__).parent
 REF = reference_text("tp-mnist-dense")
@@ -117,14 +118,14 @@ def test_a_model_that_is_not_a_model_is_a_failed_verdict_not_an_error(run):
 def test_budget_is_applied_and_reported(run):
     assert run.plan.profile == "cpu" and run.plan.training["epochs"] == 1
     ref = by_student(run)["reference"]
-    notes = [n for c in ref.cells for n in c.notes]
+    notes = [text(n, "fr") for c in ref.cells for n in c.notes]
     assert any("MNIST servi par le correcteur" in n and "4 000 images d'entraînement" in n for n in notes), notes
     assert any("1 époque(s) (5 demandées)" in n and "sur 2 000 exemples (4 000 fournis)" in n for n in notes), notes
     q5 = _check(ref, "check_model_accuracy_on_hidden_images").message.fr
     assert "1 000 images cachées" in q5 and "budget CPU" in q5 and "seuil 0.600" in q5
     assert len(_check(ref, "check_model_accuracy_on_hidden_images").pictures) == 1  # predictions
     assert len(_check(ref, "check_history_has_accuracy_and_val_accuracy").pictures) == 1  # curves
-    split = [n for c in by_student(run)["variant_functional_tfkeras"].cells for n in c.notes]
+    split = [text(n, "fr") for c in by_student(run)["variant_functional_tfkeras"].cells for n in c.notes]
     assert any("1 époque(s) (3 demandées)" in n for n in split), split
 
 

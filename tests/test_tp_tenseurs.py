@@ -23,6 +23,7 @@ from conftest import (
 from grader.grading import grade
 from grader.model import Status
 from grader.notebooks import student_notebook
+from grader.reports import text
 
 HERE = Path(__file__).parent
 REF = reference_text("tp-tenseurs")
@@ -140,7 +141,7 @@ def test_timeouts_and_crashes_are_reported_per_cell(run):
     last = results["adv_infinite_loop"].cells[-1]
     assert last.status is Status.TIMEOUT
     swallowed = results["adv_swallow_timeout"].cells[-1]
-    assert swallowed.status is Status.TIMEOUT and "arrêté" in swallowed.error
+    assert swallowed.status is Status.TIMEOUT and "arrêté" in text(swallowed.error, "fr")
     assert results["adv_segfault"].cells[-1].status is Status.CRASH
     assert "SIGSEGV" in results["adv_segfault"].cells[-1].error
     assert results["adv_sys_exit"].cells[0].status is Status.ERROR

@@ -29,4 +29,6 @@ def check_model_accuracy_on_hidden_images(obs, ctx):
                            default=DEFAULT_THRESHOLD,
                            shown=(curves(obs), holdout.prediction_picture(obs, "model", images, raw, labels)),
                            hint=" Vérifiez que `model` est bien celui que vous avez entraîné (pas reconstruit après "
-                           "`fit`), avec les bonnes étiquettes.")
+                           "`fit`), avec les bonnes étiquettes.",
+                           hint_en=" Check that `model` is the one you trained (not rebuilt after `fit`), with the "
+                           "right labels.")

@@ -39,7 +39,9 @@ def check_cnn_accuracy_on_hidden_images(obs, ctx):
                            default=DEFAULT_THRESHOLD,
                            shown=(curves(obs), holdout.prediction_picture(obs, "cnn", images, raw, labels, CLASS_NAMES)),
                            hint=" Vérifiez que `cnn` est bien celui que vous avez entraîné (pas reconstruit après "
-                           "`fit`), avec les bonnes étiquettes.")
+                           "`fit`), avec les bonnes étiquettes.",
+                           hint_en=" Check that `cnn` is the one you trained (not rebuilt after `fit`), with the "
+                           "right labels.")
 
 
 # -- q6 ----------------------------------------------------------------------

@@ -74,4 +74,6 @@ def check_autoencoder_reconstructs_hidden_images(obs, ctx):
                            lower_is_better=True, what="Erreur de reconstruction (MSE)",
                            what_en="Reconstruction error (MSE)",
                            hint=" Vérifiez que `autoencoder` est bien le modèle entraîné (pas reconstruit après "
-                                "`fit`), et qu'il apprend à reconstruire ses entrées : `fit(x_train, x_train, ...)`.")
+                                "`fit`), et qu'il apprend à reconstruire ses entrées : `fit(x_train, x_train, ...)`.",
+                           hint_en=" Check that `autoencoder` is the trained model (not rebuilt after `fit`), and "
+                                   "that it learns to reconstruct its inputs: `fit(x_train, x_train, ...)`.")

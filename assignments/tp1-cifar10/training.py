@@ -42,7 +42,9 @@ def check_model_cnn_accuracy_on_hidden_images(obs, ctx) -> Message | Feedback:
                            default=DEFAULT_THRESHOLD,
                            shown=(curves(obs), holdout.prediction_picture(obs, "model_cnn", images, raw, labels, names)),
                            hint=" Vérifiez que `model_cnn` est bien le modèle entraîné (pas recréé par `create_cnn()` "
-                           "après `fit`), avec les étiquettes one-hot de `y_train_cat`.")
+                           "après `fit`), avec les étiquettes one-hot de `y_train_cat`.",
+                           hint_en=" Check that `model_cnn` is the trained model (not recreated by `create_cnn()` "
+                           "after `fit`), with the one-hot labels of `y_train_cat`.")
 
 
 @checks("q4", public=True, weight=0.5, fr="`model_cnn` a été entraîné (les moyennes mobiles de ses BatchNormalization ont bougé).",

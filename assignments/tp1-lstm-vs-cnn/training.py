@@ -63,7 +63,9 @@ def _verdict(obs, ctx, key: str, function: str) -> Message | Feedback:
                            shown=(curves(obs, f"history_{key}"),
                                   holdout.prediction_picture(obs, spec["model"], scaled, raw, labels)),
                            hint=f" Vérifiez que `{spec['model']}` est bien celui que vous avez entraîné (pas reconstruit "
-                           f"après `fit`), sur `{spec['train']}` et les bonnes étiquettes.")
+                           f"après `fit`), sur `{spec['train']}` et les bonnes étiquettes.",
+                           hint_en=f" Check that `{spec['model']}` is the one you trained (not rebuilt after "
+                           f"`fit`), on `{spec['train']}` with the right labels.")
 
 
 @checks("q4", fr="`model_cnn` entraîné reconnaît des chiffres qu'il n'a jamais vus.",

@@ -38,6 +38,7 @@ from grader.authoring.teacher import (
     read_teacher,
 )
 from grader.notebooks import notebook_from_reference, split_cells, strip_solutions
+from grader.reports import runner_text
 
 __all__ = ["Answer", "AssignResult", "AuthoringError", "FoundQuestion", "assign_notebook"]
 
@@ -224,7 +225,7 @@ def _run_reference(text: str, teacher: TeacherNotebook, names: list[str], where:
                         origin = code_origins[rec.index] + 1 if rec.index < len(code_origins) else "?"
                         raise AuthoringError(f"{where}: the reference fails in its code cell {rec.index + 1} "
                                              f"(cell {origin} of the notebook): {rec.status.value}: "
-                                             f"{rec.error.strip()[-800:]}")
+                                             f"{runner_text(rec.error, 'en').strip()[-800:]}")
                 obs, out = Observer(session), {}
                 for name in names:
                     try:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from grader import datasets
-from grader.budget import group
+from grader.budget import group, origin_message
 from grader.judge import pictures
 from grader.judge.checks import CheckFailed, Feedback, fail
 from grader.judge.expect import as_array
@@ -119,19 +119,20 @@ def prediction_picture(obs, name: str, images: np.ndarray, raw: np.ndarray, labe
     return pictures.prediction_grid(raw[:n], labels[:n], pred[:n], class_names, n=n)
 
 
-def threshold(ctx, question: str, default: float) -> tuple[float, str]:
+def threshold(ctx, question: str, default: float) -> tuple[float, Message]:
     """(threshold, where it comes from) for `question` under the run's budget and calibration."""
     budget = ctx.option("budget", {})
     value = float(dict(budget.get("thresholds", {})).get(question, default))
-    return value, str(dict(budget.get("origins", {})).get(question, "par défaut"))
+    return value, origin_message(str(dict(budget.get("origins", {})).get(question, "par défaut")))
 
 
 def verdict(obs, ctx, *, question: str, name: str, score: float, n: int, default: float,
             lower_is_better: bool = False, what: str = "Précision", what_en: str = "Accuracy",
-            hint: str = "", fmt: str = ".3f", shown: tuple = ()) -> Message | Feedback:
+            hint: str = "", hint_en: str = "", fmt: str = ".3f", shown: tuple = ()) -> Message | Feedback:
     """Pass or fail a held-out score against the question's threshold, naming the budget it was trained under.
 
     `shown`: pictures (None entries dropped) attached either way, e.g. learning curves and predictions.
+    `hint`/`hint_en`: what to try, appended to a failure (an English hint is required with a French one).
     """
     limit, origin = threshold(ctx, question, default)
     words = training_words(obs, ctx)
@@ -139,9 +140,12 @@ def verdict(obs, ctx, *, question: str, name: str, score: float, n: int, default
     bound, bound_en = ("au plus", "at most") if lower_is_better else ("au moins", "at least")
     if not ok:
         raise fail(f"{what} de `{name}` sur {group(n)} images cachées : {score:{fmt}} ; attendu {bound} {limit:{fmt}} "
-                   f"(seuil {origin}{words}).{hint}",
-                   f"{what_en} of `{name}` on {n} hidden images: {score:{fmt}}; expected {bound_en} {limit:{fmt}}.",
+                   f"(seuil {origin.fr}{words.fr}).{hint}",
+                   f"{what_en} of `{name}` on {n:,} hidden images: {score:{fmt}}; expected {bound_en} {limit:{fmt}} "
+                   f"(threshold {origin.en}{words.en}).{hint_en or hint}",
                    pictures=shown)
-    message = Message(f"{what} sur {group(n)} images cachées : {score:{fmt}} (seuil {limit:{fmt}}, {origin}{words}).",
-                      f"{what_en} on {n} hidden images: {score:{fmt}} (threshold {limit:{fmt}}).")
+    message = Message(f"{what} sur {group(n)} images cachées : {score:{fmt}} (seuil {limit:{fmt}}, {origin.fr}"
+                      f"{words.fr}).",
+                      f"{what_en} on {n:,} hidden images: {score:{fmt}} (threshold {limit:{fmt}}, {origin.en}"
+                      f"{words.en}).")
     return Feedback(message, tuple(shown)) if any(p is not None for p in shown) else message

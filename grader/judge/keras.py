@@ -19,25 +19,32 @@ def training_budget(ctx) -> dict:
     return dict(ctx.option("budget", {}).get("training", {}))
 
 
-def budget_words(ctx) -> str:
-    return f"budget {str(ctx.option('budget', {}).get('profile', 'cpu')).upper()}"
+def budget_words(ctx) -> Message:
+    profile = str(ctx.option("budget", {}).get("profile", "cpu")).upper()
+    return Message(f"budget {profile}", f"{profile} budget")
 
 
-def training_words(obs, ctx) -> str:
+def training_words(obs, ctx) -> Message:
     """' ; entraîné 1 époque(s) au lieu de 20, …, budget CPU' from what the runner's `fit` caps recorded."""
     try:
         caps = obs.run(fit_history.caps)
     except CheckFailed:
         caps = []
     last = caps[-1] if caps else {}
-    parts = []
+    fr, en = [], []
     if "epochs" in last:
-        parts.append(f"{last['epochs'][1]} époque(s) au lieu de {last['epochs'][0]}")
+        fr.append(f"{last['epochs'][1]} époque(s) au lieu de {last['epochs'][0]}")
+        en.append(f"{last['epochs'][1]} epoch(s) instead of {last['epochs'][0]}")
     if "train_size" in last:
-        parts.append(f"sur {group(last['train_size'][1])} images au lieu de {group(last['train_size'][0])}")
+        fr.append(f"sur {group(last['train_size'][1])} images au lieu de {group(last['train_size'][0])}")
+        en.append(f"on {last['train_size'][1]:,} images instead of {last['train_size'][0]:,}")
     if "batch_size" in last:
-        parts.append(f"par lots de {last['batch_size'][1]} au lieu de {last['batch_size'][0]}")
-    return f" ; entraîné {', '.join(parts)}, {budget_words(ctx)}" if parts else ""
+        fr.append(f"par lots de {last['batch_size'][1]} au lieu de {last['batch_size'][0]}")
+        en.append(f"in batches of {last['batch_size'][1]} instead of {last['batch_size'][0]}")
+    if not fr:
+        return Message("", "")
+    words = budget_words(ctx)
+    return Message(f" ; entraîné {', '.join(fr)}, {words.fr}", f"; trained {', '.join(en)}, {words.en}")
 
 
 def data_entry(data: dict, name: str) -> dict:

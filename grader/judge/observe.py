@@ -128,17 +128,19 @@ def error_line(traceback_text: str, limit: int = 300) -> str:
 
 
 def _as_failure(e: ObservationError, label: str) -> CheckFailed:
+    fr, en = (e.message.fr, e.message.en or e.message.fr) if isinstance(e.message, Message) else (e.message,) * 2
     if e.status is Status.MISSING:
         return CheckFailed(Message(f"{label} n'est pas défini.", f"{label} is not defined."), Status.MISSING)
     if e.status is Status.ERROR:
-        last = error_line(e.message)
+        last = error_line(fr)  # the student's traceback (a string): the same in both languages
+        last_en = error_line(en)
         return CheckFailed(Message(f"{label} a levé une erreur" + (f" : {last}" if last else "."),
-                                   f"{label} raised an error" + (f": {last}" if last else ".")), Status.ERROR,
-                           e.message)
+                                   f"{label} raised an error" + (f": {last_en}" if last_en else ".")), Status.ERROR,
+                           fr if not isinstance(e.message, Message) else "")
     if e.status is Status.TIMEOUT:
-        return CheckFailed(Message(f"{label} : temps dépassé ({e.message}).", f"{label}: time limit ({e.message})."),
+        return CheckFailed(Message(f"{label} : temps dépassé ({fr}).", f"{label}: time limit ({en})."),
                            Status.TIMEOUT)
-    return CheckFailed(Message(f"{label} : {e.message}", f"{label}: {e.message}"), e.status)
+    return CheckFailed(Message(f"{label} : {fr}", f"{label}: {en}"), e.status)
 
 
 __all__ = ["AsTensor", "Observer", "Opaque", "np"]

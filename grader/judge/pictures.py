@@ -59,13 +59,20 @@ _LOCK = threading.RLock()
 
 
 def _renderer(func: Callable[..., Picture | None]) -> Callable[..., Picture | None]:
-    """One drawing at a time, and None instead of any exception: a picture never breaks a check."""
+    """One drawing at a time, and None instead of any exception: a picture never breaks a check.
+
+    Checks do not know the report's language (reports are rendered later, in either), so without
+    an explicit `lang` the picture is drawn twice: French words in `png`, English in `png_en`."""
 
     @functools.wraps(func)
     def draw(*args: Any, **kwargs: Any) -> Picture | None:
         try:
             with _LOCK:
-                return func(*args, **kwargs)
+                if "lang" in kwargs:
+                    return func(*args, **kwargs)
+                fr = func(*args, lang="fr", **kwargs)
+                en = func(*args, lang="en", **kwargs) if fr is not None else None
+                return fr if en is None else Picture(fr.title, fr.png, en.png)
         except Exception:  # noqa: BLE001 - unusable input, whatever the reason
             return None
 

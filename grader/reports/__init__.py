@@ -8,12 +8,13 @@ half-written file behind.
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from pathlib import Path
 
 from grader.model import Assignment, Message, QuestionScore, SubmissionResult
 
-__all__ = ["aligned_scores", "atomic_write", "fmt_number", "text", "write_all"]
+__all__ = ["aligned_scores", "atomic_write", "fmt_number", "runner_text", "text", "write_all"]
 
 
 def write_all(
@@ -59,6 +60,23 @@ def text(value: Message | str | None, lang: str) -> str:
     if isinstance(value, Message):
         return value.get(lang)
     return str(value)
+
+
+#: The runner's own words inside texts it hands back whole (a traceback's cell names, the capture's
+#: cut mark), in French as stored, and their English.
+_RUNNER_WORDS_EN = ((re.compile(r'"cellule \[(\d+)\]"'), r'"cell [\1]"'),
+                    (re.compile(r"\[\.\.\. (\d+) caractères omis \.\.\.\]"), r"[... \1 characters left out ...]"),
+                    (re.compile(r"\((?:message illisible)\)"), "(unreadable message)"))
+
+
+def runner_text(value: Message | str | None, lang: str) -> str:
+    """A cell's error, output or a check's details in `lang`: a Message as such; in a student's
+    traceback or output, the runner's few words of its own translated."""
+    out = text(value, lang)
+    if lang == "en" and not isinstance(value, Message):
+        for pattern, english in _RUNNER_WORDS_EN:
+            out = pattern.sub(english, out)
+    return out
 
 
 def fmt_number(value: float, decimal: str = ".") -> str:

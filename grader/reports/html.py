@@ -21,7 +21,15 @@ from markupsafe import Markup, escape
 
 from grader.courses import templates
 from grader.model import Assignment, CellRecord, CheckResult, Picture, SubmissionResult
-from grader.reports import aligned_scores, atomic_write, fmt_number, max_total, text, total
+from grader.reports import (
+    aligned_scores,
+    atomic_write,
+    fmt_number,
+    max_total,
+    runner_text,
+    text,
+    total,
+)
 from grader.text import ANSI, CONTROL
 
 MAX_PRE = 20_000  # characters of a traceback or output excerpt shown in one <pre>
@@ -154,7 +162,7 @@ def render_report(result: SubmissionResult, assignment: Assignment, lang: str = 
         title=text(assignment.title, lang), student=result.student,
         score=total(scores), max_score=max_total(scores),
         status=_submission_badge(result.status, lang), questions=questions,
-        errors=[clean_text(e, lang=lang) for e in result.errors],
+        errors=[clean_text(runner_text(e, lang), lang=lang) for e in result.errors],
         cells=[_cell_view(c, lang) for c in result.cells if _worth_showing(c)],
         figures=[uri for uri in map(_data_uri, result.figures) if uri],
         synthetic=" ".join(b for b in (self_check_banner(result.info, lang),
@@ -280,21 +288,22 @@ def _check_view(check: CheckResult, lang: str, budget: list[int] | None = None) 
         pictures.append(view)
     return {"name": check.name, "badge": _badge(check.status, lang),
             "message": clean_text(text(check.message, lang), lang=lang),
-            "details": clean_text(check.details, lang=lang),
+            "details": clean_text(runner_text(check.details, lang), lang=lang),
             "pictures": pictures, "pictures_omitted": omitted}
 
 
 def _picture_view(picture: Picture, lang: str) -> dict | None:
     """src/alt/caption/size of a judge picture; None for anything that is not a sound PNG."""
-    if not isinstance(picture, Picture) or not picture.is_png or len(picture.png) < 24:
+    if not isinstance(picture, Picture) or not picture.is_png:
         return None
-    if picture.png[12:16] != b"IHDR":
+    png = picture.png_for(lang)  # axes and legends in the report's language when drawn so
+    if len(png) < 24 or png[12:16] != b"IHDR":
         return None
-    width, height = struct.unpack(">II", picture.png[16:24])
+    width, height = struct.unpack(">II", png[16:24])
     if not (0 < width <= 10_000 and 0 < height <= 10_000):
         return None
     title = clean_text(text(picture.title, lang), limit=300, lang=lang)
-    return {"src": _data_uri(picture.png), "caption": title, "alt": title.replace("`", ""),
+    return {"src": _data_uri(png), "caption": title, "alt": title.replace("`", ""),
             "width": width, "height": height}
 
 
@@ -304,8 +313,9 @@ def _worth_showing(cell: CellRecord) -> bool:
 
 def _cell_view(cell: CellRecord, lang: str) -> dict:
     return {"n": cell.index + 1, "badge": _badge(cell.status, lang),
-            "error": clean_text(cell.error, lang=lang), "output": clean_text(cell.output, lang=lang),
-            "notes": [clean_text(n, lang=lang) for n in cell.notes]}
+            "error": clean_text(runner_text(cell.error, lang), lang=lang),
+            "output": clean_text(runner_text(cell.output, lang), lang=lang),
+            "notes": [clean_text(text(n, lang), lang=lang) for n in cell.notes]}
 
 
 def _data_uri(data: bytes) -> str:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.model import Assignment, CellRecord, CheckResult, QuestionScore, SubmissionResult
-from grader.reports import aligned_scores, atomic_write, max_total, text, total
+from grader.reports import aligned_scores, atomic_write, max_total, runner_text, text, total
 
 
 def write_results_json(
@@ -46,11 +46,11 @@ def submission_record(result: SubmissionResult, assignment: Assignment, lang: st
         "status": result.status,
         "score": total(scores),
         "max_score": max_total(scores),
-        "errors": [str(e) for e in result.errors],
+        "errors": [runner_text(e, lang) for e in result.errors],
         "questions": {qs.question.id: _question(qs, lang) for qs in scores},
         "seconds": round(float(result.seconds), 3),
         "sha256": result.sha256,
-        "cells": [_cell(c) for c in result.cells],
+        "cells": [_cell(c, lang) for c in result.cells],
         "figures": len(result.figures),
         "info": _plain(result.info),
     }
@@ -71,19 +71,19 @@ def _check(check: CheckResult, lang: str) -> dict:
         "status": str(check.status),
         "message": text(check.message, lang),
         "weight": float(check.weight),
-        "details": check.details,
+        "details": runner_text(check.details, lang),
         "seconds": round(float(check.seconds), 3),
         "pictures": [text(p.title, lang) for p in getattr(check, "pictures", ()) or ()],  # titles only
     }
 
 
-def _cell(cell: CellRecord) -> dict:
+def _cell(cell: CellRecord, lang: str) -> dict:
     return {
         "index": cell.index,
         "status": str(cell.status),
         "seconds": round(float(cell.seconds), 3),
-        "error": cell.error,
-        "notes": list(cell.notes),
+        "error": runner_text(cell.error, lang),
+        "notes": [text(n, lang) for n in cell.notes],
     }
 
 

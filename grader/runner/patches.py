@@ -36,7 +36,7 @@ _TITLES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST", "cifar10": "CIFAR
 _served: dict[str, dict] = {}
 _scratch: list[Path] = []  # where budget subsets are written (the runner's exchange folder)
 _budget: dict[str, Any] = {}
-_notes: list[str] = []
+_notes: list[dict[str, str]] = []  # {"fr", "en"}: the judge reads them as Messages
 _caps: list[dict] = []
 
 
@@ -69,7 +69,7 @@ def uninstall_hook() -> None:
         sys.meta_path.remove(finder)
 
 
-def take_notes() -> list[str]:
+def take_notes() -> list[dict[str, str]]:
     """Notes for the cell that just ran (what was served or capped), then forgotten."""
     out = list(_notes)
     _notes.clear()
@@ -156,8 +156,7 @@ def _served_cifar10(backend=None):
 
     served = _served.get("cifar10")
     if served is None:
-        raise DatasetNotServed(f"{_TITLES['cifar10']} n'est pas disponible sur la machine de correction (pas de "
-                               "réseau pour l'élève) : signalez-le à l'enseignant.")
+        raise DatasetNotServed(_not_served("cifar10"))
     path = Path(served["path"])
     (x_train, y_train), (x_test, y_test) = read_cifar(path)
     train, test = served.get("train"), served.get("test")
@@ -166,31 +165,37 @@ def _served_cifar10(backend=None):
     if backend is not None and backend.image_data_format() == "channels_first":
         x_train, x_test = x_train.transpose(0, 3, 1, 2), x_test.transpose(0, 3, 1, 2)
     sizes = f"{_group(len(x_train))} images d'entraînement, {_group(len(x_test))} images de test"
+    sizes_en = f"{len(x_train):,} training images, {len(x_test):,} test images"
     if served.get("synthetic") or synthetic_marker(path) is not None:
-        _notes.append("CIFAR-10 synthétique servi par le correcteur (images générées : le vrai CIFAR-10 n'est pas "
-                      f"disponible sur cette machine) : {sizes}"
-                      + (f", selon le budget {_profile()}" if train or test else "")
-                      + ". Les précisions obtenues ne sont pas comparables à celles du vrai CIFAR-10.")
+        _note("CIFAR-10 synthétique servi par le correcteur (images générées : le vrai CIFAR-10 n'est pas "
+              f"disponible sur cette machine) : {sizes}"
+              + (f", selon le budget {_profile()}" if train or test else "")
+              + ". Les précisions obtenues ne sont pas comparables à celles du vrai CIFAR-10.",
+              "Synthetic CIFAR-10 served by the grader (generated images: the real CIFAR-10 is not available "
+              f"on this machine): {sizes_en}" + (f", under the {_profile()} budget" if train or test else "")
+              + ". Accuracies are not comparable with those on the real CIFAR-10.")
     elif train or test:
-        _notes.append(f"{_TITLES['cifar10']} servi par le correcteur, réduit par le budget {_profile()} : {sizes}.")
+        _note(f"{_TITLES['cifar10']} servi par le correcteur, réduit par le budget {_profile()} : {sizes}.",
+              f"{_TITLES['cifar10']} served by the grader, cut by the {_profile()} budget: {sizes_en}.")
     return (x_train, y_train), (x_test, y_test)
 
 
 def _served_file(dataset: str, fname: str | None = None, origin: str | None = None, *args, **kwargs) -> str:
     served = _served.get(dataset)
     if served is None:
-        raise DatasetNotServed(f"{_TITLES[dataset]} n'est pas disponible sur la machine de correction (pas de "
-                               "réseau pour l'élève) : signalez-le à l'enseignant.")
+        raise DatasetNotServed(_not_served(dataset))
     path = Path(served["path"])
-    sizes = [(served.get("train"), "d'entraînement"), (served.get("test"), "de test")]
-    if any(n for n, _ in sizes) and _scratch and not served.get("cut"):  # "cut": the grader cut it already
+    sizes = [(served.get("train"), "d'entraînement", "training"), (served.get("test"), "de test", "test")]
+    if any(n for n, _, _ in sizes) and _scratch and not served.get("cut"):  # "cut": the grader cut it already
         path = _subset(dataset, path, served.get("train"), served.get("test"))
     if dataset == "fashion_mnist" and fname:
         path = path / fname
     first_call = dataset != "fashion_mnist" or fname == "train-labels-idx1-ubyte.gz"
-    if first_call and any(n for n, _ in sizes) and _scratch:
-        _notes.append(f"{_TITLES[dataset]} servi par le correcteur, réduit par le budget {_profile()} : "
-                      + ", ".join(f"{_group(n)} images {what}" for n, what in sizes if n) + ".")
+    if first_call and any(n for n, _, _ in sizes) and _scratch:
+        _note(f"{_TITLES[dataset]} servi par le correcteur, réduit par le budget {_profile()} : "
+              + ", ".join(f"{_group(n)} images {what}" for n, what, _ in sizes if n) + ".",
+              f"{_TITLES[dataset]} served by the grader, cut by the {_profile()} budget: "
+              + ", ".join(f"{n:,} {what} images" for n, _, what in sizes if n) + ".")
     return str(path)
 
 
@@ -225,7 +230,7 @@ def _capped(fit):
         record = _cap_call(a, {k: p.default for k, p in params.items()})
         if record:
             _caps.append(record)
-            _notes.append(_describe(record))
+            _notes.append(_describe(record))  # already a {"fr", "en"} pair
         return fit(*bound.args, **bound.kwargs)
 
     capped_fit._grader_capped = True
@@ -322,24 +327,41 @@ def _group(n: int) -> str:
     return f"{int(n):,}".replace(",", " ")
 
 
-def _describe(record: dict) -> str:
-    """'Budget CPU : entraînement limité à 2 époques (5 demandées), sur 12 000 exemples (60 000 fournis).'"""
-    parts = []
+def _note(fr: str, en: str) -> None:
+    _notes.append({"fr": fr, "en": en})
+
+
+def _not_served(dataset: str) -> str:
+    """Raised in the student's cell, so one text for both readers."""
+    return (f"{_TITLES[dataset]} n'est pas disponible sur la machine de correction (pas de réseau pour "
+            f"l'élève) : signalez-le à l'enseignant. / {_TITLES[dataset]} is not available on the grading "
+            "machine (no network for students): tell your instructor.")
+
+
+def _describe(record: dict) -> dict[str, str]:
+    """{"fr": 'Budget CPU du correcteur : entraînement limité à 2 époque(s) (5 demandées), ...', "en": ...}"""
+    fr, en = [], []
     if "epochs" in record:
         asked, ran = record["epochs"]
-        parts.append(f"{ran} époque(s) ({asked} demandées)")
+        fr.append(f"{ran} époque(s) ({asked} demandées)")
+        en.append(f"{ran} epoch(s) ({asked} asked)")
     if "train_size" in record:
         given, used = record["train_size"]
-        parts.append(f"sur {_group(used)} exemples ({_group(given)} fournis)")
+        fr.append(f"sur {_group(used)} exemples ({_group(given)} fournis)")
+        en.append(f"on {used:,} examples ({given:,} given)")
     if "steps_per_epoch" in record:
-        parts.append(f"{record['steps_per_epoch']} lots par époque")
+        fr.append(f"{record['steps_per_epoch']} lots par époque")
+        en.append(f"{record['steps_per_epoch']} batches per epoch")
     if "batch_size" in record:
         asked, used = record["batch_size"]
-        parts.append(f"lots de {used} exemples ({asked} demandés)")
+        fr.append(f"lots de {used} exemples ({asked} demandés)")
+        en.append(f"batches of {used} examples ({asked} asked)")
     if "validation_size" in record:
         given, used = record["validation_size"]
-        parts.append(f"validation sur {_group(used)} exemples ({_group(given)} fournis)")
-    return f"Budget {record['profile']} du correcteur : entraînement limité à " + ", ".join(parts) + "."
+        fr.append(f"validation sur {_group(used)} exemples ({_group(given)} fournis)")
+        en.append(f"validation on {used:,} examples ({given:,} given)")
+    return {"fr": f"Budget {record['profile']} du correcteur : entraînement limité à " + ", ".join(fr) + ".",
+            "en": f"The grader's {record['profile']} budget: training limited to " + ", ".join(en) + "."}
 
 
 __all__ = ["DatasetNotServed", "caps", "install", "take_notes", "uninstall_hook"]

@@ -21,6 +21,7 @@ import threading
 import time
 from pathlib import Path
 
+from grader.model import Message
 from grader.runner.protocol import ProtocolError, read_frame, write_frame
 from grader.runner.sandbox import NPROC, SandboxPlan, runner_command
 
@@ -31,8 +32,8 @@ ENV_ALLOW = ("PATH", "LANG", "LC_ALL", "TZ", "CUDA_VISIBLE_DEVICES", "LD_LIBRARY
 class RunnerDied(Exception):
     """The runner stopped answering: a status for the request that was in flight."""
 
-    def __init__(self, status: str, message: str):
-        super().__init__(message)
+    def __init__(self, status: str, message: Message):
+        super().__init__(message.fr)
         self.status = status  # "timeout" | "memory" | "crash" | "output-limit"
         self.message = message
 
@@ -227,19 +228,24 @@ class RunnerProcess:
                 raise self._died()
             if time.monotonic() > deadline:
                 self.kill()
-                raise RunnerDied("timeout", f"aucune réponse après {timeout:.0f} s : processus arrêté")
+                raise RunnerDied("timeout", Message(f"aucune réponse après {timeout:.0f} s : processus arrêté",
+                                                    f"no answer after {timeout:.0f} s: process stopped"))
             if self.raw_total > self.output_bytes:
                 self.kill()
-                raise RunnerDied("output-limit", f"sortie de plus de {self.output_bytes // 2**20} Mo : processus arrêté")
+                raise RunnerDied("output-limit", Message(
+                    f"sortie de plus de {self.output_bytes // 2**20} Mo : processus arrêté",
+                    f"more than {self.output_bytes // 2**20} MB of output: process stopped"))
             if self.disk_bytes and time.monotonic() >= self._next_disk_check:
                 self._next_disk_check = time.monotonic() + 1.0
                 if _dir_bytes(self.exchange.parent) > self.disk_bytes:
                     self.kill()
-                    raise RunnerDied("output-limit", f"plus de {self.disk_bytes // 2**20} Mo écrits sur le disque : "
-                                                     "processus arrêté")
+                    raise RunnerDied("output-limit", Message(
+                        f"plus de {self.disk_bytes // 2**20} Mo écrits sur le disque : processus arrêté",
+                        f"more than {self.disk_bytes // 2**20} MB written to disk: process stopped"))
             if self.memory_bytes and tree_memory_bytes(self.proc.pid, self.memory_bytes) > self.memory_bytes:
                 self.kill()
-                raise RunnerDied("memory", f"mémoire au-delà de {self.memory_bytes // 2**20} Mo : processus arrêté")
+                raise RunnerDied("memory", Message(f"mémoire au-delà de {self.memory_bytes // 2**20} Mo : processus arrêté",
+                                                    f"memory beyond {self.memory_bytes // 2**20} MB: process stopped"))
 
     def _died(self) -> RunnerDied:
         assert self.proc is not None
@@ -248,13 +254,16 @@ class RunnerProcess:
         code = self.proc.returncode
         self.kill()
         if code == -signal.SIGXCPU:
-            return RunnerDied("timeout", "temps CPU dépassé (RLIMIT_CPU) : processus arrêté")
+            return RunnerDied("timeout", Message("temps CPU dépassé (RLIMIT_CPU) : processus arrêté",
+                                              "CPU time exceeded (RLIMIT_CPU): process stopped"))
         if code is not None and code > 128 and self.sandbox.bwrap:  # bwrap reports its child's signal as 128+n
             code = 128 - code
         if code is not None and code < 0:
             name = signal.Signals(-code).name if -code in signal.Signals._value2member_map_ else str(-code)
-            return RunnerDied("crash", f"le processus a été tué par le signal {name}")
-        return RunnerDied("crash", f"le processus s'est terminé (code {code}) pendant l'exécution")
+            return RunnerDied("crash", Message(f"le processus a été tué par le signal {name}",
+                                               f"the process was killed by signal {name}"))
+        return RunnerDied("crash", Message(f"le processus s'est terminé (code {code}) pendant l'exécution",
+                                           f"the process exited (code {code}) while running"))
 
     def kill(self) -> None:
         """Kill the runner's session, let the supervisor kill its orphans, then make sure; never a zombie."""

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from grader.model import CellRecord, Status
+from grader.model import CellRecord, Message, Status, as_message
 from grader.runner.process import RunnerDied, RunnerProcess
 from grader.runner.protocol import Encoder, decode
 from grader.runner.sandbox import UIDS, SandboxPlan, prepare_run_dir
@@ -42,9 +42,9 @@ class Limits:
 class ObservationError(Exception):
     """An observation could not be made; `status` says whose fault and why."""
 
-    def __init__(self, status: Status, message: str, details: str = ""):
-        super().__init__(message)
-        self.status, self.message, self.details = status, message, details
+    def __init__(self, status: Status, message: Message | str, details: str = ""):
+        super().__init__(message.fr if isinstance(message, Message) else message)
+        self.status, self.message, self.details = status, message, details  # str: the student's traceback
 
 
 @dataclass
@@ -137,7 +137,8 @@ class RunnerSession:
 
     def _run_cell(self, index: int, source: str) -> CellRecord:
         if self._left() <= 0:
-            return CellRecord(index, Status.TIMEOUT, 0.0, "non exécutée : limite de temps totale atteinte")
+            return CellRecord(index, Status.TIMEOUT, 0.0, Message("non exécutée : limite de temps totale atteinte",
+                                                                  "not run: total time limit reached"))
         start = time.monotonic()
         try:
             runner = self._ensure_runner()
@@ -147,7 +148,8 @@ class RunnerSession:
         except RunnerDied as died:
             self._lost_runner()
             self.bad_cells.add(index)
-            self.events.append(f"cellule [{index + 1}] : {died.message}")
+            self.events.append(Message(f"cellule [{index + 1}] : {died.message.fr}",
+                                       f"cell [{index + 1}]: {died.message.en}"))
             status = Status(died.status) if died.status in Status._value2member_map_ else Status.CRASH
             return CellRecord(index, status, time.monotonic() - start, died.message)
         except ObservationError as e:
@@ -156,17 +158,20 @@ class RunnerSession:
         self.good_cells.append(index)
         self._collect_figures()
         output = str(reply.get("output", ""))
-        if int(reply.get("output_chars", 0)) > 50_000:
-            output += f"\n[sortie tronquée : {int(reply['output_chars'])} caractères au total]"
-        return CellRecord(index, status, float(reply.get("seconds", 0.0)), str(reply.get("error", "")),
-                          output, tuple(str(n) for n in reply.get("notes", [])))
+        notes = [as_message(n) for n in reply.get("notes", [])]
+        if (chars := int(reply.get("output_chars", 0))) > 50_000:
+            notes.append(Message(f"sortie tronquée : {chars:,} caractères au total".replace(",", " "),
+                                 f"output truncated: {chars:,} characters in all"))
+        return CellRecord(index, status, float(reply.get("seconds", 0.0)), as_message(reply.get("error", "")),
+                          output, tuple(notes))
 
     def _ensure_runner(self) -> RunnerProcess:
         """The live runner, or a fresh one with the surviving cells replayed."""
         if self.runner is not None:
             return self.runner
         if self.restarts > self.limits.max_restarts or self._left() <= 0:
-            raise ObservationError(Status.CRASH, "le processus de l'élève s'est arrêté trop souvent")
+            raise ObservationError(Status.CRASH, Message("le processus de l'élève s'est arrêté trop souvent",
+                                                         "the student's process stopped too often"))
         if self.records or self.good_cells:
             self.restarts += 1
         try:
@@ -181,7 +186,8 @@ class RunnerSession:
         except RunnerDied as died:
             self._lost_runner()
             raise ObservationError(Status(died.status) if died.status in Status._value2member_map_ else Status.CRASH,
-                                   f"reprise impossible : {died.message}") from died
+                                   Message(f"reprise impossible : {died.message.fr}",
+                                           f"could not resume: {died.message.en}")) from died
         return runner
 
     def _collect_figures_discard(self) -> None:
@@ -197,7 +203,8 @@ class RunnerSession:
                 source: str | None = None) -> tuple[Any, dict]:
         """Ask the runner; return (plain value, reply). Raises ObservationError."""
         if self._left() <= 0:
-            raise ObservationError(Status.TIMEOUT, "limite de temps totale de la soumission atteinte")
+            raise ObservationError(Status.TIMEOUT, Message("limite de temps totale de la soumission atteinte",
+                                                           "the submission's total time limit was reached"))
         runner = self._ensure_runner()
         self.requests += 1
         enc = Encoder(runner.exchange, f"in-{self.requests}")
@@ -219,12 +226,14 @@ class RunnerSession:
             raise ObservationError(status, died.message) from died
         if not reply.get("ok"):
             status = str(reply.get("status", "error"))
+            error = as_message(reply.get("error", ""))
             raise ObservationError(Status(status) if status in Status._value2member_map_ else Status.ERROR,
-                                   str(reply.get("error", ""))[:4000], str(reply.get("output", ""))[:2000])
+                                   error[:4000] if isinstance(error, str) else error,
+                                   str(reply.get("output", ""))[:2000])
         try:
             value = decode(reply.get("value"), runner.exchange, "out")
         except Exception as e:  # noqa: BLE001 - malformed answers are the student's, not ours
-            raise ObservationError(Status.ERROR, f"valeur illisible : {e}") from e
+            raise ObservationError(Status.ERROR, Message(f"valeur illisible : {e}", f"unreadable value: {e}")) from e
         finally:
             for f in runner.exchange.glob("*-*.npy"):
                 f.unlink(missing_ok=True)

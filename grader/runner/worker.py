@@ -124,7 +124,7 @@ class Worker:
         self.exchange = exchange
         self.workdir = workdir
         self.shell = _make_shell(self)
-        self.notes: list[str] = []
+        self.notes: list[dict[str, str]] = []  # {"fr", "en"} pairs
         self.calls = 0
         self._shipped: dict[tuple[str, str], ModuleType] = {}
 
@@ -177,7 +177,8 @@ class Worker:
             self._save_figures()
         self.notes.extend(patches.take_notes())  # budget: what was served or capped in this cell
         if isinstance(exc, CellTimeout):
-            status, error = "timeout", f"cellule interrompue après {timeout:.0f} s"
+            status, error = "timeout", {"fr": f"cellule interrompue après {timeout:.0f} s",
+                                        "en": f"cell stopped after {timeout:.0f} s"}
         elif exc is not None:
             status, error = "error", student_traceback(exc, self.workdir)
         return {
@@ -237,7 +238,8 @@ class Worker:
                     value = obj(*args, **kwargs)
                 return {"ok": True, "value": enc.encode(value), "spy": counts, "output": out.text()}
         except CellTimeout:
-            return {"ok": False, "status": "timeout", "error": f"interrompu après {timeout:.0f} s"}
+            return {"ok": False, "status": "timeout", "error": {"fr": f"interrompu après {timeout:.0f} s",
+                                                                "en": f"stopped after {timeout:.0f} s"}}
         except BaseException as e:  # noqa: BLE001 - the student's error is an answer, not a crash
             return {"ok": False, "status": "error", "error": student_traceback(e, self.workdir), "output": out.text()}
 
@@ -295,7 +297,8 @@ def _make_shell(worker: Worker):
     shell.showsyntaxerror = lambda *a, **k: None
 
     def refuse(cmd: str = "", *a, **k):
-        worker.notes.append(f"commande shell non exécutée : !{str(cmd).strip()[:200]}")
+        shown = str(cmd).strip()[:200]
+        worker.notes.append({"fr": f"commande shell non exécutée : !{shown}", "en": f"shell command not run: !{shown}"})
         return None
 
     def refuse_output(cmd: str = "", *a, **k):
@@ -307,7 +310,9 @@ def _make_shell(worker: Worker):
 
     def refuse_magic(name: str):
         def magic(line: str = "", cell: str | None = None):
-            worker.notes.append(f"commande %{name} non exécutée : %{name} {line.strip()[:200]}")
+            shown = f"%{name} {line.strip()[:200]}"
+            worker.notes.append({"fr": f"commande %{name} non exécutée : {shown}",
+                                 "en": f"%{name} command not run: {shown}"})
 
         return magic
 

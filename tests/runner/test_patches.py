@@ -38,8 +38,10 @@ def test_epochs_and_training_examples_are_capped():
     record = patches._cap_call(a, {"epochs": 1})
     assert a["epochs"] == 2 and a["x"].shape == (100, 28, 28) and a["y"].tolist() == list(range(100))
     assert record == {"epochs": [5, 2], "train_size": [1000, 100], "profile": "CPU"}
-    assert patches._describe(record) == ("Budget CPU du correcteur : entraînement limité à 2 époque(s) "
-                                         "(5 demandées), sur 100 exemples (1 000 fournis).")
+    assert patches._describe(record) == {
+        "fr": "Budget CPU du correcteur : entraînement limité à 2 époque(s) (5 demandées), sur 100 exemples "
+              "(1 000 fournis).",
+        "en": "The grader's CPU budget: training limited to 2 epoch(s) (5 asked), on 100 examples (1,000 given)."}
 
 
 def test_large_batches_are_capped_so_a_short_budget_still_trains():
@@ -47,7 +49,8 @@ def test_large_batches_are_capped_so_a_short_budget_still_trains():
     a = {"x": np.zeros((1000, 4)), "y": np.zeros(1000), "epochs": 1, "batch_size": 512}
     record = patches._cap_call(a, {"epochs": 1})
     assert a["batch_size"] == 64 and record["batch_size"] == [512, 64]
-    assert "lots de 64 exemples (512 demandés)" in patches._describe(record)
+    assert "lots de 64 exemples (512 demandés)" in patches._describe(record)["fr"]
+    assert "batches of 64 examples (512 asked)" in patches._describe(record)["en"]
     small = {"x": np.zeros((1000, 4)), "y": np.zeros(1000), "epochs": 1, "batch_size": 32}
     assert patches._cap_call(small, {"epochs": 1}) == {} and small["batch_size"] == 32
 
@@ -96,7 +99,7 @@ def test_fit_wrapper_binds_positional_arguments():
     patches._patch_fit(module)
     assert Model().fit(np.zeros(10), np.zeros(10), 4, 7) == (3, 1)
     assert patches.caps()[0]["epochs"] == [7, 1]
-    assert "1 époque(s) (7 demandées)" in patches.take_notes()[0] and patches.take_notes() == []
+    assert "1 époque(s) (7 demandées)" in patches.take_notes()[0]["fr"] and patches.take_notes() == []
     patches._patch_fit(module)  # idempotent
     assert Model().fit(np.zeros(10)) == (3, 1)
 
@@ -122,8 +125,10 @@ def test_served_files_and_budget_subsets(tmp_path):
     with np.load(path) as f:
         assert f["x_train"].shape == (6, 28, 28) and f["y_test"].shape == (2,)
     assert path.startswith(str(tmp_path / "exchange"))
-    assert patches.take_notes() == ["MNIST servi par le correcteur, réduit par le budget CPU : 6 images "
-                                    "d'entraînement, 2 images de test."]
+    assert patches.take_notes() == [{"fr": "MNIST servi par le correcteur, réduit par le budget CPU : 6 images "
+                                           "d'entraînement, 2 images de test.",
+                                     "en": "MNIST served by the grader, cut by the CPU budget: 6 training images, "
+                                           "2 test images."}]
     assert patches._served_file("fashion_mnist", "t10k-images-idx3-ubyte.gz") == \
         "/srv/fashion-mnist/t10k-images-idx3-ubyte.gz"
     with pytest.raises(patches.DatasetNotServed, match="CIFAR-10"):
@@ -199,7 +204,7 @@ def test_cifar10_load_data_serves_the_cut_subset_in_keras_layout(tmp_path):
     assert x_train.shape == (30, 32, 32, 3) and x_test.shape == (10, 32, 32, 3) and x_train.dtype == np.uint8
     assert y_train.shape == (30, 1) and y_test.dtype == np.uint8 and x_train.flags.writeable
     assert np.array_equal(x_test, x_test_full[:10])
-    note = patches.take_notes()[0]
+    note = patches.take_notes()[0]["fr"]
     assert note.startswith("CIFAR-10 synthétique servi par le correcteur (images générées : le vrai CIFAR-10 n'est "
                            "pas disponible sur cette machine) : 30 images d'entraînement, 10 images de test")
 
@@ -273,4 +278,5 @@ def test_real_keras_cifar10_under_every_import_path(tmp_path):
         result = json.loads(line[0][len("RESULT"):])
         expected = [[30, 32, 32, 3], "uint8", [30, 1], "uint8", [10, 32, 32, 3], int(x_test_full[:10].sum())]
         assert result["out"] == [expected] * (5 if mode == "early" else 4), mode
-        assert all("CIFAR-10 synthétique" in n for n in result["notes"]) and result["notes"], mode
+        assert all("CIFAR-10 synthétique" in n["fr"] and "Synthetic CIFAR-10" in n["en"] for n in result["notes"]) \
+        and result["notes"], mode
