@@ -30,7 +30,7 @@ from grader import assignments as assignments_mod
 from grader import budget as budget_mod
 from grader.assignments import CourseLike
 from grader.lms.single import failure_reason, grade_folder
-from grader.lms.wheel import SKIPPED_DIRS, build_wheel
+from grader.lms.wheel import SKIPPED_DIRS, build_wheel, write_member
 from grader.model import Message
 from grader.reports import gradescope as report
 
@@ -110,10 +110,7 @@ def build(assignment_id: str, out: Path, *, courses: Iterable[CourseLike] = (), 
         partial = out.with_name(f".{out.name}.tmp")
         with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as zf:
             for name, (data, mode) in members.items():
-                info = zipfile.ZipInfo(name, (1980, 1, 1, 0, 0, 0))
-                info.external_attr = mode << 16
-                info.compress_type = zipfile.ZIP_DEFLATED
-                zf.writestr(info, data)
+                write_member(zf, name, data, mode)
         os.replace(partial, out)
     return Built(out, assignment_id, wheel.name, datasets, tuple(members))
 

@@ -75,6 +75,14 @@ def entry_points_text(dist: importlib.metadata.Distribution) -> str:
                    for g, lines in sorted(groups.items()))
 
 
+def write_member(zf: zipfile.ZipFile, arcname: str, data: bytes, mode: int = 0o644) -> None:
+    """One archive member with a fixed date and its Unix mode (`run_autograder` must stay executable)."""
+    entry = zipfile.ZipInfo(arcname, _EPOCH)
+    entry.external_attr = mode << 16
+    entry.compress_type = zipfile.ZIP_DEFLATED
+    zf.writestr(entry, data)
+
+
 def _digest(data: bytes) -> str:
     return "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode("ascii")
 
@@ -101,10 +109,7 @@ def build_wheel(dest: Path, *, package: Path | None = None) -> Path:
     tmp = path.with_name(f".{path.name}.tmp")
     with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
         def add(arcname: str, data: bytes) -> None:
-            entry = zipfile.ZipInfo(arcname, _EPOCH)
-            entry.external_attr = 0o644 << 16
-            entry.compress_type = zipfile.ZIP_DEFLATED
-            zf.writestr(entry, data)
+            write_member(zf, arcname, data)
             record.append(f"{arcname},{_digest(data)},{len(data)}")
 
         for arcname, file in package_files(package):
@@ -112,8 +117,6 @@ def build_wheel(dest: Path, *, package: Path | None = None) -> Path:
         for arcname, text in generated.items():
             add(arcname, text.encode("utf-8"))
         record.append(f"{info}/RECORD,,")
-        entry = zipfile.ZipInfo(f"{info}/RECORD", _EPOCH)
-        entry.external_attr = 0o644 << 16
-        zf.writestr(entry, "\n".join(record) + "\n", zipfile.ZIP_DEFLATED)
+        write_member(zf, f"{info}/RECORD", ("\n".join(record) + "\n").encode("utf-8"))
     os.replace(tmp, path)
     return path

@@ -6,6 +6,8 @@ and results.json is validated against a JSON Schema written from Gradescope's sp
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import os
 import shutil
@@ -103,6 +105,15 @@ def wheel_site(tmp_path_factory) -> Path:
         [name] = [n for n in zf.namelist() if n.startswith("wheels/") and n.endswith(".whl")]
         wheel = tmp / Path(name).name
         wheel.write_bytes(zf.read(name))
+    with zipfile.ZipFile(wheel) as whl:  # every file is in RECORD, with its true hash and size
+        [record] = [n for n in whl.namelist() if n.endswith(".dist-info/RECORD")]
+        listed = {line.split(",")[0]: line.split(",")[1:] for line in whl.read(record).decode().splitlines()}
+        assert set(listed) == set(whl.namelist())
+        for member, (digest, size) in listed.items():
+            if member != record:
+                data = whl.read(member)
+                expected = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+                assert (digest, size) == (f"sha256={expected}", str(len(data))), member
     site = tmp / "site"
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-index", "--target", str(site),
                     str(wheel)], check=True, capture_output=True, timeout=300)
