@@ -55,7 +55,8 @@ def document(result: SubmissionResult, assignment: Assignment, checks: Iterable[
         "test_name_format": FORMAT,
         "tests": [_test(r, lang) for r in table],
         "extra_data": _extra(assignment.id, lang, created_at, status=result.status,
-                             max_score=float(assignment.max_score)),
+                             max_score=float(assignment.max_score),
+                             sandbox_layers=list(result.info.get("sandbox_layers") or [])),
     }
     if board := leaderboard(table, lang):
         doc["leaderboard"] = board

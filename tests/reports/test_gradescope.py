@@ -161,11 +161,15 @@ def test_the_zip_has_its_scripts_at_the_root_and_carries_a_wheel_that_imports_al
     with zipfile.ZipFile(build_zip(tmp_path, "tp-tenseurs")) as zf:
         names = set(zf.namelist())
         modes = {i.filename: i.external_attr >> 16 for i in zf.infolist()}
-        setup = zf.read("setup.sh").decode()
+        scripts = {name: zf.read(name).decode() for name in ("setup.sh", "run_autograder")}
+    setup = scripts["setup.sh"]
     assert {"setup.sh", "run_autograder", "course/assignments/tp-tenseurs/checks.py",
             "course/assignments/tp-tenseurs/assignment.toml", "course/reference/tp-tenseurs.py"} <= names
     assert modes["setup.sh"] & 0o111 and modes["run_autograder"] & 0o111
     assert "pip install" in setup and "bubblewrap" in setup
+    for name, script in scripts.items():  # at least valid bash
+        (tmp_path / name).write_text(script)
+        subprocess.run(["bash", "-n", str(tmp_path / name)], check=True)
     info = next(wheel_site.glob("tp_grader-*.dist-info"))
     metadata = (info / "METADATA").read_text()
     assert "Requires-Dist: tensorflow" in metadata and "Requires-Dist: nbformat" in metadata
@@ -196,6 +200,7 @@ def test_run_autograder_grades_a_correct_notebook_with_full_marks(tmp_path, whee
     assert {n for n, t in by_check.items() if t["visibility"] == "visible"} == public
     assert {t["visibility"] for n, t in by_check.items() if n not in public} == {"after_published"}
     assert doc["extra_data"]["created_at"] == CREATED_AT and CREATED_AT in doc["output"]
+    assert 0 in doc["extra_data"]["sandbox_layers"]
     assert "note : 20/20" in doc["output"]
     assert "leaderboard" not in doc  # tp-tenseurs measures nothing held out
 
