@@ -340,6 +340,46 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_gradescope(args: argparse.Namespace) -> int:
+    from grader.lms import gradescope
+
+    if args.action == "run":
+        doc = gradescope.run(args.id, root=args.root, courses=args.course, lang=args.lang, budget=args.budget,
+                             profile=args.profile, sandbox=args.sandbox)
+        console.print(escape(f"score {doc['score']:g}: {len(doc['tests'])} test(s)"))
+        return 0
+    from grader.assignments import AssignmentError
+    from grader.lms.wheel import WheelError
+
+    try:
+        made = gradescope.build(args.id, Path(args.out), courses=args.course, lang=args.lang)
+    except (AssignmentError, WheelError) as e:
+        console.print(f"[red]{_error(args)}[/red] {escape(str(e))}")
+        return 2
+    console.print(escape(f"{made.path}: {made.assignment}, {made.wheel}, {len(made.files)} file(s)"))
+    return 0
+
+
+def _cmd_prairielearn(args: argparse.Namespace) -> int:
+    from grader.lms import prairielearn
+
+    doc = prairielearn.run(args.id, root=args.root, courses=args.course, lang=args.lang, budget=args.budget,
+                           profile=args.profile, sandbox=args.sandbox)
+    console.print(escape(f"gradable {doc['gradable']}, score {doc.get('score', 0):g}"))
+    return 0
+
+
+def _lms_run_options(p: argparse.ArgumentParser, root: str) -> None:
+    import json
+
+    p.add_argument("id", help="the assignment id")
+    p.add_argument("--root", help=f"the job's folder (default: {root})")
+    p.add_argument("--budget", type=json.loads, metavar="JSON",
+                   help='training budget overrides, e.g. \'{"epochs": 1, "train_size": 2000}\'')
+    p.add_argument("--profile", choices=("cpu", "gpu"), help="training budget (default: detected hardware)")
+    p.add_argument("--sandbox", choices=("require", "auto", "off"), default="auto")
+
+
 def _course_option(p: argparse.ArgumentParser) -> None:
     p.add_argument("--course", action="append", default=[], metavar="DIR",
                    help="a course folder (DIR/assignments/<id>/, DIR/reference/<id>.py), searched before "
@@ -407,6 +447,16 @@ def build_parser() -> argparse.ArgumentParser:
     syn.add_argument("--seed", type=int, default=0)
     syn.add_argument("--dir", help="destination (default: the first folder of $GRADER_DATA_DIR)")
     syn.set_defaults(func=_cmd_data)
+    gs = sub.add_parser("gradescope", help="Gradescope: build the autograder zip, grade one submission in it")
+    gs_sub = gs.add_subparsers(dest="action", required=True)
+    gs_build = _command(gs_sub, "build", "the autograder zip: setup.sh, run_autograder, this grader's wheel, "
+                        "the assignment", _cmd_gradescope)
+    gs_build.add_argument("id", help="the assignment id")
+    gs_build.add_argument("--out", "-o", default="autograder.zip")
+    _lms_run_options(_command(gs_sub, "run", "grade $GRADESCOPE_ROOT/submission, write results/results.json",
+                              _cmd_gradescope), "$GRADESCOPE_ROOT or /autograder")
+    _lms_run_options(_command(sub, "prairielearn", "PrairieLearn external grader: grade $PL_GRADE_ROOT/student, "
+                              "write results/results.json", _cmd_prairielearn), "$PL_GRADE_ROOT or /grade")
     cal = sub.add_parser("calibrate", help="run the reference here; store its time and scores for thresholds")
     cal.add_argument("ids", nargs="+")
     cal.add_argument("--profile", choices=("cpu", "gpu"), help="default: detected hardware")

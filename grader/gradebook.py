@@ -20,6 +20,7 @@ from grader.model import (
     Assignment,
     CellRecord,
     CheckResult,
+    Measure,
     Message,
     Picture,
     Status,
@@ -37,7 +38,7 @@ CREATE TABLE IF NOT EXISTS submissions (
     PRIMARY KEY (assignment, student));
 CREATE TABLE IF NOT EXISTS checks (
     assignment TEXT NOT NULL, student TEXT NOT NULL, name TEXT NOT NULL, question TEXT, status TEXT,
-    fr TEXT, en TEXT, weight REAL, details TEXT, seconds REAL, seq INTEGER,
+    fr TEXT, en TEXT, weight REAL, details TEXT, seconds REAL, seq INTEGER, measures TEXT DEFAULT '[]',
     PRIMARY KEY (assignment, student, name));
 CREATE TABLE IF NOT EXISTS figures (
     assignment TEXT NOT NULL, student TEXT NOT NULL, idx INTEGER NOT NULL, png BLOB,
@@ -63,6 +64,8 @@ class Gradebook:
                 self._db.execute("ALTER TABLE submissions ADD COLUMN fingerprint TEXT DEFAULT ''")
             if "png_en" not in {row[1] for row in self._db.execute("PRAGMA table_info(pictures)")}:
                 self._db.execute("ALTER TABLE pictures ADD COLUMN png_en BLOB")  # French drawings only before
+            if "measures" not in {row[1] for row in self._db.execute("PRAGMA table_info(checks)")}:
+                self._db.execute("ALTER TABLE checks ADD COLUMN measures TEXT DEFAULT '[]'")  # older gradebook
 
     def close(self) -> None:
         with self._lock:
@@ -120,8 +123,9 @@ class Gradebook:
     def done_checks(self, assignment: str, student: str) -> dict[str, CheckResult]:
         """The stored results, in the order they were made, each with its pictures."""
         with self._lock:
-            rows = self._db.execute("SELECT name, question, status, fr, en, weight, details, seconds FROM checks "
-                                    "WHERE assignment=? AND student=? ORDER BY seq", (assignment, student)).fetchall()
+            rows = self._db.execute("SELECT name, question, status, fr, en, weight, details, seconds, measures "
+                                    "FROM checks WHERE assignment=? AND student=? ORDER BY seq",
+                                    (assignment, student)).fetchall()
             pics = self._db.execute("SELECT name, fr, en, png, png_en FROM pictures WHERE assignment=? AND "
                                     "student=? ORDER BY name, idx", (assignment, student)).fetchall()
         by_check: dict[str, list[Picture]] = {}
@@ -129,15 +133,17 @@ class Gradebook:
             by_check.setdefault(name, []).append(Picture(Message(fr or "", en or ""), bytes(png or b""),
                                                          bytes(png_en or b"")))
         return {r[0]: CheckResult(r[0], r[1], Status(r[2]), Message(r[3], r[4]), r[5], r[6], r[7],
-                                  tuple(by_check.get(r[0], ()))) for r in rows}
+                                  tuple(by_check.get(r[0], ())), _measures(r[8])) for r in rows}
 
     def add_check(self, assignment: str, student: str, r: CheckResult) -> None:
         """Store a result and its pictures together, replacing a previous result of the same check."""
         with self._transaction() as db:
-            db.execute("INSERT OR REPLACE INTO checks VALUES (?,?,?,?,?,?,?,?,?,?, "
+            db.execute("INSERT OR REPLACE INTO checks (assignment, student, name, question, status, fr, en, weight, "
+                       "details, seconds, measures, seq) VALUES (?,?,?,?,?,?,?,?,?,?,?, "
                        "(SELECT COALESCE(MAX(seq), 0) + 1 FROM checks WHERE assignment=? AND student=?))",
                        (assignment, student, r.name, r.question, r.status.value, r.message.fr, r.message.en,
-                        r.weight, r.details, r.seconds, assignment, student))
+                        r.weight, r.details, r.seconds, json.dumps([_measure_row(m) for m in r.measures]),
+                        assignment, student))
             db.execute("DELETE FROM pictures WHERE assignment=? AND student=? AND name=?",
                        (assignment, student, r.name))
             db.executemany("INSERT INTO pictures (assignment, student, name, idx, fr, en, png, png_en) "
@@ -179,3 +185,17 @@ class Gradebook:
                              "Grading interrupted: run the same command again to finish it."),)
         return SubmissionResult(student, assignment.id, status or "error", questions, errs, cell_records,
                                 figures, sha, seconds or 0.0, json.loads(info or "{}"))
+
+
+def _measure_row(m: Measure) -> dict:
+    return {"fr": m.label.fr, "en": m.label.en, "value": m.value, "higher_is_better": m.higher_is_better}
+
+
+def _measures(stored: str | None) -> tuple[Measure, ...]:
+    """A check's measures from their JSON column; anything unreadable is no measure, never a crash."""
+    try:
+        rows = json.loads(stored or "[]")
+        return tuple(Measure(Message(str(m["fr"]), str(m.get("en", ""))), float(m["value"]),
+                             bool(m.get("higher_is_better", True))) for m in rows)
+    except (TypeError, ValueError, KeyError):
+        return ()

@@ -79,6 +79,18 @@ class Picture:
 
 
 @dataclass(frozen=True)
+class Measure:
+    """A number a check measured on the student's work (held-out accuracy, a reconstruction MSE).
+
+    Kept beside the verdict so leaderboards (Gradescope's) rank students on it without running
+    anything again; `higher_is_better` says which way they sort."""
+
+    label: Message
+    value: float
+    higher_is_better: bool = True
+
+
+@dataclass(frozen=True)
 class Question:
     id: str
     points: float
@@ -111,6 +123,7 @@ class CheckResult:
     details: str = ""  # student traceback or output excerpt, shown verbatim (escaped)
     seconds: float = 0.0
     pictures: tuple[Picture, ...] = ()  # drawn by the judge, stored with the result
+    measures: tuple[Measure, ...] = ()  # numbers for leaderboards, stored with the result
 
     @property
     def passed(self) -> bool:

@@ -34,6 +34,19 @@ def with_cell(text: str, cell: str, *, first: bool = False) -> str:
     return f"{text}\n\n# %%\n{cell}\n"
 
 
+def reference_notebook(assignment: str) -> str:
+    """A correct notebook as a student hands it in: the student notebook, the reference's solution in
+    a last cell (its stubs, left in, are overridden)."""
+    import json
+
+    from grader.notebooks import student_notebook
+
+    nb = student_notebook(assignment)
+    nb["cells"].append({"cell_type": "code", "execution_count": None, "id": "solution", "metadata": {},
+                        "outputs": [], "source": reference_text(assignment).splitlines(keepends=True)})
+    return json.dumps(nb)
+
+
 def write_class(folder: Path, entries: dict[str, str | bytes]) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     for name, content in entries.items():

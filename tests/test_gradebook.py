@@ -140,3 +140,22 @@ def test_a_gradebook_from_before_pictures_still_opens(tmp_path):
     book.begin("tp-x", "gus", "h1", "gus.py", force=True)
     book.add_check("tp-x", "gus", pictured("c1", "q1", PNG_A))
     assert [p.png for p in book.done_checks("tp-x", "gus")["c1"].pictures] == [PNG_A]
+
+
+def test_measures_are_stored_with_their_check_and_an_older_gradebook_gains_the_column(tmp_path):
+    from grader.model import Measure
+
+    path = tmp_path / "gb.sqlite"
+    old = sqlite3.connect(path)  # a gradebook from before measures: no such column
+    old.execute("CREATE TABLE checks (assignment TEXT NOT NULL, student TEXT NOT NULL, name TEXT NOT NULL, "
+                "question TEXT, status TEXT, fr TEXT, en TEXT, weight REAL, details TEXT, seconds REAL, seq INTEGER, "
+                "PRIMARY KEY (assignment, student, name))")
+    old.close()
+    book = Gradebook(path)
+    accuracy = Measure(Message("Précision (model)", "Accuracy (model)"), 0.9512)
+    book.add_check("a", "s", CheckResult("c1", "q1", Status.FAILED, Message("m", "m"), measures=(accuracy,)))
+    book.add_check("a", "s", check("c2", "q1"))
+    done = book.done_checks("a", "s")
+    assert done["c1"].measures == (accuracy,)
+    assert done["c2"].measures == ()
+    book.close()

@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import NoReturn
 
-from grader.model import Message, Picture, Status
+from grader.model import Measure, Message, Picture, Status
 
 MAX_PICTURES = 6  # per check: a report shows them all inline
 MAX_PICTURE_BYTES = 400_000  # per picture; the renderers aim at < 80 KB
+
+
+def keep_measures(measures: Iterable[Measure] | Measure | None) -> tuple[Measure, ...]:
+    """The finite measures only: a NaN accuracy ranks nobody and must not break a JSON export."""
+    if measures is None:
+        return ()
+    if isinstance(measures, Measure):
+        measures = (measures,)
+    return tuple(m for m in measures if isinstance(m, Measure) and isinstance(m.label, Message)
+                 and isinstance(m.value, int | float) and math.isfinite(m.value))
 
 
 def keep_pictures(pictures: Iterable[Picture | None] | Picture | None) -> tuple[Picture, ...]:
@@ -32,31 +43,37 @@ def keep_pictures(pictures: Iterable[Picture | None] | Picture | None) -> tuple[
 
 @dataclass(frozen=True)
 class Feedback:
-    """What a passing check may return: a message (None: the check's description) and pictures."""
+    """What a passing check may return: a message (None: the check's description), pictures, and
+    measures (leaderboard numbers)."""
 
     message: Message | None = None
     pictures: tuple[Picture, ...] = ()
+    measures: tuple[Measure, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "pictures", keep_pictures(self.pictures))
+        object.__setattr__(self, "measures", keep_measures(self.measures))
 
 
 class CheckFailed(Exception):
-    """Raised by a check: what was checked, expected, found, and what to try (and maybe pictures)."""
+    """Raised by a check: what was checked, expected, found, and what to try (and maybe pictures
+    and measures: a model below the threshold still has a rank on the leaderboard)."""
 
     def __init__(self, message: Message, status: Status = Status.FAILED, details: str = "", *,
-                 pictures: Iterable[Picture | None] = ()):
+                 pictures: Iterable[Picture | None] = (), measures: Iterable[Measure] = ()):
         super().__init__(message.fr)
         self.message, self.status, self.details = message, status, details
         self.pictures = keep_pictures(pictures)
+        self.measures = keep_measures(measures)
 
 
-def fail(fr: str, en: str = "", *, details: str = "", pictures: Iterable[Picture | None] = ()) -> NoReturn:
+def fail(fr: str, en: str = "", *, details: str = "", pictures: Iterable[Picture | None] = (),
+         measures: Iterable[Measure] = ()) -> NoReturn:
     """Fail the check: raises, so a failure written without `raise` can never pass a wrong answer.
 
     `raise fail(...)` keeps working (the `raise` is never reached).
     """
-    raise CheckFailed(Message(fr, en), Status.FAILED, details, pictures=pictures)
+    raise CheckFailed(Message(fr, en), Status.FAILED, details, pictures=pictures, measures=measures)
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import numpy as np
 
 from grader.judge.checks import Check, CheckFailed, Feedback
 from grader.judge.observe import Observer
-from grader.model import CheckResult, Message, Picture, Status
+from grader.model import CheckResult, Measure, Message, Picture, Status
 from grader.text import plain
 
 
@@ -40,23 +40,24 @@ def run_check(check: Check, obs: Observer, ctx: Context) -> CheckResult:
     """One check, one result: a `Message`, a `Feedback` or None on success; `CheckFailed` otherwise."""
     start = time.monotonic()
     pictures: tuple[Picture, ...] = ()
+    measures: tuple[Measure, ...] = ()
     try:
         out = check.func(obs, ctx)
         if isinstance(out, Feedback):
-            out, pictures = out.message, out.pictures
+            out, pictures, measures = out.message, out.pictures, out.measures
         message = out if isinstance(out, Message) else (check.description if check.description.fr else _PASSED)
         status, details = Status.PASSED, ""
     except CheckFailed as e:
         status, details = e.status, e.details
         message = Message(plain(e.message.fr), plain(e.message.en))  # a quoted student error may be coloured
-        pictures = getattr(e, "pictures", ())
+        pictures, measures = getattr(e, "pictures", ()), getattr(e, "measures", ())
     except Exception:  # noqa: BLE001 - our bug: recorded as such, never the student's fault
         status = Status.GRADER_ERROR
         message = Message("Erreur interne du correcteur (pas de votre fait) : signalez-la à l'enseignant.",
                           "Internal grader error (not your fault): please report it to the instructor.")
         details = traceback.format_exc(limit=6)
     return CheckResult(check.name, check.question, status, message, check.weight, details,
-                       round(time.monotonic() - start, 3), pictures)
+                       round(time.monotonic() - start, 3), pictures, measures)
 
 
 def run_checks(checks: Iterable[Check], obs: Observer, ctx: Context, *, done: dict[str, CheckResult],

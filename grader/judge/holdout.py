@@ -18,7 +18,7 @@ from grader.judge.checks import CheckFailed, Feedback, fail
 from grader.judge.expect import as_array
 from grader.judge.keras import training_budget, training_words
 from grader.judge.student import student_model
-from grader.model import Message, Status
+from grader.model import Measure, Message, Status
 from grader.runner.probes import predictions
 
 
@@ -133,8 +133,11 @@ def verdict(obs, ctx, *, question: str, name: str, score: float, n: int, default
 
     `shown`: pictures (None entries dropped) attached either way, e.g. learning curves and predictions.
     `hint`/`hint_en`: what to try, appended to a failure (an English hint is required with a French one).
+    The score is kept either way as the result's measure (leaderboards rank on it).
     """
     limit, origin = threshold(ctx, question, default)
+    measure = Measure(Message(f"{what} ({name})", f"{what_en} ({name})"), round(float(score), 4),
+                      higher_is_better=not lower_is_better)
     words = training_words(obs, ctx)
     ok = score <= limit if lower_is_better else score >= limit
     bound, bound_en = ("au plus", "at most") if lower_is_better else ("au moins", "at least")
@@ -143,9 +146,9 @@ def verdict(obs, ctx, *, question: str, name: str, score: float, n: int, default
                    f"(seuil {origin.fr}{words.fr}).{hint}",
                    f"{what_en} of `{name}` on {n:,} hidden images: {score:{fmt}}; expected {bound_en} {limit:{fmt}} "
                    f"(threshold {origin.en}{words.en}).{hint_en or hint}",
-                   pictures=shown)
+                   pictures=shown, measures=(measure,))
     message = Message(f"{what} sur {group(n)} images cachées : {score:{fmt}} (seuil {limit:{fmt}}, {origin.fr}"
                       f"{words.fr}).",
                       f"{what_en} on {n:,} hidden images: {score:{fmt}} (threshold {limit:{fmt}}, {origin.en}"
                       f"{words.en}).")
-    return Feedback(message, tuple(shown)) if any(p is not None for p in shown) else message
+    return Feedback(message, tuple(shown), (measure,))

@@ -164,7 +164,7 @@ def render_report(result: SubmissionResult, assignment: Assignment, lang: str = 
         status=_submission_badge(result.status, lang), questions=questions,
         errors=[clean_text(runner_text(e, lang), lang=lang) for e in result.errors],
         cells=[_cell_view(c, lang) for c in result.cells if _worth_showing(c)],
-        figures=[uri for uri in map(_data_uri, result.figures) if uri],
+        figures=[uri for uri in map(data_uri, result.figures) if uri],
         synthetic=" ".join(b for b in (self_check_banner(result.info, lang),
                                        synthetic_banner(synthetic_datasets(result.info), lang)) if b),
     )
@@ -303,7 +303,7 @@ def _picture_view(picture: Picture, lang: str) -> dict | None:
     if not (0 < width <= 10_000 and 0 < height <= 10_000):
         return None
     title = clean_text(text(picture.title, lang), limit=300, lang=lang)
-    return {"src": _data_uri(png), "caption": title, "alt": title.replace("`", ""),
+    return {"src": data_uri(png), "caption": title, "alt": title.replace("`", ""),
             "width": width, "height": height}
 
 
@@ -318,7 +318,7 @@ def _cell_view(cell: CellRecord, lang: str) -> dict:
             "notes": [clean_text(text(n, lang), lang=lang) for n in cell.notes]}
 
 
-def _data_uri(data: bytes) -> str:
+def data_uri(data: bytes) -> str:
     """Embed known raster images only; anything else (SVG could carry script) is dropped."""
     for magic, mime in _IMAGE_TYPES.items():
         if data.startswith(magic):

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from grader.judge.checks import Registry, fail
+from grader.judge.checks import Feedback, Registry, fail
 from grader.judge.engine import Context, run_checks
-from grader.model import Status
+from grader.model import Measure, Message, Status
 
 
 def test_skipped_check_names_its_prerequisite_by_description_and_question():
@@ -31,3 +31,22 @@ def test_skipped_check_names_its_prerequisite_by_description_and_question():
     chained = got["check_centered"]
     assert chained.status is Status.SKIPPED and "non vérifié lui-même" in chained.message.fr
     assert "itself not checked" in chained.message.en
+
+
+def test_measures_reach_the_result_whether_the_check_passes_or_fails_and_nan_is_dropped():
+    checks = Registry()
+    accuracy = Measure(Message("Précision (model)", "Accuracy (model)"), 0.42)
+
+    @checks("q1")
+    def check_below_threshold(obs, ctx):
+        fail("précision 0,42", "accuracy 0.42", measures=(accuracy,))
+
+    @checks("q1")
+    def check_above_threshold(obs, ctx):
+        return Feedback(Message("ok"), measures=(Measure(Message("MSE"), 0.01, higher_is_better=False),
+                                                 Measure(Message("NaN"), float("nan"))))
+
+    got = {r.name: r for r in run_checks(checks.checks, None, Context("x"), done={}, on_result=lambda r: None)}
+    assert got["check_below_threshold"].status is Status.FAILED
+    assert got["check_below_threshold"].measures == (accuracy,)
+    assert [m.label.fr for m in got["check_above_threshold"].measures] == ["MSE"]
