@@ -92,7 +92,7 @@ def _test(row: Row, lang: str) -> dict[str, Any]:
     if body == text(row.title, lang):  # a pass with nothing to add: not the name twice
         body = STATUS_LABELS.get(lang, STATUS_LABELS["fr"])[row.status] + "."
     if row.result is not None and row.result.details:
-        body += "\n\n" + _fenced(clean_text(row.result.details, MAX_DETAILS, lang))
+        body += "\n\n" + _fenced(clean_text(runner_text(row.result.details, lang), MAX_DETAILS, lang))
     return {
         "name": text(row.title, lang),
         "number": row.number,
