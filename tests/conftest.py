@@ -152,3 +152,54 @@ def pytest_runtest_makereport(item, call):
             if missing := sorted(wanted & required_layers()):
                 report.outcome = "failed"
                 report.longrepr = f"skipped for sandbox layer {missing}, which this machine must give: {reason}"
+
+
+# -- both languages ------------------------------------------------------------------------------
+#: Words only French text has (accents included): found in an English page, something was not translated.
+_FRENCH = re.compile(r"[éèêëàâùûçôœÉÈÀÇ]|\b(?:le|la|les|des|du|une|est|sont|pas|pour|avec|dans|attendu|vérifiez|"
+                     r"cellule|copie|élève|seuil|réussi|échoué|au lieu de|n'est|d'entraînement)\b", re.I)
+#: Words only English text has: found in a French page, something was not translated.
+_ENGLISH = re.compile(r"\b(?:the|expected|should|instead of|is not|not defined|raised an error|hidden images|"
+                      r"threshold|passed|failed|check that|found|submission)\b", re.I)
+
+
+def _page_texts(page: str) -> tuple[list[str], list[str]]:
+    """(our texts, the student's verbatim blocks) of an HTML page: `<pre>` holds the student's output and
+    tracebacks (their own words, in any language); inline `<code>` holds names and values."""
+    import html as html_mod
+
+    page = re.sub(r"<(style|script)\b.*?</\1>", " ", page, flags=re.S | re.I)
+    verbatim = [html_mod.unescape(re.sub(r"<[^>]+>", "", m)) for m in re.findall(r"<pre\b.*?</pre>", page, flags=re.S)]
+    page = re.sub(r"<pre\b.*?</pre>|<code\b.*?</code>", " ", page, flags=re.S)
+    page = re.sub(r'\s(?:src|href)="[^"]*"', " ", page)
+    ours = [html_mod.unescape(t).strip() for t in re.split(r"<[^>]+>", page)]
+    return [t for t in ours if t], verbatim
+
+
+def other_language_left(page: str, lang: str, allowed: tuple[str, ...] = ()) -> list[str]:
+    """Lines of a report rendered in `lang` that are in the other language (`allowed`: texts that
+    are not ours, such as the students' names and the assignment's own titles)."""
+    ours, verbatim = _page_texts(page)
+    for text in allowed:
+        ours = [t.replace(text, " ") for t in ours]
+    wrong = _FRENCH if lang == "en" else _ENGLISH
+    found = [t for t in ours if wrong.search(t)]
+    if lang == "en":  # the runner's own words inside a traceback: its cell names
+        found += [line.strip() for block in verbatim for line in block.splitlines() if '"cellule [' in line]
+    return found
+
+
+def assert_reports_in_each_language(run) -> None:
+    """Every student's report and the summary of a graded class, in English then French: no text of
+    the other language (the student's own outputs and code left aside)."""
+    from grader.reports.html import render_report, render_summary
+
+    a = run.assignment
+    allowed = tuple(r.student for r in run.results) + (a.title.fr, a.title.en or a.title.fr) \
+        + tuple(t for q in a.questions for t in (q.title.fr, q.title.en))
+    for lang in ("en", "fr"):
+        pages = {r.student: render_report(r, a, lang) for r in run.results}
+        pages["summary"] = render_summary(list(run.results), a, lang)
+        for name, page in pages.items():
+            left = other_language_left(page, lang, allowed)
+            assert not left, f"{a.id} {name} ({lang}): {left[:8]}"

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from conftest import (
     assert_loses_exactly,
+    assert_reports_in_each_language,
     by_student,
     mutate,
     question_scores,
@@ -147,3 +148,8 @@ def test_stub_notebook_is_generated_from_the_reference():
                      if c["cell_type"] == "code")
     assert "autoencoder = None" in code and "encoder = None" in code and "Dense(1024" not in code
     assert "/ 255" not in code and "reshape(-1, 3072)" not in code
+
+
+def test_reports_are_wholly_in_the_language_asked(run):
+    """Reference, variants and mutants: English reports hold no French, French ones no English."""
+    assert_reports_in_each_language(run)

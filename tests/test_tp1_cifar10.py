@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from conftest import (
     assert_loses_exactly,
+    assert_reports_in_each_language,
     by_student,
     mutate,
     question_scores,
@@ -170,3 +171,8 @@ def test_predict_image_files_and_their_correct_inputs():
     for name, _, data in files[20:]:
         cands = prediction.candidates(data)
         assert cands.shape[1:] == (32, 32, 3) and 0 <= cands.min() and cands.max() <= 1, name
+
+
+def test_reports_are_wholly_in_the_language_asked(run):
+    """Reference, variants and mutants: English reports hold no French, French ones no English."""
+    assert_reports_in_each_language(run)

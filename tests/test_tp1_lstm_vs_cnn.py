@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from conftest import (
     assert_loses_exactly,
+    assert_reports_in_each_language,
     by_student,
     mutate,
     question_scores,
@@ -150,3 +151,8 @@ def test_stub_notebook_is_generated_from_the_reference():
                      if c["cell_type"] == "code")
     assert code.count("raise NotImplementedError") == 2 and "LSTM(128" not in code and "Conv2D(32" not in code
     assert "model_cnn = None" in code and "comparison = None" in code and "to_categorical(y_train" not in code
+
+
+def test_reports_are_wholly_in_the_language_asked(run):
+    """Reference, variants and mutants: English reports hold no French, French ones no English."""
+    assert_reports_in_each_language(run)

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from conftest import (
     assert_loses_exactly,
+    assert_reports_in_each_language,
     by_student,
     mutate,
     question_scores,
@@ -58,3 +59,8 @@ def test_gradient_without_tape_is_named(run):
     checks = {c.name: c for qs in by_student(run)["mutant_q4"].questions for c in qs.checks}
     assert checks["check_compute_gradients_matches_analytic"].passed
     assert "tape.gradient" in checks["check_compute_gradients_uses_tape"].message.fr
+
+
+def test_reports_are_wholly_in_the_language_asked(run):
+    """Reference, variants and mutants: English reports hold no French, French ones no English."""
+    assert_reports_in_each_language(run)

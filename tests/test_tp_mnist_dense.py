@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from conftest import (
     assert_loses_exactly,
+    assert_reports_in_each_language,
     by_student,
     mutate,
     question_scores,
@@ -151,3 +152,8 @@ def test_stub_notebook_is_generated_from_the_reference():
     code = "\n".join("".join(c["source"]) for c in student_notebook("tp-mnist-dense")["cells"]
                      if c["cell_type"] == "code")
     assert "raise NotImplementedError" in code and "Dense(128" not in code and "n_params = None" in code
+
+
+def test_reports_are_wholly_in_the_language_asked(run):
+    """Reference, variants and mutants: English reports hold no French, French ones no English."""
+    assert_reports_in_each_language(run)

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from conftest import (
     assert_loses_exactly,
+    assert_reports_in_each_language,
     by_student,
     mutate,
     question_scores,
@@ -225,3 +226,8 @@ def test_a_changed_budget_regrades_unchanged_files(tmp_path):
     again = grade(folder, assignment="tp-tenseurs", out=out, profile="gpu")
     assert again.regraded == ("reference",)  # an unreadable file has no budget: its bytes decide
     assert by_student(again)["reference"].info["budget"]["profile"] == "gpu"
+
+
+def test_reports_are_wholly_in_the_language_asked(run):
+    """Reference, variants and mutants: English reports hold no French, French ones no English."""
+    assert_reports_in_each_language(run)

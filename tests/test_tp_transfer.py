@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from conftest import (
     assert_loses_exactly,
+    assert_reports_in_each_language,
     by_student,
     mutate,
     question_scores,
@@ -133,3 +134,8 @@ def test_stub_notebook_is_generated_from_the_reference():
                      if c["cell_type"] == "code")
     assert code.count("raise NotImplementedError") == 4
     assert "ResNet50(weights=weights" not in code and "image_dataset_from_directory(directory" not in code
+
+
+def test_reports_are_wholly_in_the_language_asked(run):
+    """Reference, variants and mutants: English reports hold no French, French ones no English."""
+    assert_reports_in_each_language(run)

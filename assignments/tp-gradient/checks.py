@@ -62,7 +62,7 @@ def check_fit_linear_uses_gradient_tape(obs, ctx):
 def check_sigmoid_values_and_stability(obs, ctx):
     z = np.concatenate([np.linspace(-8, 8, 33), [-1000.0, -100.0, 100.0, 1000.0]]).astype(np.float32).reshape(-1, 1)
     out = as_array(obs.call("sigmoid", AsTensor(z)), "`sigmoid(z)`")
-    expect_finite(out, "`sigmoid(z)` pour |z| jusqu'à 1000")
+    expect_finite(out, Message("`sigmoid(z)` pour |z| jusqu'à 1000", "`sigmoid(z)` for |z| up to 1000"))
     expect_close(out, _expit(z.astype(np.float64)), "`sigmoid(z)`", rtol=1e-4, atol=1e-6,
                  hint="La forme doit être conservée, calcul élément par élément.",
                  hint_en="Shape must be preserved, element-wise.")

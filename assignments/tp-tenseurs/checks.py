@@ -15,6 +15,7 @@ from grader.judge.expect import (
     expect_shape,
 )
 from grader.judge.student import earlier, student_array
+from grader.model import Message
 from grader.runner.protocol import AsTensor
 
 checks = Registry()
@@ -139,16 +140,18 @@ def check_tensor_stats_on_hidden_tensors(obs, ctx):
         t = (rng.normal(size=shape) * rng.uniform(0.5, 4) + rng.uniform(-3, 3)).astype(np.float32)
         label = f"`tensor_stats` sur un tenseur de forme {shape}"
         label_en = f"`tensor_stats` on a tensor of shape {shape}"
-        out = as_tuple(obs.call("tensor_stats", AsTensor(t)), label, 4)
-        found = np.array([as_number(v, label) for v in out])
+        both = Message(label, label_en)
+        out = as_tuple(obs.call("tensor_stats", AsTensor(t)), both, 4)
+        found = np.array([as_number(v, both) for v in out])
         t64 = t.astype(np.float64)
         expected = np.array([t64.min(), t64.max(), t64.mean(), t64.std()])
         if not np.allclose(found, expected, rtol=1e-4, atol=1e-4):
-            names = ["min", "max", "moyenne", "écart-type"]
-            wrong = [n for n, f, e in zip(names, found, expected, strict=True) if not np.isclose(f, e, 1e-4, 1e-4)]
+            names = [("min", "min"), ("max", "max"), ("moyenne", "mean"), ("écart-type", "std")]
+            bad = [n for n, f, e in zip(names, found, expected, strict=True) if not np.isclose(f, e, 1e-4, 1e-4)]
+            wrong, wrong_en = [fr for fr, _ in bad], [en for _, en in bad]
             raise fail(f"{label} : {', '.join(wrong)} faux ; trouvé {np.round(found, 4).tolist()}, "
                        f"attendu {np.round(expected, 4).tolist()} (min, max, moyenne, écart-type). "
                        "Réduisez sur **tous** les axes (sans argument axis).",
-                       f"{label_en}: wrong {', '.join(wrong)}; found {np.round(found, 4).tolist()}, "
+                       f"{label_en}: wrong {', '.join(wrong_en)}; found {np.round(found, 4).tolist()}, "
                        f"expected {np.round(expected, 4).tolist()} (min, max, mean, std). "
                        "Reduce over **all** axes (no axis argument).")

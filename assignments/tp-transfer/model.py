@@ -125,7 +125,7 @@ def check_preprocess_input_inside_model(obs, ctx):
                    "Could not run images through the model to see what the base receives.",
                    details=str(answer.get("preprocess_error", "")))
     images = _inputs(ctx)[0].astype(np.float64)
-    found = as_array(answer["base_input"], "l'entrée de la base").astype(np.float64)
+    found = as_array(answer["base_input"], Message("l'entrée de la base", "the base's input")).astype(np.float64)
     expected = images[..., ::-1] - CAFFE_MEANS_BGR
     if found.shape == expected.shape and np.allclose(found, expected, atol=1e-3, rtol=1e-5):
         return

@@ -7,19 +7,32 @@ from typing import Any
 import numpy as np
 
 from grader.judge.checks import fail
+from grader.model import Message
 from grader.runner.protocol import Opaque
 
+#: What a check calls the value it reads: a name in backticks (the same in both languages) or, when
+#: words are needed ("`sigmoid(z)` for |z| up to 1000"), a Message.
+Label = str | Message
 
-def _kind(value: Any) -> str:
+
+def _two(label: Label) -> tuple[str, str]:
+    """(French, English) of a label; a plain string is a name, the same in both."""
+    if isinstance(label, Message):
+        return label.fr, label.en or label.fr
+    return str(label), str(label)
+
+
+def _kind(value: Any, lang: str = "fr") -> str:
     if isinstance(value, Opaque):
         return value.type_name
     if isinstance(value, np.ndarray):
-        return f"tableau {value.dtype}{list(value.shape)}"
+        return f"{'array' if lang == 'en' else 'tableau'} {value.dtype}{list(value.shape)}"
     return type(value).__name__
 
 
-def as_array(value: Any, label: str, *, numeric: bool = True) -> np.ndarray:
+def as_array(value: Any, label: Label, *, numeric: bool = True) -> np.ndarray:
     """A base ndarray from an observed value (tensor, array, nested list); never a student object."""
+    fr, en = _two(label)
     if isinstance(value, np.ndarray):
         arr = value
     elif isinstance(value, (list, tuple, int, float, bool)):
@@ -28,68 +41,77 @@ def as_array(value: Any, label: str, *, numeric: bool = True) -> np.ndarray:
         except (ValueError, TypeError):
             arr = np.asarray(value, dtype=object)
     else:
-        raise fail(f"{label} n'est pas un tableau ni un tenseur (type {_kind(value)}).",
-                   f"{label} is not an array or tensor (type {_kind(value)}).")
+        raise fail(f"{fr} n'est pas un tableau ni un tenseur (type {_kind(value)}).",
+                   f"{en} is not an array or tensor (type {_kind(value, 'en')}).")
     if numeric and arr.dtype.kind not in "biuf":
-        raise fail(f"{label} ne contient pas des nombres (dtype {arr.dtype}).",
-                   f"{label} does not hold numbers (dtype {arr.dtype}).")
+        raise fail(f"{fr} ne contient pas des nombres (dtype {arr.dtype}).",
+                   f"{en} does not hold numbers (dtype {arr.dtype}).")
     return arr
 
 
-def as_number(value: Any, label: str) -> float:
+def as_number(value: Any, label: Label) -> float:
     """A float from a Python number or a size-1 array/tensor."""
+    fr, en = _two(label)
     if isinstance(value, bool):
-        raise fail(f"{label} est un booléen, un nombre est attendu.", f"{label} is a boolean, a number is expected.")
+        raise fail(f"{fr} est un booléen, un nombre est attendu.", f"{en} is a boolean, a number is expected.")
     if isinstance(value, (int, float)):
         return float(value)
     if isinstance(value, np.ndarray) and value.size == 1 and value.dtype.kind in "biuf":
         return float(value.reshape(()))
-    raise fail(f"{label} devrait être un nombre ; trouvé {_kind(value)}.",
-               f"{label} should be a number; found {_kind(value)}.")
+    raise fail(f"{fr} devrait être un nombre ; trouvé {_kind(value)}.",
+               f"{en} should be a number; found {_kind(value, 'en')}.")
 
 
-def as_tuple(value: Any, label: str, n: int) -> tuple:
+def as_tuple(value: Any, label: Label, n: int) -> tuple:
     """`n` returned values: a tuple or list, or a 1-D array/tensor of `n` numbers (e.g. `tf.stack`)."""
     if isinstance(value, np.ndarray) and value.ndim == 1 and value.shape[0] == n:
         return tuple(value)
     if not isinstance(value, (tuple, list)) or len(value) != n:
-        found = f"{type(value).__name__} de longueur {len(value)}" if isinstance(value, (tuple, list)) else _kind(value)
-        raise fail(f"{label} devrait renvoyer {n} valeurs (un tuple) ; trouvé {found}.",
-                   f"{label} should return {n} values (a tuple); found {found}.")
+        fr, en = _two(label)
+        sized = isinstance(value, (tuple, list))
+        found = f"{type(value).__name__} de longueur {len(value)}" if sized else _kind(value)
+        found_en = f"{type(value).__name__} of length {len(value)}" if sized else _kind(value, "en")
+        raise fail(f"{fr} devrait renvoyer {n} valeurs (un tuple) ; trouvé {found}.",
+                   f"{en} should return {n} values (a tuple); found {found_en}.")
     return tuple(value)
 
 
-def expect_shape(arr: np.ndarray, shape: tuple, label: str, hint: str = "", hint_en: str = "") -> None:
+def expect_shape(arr: np.ndarray, shape: tuple, label: Label, hint: str = "", hint_en: str = "") -> None:
     """`None` in `shape` accepts any size on that axis."""
     ok = arr.ndim == len(shape) and all(e is None or e == f for e, f in zip(shape, arr.shape, strict=False))
     if not ok:
         want = "(" + ", ".join("?" if e is None else str(e) for e in shape) + ")"
-        raise fail(f"{label} a la forme {tuple(arr.shape)} ; attendu {want}. {hint}".strip(),
-                   f"{label} has shape {tuple(arr.shape)}; expected {want}. {hint_en or hint}".strip())
+        fr, en = _two(label)
+        raise fail(f"{fr} a la forme {tuple(arr.shape)} ; attendu {want}. {hint}".strip(),
+                   f"{en} has shape {tuple(arr.shape)}; expected {want}. {hint_en or hint}".strip())
 
 
-def expect_float(arr: np.ndarray, label: str) -> None:
+def expect_float(arr: np.ndarray, label: Label) -> None:
     if arr.dtype.kind != "f":
-        raise fail(f"{label} est de type {arr.dtype} ; un type flottant est attendu (float32). "
+        fr, en = _two(label)
+        raise fail(f"{fr} est de type {arr.dtype} ; un type flottant est attendu (float32). "
                    "Convertissez avec tf.cast(..., tf.float32) ou .astype('float32').",
-                   f"{label} has dtype {arr.dtype}; a float dtype is expected (float32).")
+                   f"{en} has dtype {arr.dtype}; a float dtype is expected (float32). "
+                   "Convert with tf.cast(..., tf.float32) or .astype('float32').")
 
 
-def expect_finite(arr: np.ndarray, label: str) -> None:
+def expect_finite(arr: np.ndarray, label: Label) -> None:
     if not np.all(np.isfinite(arr)):
         bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
-        raise fail(f"{label} contient {bad} valeur(s) non finie(s) (nan ou inf).",
-                   f"{label} holds {bad} non-finite value(s) (nan or inf).")
+        fr, en = _two(label)
+        raise fail(f"{fr} contient {bad} valeur(s) non finie(s) (nan ou inf).",
+                   f"{en} holds {bad} non-finite value(s) (nan or inf).")
 
 
-def expect_close(found: np.ndarray, expected: np.ndarray, label: str, *, rtol: float = 1e-4,
+def expect_close(found: np.ndarray, expected: np.ndarray, label: Label, *, rtol: float = 1e-4,
                  atol: float = 1e-5, hint: str = "", hint_en: str = "") -> None:
     """Element-wise closeness; the message names the worst entry."""
+    fr, en = _two(label)
     found = np.asarray(found, dtype=np.float64)
     expected = np.asarray(expected, dtype=np.float64)
     if found.shape != expected.shape:
-        raise fail(f"{label} a la forme {found.shape} ; attendu {expected.shape}. {hint}".strip(),
-                   f"{label} has shape {found.shape}; expected {expected.shape}. {hint_en or hint}".strip())
+        raise fail(f"{fr} a la forme {found.shape} ; attendu {expected.shape}. {hint}".strip(),
+                   f"{en} has shape {found.shape}; expected {expected.shape}. {hint_en or hint}".strip())
     with np.errstate(invalid="ignore"):
         err = np.abs(found - expected) - (atol + rtol * np.abs(expected))
     err = np.where(np.isnan(err), np.inf, err)
@@ -98,9 +120,9 @@ def expect_close(found: np.ndarray, expected: np.ndarray, label: str, *, rtol: f
         where = f" à l'indice {tuple(int(i) for i in idx)}" if err.ndim else ""
         where_en = f" at index {tuple(int(i) for i in idx)}" if err.ndim else ""
         n_bad = int(np.count_nonzero(err > 0))
-        raise fail(f"{label} : {n_bad} valeur(s) sur {err.size} diffèrent de l'attendu ; pire écart{where} : "
+        raise fail(f"{fr} : {n_bad} valeur(s) sur {err.size} diffèrent de l'attendu ; pire écart{where} : "
                    f"trouvé {found[idx]:.6g}, attendu {expected[idx]:.6g}. {hint}".strip(),
-                   f"{label}: {n_bad} of {err.size} value(s) differ from the expected ones; worst{where_en}: "
+                   f"{en}: {n_bad} of {err.size} value(s) differ from the expected ones; worst{where_en}: "
                    f"found {found[idx]:.6g}, expected {expected[idx]:.6g}. {hint_en or hint}".strip())
 
 
