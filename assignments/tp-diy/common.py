@@ -1,14 +1,14 @@
-"""Plumbing of tp-diy's checks: the registry, the probe runner, readers of observed values.
+"""Plumbing of tp-diy's checks: the registry, the call of a probe, readers of observed values.
 
 `checks` is the one registry every question module decorates; `checks.py` re-exports it for
-the loader. `_probe` ships the trusted probe library (`probes.py`, as text) into the runner.
+the loader. `_run` calls a function of `probes.py` in the runner (`obs.run`) and turns the
+student's labelled error it reports into the check's error.
 """
 
 from __future__ import annotations
 
 import functools
-import textwrap
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -19,13 +19,12 @@ from grader.judge.expect import expect_close
 from grader.model import Message, Status
 
 checks = Registry()
-LIB = Path(__file__).with_name("probes.py").read_text(encoding="utf-8")
 
 
-def _probe(obs, body: str, *, prelude: str = "", timeout: float | None = None, **inputs: Any) -> Any:
-    """Run `main()` of `body` in the runner with the probe library; name the student's method that raised."""
-    code = f"{LIB}\n\n{prelude}\n\n{textwrap.dedent(body)}\n\nresult = run(main)\n"
-    out = obs.probe(code, timeout=timeout, **inputs)
+def _run(obs, fn: Callable[..., Any], *args: Any, timeout: float | None = None, **kwargs: Any) -> Any:
+    """`fn(ns, *args, **kwargs)` in the runner, `fn` an entry point of `probes.py`; a `StudentError`
+    it reports fails the check as an error that names the student's method which raised."""
+    out = obs.run(fn, *args, timeout=timeout, **kwargs)
     if isinstance(out, dict) and "__student_error__" in out:
         where, trace = out["__student_error__"]
         last = str(trace).strip().splitlines()[-1][:300] if str(trace).strip() else ""

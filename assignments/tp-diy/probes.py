@@ -1,10 +1,13 @@
-"""Trusted code that the judge ships, as text, into the student's runner with every `obs.probe`.
+"""Runner-side code of tp-diy: the functions its checks call with `obs.run(fn, ...)`.
 
-Nothing here knows an expected value: probes only instantiate the student's classes, call them
-on inputs the judge chose and hand back plain arrays. Two helpers matter:
+`obs.run` ships this module's source to the runner, which cannot see the course: it imports only
+installed packages (numpy), never a sibling. Every entry point takes the student's namespace `ns`
+first and plain data after, and returns plain arrays; nothing here knows an expected value: the
+probes only instantiate the student's classes and call them on inputs the judge chose.
 
 * `call`/`method` label every call to the student's code, so that an exception is reported as
-  "`Linear.backward_delta` a levé une erreur" instead of a bare traceback of the probe;
+  "`Linear.backward_delta` a levé une erreur" instead of a bare traceback of the probe; `@probe`
+  turns that `StudentError` into the plain answer `{"__student_error__": (where, trace)}`;
 * `Parts` builds a container's parts: the student's own classes first (a container may call
   its modules or read the fields its own `Linear` keeps), and, only for a part the judge names
   as faulty, a correct stand-in (`TLinear`, `TTanH`, `TSigmoid`, `TReLU`, `TMSE`; for
@@ -13,14 +16,14 @@ on inputs the judge chose and hand back plain arrays. Two helpers matter:
 * `affine` and `held` observe a `Linear`'s parameters and stored gradient through its own
   forward and update, whatever its storage.
 
-The judge appends a `main()` and the line `result = run(main)`; the probe's globals also hold
-`ns` (the student's namespace) and the judge's inputs.
+The entry points follow, question by question, after the helpers.
 """
 
 from __future__ import annotations
 
+import functools
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -40,6 +43,7 @@ def _copy(value: Any) -> Any:
 
 
 def call(where: str, fn: Callable, *args: Any) -> Any:
+    """`fn(*args)` of the student's, on copies; what it raises is theirs, labelled `where` for the message."""
     try:
         return fn(*(_copy(a) for a in args))
     except Exception as e:  # noqa: BLE001 - the student's error is an observation
@@ -47,6 +51,7 @@ def call(where: str, fn: Callable, *args: Any) -> Any:
 
 
 def method(obj: Any, label: str, name: str, *args: Any) -> Any:
+    """`obj.name(*args)` as a labelled `call`; a missing method is the student's error too."""
     fn = getattr(obj, name, None)
     if not callable(fn):
         raise StudentError(f"{label}.{name}",
@@ -55,6 +60,7 @@ def method(obj: Any, label: str, name: str, *args: Any) -> Any:
 
 
 def floats(where: str, value: Any) -> np.ndarray:
+    """A returned value as a float array; one that is not numbers is the student's error at `where`."""
     try:
         out = np.array(value, dtype=np.float64)
     except Exception:  # noqa: BLE001
@@ -63,6 +69,7 @@ def floats(where: str, value: Any) -> np.ndarray:
 
 
 def new(ns: dict, name: str, *args: Any) -> Any:
+    """A fresh instance of the student's class `name`; its constructor's error is labelled `name(...)`."""
     return call(f"{name}(...)", ns[name], *args)
 
 
@@ -308,8 +315,328 @@ def train(net: Any, loss: Any, X: np.ndarray, Y: np.ndarray, batch_size: int, ep
             net.update_parameters(eps)
 
 
-def run(main: Callable[[], Any]) -> Any:
-    try:
-        return main()
-    except StudentError as e:
-        return {"__student_error__": (e.where, e.trace)}
+# -- entry points: `obs.run(probes.<name>, ...)` ------------------------------------------------
+def probe(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """An entry point: the student's labelled error becomes a plain answer, which `common._run` turns
+    into the check's error naming the method (any other exception is the runner's error report)."""
+    @functools.wraps(fn)
+    def entry(ns: dict, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(ns, *args, **kwargs)
+        except StudentError as e:
+            return {"__student_error__": (e.where, e.trace)}
+
+    return entry
+
+
+# q1: MSELoss, Linear
+@probe
+def mse_forward(ns: dict, y: np.ndarray, yhat: np.ndarray) -> np.ndarray:
+    """A fresh `MSELoss().forward(y, yhat)`."""
+    return forward(new(ns, "MSELoss"), "MSELoss", y, yhat)
+
+
+@probe
+def mse_backward(ns: dict, y: np.ndarray, yhat: np.ndarray, y_rep: np.ndarray,
+                 yhat_pert: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`backward(y, yhat)`, then `forward` on the perturbed predictions the judge differentiates."""
+    loss = new(ns, "MSELoss")
+    grad = floats("MSELoss.backward", method(loss, "MSELoss", "backward", y, yhat))
+    return grad, forward(loss, "MSELoss", y_rep, yhat_pert)
+
+
+@probe
+def linear_forward(ns: dict, X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A fresh `Linear(4, 3)`: its (W, b) seen through forward, then its forward on `X`."""
+    m = new(ns, "Linear", 4, 3)
+    W, b = affine(m, "Linear", 4)
+    return W, b, forward(m, "Linear", X)
+
+
+@probe
+def linear_backward_delta(ns: dict, X: np.ndarray, delta: np.ndarray,
+                          Xp: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A fresh `Linear(4, 3)`'s outputs on the perturbed inputs, then its `backward_delta(X, delta)`
+    (after a forward on `X`, as in training)."""
+    m = new(ns, "Linear", 4, 3)
+    outputs = forward(m, "Linear", Xp)
+    forward(m, "Linear", X)
+    return outputs, floats("Linear.backward_delta", method(m, "Linear", "backward_delta", X, delta))
+
+
+def linear_moved(ns: dict, pairs: list, gradient_step: float, zero_between: bool = False) -> tuple:
+    """A fresh Linear(4, 3): its (W, b) before, then after zero_grad, backward passes and one update."""
+    m = new(ns, "Linear", 4, 3)
+    before = affine(m, "Linear", 4)
+    method(m, "Linear", "zero_grad")
+    for k, (x, d) in enumerate(pairs):
+        if k and zero_between:
+            method(m, "Linear", "zero_grad")
+        forward(m, "Linear", x)
+        method(m, "Linear", "backward_update_gradient", x, d)
+    method(m, "Linear", "update_parameters", gradient_step)
+    return (*before, *affine(m, "Linear", 4))
+
+
+@probe
+def linear_steps(ns: dict, steps: list) -> list[tuple]:
+    """`linear_moved(ns, pairs, gradient_step, zero_between)` for each step, each on a fresh module."""
+    return [linear_moved(ns, pairs, gradient_step, zero_between) for pairs, gradient_step, zero_between in steps]
+
+
+# q2: activations; q4, q6: modules without parameters
+@probe
+def activation(ns: dict, name: str, X: np.ndarray, delta: np.ndarray, Xp: np.ndarray) -> tuple:
+    """A fresh `name()`: forward on `X` and on the perturbed inputs, `backward_delta(X, delta)`, then
+    forward again after whichever of zero_grad, backward_update_gradient, update_parameters it has
+    (a module without parameters must not change under them)."""
+    m = new(ns, name)
+    out = forward(m, name, X)
+    outputs = forward(m, name, Xp)
+    forward(m, name, X)
+    dx = floats(name + ".backward_delta", method(m, name, "backward_delta", X, delta))
+    for op, args in (("zero_grad", ()), ("backward_update_gradient", (X, delta)), ("update_parameters", (1.0,))):
+        if callable(getattr(m, op, None)):
+            method(m, name, op, *args)
+    return out, outputs, dx, forward(m, name, X)
+
+
+@probe
+def input_gradient(ns: dict, name: str, X: np.ndarray, delta: np.ndarray, Xp: np.ndarray) -> tuple:
+    """A fresh `name()` (`Softmax`, `Flatten`): forward on `X` and on the perturbed inputs, then
+    `backward_delta(X, delta)` after a forward on `X`."""
+    m = new(ns, name)
+    out = forward(m, name, X)
+    outputs = forward(m, name, Xp)
+    forward(m, name, X)
+    return out, outputs, floats(f"{name}.backward_delta", method(m, name, "backward_delta", X, delta))
+
+
+# q3: Sequentiel, Optim, SGD
+SEQ_SIZES = (4, 6, 5, 3)
+
+
+def net_of(ns: dict, swap: list, seed: int) -> tuple[list, Any, list[np.ndarray]]:
+    """Sequentiel(Linear(4, 6), TanH(), Linear(6, 5), TanH(), Linear(5, 3)) of the student's own parts
+    (stand-ins for those in `swap`); its linears and their parameters."""
+    parts = Parts(ns, swap, seed)
+    linears = [parts("Linear", a, b) for a, b in zip(SEQ_SIZES[:-1], SEQ_SIZES[1:], strict=True)]
+    mods = [linears[0], parts("TanH"), linears[1], parts("TanH"), linears[2]]
+    params = [p for m, d in zip(linears, SEQ_SIZES, strict=False) for p in affine(m, "Linear", d)]
+    return linears, call("Sequentiel(...)", ns["Sequentiel"], *mods), params
+
+
+def gradients(linears: Sequence[Any], d_ins: tuple[int, ...]) -> list[list[np.ndarray]]:
+    """What each linear holds, seen through its own update (`held`): the last look at them."""
+    return [held(m, "Linear", d) for m, d in zip(linears, d_ins, strict=False)]
+
+
+@probe
+def sequentiel_gradients(ns: dict, swap: list, seed: int, X: np.ndarray, delta: np.ndarray,
+                         Xp: np.ndarray) -> tuple:
+    """A net's parameters, outputs on `X` and the perturbed inputs, `backward_delta(X, delta)`; then a
+    fresh net's parameters and the gradients its `backward_update_gradient(X, delta)` left."""
+    linears, net, params = net_of(ns, swap, seed)
+    outputs = forward(net, "Sequentiel", Xp)
+    out = forward(net, "Sequentiel", X)
+    dx = floats("Sequentiel.backward_delta", method(net, "Sequentiel", "backward_delta", X, delta))
+    linears, net, params2 = net_of(ns, swap, seed + 1)  # a fresh net: its gradients alone
+    method(net, "Sequentiel", "zero_grad")
+    forward(net, "Sequentiel", X)
+    method(net, "Sequentiel", "backward_update_gradient", X, delta)
+    return params, out, outputs, dx, params2, gradients(linears, SEQ_SIZES)
+
+
+@probe
+def sequentiel_update(ns: dict, swap: list, seed: int, XS: list, DS: list) -> tuple:
+    """A known gradient in each linear (through its own methods), then the net's `update_parameters(0.5)`
+    and `zero_grad()`: parameters before, after, and what the linears hold then."""
+    linears, net, params = net_of(ns, swap, seed)
+    for m, x, d in zip(linears, XS, DS, strict=False):
+        method(m, "Linear", "zero_grad")
+        forward(m, "Linear", x)
+        method(m, "Linear", "backward_update_gradient", x, d)
+    method(net, "Sequentiel", "update_parameters", 0.5)
+    after = [p for m, d in zip(linears, SEQ_SIZES, strict=False) for p in affine(m, "Linear", d)]
+    method(net, "Sequentiel", "zero_grad")
+    return params, after, gradients(linears, SEQ_SIZES)
+
+
+@probe
+def optim_steps(ns: dict, swap: list, seed: int, X: np.ndarray, Y: np.ndarray, eps: float, Yq: np.ndarray,
+                Yhatq: np.ndarray) -> list:
+    """The loss's values on (Yq, Yhatq) (its scale), the parameters, then two `Optim.step(X, Y)`: each
+    one's returned loss and the parameters after it."""
+    parts = Parts(ns, swap, seed)
+    linears = [parts("Linear", 3, 4), parts("Linear", 4, 2)]
+    net = parts("Sequentiel", linears[0], parts("TanH"), linears[1])
+    loss = parts("MSELoss")
+
+    def observe() -> list[np.ndarray]:
+        return [p for m, d in zip(linears, (3, 4), strict=True) for p in affine(m, "Linear", d)]
+
+    opt = call("Optim(...)", ns["Optim"], net, loss, eps)
+    out = [forward(loss, "MSELoss", Yq, Yhatq), observe()]
+    for _ in range(2):
+        out.append(floats("Optim.step", method(opt, "Optim", "step", X, Y)))
+        out.append(observe())
+    return out
+
+
+@probe
+def sgd_batches(ns: dict, swap: list, seed: int, X: np.ndarray, Y: np.ndarray, batch_size: int,
+                epochs: int) -> tuple[list[np.ndarray], np.ndarray]:
+    """The student's `SGD` on a 1-layer net: the targets of every backward pass, and what it returned."""
+    parts = Parts(ns, swap, seed)
+    net = parts("Sequentiel", parts("Linear", 3, 1))
+    loss = SpyLoss(parts("MSELoss"), "MSELoss")
+    losses = call("SGD(...)", ns["SGD"], net, loss, X, Y, batch_size, epochs, 1e-3, True)
+    return loss.batches, floats("SGD (valeur renvoyée)", losses)
+
+
+@probe
+def gaussians_fit(ns: dict, swap: list, seed: int, X: np.ndarray, Y: np.ndarray,
+                  X_test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The student's `Sequentiel` and `SGD` trained on (X, Y): the net's outputs on X and on X_test."""
+    parts = Parts(ns, swap, seed)
+    layers = [parts("Linear", 2, 8), parts("TanH"), parts("Linear", 8, 1)]
+    net = call("Sequentiel(...)", ns["Sequentiel"], *layers)
+    call("SGD(...)", ns["SGD"], net, parts("MSELoss"), X, Y, 10, 60, 0.01, True)
+    return forward(net, "Sequentiel", X), forward(net, "Sequentiel", X_test)
+
+
+# q4: cross-entropies, digits
+@probe
+def cross_entropy(ns: dict, name: str, y: np.ndarray, yhat: np.ndarray, y_rep: np.ndarray,
+                  yhat_pert: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A fresh loss `name()`: its values, `backward(y, yhat)`, then its values on the perturbed scores."""
+    loss = new(ns, name)
+    values = forward(loss, name, y, yhat)
+    grad = floats(name + ".backward", method(loss, name, "backward", y, yhat))
+    return values, grad, forward(loss, name, y_rep, yhat_pert)
+
+
+@probe
+def digits_fit(ns: dict, swap: list, softmax: bool, loss_name: str, seed: int, X: np.ndarray, Y: np.ndarray,
+               X_test: np.ndarray) -> np.ndarray:
+    """A 2-layer net (with the student's `Softmax` head when `softmax`) trained on the digits by the
+    student's `SGD`, or by the correct `train` when `SGD` or `Optim` is swapped: its scores on X_test."""
+    parts = Parts(ns, swap, seed)
+    loss = new(ns, loss_name)
+    head = [new(ns, "Softmax")] if softmax else []
+    layers = [parts("Linear", 64, 32), parts("TanH"), parts("Linear", 32, 10), *head]
+    net = parts("Sequentiel", *layers)
+    if "SGD" in swap or "Optim" in swap:
+        train(Named(net, "Sequentiel"), Named(loss, loss_name), X, Y, 32, 15, 0.02, seed)
+    else:
+        call("SGD(...)", ns["SGD"], net, loss, X, Y, 32, 15, 0.02, True)
+    return forward(net, "Sequentiel", X_test)
+
+
+# q5: AutoEncoder, autoencoder, encoder
+def autoencoder_of(ns: dict, parts: Parts) -> tuple[tuple, Any, list[np.ndarray]]:
+    """AutoEncoder(Sequentiel(Linear(6, 3), TanH()), Sequentiel(Linear(3, 6), Sigmoide())) of `parts`:
+    its two linears, the autoencoder, and the linears' parameters."""
+    enc_l, dec_l = parts("Linear", 6, 3), parts("Linear", 3, 6)
+    enc, dec = parts("Sequentiel", enc_l, parts("TanH")), parts("Sequentiel", dec_l, parts("Sigmoide"))
+    params = [*affine(enc_l, "Linear", 6), *affine(dec_l, "Linear", 3)]
+    return (enc_l, dec_l), call("AutoEncoder(...)", ns["AutoEncoder"], enc, dec), params
+
+
+@probe
+def autoencoder_composition(ns: dict, swap: list, seed: int, X: np.ndarray, delta: np.ndarray, Xp: np.ndarray,
+                            XS: list, DS: list) -> tuple:
+    """Three fresh autoencoders: forward and `backward_delta`; the gradients `backward_update_gradient`
+    leaves; a known gradient in each linear, then `update_parameters(0.5)` and `zero_grad()`."""
+    parts = Parts(ns, swap, seed)
+    _, ae, params = autoencoder_of(ns, parts)
+    outputs = forward(ae, "AutoEncoder", Xp)
+    out = forward(ae, "AutoEncoder", X)
+    dx = floats("AutoEncoder.backward_delta", method(ae, "AutoEncoder", "backward_delta", X, delta))
+    linears, ae, params2 = autoencoder_of(ns, parts)  # a fresh one: its gradients alone
+    method(ae, "AutoEncoder", "zero_grad")
+    forward(ae, "AutoEncoder", X)
+    method(ae, "AutoEncoder", "backward_update_gradient", X, delta)
+    g = gradients(linears, (6, 3))
+    linears, ae, params3 = autoencoder_of(ns, parts)  # a known gradient in each linear, then the updates
+    for m, x, d in zip(linears, XS, DS, strict=False):
+        method(m, "Linear", "zero_grad")
+        forward(m, "Linear", x)
+        method(m, "Linear", "backward_update_gradient", x, d)
+    method(ae, "AutoEncoder", "update_parameters", 0.5)
+    after = [*affine(linears[0], "Linear", 6), *affine(linears[1], "Linear", 3)]
+    method(ae, "AutoEncoder", "zero_grad")
+    return params, out, outputs, dx, params2, g, params3, after, gradients(linears, (6, 3))
+
+
+@probe
+def reconstruction(ns: dict, X_test: np.ndarray) -> np.ndarray:
+    """The student's trained `autoencoder` on X_test."""
+    return forward(ns["autoencoder"], "autoencoder", X_test)
+
+
+@probe
+def autoencoder_retrained(ns: dict, swap: list, seed: int, X: np.ndarray, X_test: np.ndarray) -> np.ndarray:
+    """The student's `AutoEncoder` class on 64-16-64 parts, trained by the correct `train` on X: its
+    reconstruction of X_test."""
+    parts = Parts(ns, swap, seed)
+    enc = parts("Sequentiel", parts("Linear", 64, 16), parts("TanH"))
+    dec = parts("Sequentiel", parts("Linear", 16, 64), parts("Sigmoide"))
+    ae = Named(call("AutoEncoder(...)", ns["AutoEncoder"], enc, dec), "AutoEncoder")
+    train(ae, TMSE(), X, X, 16, 30, 0.02, seed)
+    return ae.forward(X_test)
+
+
+@probe
+def latent_codes(ns: dict, X_test: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The student's `encoder` codes of X_test, `decoder` on those codes, and `autoencoder` on X_test."""
+    codes = forward(ns["encoder"], "encoder", X_test)
+    return codes, forward(ns["decoder"], "decoder", codes), forward(ns["autoencoder"], "autoencoder", X_test)
+
+
+# q6: Conv1D, MaxPool1D (Flatten: `input_gradient`)
+@probe
+def conv_shapes(ns: dict, cases: np.ndarray, inputs: list) -> list[np.ndarray]:
+    """The output shape of a fresh `Conv1D(k, c_in, c_out, stride)` on each input, for each case."""
+    shapes = []
+    for (k, c_in, c_out, stride, _), X in zip(cases, inputs, strict=False):
+        m = new(ns, "Conv1D", int(k), int(c_in), int(c_out), int(stride))
+        shapes.append(np.array(forward(m, "Conv1D", X).shape))
+    return shapes
+
+
+@probe
+def conv_forward(ns: dict, basis: np.ndarray, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A fresh `Conv1D(3, 2, 4, 2)` on the basis windows (its kernel), then on `X`."""
+    m = new(ns, "Conv1D", 3, 2, 4, 2)
+    return forward(m, "Conv1D", basis), forward(m, "Conv1D", X)
+
+
+@probe
+def conv_gradients(ns: dict, basis: np.ndarray, X: np.ndarray, delta: np.ndarray, Xp: np.ndarray) -> tuple:
+    """A fresh `Conv1D(3, 2, 3, 2)`: its kernel, outputs on the perturbed inputs, `backward_delta`, and its
+    kernel after zero_grad, one backward pass and `update_parameters(0.5)`."""
+    m = new(ns, "Conv1D", 3, 2, 3, 2)
+    before = forward(m, "Conv1D", basis)
+    outputs = forward(m, "Conv1D", Xp)
+    forward(m, "Conv1D", X)
+    dx = floats("Conv1D.backward_delta", method(m, "Conv1D", "backward_delta", X, delta))
+    method(m, "Conv1D", "zero_grad")
+    forward(m, "Conv1D", X)
+    method(m, "Conv1D", "backward_update_gradient", X, delta)
+    method(m, "Conv1D", "update_parameters", 0.5)
+    return before, outputs, dx, forward(m, "Conv1D", basis)
+
+
+@probe
+def maxpool(ns: dict, X: np.ndarray, delta: np.ndarray, Xp: np.ndarray) -> tuple:
+    """Output shapes of `MaxPool1D(2)` and `MaxPool1D(3, 1)`; a `MaxPool1D(3, 2)`'s forward on `X` and the
+    perturbed inputs, and its `backward_delta(X, delta)`."""
+    default = forward(new(ns, "MaxPool1D", 2), "MaxPool1D", X).shape
+    other = forward(new(ns, "MaxPool1D", 3, 1), "MaxPool1D", X).shape
+    m = new(ns, "MaxPool1D", 3, 2)
+    out = forward(m, "MaxPool1D", X)
+    outputs = forward(m, "MaxPool1D", Xp)
+    forward(m, "MaxPool1D", X)
+    dx = floats("MaxPool1D.backward_delta", method(m, "MaxPool1D", "backward_delta", X, delta))
+    return np.array(default), np.array(other), out, outputs, dx

@@ -7,15 +7,14 @@ reveals the gradient it stored.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
 from grader.judge.checks import fail
 from grader.judge.expect import relative_error
 from grader.model import Message
 
-from .common import _close, _floats, _need, _probe, _shape, checks
+from . import probes
+from .common import _close, _floats, _need, _run, _shape, checks
 from .fd import GRAD_TOL, _central, _expect_gradient, _input_gradient, _perturbed
 
 
@@ -25,10 +24,7 @@ def check_mse_loss_forward(obs, ctx):
     _need(obs, "MSELoss")
     rng = ctx.rng("mse")
     y, yhat = rng.normal(size=(6, 3)), rng.normal(size=(6, 3))
-    found = _floats(_probe(obs, """
-        def main():
-            return forward(new(ns, "MSELoss"), "MSELoss", y, yhat)
-    """, y=y, yhat=yhat))
+    found = _floats(_run(obs, probes.mse_forward, y=y, yhat=yhat))
     _shape(found, (6,), "MSELoss.forward", "sur y, yhat de forme (6, 3)", "on y, yhat of shape (6, 3)",
            "Renvoyez la perte de chaque exemple : np.sum((y - yhat) ** 2, axis=1).",
            "Return each example's loss: np.sum((y - yhat) ** 2, axis=1).")
@@ -46,12 +42,8 @@ def check_mse_loss_backward(obs, ctx):
     _need(obs, "MSELoss")
     rng = ctx.rng("mse-backward")
     y, yhat = rng.normal(size=(5, 3)), rng.normal(size=(5, 3))
-    grad, values = _probe(obs, """
-        def main():
-            loss = new(ns, "MSELoss")
-            grad = floats("MSELoss.backward", method(loss, "MSELoss", "backward", y, yhat))
-            return grad, forward(loss, "MSELoss", y_rep, yhat_pert)
-    """, y=y, yhat=yhat, y_rep=np.repeat(y, 2 * yhat.shape[1], axis=0), yhat_pert=_perturbed(yhat))
+    grad, values = _run(obs, probes.mse_backward, y=y, yhat=yhat, y_rep=np.repeat(y, 2 * yhat.shape[1], axis=0),
+                        yhat_pert=_perturbed(yhat))
     values = _floats(values)
     _shape(values, (30,), "MSELoss.forward", "sur un lot de 30 exemples", "on a batch of 30 examples",
            "Une perte par exemple, forme (batch,).", "One loss per example, shape (batch,).")
@@ -71,12 +63,7 @@ def check_mse_loss_backward(obs, ctx):
 def check_linear_forward_is_affine(obs, ctx):
     _need(obs, "Linear")
     X = ctx.rng("linear-forward").normal(size=(5, 4))
-    W, b, out = _probe(obs, """
-        def main():
-            m = new(ns, "Linear", 4, 3)
-            W, b = affine(m, "Linear", 4)
-            return W, b, forward(m, "Linear", X)
-    """, X=X)
+    W, b, out = _run(obs, probes.linear_forward, X=X)
     out = _floats(out)
     _shape(out, (5, 3), "Linear.forward", "sur un lot de forme (5, 4) pour `Linear(4, 3)`",
            "on a batch of shape (5, 4) for `Linear(4, 3)`")
@@ -91,41 +78,20 @@ def check_linear_forward_is_affine(obs, ctx):
 def check_linear_backward_delta(obs, ctx):
     rng = ctx.rng("linear-delta")
     X, delta = rng.normal(size=(5, 4)), rng.normal(size=(5, 3))
-    outputs, dx = _probe(obs, """
-        def main():
-            m = new(ns, "Linear", 4, 3)
-            outputs = forward(m, "Linear", Xp)
-            forward(m, "Linear", X)
-            return outputs, floats("Linear.backward_delta", method(m, "Linear", "backward_delta", X, delta))
-    """, X=X, delta=delta, Xp=_perturbed(X))
+    outputs, dx = _run(obs, probes.linear_backward_delta, X=X, delta=delta, Xp=_perturbed(X))
     expected = _input_gradient(outputs, delta, X.shape, "Linear")
     err = _expect_gradient(dx, expected, "Linear.backward_delta", "le gradient par rapport à l'entrée",
                            "the gradient with respect to the input", "Attendu delta @ W.T.", "Expected delta @ W.T.")
     return Message(f"Erreur relative {err:.1e}.", f"Relative error {err:.1e}.")
 
 
-_LINEAR_STEP = """
-def moved(pairs, gradient_step, zero_between=False):
-    \"\"\"A fresh Linear(4, 3): its (W, b) before, then after zero_grad, backward passes and one update.\"\"\"
-    m = new(ns, "Linear", 4, 3)
-    before = affine(m, "Linear", 4)
-    method(m, "Linear", "zero_grad")
-    for k, (x, d) in enumerate(pairs):
-        if k and zero_between:
-            method(m, "Linear", "zero_grad")
-        forward(m, "Linear", x)
-        method(m, "Linear", "backward_update_gradient", x, d)
-    method(m, "Linear", "update_parameters", gradient_step)
-    return (*before, *affine(m, "Linear", 4))
-"""
+_Step = tuple[list[tuple[np.ndarray, np.ndarray]], float, bool]
 
 
-def _linear_steps(obs, calls: str, **inputs: Any) -> list[np.ndarray]:
-    """Parameter changes (W and b stacked) of fresh Linear(4, 3) under `moved(...)` calls; a list of them."""
-    out = _probe(obs, prelude=_LINEAR_STEP, body=f"""
-        def main():
-            return [{calls}]
-    """, **inputs)
+def _linear_steps(obs, *steps: _Step) -> list[np.ndarray]:
+    """Parameter changes (W and b stacked) of a fresh Linear(4, 3) for each step: its (input, delta)
+    pairs, its gradient step, and whether `zero_grad` comes between the pairs (`probes.linear_moved`)."""
+    out = _run(obs, probes.linear_steps, list(steps))
     changes = []
     for W0, b0, W1, b1 in out:
         W0, b0, W1, b1 = map(_floats, (W0, b0, W1, b1))
@@ -147,7 +113,7 @@ def _with_bias(X: np.ndarray, delta: np.ndarray) -> np.ndarray:
 def check_linear_parameter_gradients(obs, ctx):
     rng = ctx.rng("linear-params")
     X, delta = rng.normal(size=(5, 4)), rng.normal(size=(5, 3))
-    (change,) = _linear_steps(obs, "moved([(X, delta)], 0.5)", X=X, delta=delta)
+    (change,) = _linear_steps(obs, ([(X, delta)], 0.5, False))
     where, seen, expected = "Linear.backward_update_gradient", -change / 0.5, _with_bias(X, delta)
     eW = _expect_gradient(seen[:-1], expected[:-1], where, "le gradient des poids", "the weight gradient",
                           "Attendu input.T @ delta, ajouté au gradient stocké.",
@@ -165,9 +131,8 @@ def check_linear_parameter_gradients(obs, ctx):
 def check_linear_gradients_accumulate_and_reset(obs, ctx):
     rng = ctx.rng("linear-accumulate")
     X1, d1, X2, d2 = (rng.normal(size=s) for s in ((5, 4), (5, 3), (3, 4), (3, 3)))
-    both, reset = (-c / 0.5 for c in _linear_steps(
-        obs, "moved([(X1, d1), (X2, d2)], 0.5), moved([(X1, d1), (X2, d2)], 0.5, zero_between=True)",
-        X1=X1, d1=d1, X2=X2, d2=d2))
+    pairs = [(X1, d1), (X2, d2)]
+    both, reset = (-c / 0.5 for c in _linear_steps(obs, (pairs, 0.5, False), (pairs, 0.5, True)))
     g1, g2 = _with_bias(X1, d1), _with_bias(X2, d2)
     if relative_error(both, g1 + g2) > GRAD_TOL:
         if relative_error(both, g2) <= GRAD_TOL:
@@ -197,7 +162,7 @@ def check_linear_update_moves_against_gradient(obs, ctx):
     rng = ctx.rng("linear-update")
     X, delta = rng.normal(size=(5, 4)), rng.normal(size=(5, 3))
     # Linear's gradient does not depend on its parameters: two fresh modules get the same one
-    half, quarter = _linear_steps(obs, "moved([(X, delta)], 0.5), moved([(X, delta)], 0.25)", X=X, delta=delta)
+    half, quarter = _linear_steps(obs, ([(X, delta)], 0.5, False), ([(X, delta)], 0.25, False))
     if float(np.max(np.abs(half))) < 1e-9:
         raise fail("`Linear.update_parameters(0.5)` ne modifie pas les paramètres.",
                    "`Linear.update_parameters(0.5)` does not change the parameters.")

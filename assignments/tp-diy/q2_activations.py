@@ -8,29 +8,17 @@ import numpy as np
 
 from grader.model import Message
 
-from .common import _close, _floats, _need, _probe, _shape, _sigmoid, checks
+from . import probes
+from .common import _close, _floats, _need, _run, _shape, _sigmoid, checks
 from .fd import _away_from_zero, _expect_gradient, _input_gradient, _perturbed
-
-_ACTIVATION_PROBE = """
-def main():
-    m = new(ns, name)
-    out = forward(m, name, X)
-    outputs = forward(m, name, Xp)
-    forward(m, name, X)
-    dx = floats(name + ".backward_delta", method(m, name, "backward_delta", X, delta))
-    for op, args in (("zero_grad", ()), ("backward_update_gradient", (X, delta)), ("update_parameters", (1.0,))):
-        if callable(getattr(m, op, None)):
-            method(m, name, op, *args)
-    return out, outputs, dx, forward(m, name, X)
-"""
 
 
 def _check_activation(obs, ctx, name: str, formula: Callable[[np.ndarray], np.ndarray], text: str) -> Message:
     _need(obs, name)
     rng = ctx.rng(f"activation-{name}")
     X, delta = _away_from_zero(rng.uniform(-3, 3, size=(4, 5))), rng.normal(size=(4, 5))
-    out, outputs, dx, again = map(_floats, _probe(obs, _ACTIVATION_PROBE, name=name, X=X, delta=delta,
-                                                  Xp=_perturbed(X)))
+    out, outputs, dx, again = map(_floats, _run(obs, probes.activation, name=name, X=X, delta=delta,
+                                                Xp=_perturbed(X)))
     _shape(out, X.shape, f"{name}.forward", "sur une entrée de forme (4, 5)", "on an input of shape (4, 5)")
     _close(out, formula(X), f"{name}.forward", f"Attendu {text}, élément par élément.",
            f"Expected {text}, element-wise.")

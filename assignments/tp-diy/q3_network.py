@@ -17,7 +17,8 @@ from grader.judge.checks import fail
 from grader.judge.expect import relative_error
 from grader.model import Message
 
-from .common import _close, _floats, _need, _probe, _shape, checks
+from . import probes
+from .common import _close, _floats, _need, _run, _shape, checks
 from .fd import GRAD_TOL, _expect_gradient, _input_gradient, _param_gradients, _perturbed
 from .parts import with_parts
 
@@ -69,23 +70,6 @@ def _held_gradients(held: Any) -> list[np.ndarray]:
     return grads
 
 
-_SEQ_NET = """
-SIZES = (4, 6, 5, 3)
-
-
-def net_of(swap, seed):
-    \"\"\"Sequentiel(Linear(4, 6), TanH(), Linear(6, 5), TanH(), Linear(5, 3)) of the student's own parts
-    (stand-ins for those in `swap`); its linears and their parameters.\"\"\"
-    parts = Parts(ns, swap, seed)
-    linears = [parts("Linear", a, b) for a, b in zip(SIZES[:-1], SIZES[1:])]
-    mods = [linears[0], parts("TanH"), linears[1], parts("TanH"), linears[2]]
-    params = [p for m, d in zip(linears, SIZES) for p in affine(m, "Linear", d)]
-    return linears, call("Sequentiel(...)", ns["Sequentiel"], *mods), params
-
-
-def gradients(linears):
-    return [held(m, "Linear", d) for m, d in zip(linears, SIZES)]
-"""
 _SEQ_PARTS = ("Linear", "TanH")
 _SEQ_TEXT = "pour Linear(4, 6), TanH, Linear(6, 5), TanH, Linear(5, 3)"
 
@@ -99,18 +83,8 @@ def check_sequentiel_end_to_end_gradients(obs, ctx):
     seed = int(rng.integers(0, 2**31 - 1))
 
     def attempt(swap: tuple[str, ...]) -> Message:
-        params, out, outputs, dx, params2, held = _probe(obs, prelude=_SEQ_NET, body="""
-            def main():
-                linears, net, params = net_of(swap, seed)
-                outputs = forward(net, "Sequentiel", Xp)
-                out = forward(net, "Sequentiel", X)
-                dx = floats("Sequentiel.backward_delta", method(net, "Sequentiel", "backward_delta", X, delta))
-                linears, net, params2 = net_of(swap, seed + 1)  # a fresh net: its gradients alone
-                method(net, "Sequentiel", "zero_grad")
-                forward(net, "Sequentiel", X)
-                method(net, "Sequentiel", "backward_update_gradient", X, delta)
-                return params, out, outputs, dx, params2, gradients(linears)
-        """, swap=list(swap), seed=seed, X=X, delta=delta, Xp=_perturbed(X))
+        params, out, outputs, dx, params2, held = _run(obs, probes.sequentiel_gradients, swap=list(swap), seed=seed,
+                                                       X=X, delta=delta, Xp=_perturbed(X))
         sizes = ((4, 6), (6, 5), (5, 3))
         params, params2 = _linear_params(params, sizes), _linear_params(params2, sizes)
         out = _floats(out)
@@ -145,18 +119,7 @@ def check_sequentiel_zero_grad_and_update(obs, ctx):
     seed = int(rng.integers(0, 2**31 - 1))
 
     def attempt(swap: tuple[str, ...]) -> None:
-        params, after, held = _probe(obs, prelude=_SEQ_NET, body="""
-            def main():
-                linears, net, params = net_of(swap, seed)
-                for m, x, d in zip(linears, XS, DS):  # a known gradient in each module, through its own methods
-                    method(m, "Linear", "zero_grad")
-                    forward(m, "Linear", x)
-                    method(m, "Linear", "backward_update_gradient", x, d)
-                method(net, "Sequentiel", "update_parameters", 0.5)
-                after = [p for m, d in zip(linears, SIZES) for p in affine(m, "Linear", d)]
-                method(net, "Sequentiel", "zero_grad")
-                return params, after, gradients(linears)
-        """, swap=list(swap), seed=seed, XS=XS, DS=DS)
+        params, after, held = _run(obs, probes.sequentiel_update, swap=list(swap), seed=seed, XS=XS, DS=DS)
         for k, (p, g, a) in enumerate(zip(params, G, after, strict=True)):
             moved = _floats(p) - _floats(a)
             if moved.shape != g.shape or relative_error(moved, 0.5 * g) > UPDATE_TOL:
@@ -193,20 +156,8 @@ def check_optim_step(obs, ctx):
     seed = int(rng.integers(0, 2**31 - 1))
 
     def attempt(swap: tuple[str, ...]) -> None:
-        scale, params, l1, p1, _, p2 = _probe(obs, """
-            def main():
-                parts = Parts(ns, swap, seed)
-                linears = [parts("Linear", 3, 4), parts("Linear", 4, 2)]
-                net = parts("Sequentiel", linears[0], parts("TanH"), linears[1])
-                loss = parts("MSELoss")
-                observe = lambda: [p for m, d in zip(linears, (3, 4)) for p in affine(m, "Linear", d)]
-                opt = call("Optim(...)", ns["Optim"], net, loss, eps)
-                out = [forward(loss, "MSELoss", Yq, Yhatq), observe()]
-                for _ in range(2):
-                    out.append(floats("Optim.step", method(opt, "Optim", "step", X, Y)))
-                    out.append(observe())
-                return out
-        """, swap=list(swap), seed=seed, X=X, Y=Y, eps=eps, Yq=Yq, Yhatq=Yhatq)
+        scale, params, l1, p1, _, p2 = _run(obs, probes.optim_steps, swap=list(swap), seed=seed, X=X, Y=Y, eps=eps,
+                                            Yq=Yq, Yhatq=Yhatq)
         c = _loss_scale(scale, Yq, Yhatq)
         params, p1, p2 = (_linear_params(ps, ((3, 4), (4, 2))) for ps in (params, p1, p2))
         _check_optim_moves(params, p1, p2, l1, X, Y, eps, c)
@@ -273,14 +224,8 @@ def check_sgd_visits_every_example_in_shuffled_batches(obs, ctx):
     call_en = f"`SGD(net, loss, X, Y, batch_size={batch_size}, n_iter={epochs})` on {n} examples"
 
     def attempt(swap: tuple[str, ...]) -> None:
-        targets, losses = _probe(obs, """
-            def main():
-                parts = Parts(ns, swap, seed)
-                net = parts("Sequentiel", parts("Linear", 3, 1))
-                loss = SpyLoss(parts("MSELoss"), "MSELoss")
-                losses = call("SGD(...)", ns["SGD"], net, loss, X, Y, batch_size, epochs, 1e-3, True)
-                return loss.batches, floats("SGD (valeur renvoyée)", losses)
-        """, swap=list(swap), seed=seed, X=X, Y=Y, batch_size=batch_size, epochs=epochs)
+        targets, losses = _run(obs, probes.sgd_batches, swap=list(swap), seed=seed, X=X, Y=Y, batch_size=batch_size,
+                               epochs=epochs)
         batches = []
         for t in targets:
             t = _floats(t).reshape(-1)

@@ -10,7 +10,8 @@ import numpy as np
 from grader.judge.checks import fail
 from grader.model import Message
 
-from .common import _floats, _need, _probe, checks
+from . import probes
+from .common import _floats, _need, _run, checks
 from .learning import _charged_elsewhere, _fall_short, _learned
 
 GAUSS_MIN_ACCURACY = 0.95
@@ -22,14 +23,6 @@ def _gaussians(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray
     return centers[which] + 0.3 * rng.normal(size=(n, 2)), labels[which].reshape(-1, 1)
 
 
-_GAUSS_PROBE = """
-def main():
-    parts = Parts(ns, swap, seed)
-    layers = [parts("Linear", 2, 8), parts("TanH"), parts("Linear", 8, 1)]
-    net = call("Sequentiel(...)", ns["Sequentiel"], *layers)
-    call("SGD(...)", ns["SGD"], net, parts("MSELoss"), X, Y, 10, 60, 0.01, True)
-    return forward(net, "Sequentiel", X), forward(net, "Sequentiel", X_test)
-"""
 GAUSS_TRIES = 3  # a fresh net each time: an unlucky initialisation is not the student's mistake
 
 
@@ -50,8 +43,8 @@ def check_sgd_separates_four_gaussians(obs, ctx):
         """The best of a few trainings from fresh initialisations; stops at the first good one."""
         best = 0.0
         for attempt in range(GAUSS_TRIES):
-            pred, pred_test = (_floats(p).reshape(-1) for p in _probe(
-                obs, _GAUSS_PROBE, timeout=60, swap=list(swap), seed=seed + attempt, X=X, Y=Y, X_test=X_test))
+            pred, pred_test = (_floats(p).reshape(-1) for p in _run(
+                obs, probes.gaussians_fit, timeout=60, swap=list(swap), seed=seed + attempt, X=X, Y=Y, X_test=X_test))
             if pred.shape != (len(X),) or pred_test.shape != (len(X_test),):
                 raise fail(f"La sortie du réseau a {pred.size} valeurs pour {len(X)} exemples ; attendu une par "
                            "exemple.", f"The net's output has {pred.size} values for {len(X)} examples; expected "

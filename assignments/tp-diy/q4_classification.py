@@ -7,7 +7,8 @@ import numpy as np
 from grader.judge.checks import CheckFailed
 from grader.model import Message, Status
 
-from .common import _close, _digits, _floats, _need, _probe, _shape, _softmax, checks
+from . import probes
+from .common import _close, _digits, _floats, _need, _run, _shape, _softmax, checks
 from .fd import _central, _expect_gradient, _input_gradient, _perturbed
 from .learning import _charged_elsewhere, _fall_short, _learned
 
@@ -20,14 +21,7 @@ def check_softmax(obs, ctx):
     _need(obs, "Softmax")
     rng = ctx.rng("softmax")
     X, delta = rng.uniform(-4, 4, size=(5, 4)), rng.normal(size=(5, 4))
-    out, outputs, dx = _probe(obs, """
-        def main():
-            m = new(ns, "Softmax")
-            out = forward(m, "Softmax", X)
-            outputs = forward(m, "Softmax", Xp)
-            forward(m, "Softmax", X)
-            return out, outputs, floats("Softmax.backward_delta", method(m, "Softmax", "backward_delta", X, delta))
-    """, X=X, delta=delta, Xp=_perturbed(X))
+    out, outputs, dx = _run(obs, probes.input_gradient, name="Softmax", X=X, delta=delta, Xp=_perturbed(X))
     out = _floats(out)
     _shape(out, X.shape, "Softmax.forward", "sur des scores de forme (5, 4)", "on scores of shape (5, 4)")
     _close(out, _softmax(X), "Softmax.forward", "Attendu exp(x) / somme des exp(x), ligne par ligne.",
@@ -57,13 +51,8 @@ def check_cross_entropy(obs, ctx):
     for name in _cross_entropies(obs):
         scores = rng.uniform(-1, 1, size=(5, 4))  # probabilities >= 0.05: central differences of log stay exact
         yhat = _softmax(scores) if name == "CELoss" else 3 * scores
-        values, grad, perturbed = _probe(obs, """
-            def main():
-                loss = new(ns, name)
-                values = forward(loss, name, y, yhat)
-                grad = floats(name + ".backward", method(loss, name, "backward", y, yhat))
-                return values, grad, forward(loss, name, y_rep, yhat_pert)
-        """, name=name, y=y, yhat=yhat, y_rep=np.repeat(y, 8, axis=0), yhat_pert=_perturbed(yhat))
+        values, grad, perturbed = _run(obs, probes.cross_entropy, name=name, y=y, yhat=yhat,
+                                       y_rep=np.repeat(y, 8, axis=0), yhat_pert=_perturbed(yhat))
         values, perturbed = _floats(values), _floats(perturbed)
         if name == "CELoss":
             expected, text = -np.sum(y * np.log(yhat), axis=1), "-Σ y log(yhat) (sur des probabilités)"
@@ -80,22 +69,6 @@ def check_cross_entropy(obs, ctx):
         notes_fr.append(f"`{name}` : erreur relative {err:.1e}")
         notes_en.append(f"`{name}`: relative error {err:.1e}")
     return Message(" ; ".join(notes_fr) + ".", "; ".join(notes_en) + ".")
-
-
-
-_DIGITS_PROBE = """
-def main():
-    parts = Parts(ns, swap, seed)
-    loss = new(ns, loss_name)
-    head = [new(ns, "Softmax")] if softmax else []
-    layers = [parts("Linear", 64, 32), parts("TanH"), parts("Linear", 32, 10), *head]
-    net = parts("Sequentiel", *layers)
-    if "SGD" in swap or "Optim" in swap:
-        train(Named(net, "Sequentiel"), Named(loss, loss_name), X, Y, 32, 15, 0.02, seed)
-    else:
-        call("SGD(...)", ns["SGD"], net, loss, X, Y, 32, 15, 0.02, True)
-    return forward(net, "Sequentiel", X_test)
-"""
 
 
 @checks("q4", weight=1.5, requires=("check_cross_entropy",),
@@ -116,8 +89,8 @@ def check_digits_two_layer_net(obs, ctx):
            + f" + {loss_name}, SGD 15 époques")
 
     def accuracy(swap: tuple[str, ...]) -> float:
-        scores = _floats(_probe(obs, _DIGITS_PROBE, timeout=90, swap=list(swap), softmax=softmax, loss_name=loss_name,
-                                seed=seed, X=X[train_idx], Y=np.eye(10)[y[train_idx]], X_test=X[test_idx]))
+        scores = _floats(_run(obs, probes.digits_fit, timeout=90, swap=list(swap), softmax=softmax, loss_name=loss_name,
+                              seed=seed, X=X[train_idx], Y=np.eye(10)[y[train_idx]], X_test=X[test_idx]))
         _shape(scores, (len(test_idx), 10), "Sequentiel.forward", f"sur {len(test_idx)} chiffres",
                f"on {len(test_idx)} digits")
         return float(np.mean(scores.argmax(axis=1) == y[test_idx]))

@@ -8,7 +8,8 @@ from grader.judge.checks import CheckFailed, fail
 from grader.judge.expect import relative_error
 from grader.model import Message, Status
 
-from .common import _close, _digits, _floats, _need, _probe, _shape, _sigmoid, checks
+from . import probes
+from .common import _close, _digits, _floats, _need, _run, _shape, _sigmoid, checks
 from .fd import _expect_gradient, _input_gradient, _param_gradients, _perturbed
 from .learning import _charged_elsewhere, _fall_short, _learned
 from .parts import faults, skipped, with_parts
@@ -38,39 +39,9 @@ def check_autoencoder_composes_encoder_and_decoder(obs, ctx):
     seed = int(rng.integers(0, 2**31 - 1))
 
     def attempt(swap: tuple[str, ...]) -> None:
-        params, out, outputs, dx, params2, held, params3, after, zeros = _probe(obs, """
-            def autoencoder(parts):
-                enc_l, dec_l = parts("Linear", 6, 3), parts("Linear", 3, 6)
-                enc, dec = parts("Sequentiel", enc_l, parts("TanH")), parts("Sequentiel", dec_l, parts("Sigmoide"))
-                params = [*affine(enc_l, "Linear", 6), *affine(dec_l, "Linear", 3)]
-                return (enc_l, dec_l), call("AutoEncoder(...)", ns["AutoEncoder"], enc, dec), params
-
-
-            def gradients(linears):
-                return [held(m, "Linear", d) for m, d in zip(linears, (6, 3))]
-
-
-            def main():
-                parts = Parts(ns, swap, seed)
-                _, ae, params = autoencoder(parts)
-                outputs = forward(ae, "AutoEncoder", Xp)
-                out = forward(ae, "AutoEncoder", X)
-                dx = floats("AutoEncoder.backward_delta", method(ae, "AutoEncoder", "backward_delta", X, delta))
-                linears, ae, params2 = autoencoder(parts)  # a fresh one: its gradients alone
-                method(ae, "AutoEncoder", "zero_grad")
-                forward(ae, "AutoEncoder", X)
-                method(ae, "AutoEncoder", "backward_update_gradient", X, delta)
-                g = gradients(linears)
-                linears, ae, params3 = autoencoder(parts)  # a known gradient in each linear, then the updates
-                for m, x, d in zip(linears, XS, DS):
-                    method(m, "Linear", "zero_grad")
-                    forward(m, "Linear", x)
-                    method(m, "Linear", "backward_update_gradient", x, d)
-                method(ae, "AutoEncoder", "update_parameters", 0.5)
-                after = [*affine(linears[0], "Linear", 6), *affine(linears[1], "Linear", 3)]
-                method(ae, "AutoEncoder", "zero_grad")
-                return params, out, outputs, dx, params2, g, params3, after, gradients(linears)
-        """, swap=list(swap), seed=seed, X=X, delta=delta, Xp=_perturbed(X), XS=XS, DS=DS)
+        params, out, outputs, dx, params2, held, params3, after, zeros = _run(
+            obs, probes.autoencoder_composition, swap=list(swap), seed=seed, X=X, delta=delta, Xp=_perturbed(X),
+            XS=XS, DS=DS)
         params, params2, params3 = (_linear_params(ps, ((6, 3), (3, 6))) for ps in (params, params2, params3))
         _close(out, _autoencoder_forward(params, X), "AutoEncoder.forward",
                "Attendu decoder.forward(encoder.forward(X)).", "Expected decoder.forward(encoder.forward(X)).")
@@ -99,17 +70,6 @@ def check_autoencoder_composes_encoder_and_decoder(obs, ctx):
     return with_parts(obs, ctx, _AE_PARTS, attempt)
 
 
-_AE_RETRAIN = """
-def main():
-    parts = Parts(ns, swap, seed)
-    enc = parts("Sequentiel", parts("Linear", 64, 16), parts("TanH"))
-    dec = parts("Sequentiel", parts("Linear", 16, 64), parts("Sigmoide"))
-    ae = Named(call("AutoEncoder(...)", ns["AutoEncoder"], enc, dec), "AutoEncoder")
-    train(ae, TMSE(), X, X, 16, 30, 0.02, seed)
-    return ae.forward(X_test)
-"""
-
-
 @checks("q5", weight=1.5, fr=f"`autoencoder` reconstruit des chiffres cachés (erreur par pixel ≤ {AE_MAX_ERROR}).",
         en=f"`autoencoder` reconstructs hidden digits (error per pixel ≤ {AE_MAX_ERROR}).")
 def check_autoencoder_reconstructs_held_out_digits(obs, ctx):
@@ -120,13 +80,11 @@ def check_autoencoder_reconstructs_held_out_digits(obs, ctx):
 
     def error(swap: tuple[str, ...]) -> float:
         if not swap:
-            rec = _floats(_probe(obs, """
-                def main():
-                    return forward(ns["autoencoder"], "autoencoder", X_test)
-            """, X_test=X_test))
+            rec = _floats(_run(obs, probes.reconstruction, X_test=X_test))
         else:
             _need(obs, "AutoEncoder")
-            rec = _floats(_probe(obs, _AE_RETRAIN, timeout=90, swap=list(swap), seed=seed, X=X_train, X_test=X_test))
+            rec = _floats(_run(obs, probes.autoencoder_retrained, timeout=90, swap=list(swap), seed=seed, X=X_train,
+                               X_test=X_test))
         _shape(rec, X_test.shape, "autoencoder.forward", f"sur {len(X_test)} chiffres de forme (64,)",
                f"on {len(X_test)} digits of shape (64,)")
         return float(np.mean((rec - X_test) ** 2))
@@ -170,11 +128,7 @@ def check_encoder_gives_latent_codes(obs, ctx):
 
 def _latent_codes(obs) -> Message:
     X_test = _digits()[0][1500:1600]
-    codes, back, rec = map(_floats, _probe(obs, """
-        def main():
-            codes = forward(ns["encoder"], "encoder", X_test)
-            return codes, forward(ns["decoder"], "decoder", codes), forward(ns["autoencoder"], "autoencoder", X_test)
-    """, X_test=X_test))
+    codes, back, rec = map(_floats, _run(obs, probes.latent_codes, X_test=X_test))
     if codes.ndim != 2 or codes.shape[0] != len(X_test) or not 1 <= codes.shape[1] < 64:
         raise fail(f"`encoder.forward` sur {len(X_test)} chiffres donne la forme {codes.shape} ; attendu "
                    f"({len(X_test)}, k) avec k < 64 (16 dans l'énoncé).",

@@ -12,7 +12,8 @@ import numpy as np
 from grader.judge.checks import fail
 from grader.model import Message
 
-from .common import _close, _floats, _need, _probe, _shape, checks
+from . import probes
+from .common import _close, _floats, _need, _run, _shape, checks
 from .fd import _expect_gradient, _input_gradient, _perturbed
 
 
@@ -46,14 +47,7 @@ def check_conv1d_output_shapes(obs, ctx):
     _need(obs, "Conv1D")
     rng = ctx.rng("conv-shapes")
     inputs = [rng.normal(size=(2, length, c_in)) for _, c_in, _, _, length in _CONV_CASES]
-    shapes = _probe(obs, """
-        def main():
-            shapes = []
-            for (k, c_in, c_out, stride, _), X in zip(cases, inputs):
-                m = new(ns, "Conv1D", int(k), int(c_in), int(c_out), int(stride))
-                shapes.append(np.array(forward(m, "Conv1D", X).shape))
-            return shapes
-    """, cases=np.array(_CONV_CASES), inputs=inputs)
+    shapes = _run(obs, probes.conv_shapes, cases=np.array(_CONV_CASES), inputs=inputs)
     for (k, c_in, c_out, stride, length), shape in zip(_CONV_CASES, shapes, strict=True):
         expected = (2, (length - k) // stride + 1, c_out)
         found = tuple(int(s) for s in np.asarray(shape).reshape(-1))
@@ -71,11 +65,7 @@ def check_conv1d_output_shapes(obs, ctx):
         en="`Conv1D(3, 2, 4, stride=2)`: each output is a window times the filters (+ bias).")
 def check_conv1d_forward_values(obs, ctx):
     X = ctx.rng("conv-values").normal(size=(2, 11, 2))
-    responses, out = _probe(obs, """
-        def main():
-            m = new(ns, "Conv1D", 3, 2, 4, 2)
-            return forward(m, "Conv1D", basis), forward(m, "Conv1D", X)
-    """, basis=_basis(3, 2), X=X)
+    responses, out = _run(obs, probes.conv_forward, basis=_basis(3, 2), X=X)
     kernel, bias = _kernel(responses, 3, 2, 4)
     _close(out, _conv_expected(X, kernel, bias, 2), "Conv1D.forward",
            "La sortie t doit combiner la fenêtre X[:, t*stride : t*stride + k_size, :].",
@@ -88,19 +78,8 @@ def check_conv1d_forward_values(obs, ctx):
 def check_conv1d_gradients(obs, ctx):
     rng = ctx.rng("conv-gradients")
     X, delta = rng.normal(size=(2, 9, 2)), rng.normal(size=(2, 4, 3))
-    before, outputs, dx, after = _probe(obs, """
-        def main():
-            m = new(ns, "Conv1D", 3, 2, 3, 2)
-            before = forward(m, "Conv1D", basis)
-            outputs = forward(m, "Conv1D", Xp)
-            forward(m, "Conv1D", X)
-            dx = floats("Conv1D.backward_delta", method(m, "Conv1D", "backward_delta", X, delta))
-            method(m, "Conv1D", "zero_grad")
-            forward(m, "Conv1D", X)
-            method(m, "Conv1D", "backward_update_gradient", X, delta)
-            method(m, "Conv1D", "update_parameters", 0.5)
-            return before, outputs, dx, forward(m, "Conv1D", basis)
-    """, basis=_basis(3, 2), X=X, delta=delta, Xp=_perturbed(X))
+    before, outputs, dx, after = _run(obs, probes.conv_gradients, basis=_basis(3, 2), X=X, delta=delta,
+                                      Xp=_perturbed(X))
     e1 = _expect_gradient(dx, _input_gradient(outputs, delta, X.shape, "Conv1D"), "Conv1D.backward_delta",
                           "le gradient par rapport à l'entrée", "the gradient with respect to the input",
                           "Chaque entrée reçoit la somme des contributions de toutes les fenêtres qui la contiennent.",
@@ -125,17 +104,7 @@ def check_maxpool1d(obs, ctx):
     rng = ctx.rng("maxpool")
     X = (rng.permutation(36).reshape(2, 9, 2) * 0.05 + rng.uniform(0, 0.01, size=(2, 9, 2))) - 0.9
     delta = rng.normal(size=(2, 4, 2))
-    default, other, out, outputs, dx = _probe(obs, """
-        def main():
-            default = forward(new(ns, "MaxPool1D", 2), "MaxPool1D", X).shape
-            other = forward(new(ns, "MaxPool1D", 3, 1), "MaxPool1D", X).shape
-            m = new(ns, "MaxPool1D", 3, 2)
-            out = forward(m, "MaxPool1D", X)
-            outputs = forward(m, "MaxPool1D", Xp)
-            forward(m, "MaxPool1D", X)
-            dx = floats("MaxPool1D.backward_delta", method(m, "MaxPool1D", "backward_delta", X, delta))
-            return np.array(default), np.array(other), out, outputs, dx
-    """, X=X, delta=delta, Xp=_perturbed(X))
+    default, other, out, outputs, dx = _run(obs, probes.maxpool, X=X, delta=delta, Xp=_perturbed(X))
     for label, shape, expected in (("MaxPool1D(2)", default, (2, 4, 2)), ("MaxPool1D(3, 1)", other, (2, 7, 2))):
         found = tuple(int(s) for s in np.asarray(shape).reshape(-1))
         if found != expected:
@@ -158,14 +127,7 @@ def check_flatten(obs, ctx):
     _need(obs, "Flatten")
     rng = ctx.rng("flatten")
     X, delta = rng.normal(size=(2, 4, 3)), rng.normal(size=(2, 12))
-    out, outputs, dx = _probe(obs, """
-        def main():
-            m = new(ns, "Flatten")
-            out = forward(m, "Flatten", X)
-            outputs = forward(m, "Flatten", Xp)
-            forward(m, "Flatten", X)
-            return out, outputs, floats("Flatten.backward_delta", method(m, "Flatten", "backward_delta", X, delta))
-    """, X=X, delta=delta, Xp=_perturbed(X))
+    out, outputs, dx = _run(obs, probes.input_gradient, name="Flatten", X=X, delta=delta, Xp=_perturbed(X))
     out = _floats(out)
     _shape(out, (2, 12), "Flatten.forward", "sur une entrée (2, 4, 3)", "on an input (2, 4, 3)")
     if not np.allclose(np.sort(out, axis=1), np.sort(X.reshape(2, -1), axis=1)):

@@ -267,7 +267,7 @@ def test_gradient_failure_names_method_gradient_and_worst_entry(diy):
 
 @pytest.fixture(scope="module")
 def probes():
-    """The probe library (`probes.py`, shipped as text into the runner), imported here as a module."""
+    """The runner module (`probes.py`, its source shipped to the runner by `obs.run`), imported here."""
     import importlib
 
     return importlib.import_module(load("tp-diy").module.__name__.rsplit(".", 1)[0] + ".probes")
