@@ -20,6 +20,7 @@ from typing import Any
 from grader.assignments import CourseLike
 from grader.model import Assignment, Message
 from grader.reports import atomic_write, fmt_number
+from grader.reports.csv import _safe_cell
 from grader.roster import Matching, Roster, RosterError, Student, match, read_roster
 from grader.text import plain
 
@@ -239,7 +240,7 @@ def write_unmatched(path: Path, rows: list[list[str]]) -> None:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow(UNMATCHED_HEADER)
-    writer.writerows(rows)
+    writer.writerows([_safe_cell(c) for c in row] for row in rows)  # a file name may start with "="
     atomic_write(path, "\ufeff" + buf.getvalue())
 
 

@@ -202,3 +202,10 @@ def test_roster_errors_say_what_to_do(tmp_path):
         match(r, [Student("zz")])
     with pytest.raises(RosterError, match="colonnes : a, b"):
         match(r, [Student("zz")], key="c")
+
+
+def test_side_file_defuses_spreadsheet_formulas(tmp_path):
+    from grader.reports.lms import write_unmatched
+
+    write_unmatched(tmp_path / "u.csv", [["not-in-roster", "x", "=HYPERLINK(1)", "", "", "0", "", ""]])
+    assert read_csv(tmp_path / "u.csv")[1][2] == "'=HYPERLINK(1)"
