@@ -79,6 +79,24 @@ def load(assignment_id: str, courses: Iterable[CourseLike] = (), *, public_only:
 
 
 def load_folder(folder: Path, *, located: Located | None = None, public_only: bool = False) -> LoadedAssignment:
+    assignment = read_assignment(folder)
+    toml_path = folder / "assignment.toml"
+    reference = located.reference if located else None
+    digest = fingerprint(folder, reference)
+    checks_path = folder / "checks.py"
+    if not checks_path.is_file():
+        raise AssignmentError(f"{folder}: no checks.py (it must define `checks = Registry()`)")
+    module, checks = _load_checks(checks_path, assignment.id, digest)
+    _validate(assignment, checks, toml_path, public_only=public_only)
+    if public_only:  # a self-check's results must never pass for a full grading's in a shared gradebook
+        checks = tuple(c for c in checks if c.public)
+        digest += ":public"
+    return LoadedAssignment(assignment, checks, located, digest, module)
+
+
+def read_assignment(folder: Path) -> Assignment:
+    """The TOML alone (title, questions, limits), without importing the checks: what a reader of
+    finished results needs, e.g. the titles in both languages."""
     toml_path = folder / "assignment.toml"
     if not toml_path.is_file():
         raise AssignmentError(f"{folder}: no assignment.toml")
@@ -100,24 +118,13 @@ def load_folder(folder: Path, *, located: Located | None = None, public_only: bo
         except (KeyError, TypeError, ValueError) as e:
             raise AssignmentError(f"{toml_path}: bad question {q!r}") from e
     title = data.get("title", {})
-    reference = located.reference if located else None
-    assignment = Assignment(
+    return Assignment(
         id=str(data.get("id", folder.name)),
         title=Message(str(title.get("fr", folder.name)), str(title.get("en", ""))),
         questions=tuple(questions),
         folder=str(folder),
         limits=dict(data.get("limits", {})),
     )
-    digest = fingerprint(folder, reference)
-    checks_path = folder / "checks.py"
-    if not checks_path.is_file():
-        raise AssignmentError(f"{folder}: no checks.py (it must define `checks = Registry()`)")
-    module, checks = _load_checks(checks_path, assignment.id, digest)
-    _validate(assignment, checks, toml_path, public_only=public_only)
-    if public_only:  # a self-check's results must never pass for a full grading's in a shared gradebook
-        checks = tuple(c for c in checks if c.public)
-        digest += ":public"
-    return LoadedAssignment(assignment, checks, located, digest, module)
 
 
 def _load_checks(path: Path, assignment_id: str, digest: str) -> tuple[ModuleType, tuple[Check, ...]]:

@@ -380,6 +380,23 @@ def _lms_run_options(p: argparse.ArgumentParser, root: str) -> None:
     p.add_argument("--sandbox", choices=("require", "auto", "off"), default="auto")
 
 
+def _cmd_export(args: argparse.Namespace) -> int:
+    from grader.reports.lms import ExportError, export
+
+    try:
+        done = export(args.lms, Path(args.out), Path(args.roster), file=args.file, key=args.key,
+                      assignment_name=args.assignment_name, canvas_id=args.canvas_id, identity=args.identity,
+                      absent=args.absent, points_possible=not args.no_points_possible, lang=args.lang,
+                      courses=args.course)
+    except ExportError as e:
+        console.print(f"[red]{_error(args)}[/red] {escape(e.message.get(args.lang))}")
+        return 2
+    for note in done.notes:
+        console.print(f"[yellow]{escape(note)}[/yellow]")
+    console.print(escape(done.summary(args.lang)))
+    return 0
+
+
 def _course_option(p: argparse.ArgumentParser) -> None:
     p.add_argument("--course", action="append", default=[], metavar="DIR",
                    help="a course folder (DIR/assignments/<id>/, DIR/reference/<id>.py), searched before "
@@ -431,6 +448,22 @@ def build_parser() -> argparse.ArgumentParser:
     rel.add_argument("--out", "-o", required=True, help="the bundle folder (a course folder for `grader check`)")
     _command(sub, "new", "scaffold a working assignment (two questions) in a course folder", _cmd_new).add_argument(
         "id", help="the assignment id (a folder name: lower-case, digits, '-', '_')")
+    exp = _command(sub, "export", "a Canvas or Moodle grade import from a run's output folder and a roster",
+                   _cmd_export)
+    exp.add_argument("lms", choices=("canvas", "moodle"))
+    exp.add_argument("out", help="the output folder of `grader run` (results.json, gradebook.sqlite)")
+    exp.add_argument("--roster", required=True, help="the class list (CSV): a Canvas gradebook export, Moodle's "
+                                                     "grading worksheet or gradebook export, ...")
+    exp.add_argument("-o", "--file", help="the import file (default: OUT/canvas.csv or OUT/moodle.csv)")
+    exp.add_argument("--key", metavar="COLUMN", help="the roster column holding the students' ids "
+                                                     "(default: the column that matches the most)")
+    exp.add_argument("--assignment-name", help="the assignment's name in the LMS (default: the TP's title)")
+    exp.add_argument("--canvas-id", help="Canvas: the assignment's id (default: from the roster's 'Name (id)' column)")
+    exp.add_argument("--identity", choices=("email", "username", "idnumber"), default="email",
+                     help="Moodle: the user field the import maps the first column to")
+    exp.add_argument("--absent", choices=("empty", "zero"),
+                     help="grade of a roster student without a submission (default: Canvas empty, Moodle 0)")
+    exp.add_argument("--no-points-possible", action="store_true", help="Canvas: no 'Points Possible' row")
     data = sub.add_parser("data", help="offline datasets: where they come from, import one")
     data_sub = data.add_subparsers(dest="action", required=True)
     data_sub.add_parser("status", help="where each dataset is found, or how to get it").set_defaults(func=_cmd_data)

@@ -232,6 +232,11 @@ def _stale(book: Gradebook, loaded, sub: Submission, ctx: Context) -> str | None
     return None
 
 
+def _lms_info(sub: Submission) -> dict:
+    """`info["lms"]`: the LMS id and name a download gave this student (what roster matching reads)."""
+    return {"lms": sub.lms.as_info()} if sub.lms is not None else {}
+
+
 def _grade_one(sub: Submission, loaded, book: Gradebook, limits: Limits, ctx: Context, force: bool,
                box: SandboxPlan, public_only: bool = False) -> None:
     a = loaded.assignment
@@ -243,7 +248,7 @@ def _grade_one(sub: Submission, loaded, book: Gradebook, limits: Limits, ctx: Co
                               f"The notebook names TP '{sub.assignment_hint}'; graded as '{a.id}'."))
     if sub.error:
         book.finish(a.id, sub.student, status="error", errors=[sub.error, *errors], cells=[], figures=[],
-                    seconds=0.0, info={"kind": sub.kind, "attempt": attempt})
+                    seconds=0.0, info={"kind": sub.kind, "attempt": attempt, **_lms_info(sub)})
         return
     session = RunnerSession(list(sub.cells), sub.workdir, limits, box)
     status, cells, figures = "graded", [], []
@@ -262,7 +267,7 @@ def _grade_one(sub: Submission, loaded, book: Gradebook, limits: Limits, ctx: Co
                               "Internal error of the grader (not your fault): " + trace))
     info = {"kind": sub.kind, "entry": sub.entry, "attempt": attempt, "restarts": session.restarts,
             "cells": len(sub.cells), "budget": (ctx.options or {}).get("budget"), "sandbox_layers": list(box.layers),
-            "sandbox_layers_reasons": box.reason_texts()}
+            "sandbox_layers_reasons": box.reason_texts(), **_lms_info(sub)}
     if public_only:
         info["self_check"] = True  # public checks only: reports say these points are not the grade
     if box.warning is not None:  # --sandbox off as root: this student's code ran with the grader's privileges

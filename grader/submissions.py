@@ -23,6 +23,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from grader.downloads import DownloadName, LmsIdentity, parse
+
 KINDS = {".ipynb": "ipynb", ".py": "py"}
 #: Never a student nor part of one: OS and editor droppings.
 IGNORED_NAMES = frozenset(
@@ -65,6 +67,7 @@ class Submission:
     error: str | None = None
     warnings: tuple[str, ...] = ()
     entry: str = ""
+    lms: LmsIdentity | None = None  # named by an LMS download (Moodle, Canvas): the student's id and name
 
 
 class UnreadableSubmission(ValueError):
@@ -268,9 +271,10 @@ def _peek_hint(path: Path) -> str | None:
         return None
 
 
-def _choose_entry(root: Path) -> tuple[str, Path, list[str]]:
+def _choose_entry(root: Path, prefer: str | None = None) -> tuple[str, Path, list[str]]:
     """Pick the notebook/module to grade: .ipynb over .py, then one tagged with an assignment,
-    then the shallowest, then alphabetical; a tie is warned about rather than guessed silently."""
+    then the shallowest, then `prefer` (the latest upload), then alphabetical; a tie is warned
+    about rather than guessed silently."""
     real_root = root.resolve()
     candidates: dict[str, list[tuple[str, Path]]] = {"ipynb": [], "py": []}
     for rel, p in _tree(root):
@@ -291,7 +295,7 @@ def _choose_entry(root: Path) -> tuple[str, Path, list[str]]:
         return (0 if item[0] in tagged else 1, item[0].count("/"))
 
     best = min(rank(c) for c in pool)
-    tied = sorted(c for c in pool if rank(c) == best)
+    tied = sorted((c for c in pool if rank(c) == best), key=lambda c: (c[0] != prefer, c[0]))
     warnings = []
     if len(tied) > 1:
         others = ", ".join(rel for rel, _ in tied[1:])
@@ -301,11 +305,11 @@ def _choose_entry(root: Path) -> tuple[str, Path, list[str]]:
 
 
 def _load_folder(root: Path, student: str, source: str, warnings: tuple[str, ...] = (),
-                 sha: str | None = None) -> Submission:
+                 sha: str | None = None, prefer: str | None = None) -> Submission:
     sub = Submission(student, source, "", workdir=root, sha256=sha or tree_sha256(root),
                      warnings=warnings)
     try:
-        rel, path, picked = _choose_entry(root)
+        rel, path, picked = _choose_entry(root, prefer)
     except UnreadableSubmission as e:
         return replace(sub, error=str(e))
     loaded = _load_file(path, student, source)
@@ -475,33 +479,116 @@ def _is_entry(p: Path) -> bool:
 
 def not_submissions(path: Path | str) -> list[Path]:
     """Files beside the submissions that are none (a README.md, notes.txt, the subject's .pdf):
-    listed to the instructor as ignored, never graded as students."""
+    listed to the instructor as ignored, never graded as students. A file an LMS download names
+    (a Moodle student's data file or online text) belongs to that student's submission."""
     path = Path(path)
     if not path.is_dir():
         return []
-    return sorted(p for p in path.iterdir() if not _ignored(p.name) and not _is_entry(p))
+    return sorted(p for p in path.iterdir() if not _ignored(p.name) and not _is_entry(p)
+                  and parse(p.name) is None)
 
 
-def _entries(path: Path) -> list[tuple[Path, str, str | None]]:
-    """(entry, student id, warning) with duplicate ids renamed `-2`, `-3`... deterministically."""
-    entries = [path] if not path.is_dir() else [p for p in path.iterdir() if not _ignored(p.name) and _is_entry(p)]
-    keyed = sorted((_student_id(p), p.name, p) for p in entries)
-    taken = {sid for sid, _, _ in keyed}
+_Members = tuple[tuple[DownloadName, Path], ...]
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """What one student handed in: a plain entry, or every file an LMS download gives them."""
+
+    student: str
+    path: Path
+    members: _Members = ()  # the LMS download's files of this student (empty: a plain entry)
+    warning: str | None = None
+
+
+def _entries(path: Path) -> list[_Entry]:
+    """One entry per student, duplicate ids renamed `-2`, `-3`... deterministically. Names from an
+    LMS download are grouped by the LMS's student id, so two files of one student (a Canvas
+    resubmission, Moodle's several files or its per-plugin folders) make one submission."""
+    names = [path] if not path.is_dir() else [p for p in path.iterdir() if not _ignored(p.name)]
+    groups: dict[tuple[str, str], list[tuple[DownloadName, Path]]] = {}
+    plain = []
+    for p in names:
+        if (named := parse(p.name)) is not None:
+            groups.setdefault((named.who.lms, named.who.id), []).append((named, p))
+        elif _is_entry(p) or p == path:  # named on its own, any file is one record
+            plain.append((_student_id(p), p.name, p, ()))
+    for members in groups.values():
+        members.sort(key=lambda m: (m[0].order, m[1].name))
+        plain.append((members[-1][0].who.key, min(p.name for _, p in members), members[-1][1],
+                      tuple(members)))
+    keyed = sorted(plain, key=lambda e: (e[0], e[1]))
+    taken = {sid for sid, *_ in keyed}
     seen: dict[str, str] = {}
     out = []
-    for sid, name, p in keyed:
+    for sid, name, p, members in keyed:
         if sid not in seen:
             seen[sid] = name
-            out.append((p, sid, None))
+            out.append(_Entry(sid, p, members))
             continue
         n = 2
         while f"{sid}-{n}" in taken:
             n += 1
         new = f"{sid}-{n}"
         taken.add(new)
-        out.append((p, new, f"Identifiant « {sid} » déjà pris par « {seen[sid]} » : « {name} » "
-                            f"est enregistré sous « {new} »."))
+        out.append(_Entry(new, p, members, f"Identifiant « {sid} » déjà pris par « {seen[sid]} » : "
+                                           f"« {name} » est enregistré sous « {new} »."))
     return out
+
+
+def _stage(members: _Members, dest: Path) -> list[str]:
+    """Copy a student's download files into `dest` under their own names (a Moodle folder's files
+    at its root, another plugin's in a subfolder); zips are left out, their names returned."""
+    skipped = []
+    for named, p in members:
+        if p.is_file() and p.suffix.lower() == ".zip":
+            skipped.append(p.name)
+            continue
+        into = dest if named.plugin == "file" else dest / named.plugin
+        if p.is_dir():
+            shutil.copytree(p, into, symlinks=True, dirs_exist_ok=True,
+                            ignore=lambda _, found: [n for n in found if _ignored(n) or n in PRUNED_DIRS])
+            continue
+        into.mkdir(parents=True, exist_ok=True)
+        base = Path(named.original or p.name)
+        target, n = into / base.name, 1
+        while target.exists():  # two uploads under one name: both kept, the later one suffixed
+            n += 1
+            target = into / f"{base.stem}-{n}{base.suffix}"
+        shutil.copy2(p, target)
+    return skipped
+
+
+def _load_group(members: _Members, student: str, limits: ZipLimits | None) -> Submission:
+    """One student's files of an LMS download as one submission: a single entry is read as it is;
+    several files are staged into one folder (data files beside the notebook, the latest upload
+    preferred on a tie), and whatever is left out is said in a warning."""
+    source = " + ".join(str(p) for _, p in members)
+    if len(members) == 1 and _is_entry(members[0][1]):
+        return load(members[0][1], student, limits=limits)
+    code = [(named, p) for named, p in members if _is_entry(p)]
+    if code and all(p.is_file() and p.suffix.lower() == ".zip" for _, p in code):
+        chosen = code[-1][1]  # members are sorted by upload order: the last zip is the latest
+        sub = load(chosen, student, limits=limits)
+        others = ", ".join(p.name for _, p in members if p != chosen)
+        return replace(sub, source=source, warnings=(
+            f"Plusieurs fichiers rendus : « {chosen.name} » est corrigé ; non utilisé(s) : {others}.",
+            *sub.warnings))
+    dest = Path(tempfile.mkdtemp(prefix="grader-lms-"))
+    try:
+        skipped = _stage(members, dest)
+    except OSError as e:
+        shutil.rmtree(dest, ignore_errors=True)
+        return Submission(student, source, "", error=f"Fichiers illisibles : {e.strerror or e}.")
+    latest = [named for named, p in members if p.is_file() and p.suffix.lower() in KINDS]
+    warnings = (f"Archive(s) non utilisée(s) à côté des autres fichiers : {', '.join(skipped)}.",) \
+        if skipped else ()
+    sub = _load_folder(dest, student, source, warnings, prefer=latest[-1].original if latest else None)
+    if sub.error is None:
+        _TEMP_DIRS[dest] = dest
+        return sub
+    shutil.rmtree(dest, ignore_errors=True)
+    return replace(sub, workdir=None)
 
 
 def discover(path: Path | str, *, limits: ZipLimits | None = None) -> list[Submission]:
@@ -510,9 +597,12 @@ def discover(path: Path | str, *, limits: ZipLimits | None = None) -> list[Submi
     if not path.exists():
         raise FileNotFoundError(f"Soumissions introuvables : « {path} » n'existe pas.")
     subs = []
-    for entry, sid, warning in _entries(path):
-        sub = load(entry, sid, limits=limits)
-        subs.append(replace(sub, warnings=(warning, *sub.warnings)) if warning else sub)
+    for entry in _entries(path):
+        if entry.members:
+            sub = replace(_load_group(entry.members, entry.student, limits), lms=entry.members[-1][0].who)
+        else:
+            sub = load(entry.path, entry.student, limits=limits)
+        subs.append(replace(sub, warnings=(entry.warning, *sub.warnings)) if entry.warning else sub)
     return sorted(subs, key=lambda s: s.student)
 
 

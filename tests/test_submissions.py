@@ -378,3 +378,99 @@ def test_sha256_stable_and_content_sensitive(tmp_path):
     assert all(first[p] != second[p] for p in first)
     write(d / ".ipynb_checkpoints" / "tp.py", "ignored")  # editor droppings don't change it
     assert load(d).sha256 == second[d]
+
+
+# ---------------------------------------------------------------------------- LMS download names
+
+
+@pytest.mark.parametrize("name, lms, sid, who, original, late", [
+    ("Hélène Bérézina_12345_assignsubmission_file_TP tenseurs.ipynb", "moodle", "12345", "Hélène Bérézina",
+     "TP tenseurs.ipynb", False),
+    ("Jean Dupont_7_assignsubmission_file_", "moodle", "7", "Jean Dupont", "", False),
+    ("Jean Dupont_7_assignsubmission_onlinetext_onlinetext.html", "moodle", "7", "Jean Dupont",
+     "onlinetext.html", False),
+    ("doejane_12345_67890_tp_final.ipynb", "canvas", "12345", "doejane", "tp_final.ipynb", False),
+    ("doejane_LATE_12345_67890_TP-1.ipynb", "canvas", "12345", "doejane", "TP-1.ipynb", True),
+])
+def test_lms_download_names_give_id_and_name(name, lms, sid, who, original, late):
+    from grader.downloads import parse
+
+    named = parse(name)
+    assert (named.who.lms, named.who.id, named.who.name, named.original, named.who.late) == (
+        lms, sid, who, original, late)
+
+
+@pytest.mark.parametrize("name", ["alice.ipynb", "tp_final.ipynb", "bob_tp.py", "rendu_1.zip", "alice"])
+def test_plain_names_are_not_lms_downloads(name):
+    from grader.downloads import parse
+
+    assert parse(name) is None
+
+
+def test_moodle_file_names_make_one_student_keyed_by_name_and_participant_id(tmp_path):
+    root = tmp_path / "rendus"
+    write(root / "Hélène Bérézina_12345_assignsubmission_file_tp.ipynb",
+          nb_v4(("code", "x = open('data.csv').read()")))
+    write(root / "Hélène Bérézina_12345_assignsubmission_file_data.csv", "1,2")
+    write(root / "Hélène Bérézina_12345_assignsubmission_onlinetext_onlinetext.html", "<p>réponse</p>")
+    write(root / "Jean Dupont_7_assignsubmission_file_tp.py", "y = 2")
+    assert not_submissions(root) == []  # the data file and the online text belong to a student
+    with discovered(root) as subs:
+        assert [s.student for s in subs] == ["helene-berezina_12345", "jean-dupont_7"]
+        helene, jean = subs
+        assert helene.lms.as_info() == {"lms": "moodle", "id": "12345", "name": "Hélène Bérézina"}
+        assert helene.error is None and helene.entry == "tp.ipynb" and helene.kind == "ipynb"
+        assert (helene.workdir / "data.csv").read_text() == "1,2"  # beside the notebook, as uploaded
+        assert (helene.workdir / "onlinetext" / "onlinetext.html").is_file()
+        assert jean.cells == ("y = 2",) and jean.lms.id == "7" and jean.source.endswith("tp.py")
+        staged = helene.workdir
+    assert not staged.exists()
+    assert [s.sha256 for s in discover(root)] == [s.sha256 for s in subs]  # stable: resumable
+
+
+def test_moodle_folders_per_plugin_are_merged(tmp_path):
+    root = tmp_path / "rendus"
+    write(root / "Jean Dupont_7_assignsubmission_file_" / "TP.ipynb", nb_v4(("code", "a = 1")))
+    write(root / "Jean Dupont_7_assignsubmission_file_" / "images" / "chat.png", b"\x89PNG")
+    write(root / "Jean Dupont_7_assignsubmission_onlinetext_" / "onlinetext.html", "<p>x</p>")
+    write(root / "Ana Li_8_assignsubmission_file_" / "TP.ipynb", nb_v4(("code", "b = 2")))
+    write(root / "Ana Li_8_assignsubmission_onlinetext_" / "onlinetext.html", "<p>seulement du texte</p>")
+    write(root / "Zoé Roy_9_assignsubmission_onlinetext_" / "onlinetext.html", "<p>pas de notebook</p>")
+    with discovered(root) as subs:
+        by_id = {s.student: s for s in subs}
+        assert sorted(by_id) == ["ana-li_8", "jean-dupont_7", "zoe-roy_9"]
+        jean = by_id["jean-dupont_7"]
+        assert jean.cells == ("a = 1",) and (jean.workdir / "images" / "chat.png").is_file()
+        assert by_id["ana-li_8"].cells == ("b = 2",)
+        assert by_id["zoe-roy_9"].error == submissions.NO_ENTRY  # online text only: a zero, said
+    single = tmp_path / "seul"
+    write(single / "Jean Dupont_7_assignsubmission_file_" / "TP.ipynb", nb_v4(("code", "a = 1")))
+    [only] = discover(single)  # one folder: read in place, nothing copied
+    assert only.student == "jean-dupont_7" and only.workdir == single / "Jean Dupont_7_assignsubmission_file_"
+
+
+def test_canvas_names_late_and_resubmission_never_overwrite_each_other(tmp_path):
+    root = tmp_path / "rendus"
+    write(root / "doejane_12345_500_TP.ipynb", nb_v4(("code", "v = 1")))
+    write(root / "doejane_LATE_12345_501_TP-1.ipynb", nb_v4(("code", "v = 2")))
+    write(root / "smithjohn_222_400_tp.py", "w = 1")
+    write(root / "doejane.ipynb", nb_v4(("code", "plain = 1")))  # a plain entry keeps its own key
+    with discovered(root) as subs:
+        by_id = {s.student: s for s in subs}
+        assert sorted(by_id) == ["doejane", "doejane_12345", "smithjohn_222"]
+        jane = by_id["doejane_12345"]
+        assert jane.cells == ("v = 2",) and jane.entry == "TP-1.ipynb"  # the later upload is graded
+        assert any("TP-1.ipynb" in w and "TP.ipynb" in w for w in jane.warnings)  # the other is named
+        assert jane.lms.as_info() == {"lms": "canvas", "id": "12345", "name": "doejane", "late": True}
+        assert by_id["smithjohn_222"].lms.late is False and by_id["doejane"].lms is None
+
+
+def test_canvas_zips_only_the_latest_is_graded_and_the_other_named(tmp_path):
+    root = tmp_path / "rendus"
+    root.mkdir()
+    make_zip(root / "doejane_12345_500_tp.zip", {"tp.py": "old = 1"})
+    make_zip(root / "doejane_12345_900_tp-1.zip", {"tp.py": "new = 1"})
+    with discovered(root) as subs:
+        [jane] = subs
+        assert jane.cells == ("new = 1",)
+        assert any("doejane_12345_500_tp.zip" in w for w in jane.warnings)

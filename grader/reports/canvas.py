@@ -1,0 +1,75 @@
+"""canvas.csv: the gradebook import Canvas reads (Grades > Import).
+
+Canvas' importer wants `Student`, `ID`, then `SIS User ID` and `SIS Login ID`, and `Section` last
+among the student columns; each further column is an assignment, `Name (canvas id)` to update that
+assignment (a bare name is looked up by title, or becomes a new assignment). A row whose first cell
+holds "Points Possible" sets the points. Students are found by `ID` (the Canvas user id), else by
+the SIS ids, else by name, so the values are copied from the roster as they are (a Canvas gradebook
+export is the natural roster). A roster student without a submission gets an empty cell: Canvas
+then changes nothing where no grade exists yet and its own missing-submission policy applies, where
+a 0 would override that policy and mark the work graded (`--absent zero` writes 0 all the same).
+UTF-8 with a byte-order mark: Excel then shows accents right, and Canvas' header test ignores it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from pathlib import Path
+
+from grader.model import Message
+from grader.reports import atomic_write
+from grader.reports.lms import Exported, Run, lines, notes, number, unmatched_rows, write_unmatched
+from grader.roster import Matching, Roster
+
+COLUMNS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
+POINTS_POSSIBLE = "    Points Possible"  # as Canvas' own export writes it
+ABSENT = "empty"
+
+
+def canvas_id_in(roster: Roster, name: str) -> str | None:
+    """The id of the roster's `Name (id)` column for this assignment (a Canvas export names it so)."""
+    pattern = re.compile(rf"{re.escape(name.strip())}\s*\((\d+)\)", re.IGNORECASE)
+    return next((m[1] for h in roster.header if (m := pattern.fullmatch(h.strip()))), None)
+
+
+def assignment_header(name: str, canvas_id: str | None) -> str:
+    return f"{name} ({canvas_id})" if canvas_id else name
+
+
+def canvas_csv(run: Run, matching: Matching, *, header: str, absent: str = ABSENT,
+               points_possible: bool = True) -> str:
+    """The CSV text: one row per roster row, in the roster's order (extra students are not rows)."""
+    roster = matching.roster
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\r\n")
+    writer.writerow([*COLUMNS, header])
+    if points_possible:
+        writer.writerow([POINTS_POSSIBLE, *[""] * (len(COLUMNS) - 1), number(run.max_score)])
+    for line in lines(run, matching):
+        grade = number(line.graded.score) if line.graded else "" if line.shared or absent == "empty" else "0"
+        writer.writerow([*(roster.value(line.row, c) for c in COLUMNS), grade])
+    return buf.getvalue()
+
+
+def write(run: Run, matching: Matching, path: Path, side: Path, *, name: str, canvas_id: str | None,
+          absent: str = ABSENT, points_possible: bool = True, lang: str = "fr") -> Exported:
+    """Write the import file and its side file atomically; say what Canvas will do with them."""
+    roster = matching.roster
+    canvas_id = canvas_id or canvas_id_in(roster, name)
+    said = []
+    if not canvas_id:
+        said.append(Message(f"pas d'identifiant Canvas (--canvas-id) : Canvas cherchera le devoir « {name} » par "
+                            "son titre, ou en créera un", f"no Canvas id (--canvas-id): Canvas looks the assignment "
+                            f"'{name}' up by its title, or creates one").get(lang))
+    if roster.find(COLUMNS[1:4]) is None:
+        said.append(Message("la liste n'a ni ID, ni SIS User ID, ni SIS Login ID : Canvas ne reconnaîtra les "
+                             "élèves que par leur nom (Student)", "the roster has no ID, SIS User ID nor SIS Login "
+                             "ID column: Canvas will know students by their name (Student) only").get(lang))
+    text = canvas_csv(run, matching, header=assignment_header(name, canvas_id), absent=absent,
+                      points_possible=points_possible)
+    atomic_write(path, "\ufeff" + text)
+    rows = unmatched_rows(run, matching, lang, "" if absent == "empty" else "0")
+    write_unmatched(side, rows)
+    return Exported(path, side, len(matching.by_row), len(matching.no_submission), (*said, *notes(rows)))
