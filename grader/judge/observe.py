@@ -128,15 +128,15 @@ def error_line(traceback_text: str, limit: int = 300) -> str:
 
 
 def _as_failure(e: ObservationError, label: str) -> CheckFailed:
-    fr, en = (e.message.fr, e.message.en or e.message.fr) if isinstance(e.message, Message) else (e.message,) * 2
+    ours = isinstance(e.message, Message)  # our words; else the student's traceback, the same in both languages
+    fr, en = (e.message.fr, e.message.get("en")) if ours else (e.message, e.message)
     if e.status is Status.MISSING:
         return CheckFailed(Message(f"{label} n'est pas défini.", f"{label} is not defined."), Status.MISSING)
     if e.status is Status.ERROR:
-        last = error_line(fr)  # the student's traceback (a string): the same in both languages
-        last_en = error_line(en)
+        last, last_en = error_line(fr), error_line(en)
         return CheckFailed(Message(f"{label} a levé une erreur" + (f" : {last}" if last else "."),
                                    f"{label} raised an error" + (f": {last_en}" if last_en else ".")), Status.ERROR,
-                           fr if not isinstance(e.message, Message) else "")
+                           "" if ours else e.message)
     if e.status is Status.TIMEOUT:
         return CheckFailed(Message(f"{label} : temps dépassé ({fr}).", f"{label}: time limit ({en})."),
                            Status.TIMEOUT)

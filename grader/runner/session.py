@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from grader.budget import group
 from grader.model import CellRecord, Message, Status, as_message
 from grader.runner.process import RunnerDied, RunnerProcess
 from grader.runner.protocol import Encoder, decode
@@ -160,7 +161,7 @@ class RunnerSession:
         output = str(reply.get("output", ""))
         notes = [as_message(n) for n in reply.get("notes", [])]
         if (chars := int(reply.get("output_chars", 0))) > 50_000:
-            notes.append(Message(f"sortie tronquée : {chars:,} caractères au total".replace(",", " "),
+            notes.append(Message(f"sortie tronquée : {group(chars)} caractères au total",
                                  f"output truncated: {chars:,} characters in all"))
         return CellRecord(index, status, float(reply.get("seconds", 0.0)), as_message(reply.get("error", "")),
                           output, tuple(notes))
