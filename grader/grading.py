@@ -7,25 +7,24 @@ import os
 import shutil
 import tempfile
 import time
-import traceback
 from collections import Counter
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 from grader import assignments as assignments_mod
 from grader import budget as budget_mod
-from grader import datasets
+from grader import datasets, executors
 from grader.assignments import CourseLike
+from grader.executors import Work
 from grader.gradebook import Gradebook
-from grader.judge.engine import Context, run_checks
-from grader.judge.observe import Observer
-from grader.model import Message, Status, SubmissionResult
+from grader.judge.engine import Context
+from grader.model import CheckResult, Message, Status, SubmissionResult
+from grader.pipeline import Graded, GradingOptions
 from grader.runner.process import reap_orphans
 from grader.runner.sandbox import SandboxPlan, SandboxUnavailable
 from grader.runner.sandbox import plan as sandbox_plan
-from grader.runner.session import Limits, RunnerSession
+from grader.runner.session import Limits
 from grader.runner.staging import stage_data
 from grader.submissions import Submission, cleanup, discover, not_submissions
 
@@ -135,6 +134,7 @@ def _serve_subsets(limits: Limits, folder: Path, uid: int | None = None) -> Limi
 def grade(paths: Path, *, assignment: str | None = None, out: Path, workers: int = 1, force: bool = False,
           lang: str = "fr", limits: dict | None = None, profile: str | None = None, budget: dict | None = None,
           sandbox: str = "auto", courses: Iterable[CourseLike] = (), public_only: bool = False,
+          executor: str = "local", address: str | None = None,
           on_start: Callable[[int], None] | None = None,
           on_done: Callable[[SubmissionResult, bool], None] | None = None) -> GradingRun:
     """Grade every submission under `paths`; resumable; never stops for a student's fault.
@@ -162,8 +162,9 @@ def grade(paths: Path, *, assignment: str | None = None, out: Path, workers: int
             box = sandbox_plan(sandbox)
         except SandboxUnavailable as e:
             raise UsageError(e.message.get(lang)) from e
-        run = _grade_all(subs, loaded, out, workers, force, lang, limits, on_start, on_done, start,
-                         profile, budget, box, public_only)
+        opts = ClassOptions(out, workers=workers, force=force, lang=lang, limits=limits, profile=profile,
+                            budget=budget, public_only=public_only, executor=executor, address=address)
+        run = _grade_all(subs, loaded, opts, box, start, on_start, on_done)
         located = loaded.located
         return replace(run, ignored=ignored,
                        located="" if located is None or located.course.builtin else str(located.course.root))
@@ -171,50 +172,89 @@ def grade(paths: Path, *, assignment: str | None = None, out: Path, workers: int
         cleanup(subs)
 
 
-def _grade_all(subs, loaded, out, workers, force, lang, limits, on_start, on_done, start,
-               profile=None, budget=None, box: SandboxPlan | None = None, public_only: bool = False) -> GradingRun:
-    box = box or SandboxPlan((0,))
+@dataclass(frozen=True)
+class ClassOptions:
+    """How a class is graded, besides where from and which assignment (one record, not 13 parameters)."""
+
+    out: Path
+    workers: int = 1
+    force: bool = False
+    lang: str = "fr"
+    limits: dict | None = None
+    profile: str | None = None
+    budget: dict | None = None
+    public_only: bool = False
+    executor: str = "local"
+    address: str | None = None  # a Ray cluster's address ("auto", "HOST:PORT"); None: start a local one
+
+
+def _grade_all(subs: list[Submission], loaded, opts: ClassOptions, box: SandboxPlan, start: float,
+               on_start: Callable[[int], None] | None = None,
+               on_done: Callable[[SubmissionResult, bool], None] | None = None) -> GradingRun:
     from grader.reports import write_all
 
     a = loaded.assignment
-    plan, run_limits, ctx = prepare(a, profile=profile, budget=budget, limits=limits)
+    plan, run_limits, ctx = prepare(a, profile=opts.profile, budget=opts.budget, limits=opts.limits)
     data_folder = Path(tempfile.mkdtemp(prefix="grader-data-"))
     run_limits = _serve_subsets(run_limits, data_folder, box.uid)
+    grading = GradingOptions(run_limits, ctx, box, public_only=opts.public_only)
+    out = opts.out
     out.mkdir(parents=True, exist_ok=True)
     out.chmod(0o750)  # a runner dropped to its own uid cannot read other students' results
     book = Gradebook(out / "gradebook.sqlite")
-    regraded: list[str] = []
     stale: Counter[str] = Counter()
     if on_start:
         on_start(len(subs))
+    stored: dict[str, set[str]] = {}  # per student, the checks already in the gradebook
 
-    def one(sub: Submission) -> SubmissionResult:
-        current = not force and book.is_current(a.id, sub.student, sub.sha256)
-        reason = _stale(book, loaded, sub, ctx) if current else None
-        fresh = not current or reason is not None
-        if reason is not None:
-            stale[reason] += 1
-        if fresh:
-            regraded.append(sub.student)
-            _grade_one(sub, loaded, book, run_limits, ctx, force or reason is not None, box, public_only)
-        result = book.result(a, sub.student)
-        assert result is not None
+    def on_check(item: Work, r: CheckResult) -> None:
+        book.add_check(a.id, item.sub.student, r)
+        stored[item.sub.student].add(r.name)
+
+    def on_graded(item: Work, g: Graded) -> None:
+        student = item.sub.student
+        for r in g.checks:  # what a remote executor could not stream
+            if r.name not in stored[student]:
+                book.add_check(a.id, student, r)
+        book.finish(a.id, student, status=g.status, errors=list(g.errors), cells=list(g.cells),
+                    figures=list(g.figures), seconds=g.seconds, info=g.info)
         if on_done:
-            on_done(result, fresh)
-        return result
+            on_done(_result(book, a, student), True)
 
     try:
-        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-            results = list(pool.map(one, subs))
-        write_all(results, a, out, lang=lang)
+        work = []
+        for sub in subs:
+            current = not opts.force and book.is_current(a.id, sub.student, sub.sha256)
+            reason = _stale(book, loaded, sub, ctx) if current else None
+            if reason is not None:
+                stale[reason] += 1
+            if current and reason is None:
+                if on_done:
+                    on_done(_result(book, a, sub.student), False)
+                continue
+            attempt = book.begin(a.id, sub.student, sub.sha256, sub.source, force=opts.force or reason is not None,
+                                 fingerprint=loaded.fingerprint)
+            done = {} if attempt == 1 else book.done_checks(a.id, sub.student)
+            stored[sub.student] = set(done)
+            work.append(Work(sub, attempt, done))
+        executor = executors.make(opts.executor, workers=opts.workers, address=opts.address)
+        executor.grade(loaded, grading, work, on_check=on_check, on_graded=on_graded)
+        results = [_result(book, a, sub.student) for sub in subs]
+        write_all(results, a, out, lang=opts.lang)
     finally:
         book.close()
         reap_orphans()
         shutil.rmtree(data_folder, ignore_errors=True)
     mismatched = tuple((s.student, s.assignment_hint) for s in subs
                        if s.assignment_hint and s.assignment_hint != a.id)
-    return GradingRun(a, tuple(results), tuple(regraded), out, time.monotonic() - start, sandbox=box, plan=plan,
-                      stale=dict(stale), mismatched=mismatched)
+    return GradingRun(a, tuple(results), tuple(w.sub.student for w in work), out, time.monotonic() - start,
+                      sandbox=box, plan=plan, stale=dict(stale), mismatched=mismatched)
+
+
+def _result(book: Gradebook, a: assignments_mod.Assignment, student: str) -> SubmissionResult:
+    result = book.result(a, student)
+    assert result is not None, student
+    return result
 
 
 def _stale(book: Gradebook, loaded, sub: Submission, ctx: Context) -> str | None:
@@ -230,49 +270,3 @@ def _stale(book: Gradebook, loaded, sub: Submission, ctx: Context) -> str | None
     if json.dumps(stored.info.get("budget"), sort_keys=True) != json.dumps(current, sort_keys=True):
         return "budget"
     return None
-
-
-def _lms_info(sub: Submission) -> dict:
-    """`info["lms"]`: the LMS id and name a download gave this student (what roster matching reads)."""
-    return {"lms": sub.lms.as_info()} if sub.lms is not None else {}
-
-
-def _grade_one(sub: Submission, loaded, book: Gradebook, limits: Limits, ctx: Context, force: bool,
-               box: SandboxPlan, public_only: bool = False) -> None:
-    a = loaded.assignment
-    attempt = book.begin(a.id, sub.student, sub.sha256, sub.source, force=force, fingerprint=loaded.fingerprint)
-    started = time.monotonic()
-    errors: list[Message | str] = list(sub.warnings)
-    if sub.assignment_hint and sub.assignment_hint != a.id:
-        errors.append(Message(f"Le notebook indique le TP « {sub.assignment_hint} » ; corrigé comme « {a.id} ».",
-                              f"The notebook names TP '{sub.assignment_hint}'; graded as '{a.id}'."))
-    if sub.error:
-        book.finish(a.id, sub.student, status="error", errors=[sub.error, *errors], cells=[], figures=[],
-                    seconds=0.0, info={"kind": sub.kind, "attempt": attempt, **_lms_info(sub)})
-        return
-    session = RunnerSession(list(sub.cells), sub.workdir, limits, box)
-    status, cells, figures = "graded", [], []
-    try:
-        with session:
-            cells = session.run_cells()
-            done = {} if attempt == 1 else book.done_checks(a.id, sub.student)
-            run_checks(loaded.checks, Observer(session), ctx, done=done,
-                       on_result=lambda r: book.add_check(a.id, sub.student, r))
-            errors.extend(session.events)
-            figures = session.figures
-    except Exception:  # noqa: BLE001 - our bug: record it, keep the class going
-        status = "error"
-        trace = traceback.format_exc(limit=4)[-1500:]
-        errors.append(Message("Erreur interne du correcteur (pas de votre fait) : " + trace,
-                              "Internal error of the grader (not your fault): " + trace))
-    info = {"kind": sub.kind, "entry": sub.entry, "attempt": attempt, "restarts": session.restarts,
-            "cells": len(sub.cells), "budget": (ctx.options or {}).get("budget"), "sandbox_layers": list(box.layers),
-            "sandbox_layers_reasons": box.reason_texts(), **_lms_info(sub)}
-    if public_only:
-        info["self_check"] = True  # public checks only: reports say these points are not the grade
-    if box.warning is not None:  # --sandbox off as root: this student's code ran with the grader's privileges
-        info["sandbox_warning"] = box.warning.as_dict()
-    if synthetic := (ctx.options or {}).get("synthetic_datasets"):
-        info["synthetic_datasets"] = list(synthetic)  # generated images, not the real dataset: reports say so
-    book.finish(a.id, sub.student, status=status, errors=errors, cells=cells, figures=figures,
-                seconds=round(time.monotonic() - started, 2), info=info)
