@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from grader import late
 from grader.model import (
     Assignment,
     CellRecord,
@@ -166,7 +167,18 @@ class Gradebook:
                        (status, json.dumps(errors), cells_json, json.dumps(info), seconds, time.time(),
                         assignment, student))
 
+    def merge_info(self, assignment: str, student: str, values: dict) -> None:
+        """Add `values` to a stored result's info (a time learnt after it was graded)."""
+        with self._transaction() as db:
+            row = db.execute("SELECT info FROM submissions WHERE assignment=? AND student=?",
+                             (assignment, student)).fetchone()
+            if row is not None:
+                db.execute("UPDATE submissions SET info=? WHERE assignment=? AND student=?",
+                           (json.dumps({**json.loads(row[0] or "{}"), **values}), assignment, student))
+
     def result(self, assignment: Assignment, student: str) -> SubmissionResult | None:
+        """The stored result, scored by the assignment as it is now: its questions' points and its
+        late policy (the penalty is computed here from the stored submission time, never stored)."""
         rows = self._exec("SELECT sha256, status, errors, cells, info, seconds, complete FROM submissions "
                           "WHERE assignment=? AND student=?", (assignment.id, student))
         if not rows:
@@ -183,8 +195,9 @@ class Gradebook:
         if not complete:
             errs += (Message("Correction interrompue : relancez la même commande pour la terminer.",
                              "Grading interrupted: run the same command again to finish it."),)
+        details = json.loads(info or "{}")
         return SubmissionResult(student, assignment.id, status or "error", questions, errs, cell_records,
-                                figures, sha, seconds or 0.0, json.loads(info or "{}"))
+                                figures, sha, seconds or 0.0, details, late.assess(assignment.late, details))
 
 
 def _measure_row(m: Measure) -> dict:
