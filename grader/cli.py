@@ -35,6 +35,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     def on_done(result, fresh: bool) -> None:
         tag = "" if fresh else (" (already graded)" if en else " (déjà corrigé)")
+        if result.penalty is not None and result.penalty.percent > 0:
+            tag += f" (−{result.penalty.percent:g}% late)" if en else f" (−{result.penalty.percent:g} % de retard)"
         progress.console.print(escape(f"  {result.student}: {result.score:g}/{result.max_score:g} [{result.status}]{tag}"))
         progress.advance(task)
 
@@ -66,10 +68,15 @@ def _cmd_run(args: argparse.Namespace) -> int:
     for q in run.assignment.questions:
         table.add_column(q.id, justify="right")
     table.add_column("total", justify="right")
+    late = run.assignment.late is not None
+    if late:
+        table.add_column("late" if en else "retard", justify="right")
     statuses = {"graded": ("corrigé", "graded"), "error": ("erreur", "error")}
     for r in run.results:
         status = statuses.get(r.status, (r.status, r.status))[en]
-        table.add_row(r.student, status, *(f"{qs.score:g}" for qs in r.questions), f"{r.score:g}/{r.max_score:g}")
+        cut = f"−{r.penalty.percent:g}{'' if en else ' '}%" if r.penalty is not None and r.penalty.percent > 0 else "—"
+        table.add_row(r.student, status, *(f"{qs.score:g}" for qs in r.questions), f"{r.score:g}/{r.max_score:g}",
+                      *((cut,) if late else ()))
     Console().print(table)
     files = f"{run.out / 'results.json'}, {run.out / 'grades.csv'}, {run.out / 'summary.html'}"
     console.print(escape(("Results: " if en else "Résultats : ") + files))
