@@ -67,6 +67,8 @@ def parse_due(value: object, zone: str | None) -> dt.datetime:
     """The due date as an aware datetime: a TOML datetime or an ISO string, with its own offset or
     read on `zone`'s clock."""
     if isinstance(value, str):
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+            raise LateConfigError(f"[late] due = {value.strip()} has no time: write e.g. \"{value.strip()}T23:59\"")
         try:
             value = dt.datetime.fromisoformat(value.strip())
         except ValueError as e:
@@ -145,12 +147,13 @@ def stamp(moment: dt.datetime, policy: LatePolicy | None = None) -> str:
 def lateness(policy: LatePolicy, submitted: dt.datetime, due: dt.datetime | None = None) -> float:
     """Seconds after the due date on the course's clock; 0 when on time (at the due second included)."""
     due = due or policy.due
-    if submitted <= due:
+    real = (submitted.astimezone(dt.UTC) - due.astimezone(dt.UTC)).total_seconds()  # same-zone `-` is wall time
+    if real <= 0:
         return 0.0
     zone = clock(policy)
     wall = (submitted.astimezone(zone).replace(tzinfo=None) - due.astimezone(zone).replace(tzinfo=None))
     seconds = wall.total_seconds()
-    return seconds if seconds > 0 else (submitted - due).total_seconds()  # the repeated autumn hour
+    return seconds if seconds > 0 else real  # the autumn hour that comes twice
 
 
 def penalty(policy: LatePolicy, submitted: dt.datetime | None, *, due: dt.datetime | None = None,
