@@ -49,7 +49,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         with progress:
             run = grade(Path(args.submissions), assignment=args.assignment, out=Path(args.out),
                         workers=args.workers, force=args.force, lang=args.lang, sandbox=args.sandbox,
-                        profile=args.profile, courses=args.course, on_start=on_start, on_done=on_done)
+                        profile=args.profile, courses=args.course, due=args.due, extensions=args.extensions,
+                        on_start=on_start, on_done=on_done)
     except UsageError as e:
         console.print(f"[red]{_error(args)}[/red] {escape(str(e))}")
         return 2
@@ -433,6 +434,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--sandbox", choices=("require", "auto", "off"), default="auto",
                      help="isolation layers: require all, use what this machine has (default), or none")
     run.add_argument("--profile", choices=("cpu", "gpu"), help="training budget (default: detected hardware)")
+    run.add_argument("--due", help="this run's due date instead of [late] due (ISO; no offset: the course's clock)")
+    run.add_argument("--extensions", metavar="FILE.csv",
+                     help="per-student due dates: columns student (key or LMS id), due")
     _course_option(run)
     run.set_defaults(func=_cmd_run)
     _command(sub, "list", "list the assignments", _cmd_list)

@@ -44,6 +44,8 @@ CREATE TABLE IF NOT EXISTS checks (
 CREATE TABLE IF NOT EXISTS figures (
     assignment TEXT NOT NULL, student TEXT NOT NULL, idx INTEGER NOT NULL, png BLOB,
     PRIMARY KEY (assignment, student, idx));
+CREATE TABLE IF NOT EXISTS settings (
+    key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS pictures (
     assignment TEXT NOT NULL, student TEXT NOT NULL, name TEXT NOT NULL, idx INTEGER NOT NULL,
     fr TEXT, en TEXT, png BLOB, png_en BLOB,
@@ -167,6 +169,18 @@ class Gradebook:
                        (status, json.dumps(errors), cells_json, json.dumps(info), seconds, time.time(),
                         assignment, student))
 
+    def set_late_overrides(self, assignment: str, overrides: late.Overrides) -> None:
+        """The deadlines the last `grader run` was given (`--due`, `--extensions`); none given: none kept."""
+        self._exec("INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)",
+                   (f"late:{assignment}", json.dumps(overrides.as_json())))
+
+    def late_overrides(self, assignment: str) -> late.Overrides:
+        rows = self._exec("SELECT value FROM settings WHERE key=?", (f"late:{assignment}",))
+        try:
+            return late.Overrides.from_json(json.loads(rows[0][0])) if rows else late.Overrides()
+        except ValueError:
+            return late.Overrides()
+
     def merge_info(self, assignment: str, student: str, values: dict) -> None:
         """Add `values` to a stored result's info (a time learnt after it was graded)."""
         with self._transaction() as db:
@@ -197,7 +211,9 @@ class Gradebook:
                              "Grading interrupted: run the same command again to finish it."),)
         details = json.loads(info or "{}")
         return SubmissionResult(student, assignment.id, status or "error", questions, errs, cell_records,
-                                figures, sha, seconds or 0.0, details, late.assess(assignment.late, details))
+                                figures, sha, seconds or 0.0, details,
+                                late.assess(assignment.late, details, student=student,
+                                            overrides=self.late_overrides(assignment.id)))
 
 
 def _measure_row(m: Measure) -> dict:

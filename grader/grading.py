@@ -136,14 +136,15 @@ def _serve_subsets(limits: Limits, folder: Path, uid: int | None = None) -> Limi
 def grade(paths: Path, *, assignment: str | None = None, out: Path, workers: int = 1, force: bool = False,
           lang: str = "fr", limits: dict | None = None, profile: str | None = None, budget: dict | None = None,
           sandbox: str = "auto", courses: Iterable[CourseLike] = (), public_only: bool = False,
-          submitted: Mapping[str, late_mod.Submitted] | None = None,
-          on_start: Callable[[int], None] | None = None,
+          submitted: Mapping[str, late_mod.Submitted] | None = None, due: str | None = None,
+          extensions: str | None = None, on_start: Callable[[int], None] | None = None,
           on_done: Callable[[SubmissionResult, bool], None] | None = None) -> GradingRun:
     """Grade every submission under `paths`; resumable; never stops for a student's fault.
 
     `courses` are searched before the built-in course; `public_only` runs the checks students may
     see (`grader check`); `submitted` gives students' submission times an LMS knows (Gradescope's
-    metadata), which win over their files' times."""
+    metadata), which win over their files' times; `due` and `extensions` (a CSV `student,due`)
+    replace the `[late]` due date for this run's output folder, kept in its gradebook."""
     start = time.monotonic()
     if not paths.exists():
         raise UsageError(Message(f"« {paths} » n'existe pas", f"{paths} does not exist").get(lang))
@@ -162,11 +163,15 @@ def grade(paths: Path, *, assignment: str | None = None, out: Path, workers: int
         except assignments_mod.AssignmentError as e:
             raise UsageError(str(e)) from e
         try:
+            overrides = late_mod.read_overrides(due, extensions, loaded.assignment.late)
+        except late_mod.LateConfigError as e:
+            raise UsageError(str(e)) from e
+        try:
             box = sandbox_plan(sandbox)
         except SandboxUnavailable as e:
             raise UsageError(e.message.get(lang)) from e
         run = _grade_all(subs, loaded, out, workers, force, lang, limits, on_start, on_done, start,
-                         profile, budget, box, public_only, dict(submitted or {}))
+                         profile, budget, box, public_only, dict(submitted or {}), overrides)
         located = loaded.located
         return replace(run, ignored=ignored,
                        located="" if located is None or located.course.builtin else str(located.course.root))
@@ -176,7 +181,7 @@ def grade(paths: Path, *, assignment: str | None = None, out: Path, workers: int
 
 def _grade_all(subs, loaded, out, workers, force, lang, limits, on_start, on_done, start,
                profile=None, budget=None, box: SandboxPlan | None = None, public_only: bool = False,
-               submitted: dict | None = None) -> GradingRun:
+               submitted: dict | None = None, overrides: late_mod.Overrides | None = None) -> GradingRun:
     box = box or SandboxPlan((0,))
     from grader.reports import write_all
 
@@ -187,6 +192,8 @@ def _grade_all(subs, loaded, out, workers, force, lang, limits, on_start, on_don
     out.mkdir(parents=True, exist_ok=True)
     out.chmod(0o750)  # a runner dropped to its own uid cannot read other students' results
     book = Gradebook(out / "gradebook.sqlite")
+    book.set_late_overrides(a.id, overrides or late_mod.Overrides())
+    a = replace(a, late=late_mod.effective(a.late, overrides or late_mod.Overrides()))  # the reports' policy
     regraded: list[str] = []
     stale: Counter[str] = Counter()
     if on_start:

@@ -157,7 +157,7 @@ def lateness(policy: LatePolicy, submitted: dt.datetime, due: dt.datetime | None
 
 
 def penalty(policy: LatePolicy, submitted: dt.datetime | None, *, due: dt.datetime | None = None,
-            source: str = "", lms_late: str = "") -> Penalty:
+            source: str = "", lms_late: str = "", extended: bool = False) -> Penalty:
     """What the submission's lateness costs under `policy`; `lms_late` names an LMS that flagged it late.
 
     An unknown time costs nothing, and says so."""
@@ -170,8 +170,9 @@ def penalty(policy: LatePolicy, submitted: dt.datetime | None, *, due: dt.dateti
     seconds = lateness(policy, submitted, due)
     where = _source(source)
     flag = Message(f", {lms_late} l'a signalée en retard", f", {lms_late} flagged it late") if lms_late else Message("", "")
-    when = Message(f"le {_local(submitted, policy, 'fr')}, {where.fr}{flag.fr} ; échéance le {_local(due, policy, 'fr')}",
-                   f"{_local(submitted, policy, 'en')}, {where.en}{flag.en}; due {_local(due, policy, 'en')}")
+    word = Message("échéance prolongée" if extended else "échéance", "extended to" if extended else "due")
+    when = Message(f"le {_local(submitted, policy, 'fr')}, {where.fr}{flag.fr} ; {word.fr} le {_local(due, policy, 'fr')}",
+                   f"{_local(submitted, policy, 'en')}, {where.en}{flag.en}; {word.en} {_local(due, policy, 'en')}")
     if seconds <= 0:
         reason = Message(f"Rendu à temps ({when.fr})", f"Submitted on time ({when.en})")
         if lms_late:
@@ -202,14 +203,19 @@ def penalty(policy: LatePolicy, submitted: dt.datetime | None, *, due: dt.dateti
     return Penalty(percent, seconds, _dot(reason), at, source)
 
 
-def assess(policy: LatePolicy | None, info: Mapping, *, due: dt.datetime | None = None) -> Penalty | None:
-    """The penalty of a stored result (`info`: `submitted_at`, `submitted_from`, `lms.late`); None
-    without a policy or for a self-check (the student's own run, not a submission)."""
+def assess(policy: LatePolicy | None, info: Mapping, *, student: str = "",
+           overrides: Overrides | None = None) -> Penalty | None:
+    """The penalty of a stored result (`info`: `submitted_at`, `submitted_from`, `lms.late`) under
+    the policy and a run's `overrides`; None without a policy or for a self-check (the student's
+    own run, not a submission)."""
+    overrides = overrides or Overrides()
+    policy = effective(policy, overrides)
     if policy is None or info.get("self_check") is True:
         return None
+    due, extended = overrides.due_for(student, info)
     lms = info.get("lms") if isinstance(info.get("lms"), Mapping) else {}
     flagged = str(lms.get("lms", "LMS")).capitalize() if lms.get("late") is True else ""
-    return penalty(policy, parse_time(info.get("submitted_at")), due=due,
+    return penalty(policy, parse_time(info.get("submitted_at")), due=due, extended=extended,
                    source=str(info.get("submitted_from") or ""), lms_late=flagged)
 
 
@@ -261,3 +267,72 @@ class Submitted:
 
 def from_epoch(seconds: float) -> dt.datetime:
     return dt.datetime.fromtimestamp(seconds, dt.UTC)
+
+
+@dataclass(frozen=True)
+class Overrides:
+    """A run's own deadlines (`grader run --due`, `--extensions FILE.csv`), kept in its gradebook so
+    every later reading of that gradebook (a report, a manual import) applies them too."""
+
+    due: dt.datetime | None = None  # the whole class's, instead of [late] due
+    extensions: tuple[tuple[str, dt.datetime], ...] = ()  # (student key or LMS id, due)
+
+    def as_json(self) -> dict:
+        return {"due": self.due.isoformat() if self.due else None,
+                "extensions": [[who, when.isoformat()] for who, when in self.extensions]}
+
+    @staticmethod
+    def from_json(data: object) -> Overrides:
+        if not isinstance(data, Mapping):
+            return Overrides()
+        due = parse_time(data.get("due"))
+        pairs = tuple((str(p[0]), t) for p in data.get("extensions") or ()
+                      if isinstance(p, list | tuple) and len(p) == 2 and (t := parse_time(p[1])) is not None)
+        return Overrides(due, pairs)
+
+    def due_for(self, student: str, info: Mapping) -> tuple[dt.datetime | None, bool]:
+        """The student's due date (None: the policy's) and whether it is an extension."""
+        lms = info.get("lms") if isinstance(info.get("lms"), Mapping) else {}
+        keys = {student, str(lms.get("id", "")) if lms.get("id") else student}
+        for who, when in self.extensions:
+            if who in keys:
+                return when, True
+        return self.due, False
+
+
+def effective(policy: LatePolicy | None, overrides: Overrides) -> LatePolicy | None:
+    """The policy a run applies: `--due` without `[late]` reports lateness and costs nothing."""
+    if policy is None and (overrides.due is not None or overrides.extensions):
+        first = overrides.due or overrides.extensions[0][1]
+        return LatePolicy(first, "", "none")
+    return policy
+
+
+def read_overrides(due: str | None, extensions: str | None, policy: LatePolicy | None) -> Overrides:
+    """`--due` and `--extensions FILE.csv` (columns `student,due`; student: the student key or LMS
+    id), read on the course's clock; raises `LateConfigError` naming the bad value or row."""
+    import csv
+
+    clock_of = clock(policy) if policy is not None else None  # a naive time is read on the course's clock
+
+    def when(value: str, where: str) -> dt.datetime:
+        try:
+            moment = parse_due(value, None) if clock_of is None else parse_due(value, "UTC")
+        except LateConfigError as e:
+            raise LateConfigError(f"{where}: {e}") from None
+        naive = parse_time(value) is None
+        return moment.replace(tzinfo=clock_of) if naive and clock_of is not None else moment
+
+    pairs = []
+    if extensions:
+        try:
+            with open(extensions, encoding="utf-8-sig", newline="") as f:
+                rows = list(csv.DictReader(f))
+        except OSError as e:
+            raise LateConfigError(f"--extensions {extensions}: {e.strerror or e}") from None
+        for n, row in enumerate(rows, start=2):
+            who, value = (row.get("student") or "").strip(), (row.get("due") or "").strip()
+            if not who or not value:
+                raise LateConfigError(f"--extensions {extensions}, line {n}: needs the columns student and due")
+            pairs.append((who, when(value, f"--extensions {extensions}, line {n}")))
+    return Overrides(when(due, "--due") if due else None, tuple(pairs))

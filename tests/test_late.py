@@ -321,6 +321,42 @@ def test_a_changed_policy_applies_at_the_next_run_without_regrading(late_class):
     course_with_late(course, 10)
 
 
+def test_a_run_s_due_date_and_extensions_apply_without_regrading_and_stay_in_its_gradebook(late_class, tmp_path):
+    from grader.gradebook import Gradebook
+
+    root, course, folder, run = late_class
+    ext = tmp_path / "extensions.csv"
+    ext.write_text("student,due\nbob,2026-01-12T12:00\n222,2026-01-20T23:59+01:00\n")
+    moved = grade(folder, assignment="tp-tenseurs", out=run.out, courses=[course], due="2026-01-11T23:59",
+                  extensions=str(ext))
+    assert moved.regraded == ()
+    got = by_student(moved)
+    assert got["bob"].score == 20 and "échéance prolongée le 12/01/2026 à 12:00" in got["bob"].penalty.reason.fr
+    assert got["dupont_222"].score == 20  # the LMS id names the student too
+    assert got["alice"].penalty.percent == 0
+    book = Gradebook(run.out / "gradebook.sqlite")  # what a manual import reads back: the same deadlines
+    try:
+        assert book.result(moved.assignment, "bob").score == 20
+    finally:
+        book.close()
+    alone = grade(folder, assignment="tp-tenseurs", out=run.out, courses=[course], due="2026-01-11T23:59")
+    assert by_student(alone)["bob"].score == 18 and by_student(alone)["dupont_222"].score == 14  # 72 h: at the limit
+    back = grade(folder, assignment="tp-tenseurs", out=run.out, courses=[course])  # none given: the TOML's
+    assert by_student(back)["bob"].score == 16
+
+
+def test_a_bad_due_or_extensions_file_is_a_usage_error(late_class, tmp_path):
+    from grader.grading import UsageError
+
+    _, course, folder, run = late_class
+    with pytest.raises(UsageError, match="--due"):
+        grade(folder, assignment="tp-tenseurs", out=tmp_path / "o", courses=[course], due="tomorrow")
+    bad = tmp_path / "ext.csv"
+    bad.write_text("student,due\nbob,2026-02-30T10:00\n")
+    with pytest.raises(UsageError, match="line 2"):
+        grade(folder, assignment="tp-tenseurs", out=tmp_path / "o", courses=[course], extensions=str(bad))
+
+
 def test_a_gradescope_submission_is_judged_by_its_metadata_not_its_files(late_class, tmp_path):
     _, course, _, _ = late_class
     root = tmp_path / "autograder"
