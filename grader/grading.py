@@ -9,7 +9,7 @@ import tempfile
 import time
 import traceback
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -17,6 +17,7 @@ from pathlib import Path
 from grader import assignments as assignments_mod
 from grader import budget as budget_mod
 from grader import datasets
+from grader import late as late_mod
 from grader.assignments import CourseLike
 from grader.gradebook import Gradebook
 from grader.judge.engine import Context, run_checks
@@ -135,12 +136,15 @@ def _serve_subsets(limits: Limits, folder: Path, uid: int | None = None) -> Limi
 def grade(paths: Path, *, assignment: str | None = None, out: Path, workers: int = 1, force: bool = False,
           lang: str = "fr", limits: dict | None = None, profile: str | None = None, budget: dict | None = None,
           sandbox: str = "auto", courses: Iterable[CourseLike] = (), public_only: bool = False,
-          on_start: Callable[[int], None] | None = None,
+          submitted: Mapping[str, late_mod.Submitted] | None = None, due: str | None = None,
+          extensions: str | None = None, on_start: Callable[[int], None] | None = None,
           on_done: Callable[[SubmissionResult, bool], None] | None = None) -> GradingRun:
     """Grade every submission under `paths`; resumable; never stops for a student's fault.
 
     `courses` are searched before the built-in course; `public_only` runs the checks students may
-    see (`grader check`)."""
+    see (`grader check`); `submitted` gives students' submission times an LMS knows (Gradescope's
+    metadata), which win over their files' times; `due` and `extensions` (a CSV `student,due`)
+    replace the `[late]` due date for this run's output folder, kept in its gradebook."""
     start = time.monotonic()
     if not paths.exists():
         raise UsageError(Message(f"« {paths} » n'existe pas", f"{paths} does not exist").get(lang))
@@ -159,11 +163,15 @@ def grade(paths: Path, *, assignment: str | None = None, out: Path, workers: int
         except assignments_mod.AssignmentError as e:
             raise UsageError(str(e)) from e
         try:
+            overrides = late_mod.read_overrides(due, extensions, loaded.assignment.late)
+        except late_mod.LateConfigError as e:
+            raise UsageError(str(e)) from e
+        try:
             box = sandbox_plan(sandbox)
         except SandboxUnavailable as e:
             raise UsageError(e.message.get(lang)) from e
         run = _grade_all(subs, loaded, out, workers, force, lang, limits, on_start, on_done, start,
-                         profile, budget, box, public_only)
+                         profile, budget, box, public_only, dict(submitted or {}), overrides)
         located = loaded.located
         return replace(run, ignored=ignored,
                        located="" if located is None or located.course.builtin else str(located.course.root))
@@ -172,7 +180,8 @@ def grade(paths: Path, *, assignment: str | None = None, out: Path, workers: int
 
 
 def _grade_all(subs, loaded, out, workers, force, lang, limits, on_start, on_done, start,
-               profile=None, budget=None, box: SandboxPlan | None = None, public_only: bool = False) -> GradingRun:
+               profile=None, budget=None, box: SandboxPlan | None = None, public_only: bool = False,
+               submitted: dict | None = None, overrides: late_mod.Overrides | None = None) -> GradingRun:
     box = box or SandboxPlan((0,))
     from grader.reports import write_all
 
@@ -183,6 +192,8 @@ def _grade_all(subs, loaded, out, workers, force, lang, limits, on_start, on_don
     out.mkdir(parents=True, exist_ok=True)
     out.chmod(0o750)  # a runner dropped to its own uid cannot read other students' results
     book = Gradebook(out / "gradebook.sqlite")
+    book.set_late_overrides(a.id, overrides or late_mod.Overrides())
+    a = replace(a, late=late_mod.effective(a.late, overrides or late_mod.Overrides()))  # the reports' policy
     regraded: list[str] = []
     stale: Counter[str] = Counter()
     if on_start:
@@ -194,11 +205,16 @@ def _grade_all(subs, loaded, out, workers, force, lang, limits, on_start, on_don
         fresh = not current or reason is not None
         if reason is not None:
             stale[reason] += 1
+        when = _submission_time(sub, (submitted or {}).get(sub.student), a)
         if fresh:
             regraded.append(sub.student)
-            _grade_one(sub, loaded, book, run_limits, ctx, force or reason is not None, box, public_only)
+            _grade_one(sub, loaded, book, run_limits, ctx, force or reason is not None, box, public_only, when)
         result = book.result(a, sub.student)
         assert result is not None
+        if when and "submitted_at" not in result.info:  # graded before times were kept: the time now known
+            book.merge_info(a.id, sub.student, when)
+            result = book.result(a, sub.student)
+            assert result is not None
         if on_done:
             on_done(result, fresh)
         return result
@@ -232,13 +248,24 @@ def _stale(book: Gradebook, loaded, sub: Submission, ctx: Context) -> str | None
     return None
 
 
+def _submission_time(sub: Submission, known: late_mod.Submitted | None, a) -> dict:
+    """`info`'s `submitted_at` (ISO, with its offset) and `submitted_from`: what an LMS said
+    (`known`), else the handed-in file's time; {} when neither is known (then no penalty, said)."""
+    if known is not None:
+        return {"submitted_at": late_mod.stamp(known.at, a.late), "submitted_from": known.source}
+    if sub.mtime is None:
+        return {}
+    moment = late_mod.from_epoch(sub.mtime)
+    return {"submitted_at": late_mod.stamp(moment, a.late), "submitted_from": "file"}
+
+
 def _lms_info(sub: Submission) -> dict:
     """`info["lms"]`: the LMS id and name a download gave this student (what roster matching reads)."""
     return {"lms": sub.lms.as_info()} if sub.lms is not None else {}
 
 
 def _grade_one(sub: Submission, loaded, book: Gradebook, limits: Limits, ctx: Context, force: bool,
-               box: SandboxPlan, public_only: bool = False) -> None:
+               box: SandboxPlan, public_only: bool = False, when: dict | None = None) -> None:
     a = loaded.assignment
     attempt = book.begin(a.id, sub.student, sub.sha256, sub.source, force=force, fingerprint=loaded.fingerprint)
     started = time.monotonic()
@@ -248,7 +275,7 @@ def _grade_one(sub: Submission, loaded, book: Gradebook, limits: Limits, ctx: Co
                               f"The notebook names TP '{sub.assignment_hint}'; graded as '{a.id}'."))
     if sub.error:
         book.finish(a.id, sub.student, status="error", errors=[sub.error, *errors], cells=[], figures=[],
-                    seconds=0.0, info={"kind": sub.kind, "attempt": attempt, **_lms_info(sub)})
+                    seconds=0.0, info={"kind": sub.kind, "attempt": attempt, **_lms_info(sub), **(when or {})})
         return
     session = RunnerSession(list(sub.cells), sub.workdir, limits, box)
     status, cells, figures = "graded", [], []
@@ -267,7 +294,7 @@ def _grade_one(sub: Submission, loaded, book: Gradebook, limits: Limits, ctx: Co
                               "Internal error of the grader (not your fault): " + trace))
     info = {"kind": sub.kind, "entry": sub.entry, "attempt": attempt, "restarts": session.restarts,
             "cells": len(sub.cells), "budget": (ctx.options or {}).get("budget"), "sandbox_layers": list(box.layers),
-            "sandbox_layers_reasons": box.reason_texts(), **_lms_info(sub)}
+            "sandbox_layers_reasons": box.reason_texts(), **_lms_info(sub), **(when or {})}
     if public_only:
         info["self_check"] = True  # public checks only: reports say these points are not the grade
     if box.warning is not None:  # --sandbox off as root: this student's code ran with the grader's privileges
