@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import json
 import sys
 import tomllib
 from collections.abc import Iterable
@@ -15,6 +16,7 @@ import grader
 from grader import courses as courses_mod
 from grader.courses import Course, Located
 from grader.judge.checks import Check, Registry
+from grader.late import LateConfigError, read_policy
 from grader.model import Assignment, Message, Question
 
 CourseLike = Path | str | Course
@@ -60,7 +62,8 @@ def _missing_hint(search: tuple[Course, ...]) -> str:
 def fingerprint(folder: Path, reference: Path | None) -> str:
     """sha256 of the files that decide a verdict: the TOML, every check module, the reference, and
     the grader's version. Not student.ipynb (regenerated) nor calibration.json (its effect, the
-    budget's thresholds, is compared on its own)."""
+    budget's thresholds, is compared on its own), nor the TOML's [late] table and comments: a late
+    penalty is computed when results are read, so a moved due date regrades nobody."""
     h = hashlib.sha256(f"grader {grader.__version__}\0".encode())
     files = [p for p in sorted(folder.rglob("*"))
              if p.is_file() and "__pycache__" not in p.parts and (p.suffix == ".py" or p.name == "assignment.toml")]
@@ -68,8 +71,21 @@ def fingerprint(folder: Path, reference: Path | None) -> str:
         files.append(reference)
     for p in files:
         name = p.name if p == reference else p.relative_to(folder).as_posix()
-        h.update(name.encode() + b"\0" + p.read_bytes() + b"\0")
+        data = _toml_verdict(p) if p.name == "assignment.toml" and p != reference else p.read_bytes()
+        h.update(name.encode() + b"\0" + data + b"\0")
     return h.hexdigest()
+
+
+def _toml_verdict(path: Path) -> bytes:
+    """The TOML's content less its [late] table, canonical (an unreadable one: its bytes, so
+    `load` then says what is wrong)."""
+    raw = path.read_bytes()
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError):
+        return raw
+    data.pop("late", None)
+    return json.dumps(data, sort_keys=True, default=str).encode()
 
 
 def load(assignment_id: str, courses: Iterable[CourseLike] = (), *, public_only: bool = False) -> LoadedAssignment:
@@ -117,6 +133,12 @@ def read_assignment(folder: Path) -> Assignment:
                                                                                  str(q.get("en", ""))), step))
         except (KeyError, TypeError, ValueError) as e:
             raise AssignmentError(f"{toml_path}: bad question {q!r}") from e
+    late = None
+    if "late" in data:
+        try:
+            late = read_policy(data["late"])
+        except LateConfigError as e:
+            raise AssignmentError(f"{toml_path}: {e}") from e
     title = data.get("title", {})
     return Assignment(
         id=str(data.get("id", folder.name)),
@@ -124,6 +146,7 @@ def read_assignment(folder: Path) -> Assignment:
         questions=tuple(questions),
         folder=str(folder),
         limits=dict(data.get("limits", {})),
+        late=late,
     )
 
 

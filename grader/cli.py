@@ -35,6 +35,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     def on_done(result, fresh: bool) -> None:
         tag = "" if fresh else (" (already graded)" if en else " (déjà corrigé)")
+        if result.penalty is not None and result.penalty.percent > 0:
+            tag += f" (−{result.penalty.percent:g}% late)" if en else f" (−{result.penalty.percent:g} % de retard)"
         progress.console.print(escape(f"  {result.student}: {result.score:g}/{result.max_score:g} [{result.status}]{tag}"))
         progress.advance(task)
 
@@ -47,7 +49,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         with progress:
             run = grade(Path(args.submissions), assignment=args.assignment, out=Path(args.out),
                         workers=args.workers, force=args.force, lang=args.lang, sandbox=args.sandbox,
-                        profile=args.profile, courses=args.course, on_start=on_start, on_done=on_done)
+                        profile=args.profile, courses=args.course, due=args.due, extensions=args.extensions,
+                        on_start=on_start, on_done=on_done)
     except UsageError as e:
         console.print(f"[red]{_error(args)}[/red] {escape(str(e))}")
         return 2
@@ -66,10 +69,15 @@ def _cmd_run(args: argparse.Namespace) -> int:
     for q in run.assignment.questions:
         table.add_column(q.id, justify="right")
     table.add_column("total", justify="right")
+    late = run.assignment.late is not None
+    if late:
+        table.add_column("late" if en else "retard", justify="right")
     statuses = {"graded": ("corrigé", "graded"), "error": ("erreur", "error")}
     for r in run.results:
         status = statuses.get(r.status, (r.status, r.status))[en]
-        table.add_row(r.student, status, *(f"{qs.score:g}" for qs in r.questions), f"{r.score:g}/{r.max_score:g}")
+        cut = f"−{r.penalty.percent:g}{'' if en else ' '}%" if r.penalty is not None and r.penalty.percent > 0 else "—"
+        table.add_row(r.student, status, *(f"{qs.score:g}" for qs in r.questions), f"{r.score:g}/{r.max_score:g}",
+                      *((cut,) if late else ()))
     Console().print(table)
     files = f"{run.out / 'results.json'}, {run.out / 'grades.csv'}, {run.out / 'summary.html'}"
     console.print(escape(("Results: " if en else "Résultats : ") + files))
@@ -426,6 +434,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--sandbox", choices=("require", "auto", "off"), default="auto",
                      help="isolation layers: require all, use what this machine has (default), or none")
     run.add_argument("--profile", choices=("cpu", "gpu"), help="training budget (default: detected hardware)")
+    run.add_argument("--due", help="this run's due date instead of [late] due (ISO; no offset: the course's clock)")
+    run.add_argument("--extensions", metavar="FILE.csv",
+                     help="per-student due dates: columns student (key or LMS id), due")
     _course_option(run)
     run.set_defaults(func=_cmd_run)
     _command(sub, "list", "list the assignments", _cmd_list)

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from grader import late
 from grader.model import (
     Assignment,
     CellRecord,
@@ -43,6 +44,8 @@ CREATE TABLE IF NOT EXISTS checks (
 CREATE TABLE IF NOT EXISTS figures (
     assignment TEXT NOT NULL, student TEXT NOT NULL, idx INTEGER NOT NULL, png BLOB,
     PRIMARY KEY (assignment, student, idx));
+CREATE TABLE IF NOT EXISTS settings (
+    key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS pictures (
     assignment TEXT NOT NULL, student TEXT NOT NULL, name TEXT NOT NULL, idx INTEGER NOT NULL,
     fr TEXT, en TEXT, png BLOB, png_en BLOB,
@@ -166,7 +169,30 @@ class Gradebook:
                        (status, json.dumps(errors), cells_json, json.dumps(info), seconds, time.time(),
                         assignment, student))
 
+    def set_late_overrides(self, assignment: str, overrides: late.Overrides) -> None:
+        """The deadlines the last `grader run` was given (`--due`, `--extensions`); none given: none kept."""
+        self._exec("INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)",
+                   (f"late:{assignment}", json.dumps(overrides.as_json())))
+
+    def late_overrides(self, assignment: str) -> late.Overrides:
+        rows = self._exec("SELECT value FROM settings WHERE key=?", (f"late:{assignment}",))
+        try:
+            return late.Overrides.from_json(json.loads(rows[0][0])) if rows else late.Overrides()
+        except ValueError:
+            return late.Overrides()
+
+    def merge_info(self, assignment: str, student: str, values: dict) -> None:
+        """Add `values` to a stored result's info (a time learnt after it was graded)."""
+        with self._transaction() as db:
+            row = db.execute("SELECT info FROM submissions WHERE assignment=? AND student=?",
+                             (assignment, student)).fetchone()
+            if row is not None:
+                db.execute("UPDATE submissions SET info=? WHERE assignment=? AND student=?",
+                           (json.dumps({**json.loads(row[0] or "{}"), **values}), assignment, student))
+
     def result(self, assignment: Assignment, student: str) -> SubmissionResult | None:
+        """The stored result, scored by the assignment as it is now: its questions' points and its
+        late policy (the penalty is computed here from the stored submission time, never stored)."""
         rows = self._exec("SELECT sha256, status, errors, cells, info, seconds, complete FROM submissions "
                           "WHERE assignment=? AND student=?", (assignment.id, student))
         if not rows:
@@ -183,8 +209,11 @@ class Gradebook:
         if not complete:
             errs += (Message("Correction interrompue : relancez la même commande pour la terminer.",
                              "Grading interrupted: run the same command again to finish it."),)
+        details = json.loads(info or "{}")
         return SubmissionResult(student, assignment.id, status or "error", questions, errs, cell_records,
-                                figures, sha, seconds or 0.0, json.loads(info or "{}"))
+                                figures, sha, seconds or 0.0, details,
+                                late.assess(assignment.late, details, student=student,
+                                            overrides=self.late_overrides(assignment.id)))
 
 
 def _measure_row(m: Measure) -> dict:

@@ -8,19 +8,20 @@ import shutil
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 from grader import assignments as assignments_mod
 from grader import budget as budget_mod
 from grader import datasets, executors
+from grader import late as late_mod
 from grader.assignments import CourseLike
 from grader.executors import Work
 from grader.gradebook import Gradebook
 from grader.judge.engine import Context
 from grader.model import CheckResult, Message, Status, SubmissionResult
-from grader.pipeline import Graded, GradingOptions
+from grader.pipeline import LOST, Graded, GradingOptions
 from grader.runner.process import reap_orphans
 from grader.runner.sandbox import SandboxPlan, SandboxUnavailable
 from grader.runner.sandbox import plan as sandbox_plan
@@ -46,6 +47,7 @@ class GradingRun:
     stale: dict[str, int] = field(default_factory=dict)  # why unchanged files were regraded: "checks", "budget"
     mismatched: tuple[tuple[str, str], ...] = ()  # (student, TP named by the notebook) graded as another TP
     located: str = ""  # the course folder the assignment came from ("" for the built-in course)
+    lost: tuple[str, ...] = ()  # graded nowhere (a cluster node lost): unfinished, the next run regrades them
 
     def notices(self, lang: str = "fr") -> list[str]:
         """What the instructor must hear on the console besides the scores."""
@@ -63,6 +65,9 @@ class GradingRun:
             out.append(Message(f"{student} : le notebook indique le TP « {hint} » ; corrigé comme « "
                                f"{self.assignment.id} »",
                                f"{student}: the notebook names TP '{hint}'; graded as '{self.assignment.id}'").get(lang))
+        if self.lost:
+            out.append(Message(f"Non corrigées (nœud perdu) : {', '.join(self.lost)} ; relancez la même commande",
+                               f"Not graded (node lost): {', '.join(self.lost)}; run the same command again").get(lang))
         return out
 
     @property
@@ -135,12 +140,16 @@ def grade(paths: Path, *, assignment: str | None = None, out: Path, workers: int
           lang: str = "fr", limits: dict | None = None, profile: str | None = None, budget: dict | None = None,
           sandbox: str = "auto", courses: Iterable[CourseLike] = (), public_only: bool = False,
           executor: str = "local", address: str | None = None,
-          on_start: Callable[[int], None] | None = None,
+          submitted: Mapping[str, late_mod.Submitted] | None = None, due: str | None = None,
+          extensions: str | None = None, on_start: Callable[[int], None] | None = None,
           on_done: Callable[[SubmissionResult, bool], None] | None = None) -> GradingRun:
     """Grade every submission under `paths`; resumable; never stops for a student's fault.
 
     `courses` are searched before the built-in course; `public_only` runs the checks students may
-    see (`grader check`)."""
+    see (`grader check`); `submitted` gives students' submission times an LMS knows (Gradescope's
+    metadata), which win over their files' times; `due` and `extensions` (a CSV `student,due`)
+    replace the `[late]` due date for this run's output folder, kept in its gradebook; `executor`
+    ("local" threads or "ray", at `address`) runs `workers` submissions at once."""
     start = time.monotonic()
     if not paths.exists():
         raise UsageError(Message(f"« {paths} » n'existe pas", f"{paths} does not exist").get(lang))
@@ -159,11 +168,16 @@ def grade(paths: Path, *, assignment: str | None = None, out: Path, workers: int
         except assignments_mod.AssignmentError as e:
             raise UsageError(str(e)) from e
         try:
+            overrides = late_mod.read_overrides(due, extensions, loaded.assignment.late)
+        except late_mod.LateConfigError as e:
+            raise UsageError(str(e)) from e
+        try:
             box = sandbox_plan(sandbox)
         except SandboxUnavailable as e:
             raise UsageError(e.message.get(lang)) from e
         opts = ClassOptions(out, workers=workers, force=force, lang=lang, limits=limits, profile=profile,
-                            budget=budget, public_only=public_only, executor=executor, address=address)
+                            budget=budget, public_only=public_only, executor=executor, address=address,
+                            submitted=dict(submitted or {}), late=overrides)
         run = _grade_all(subs, loaded, opts, box, start, on_start, on_done)
         located = loaded.located
         return replace(run, ignored=ignored,
@@ -186,6 +200,8 @@ class ClassOptions:
     public_only: bool = False
     executor: str = "local"
     address: str | None = None  # a Ray cluster's address ("auto", "HOST:PORT"); None: start a local one
+    submitted: Mapping[str, late_mod.Submitted] = field(default_factory=dict)  # times an LMS knows
+    late: late_mod.Overrides = field(default_factory=late_mod.Overrides)  # this run's due date, extensions
 
 
 def _grade_all(subs: list[Submission], loaded, opts: ClassOptions, box: SandboxPlan, start: float,
@@ -202,10 +218,14 @@ def _grade_all(subs: list[Submission], loaded, opts: ClassOptions, box: SandboxP
     out.mkdir(parents=True, exist_ok=True)
     out.chmod(0o750)  # a runner dropped to its own uid cannot read other students' results
     book = Gradebook(out / "gradebook.sqlite")
+    book.set_late_overrides(a.id, opts.late)
+    a = replace(a, late=late_mod.effective(a.late, opts.late))  # the reports' policy
     stale: Counter[str] = Counter()
     if on_start:
         on_start(len(subs))
     stored: dict[str, set[str]] = {}  # per student, the checks already in the gradebook
+    when: dict[str, dict] = {}  # per student, `submitted_at` and where it comes from
+    lost: list[str] = []
 
     def on_check(item: Work, r: CheckResult) -> None:
         book.add_check(a.id, item.sub.student, r)
@@ -216,8 +236,11 @@ def _grade_all(subs: list[Submission], loaded, opts: ClassOptions, box: SandboxP
         for r in g.checks:  # what a remote executor could not stream
             if r.name not in stored[student]:
                 book.add_check(a.id, student, r)
-        book.finish(a.id, student, status=g.status, errors=list(g.errors), cells=list(g.cells),
-                    figures=list(g.figures), seconds=g.seconds, info=g.info)
+        if g.status == LOST:  # no outcome (a cluster node lost past its retries): left to the next run
+            lost.append(student)
+        else:
+            book.finish(a.id, student, status=g.status, errors=list(g.errors), cells=list(g.cells),
+                        figures=list(g.figures), seconds=g.seconds, info={**g.info, **when[student]})
         if on_done:
             on_done(_result(book, a, student), True)
 
@@ -228,9 +251,14 @@ def _grade_all(subs: list[Submission], loaded, opts: ClassOptions, box: SandboxP
             reason = _stale(book, loaded, sub, ctx) if current else None
             if reason is not None:
                 stale[reason] += 1
+            when[sub.student] = _submission_time(sub, opts.submitted.get(sub.student), a)
             if current and reason is None:
+                result = _result(book, a, sub.student)
+                if when[sub.student] and "submitted_at" not in result.info:  # graded before times were kept
+                    book.merge_info(a.id, sub.student, when[sub.student])
+                    result = _result(book, a, sub.student)
                 if on_done:
-                    on_done(_result(book, a, sub.student), False)
+                    on_done(result, False)
                 continue
             attempt = book.begin(a.id, sub.student, sub.sha256, sub.source, force=opts.force or reason is not None,
                                  fingerprint=loaded.fingerprint)
@@ -248,7 +276,7 @@ def _grade_all(subs: list[Submission], loaded, opts: ClassOptions, box: SandboxP
     mismatched = tuple((s.student, s.assignment_hint) for s in subs
                        if s.assignment_hint and s.assignment_hint != a.id)
     return GradingRun(a, tuple(results), tuple(w.sub.student for w in work), out, time.monotonic() - start,
-                      sandbox=box, plan=plan, stale=dict(stale), mismatched=mismatched)
+                      sandbox=box, plan=plan, stale=dict(stale), mismatched=mismatched, lost=tuple(lost))
 
 
 def _result(book: Gradebook, a: assignments_mod.Assignment, student: str) -> SubmissionResult:
@@ -270,3 +298,14 @@ def _stale(book: Gradebook, loaded, sub: Submission, ctx: Context) -> str | None
     if json.dumps(stored.info.get("budget"), sort_keys=True) != json.dumps(current, sort_keys=True):
         return "budget"
     return None
+
+
+def _submission_time(sub: Submission, known: late_mod.Submitted | None, a) -> dict:
+    """`info`'s `submitted_at` (ISO, with its offset) and `submitted_from`: what an LMS said
+    (`known`), else the handed-in file's time; {} when neither is known (then no penalty, said)."""
+    if known is not None:
+        return {"submitted_at": late_mod.stamp(known.at, a.late), "submitted_from": known.source}
+    if sub.mtime is None:
+        return {}
+    moment = late_mod.from_epoch(sub.mtime)
+    return {"submitted_at": late_mod.stamp(moment, a.late), "submitted_from": "file"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -99,6 +100,33 @@ class Question:
 
 
 @dataclass(frozen=True)
+class LatePolicy:
+    """`[late]` of assignment.toml (read by `grader.late.read_policy`): when work is due, what lateness costs."""
+
+    due: dt.datetime  # aware
+    timezone: str = ""  # the course's clock (IANA name); "" : the due date's own offset
+    policy: str = "none"  # "none" | "per_day" | "per_hour"
+    percent: float = 0.0  # of the total, per started day or hour late
+    limit: float | None = None  # seconds late beyond which the score is 0
+    grace: float = 0.0  # seconds late that cost nothing
+
+
+@dataclass(frozen=True)
+class Penalty:
+    """What lateness cost one submission: derived from its stored time and the current policy, never stored."""
+
+    percent: float  # of the total taken off, 0 to 100
+    seconds: float  # how late, on the course's clock (0: on time or unknown)
+    reason: Message
+    submitted_at: str = ""  # ISO with offset; "" when unknown
+    source: str = ""  # where the time came from: "gradescope" | "lms" | "file"
+
+    def as_dict(self) -> dict:
+        return {"seconds": round(self.seconds), "penalty_percent": self.percent, "reason": self.reason.as_dict(),
+                "submitted_at": self.submitted_at or None, "source": self.source or None}
+
+
+@dataclass(frozen=True)
 class Assignment:
     """What `assignments/<id>/assignment.toml` declares; the checks live in its `checks.py`."""
 
@@ -107,6 +135,7 @@ class Assignment:
     questions: tuple[Question, ...]
     folder: str = ""
     limits: dict = field(default_factory=dict)
+    late: LatePolicy | None = None  # [late]: None, no deadline
 
     @property
     def max_score(self) -> float:
@@ -180,11 +209,26 @@ class SubmissionResult:
     sha256: str = ""
     seconds: float = 0.0
     info: dict = field(default_factory=dict)
+    penalty: Penalty | None = None  # late work, from the stored time and the current [late] (Gradebook.result)
+
+    @property
+    def points(self) -> float:
+        """What the questions earned, before any late penalty."""
+        return round(sum(q.score for q in self.questions), 4)
 
     @property
     def score(self) -> float:
-        return round(sum(q.score for q in self.questions), 4)
+        """The grade: the points less the late penalty. The one place a penalty is applied, to the
+        whole total, so every report and export shows the same grade."""
+        return after_penalty(self.points, self.penalty)
 
     @property
     def max_score(self) -> float:
         return sum(q.question.points for q in self.questions)
+
+
+def after_penalty(points: float, penalty: Penalty | None) -> float:
+    """`points` less `penalty`'s percentage, never below 0, to the hundredth; unchanged without one."""
+    if penalty is None or penalty.percent <= 0:
+        return points
+    return round(max(points * (1 - penalty.percent / 100), 0.0), 2)

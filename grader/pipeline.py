@@ -26,6 +26,8 @@ from grader.runner.sandbox import SandboxPlan
 from grader.runner.session import Limits, RunnerSession
 from grader.submissions import Submission
 
+LOST = "lost"  # a Graded status: no outcome at all (a node lost); the head leaves it to the next run
+
 
 class SessionFactory(Protocol):
     """Starts the runner session of one submission (cold processes by default, or warm forks)."""

@@ -68,6 +68,7 @@ class Submission:
     warnings: tuple[str, ...] = ()
     entry: str = ""
     lms: LmsIdentity | None = None  # named by an LMS download (Moodle, Canvas): the student's id and name
+    mtime: float | None = None  # when it was handed in, as its file says (late work): epoch seconds
 
 
 class UnreadableSubmission(ValueError):
@@ -457,20 +458,32 @@ def load(path: Path | str, student: str | None = None, *,
     source, suffix = str(path), path.suffix.lower()
     try:
         if path.is_dir():
-            return _load_folder(path, student, source)
+            sub = _load_folder(path, student, source)
+            return replace(sub, mtime=file_time(path))
         if not path.is_file():
             return Submission(student, source, KINDS.get(suffix, ""),
                               error="Fichier introuvable ou qui n'est pas un fichier ordinaire.")
         if suffix == ".zip":
-            return _load_zip(path, student, source, limits or ZIP_LIMITS)
+            return replace(_load_zip(path, student, source, limits or ZIP_LIMITS), mtime=file_time(path))
         if suffix in KINDS:
-            return _load_file(path, student, source)
-        return Submission(student, source, "", sha256=file_sha256(path), entry=path.name,
+            return replace(_load_file(path, student, source), mtime=file_time(path))
+        return Submission(student, source, "", sha256=file_sha256(path), entry=path.name, mtime=file_time(path),
                           error=f"Type de fichier non pris en charge ({suffix or 'sans extension'})"
                                 " : attendu .ipynb, .py, .zip ou un dossier.")
     except Exception as e:  # our bug, not the student's: still one record, not a crash
         return Submission(student, source, KINDS.get(suffix, ""), error="Erreur inattendue en "
                           f"lisant la soumission : {type(e).__name__}: {e}")
+
+
+def file_time(path: Path) -> float | None:
+    """When a handed-in file was last written (an LMS download and zip extraction keep it), for a
+    folder its newest file's; None when none can be read."""
+    try:
+        if not path.is_dir():
+            return path.stat().st_mtime
+        return max((p.stat().st_mtime for _, p in _tree(path) if p.is_file() and not p.is_symlink()), default=None)
+    except OSError:
+        return None
 
 
 def _is_entry(p: Path) -> bool:
@@ -598,8 +611,10 @@ def discover(path: Path | str, *, limits: ZipLimits | None = None) -> list[Submi
         raise FileNotFoundError(f"Soumissions introuvables : « {path} » n'existe pas.")
     subs = []
     for entry in _entries(path):
-        if entry.members:
-            sub = replace(_load_group(entry.members, entry.student, limits), lms=entry.members[-1][0].who)
+        if entry.members:  # handed in when the latest of its files was
+            times = [t for _, p in entry.members if (t := file_time(p)) is not None]
+            sub = replace(_load_group(entry.members, entry.student, limits), lms=entry.members[-1][0].who,
+                          mtime=max(times, default=None))
         else:
             sub = load(entry.path, entry.student, limits=limits)
         subs.append(replace(sub, warnings=(entry.warning, *sub.warnings)) if entry.warning else sub)

@@ -27,9 +27,7 @@ from pathlib import Path
 from grader.assignments import LoadedAssignment
 from grader.executors import OnCheck, OnGraded, Work
 from grader.model import Message
-from grader.pipeline import Graded, GradingOptions, grade_submission
-
-LOST = "lost"  # a Graded status: no outcome; the head leaves the submission to be regraded
+from grader.pipeline import LOST, Graded, GradingOptions, grade_submission
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from typing import Any
 from grader import assignments as assignments_mod
 from grader import budget as budget_mod
 from grader.assignments import CourseLike
+from grader.late import Submitted, parse_time
 from grader.lms.single import failure_reason, grade_folder
 from grader.lms.wheel import SKIPPED_DIRS, build_wheel, write_member
 from grader.model import Message
@@ -155,9 +156,11 @@ def run(assignment_id: str, *, root: Path | str | None = None, courses: Iterable
     root = Path(root or os.environ.get(ROOT_ENV) or DEFAULT_ROOT)
     started = time.monotonic()
     created_at = submission_time(root / "submission_metadata.json")
+    moment = parse_time(created_at)
     try:
         graded = grade_folder(root / "submission", assignment_id, courses=courses, lang=lang, budget=budget,
-                              profile=profile, sandbox=sandbox)
+                              profile=profile, sandbox=sandbox,
+                              submitted=Submitted(moment, "gradescope") if moment is not None else None)
         doc = report.document(graded.result, graded.loaded.assignment, graded.loaded.checks, lang=lang,
                               seconds=time.monotonic() - started, created_at=created_at)
     except Exception as e:  # noqa: BLE001 - anything at all: the student still gets a valid results file

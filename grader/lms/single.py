@@ -17,6 +17,7 @@ from pathlib import Path
 from grader import assignments as assignments_mod
 from grader.assignments import CourseLike, LoadedAssignment
 from grader.grading import GradingRun, grade
+from grader.late import Submitted
 from grader.model import Message, SubmissionResult
 from grader.submissions import IGNORED_NAMES
 
@@ -39,9 +40,11 @@ def entry(folder: Path) -> Path:
 
 
 def grade_folder(folder: Path, assignment_id: str, *, courses: Iterable[CourseLike] = (), lang: str = "fr",
-                 budget: dict | None = None, profile: str | None = None, sandbox: str = "auto") -> Graded:
+                 budget: dict | None = None, profile: str | None = None, sandbox: str = "auto",
+                 submitted: Submitted | None = None) -> Graded:
     """Grade `folder` as one student. Raises what `grade()` raises for the instructor's side
-    (`UsageError`: unknown assignment, sandbox refused) and `FileNotFoundError` for no folder."""
+    (`UsageError`: unknown assignment, sandbox refused) and `FileNotFoundError` for no folder.
+    `submitted`: the submission time the LMS gives (late work), else the files' time is used."""
     folder = Path(folder)
     if not folder.is_dir():
         raise FileNotFoundError(f"{folder}: no submission folder")
@@ -53,7 +56,8 @@ def grade_folder(folder: Path, assignment_id: str, *, courses: Iterable[CourseLi
         intake.mkdir()
         (intake / (STUDENT + (target.suffix if target.is_file() else ""))).symlink_to(target)
         run = grade(intake, assignment=assignment_id, out=Path(tmp) / "out", lang=lang, budget=budget,
-                    profile=profile, sandbox=sandbox, courses=courses, force=True)
+                    profile=profile, sandbox=sandbox, courses=courses, force=True,
+                    submitted={STUDENT: submitted} if submitted is not None else None)
     [result] = run.results
     return Graded(result, loaded, run)
 

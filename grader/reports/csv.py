@@ -1,6 +1,7 @@
 """grades.csv: one row per student for spreadsheets and gradebook imports.
 
-Columns: student, status, one per question id (assignment order), total, max_score.
+Columns: student, status, one per question id (assignment order), total, max_score; with a
+`[late]` policy, then `before_penalty` and `late_penalty_percent` (`total` is after the penalty).
 Numbers are rounded to 2 decimals and written plainly (3.5, not 3.5000001).
 """
 
@@ -10,7 +11,7 @@ import csv
 import io
 from pathlib import Path
 
-from grader.model import Assignment, SubmissionResult
+from grader.model import Assignment, SubmissionResult, after_penalty
 from grader.reports import aligned_scores, atomic_write, fmt_number, max_total, total
 
 #: A cell starting with one of these is run as a formula by spreadsheet software.
@@ -27,17 +28,21 @@ def grades_csv(results: list[SubmissionResult], assignment: Assignment) -> str:
     qids = [q.id for q in assignment.questions]
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(["student", "status", *qids, "total", "max_score"])
+    late = assignment.late is not None
+    writer.writerow(["student", "status", *qids, "total", "max_score",
+                     *(("before_penalty", "late_penalty_percent") if late else ())])
     for result in sorted(results, key=lambda r: r.student):
         scores = aligned_scores(result, assignment)
         by_id = {qs.question.id: qs.score for qs in scores}
+        penalty = result.penalty
         writer.writerow(
             [
                 _safe_cell(result.student),
                 result.status,
                 *(fmt_number(by_id[q]) for q in qids),
-                fmt_number(total(scores)),
+                fmt_number(after_penalty(total(scores), penalty)),
                 fmt_number(max_total(scores)),
+                *((fmt_number(total(scores)), fmt_number(penalty.percent if penalty else 0)) if late else ()),
             ]
         )
     return buf.getvalue()

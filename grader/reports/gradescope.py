@@ -8,7 +8,9 @@
 - Public checks (`public=True`, the ones `grader check` runs) are `visible`; hidden ones
   `after_published`, so a student sees them, and the total, once the grades are published.
 - Held-out measures (accuracy of a trained model) become `leaderboard` entries.
-- `extra_data` keeps the submission time from `submission_metadata.json` (`created_at`).
+- `extra_data` keeps the submission time from `submission_metadata.json` (`created_at`), which
+  the `[late]` policy judges: `score` is after the penalty, the `output` says why, and `extra_data`
+  keeps `score_before_penalty` and `late`.
 - Messages, names and outputs are markdown (`md`): the course's messages quote code in backticks.
 
 `crash_document` is what is written when grading could not happen at all: a valid file, score 0,
@@ -25,7 +27,7 @@ from typing import Any
 
 import grader
 from grader.judge.checks import Check
-from grader.model import Assignment, Message, SubmissionResult
+from grader.model import Assignment, Message, SubmissionResult, after_penalty
 from grader.reports import aligned_scores, atomic_write, fmt_number, runner_text, text
 from grader.reports.html import STATUS_LABELS, clean_text
 from grader.reports.rows import Row, rounding_gap, rows
@@ -45,7 +47,9 @@ def document(result: SubmissionResult, assignment: Assignment, checks: Iterable[
              lang: str = "fr", seconds: float = 0.0, created_at: str | None = None) -> dict[str, Any]:
     """The whole results.json of one graded submission."""
     table = rows(result, assignment, checks)
-    score = round(sum(qs.score for qs in aligned_scores(result, assignment)), 4)
+    points = round(sum(qs.score for qs in aligned_scores(result, assignment)), 4)
+    score = after_penalty(points, result.penalty)
+    late = {"score_before_penalty": points, "late": result.penalty.as_dict()} if result.penalty else {}
     doc: dict[str, Any] = {
         "score": score,
         "execution_time": int(round(seconds)),
@@ -56,7 +60,7 @@ def document(result: SubmissionResult, assignment: Assignment, checks: Iterable[
         "tests": [_test(r, lang) for r in table],
         "extra_data": _extra(assignment.id, lang, created_at, status=result.status,
                              max_score=float(assignment.max_score),
-                             sandbox_layers=list(result.info.get("sandbox_layers") or [])),
+                             sandbox_layers=list(result.info.get("sandbox_layers") or []), **late),
     }
     if board := leaderboard(table, lang):
         doc["leaderboard"] = board
@@ -111,6 +115,11 @@ def _summary(result: SubmissionResult, assignment: Assignment, table: list[Row],
     dec, colon = ("," if lang == "fr" else "."), (" :" if lang == "fr" else ":")
     title, word = text(assignment.title, lang), Message("note", "score").get(lang)
     head = f"**{title}** — {word}{colon} {fmt_number(score, dec)}/{fmt_number(assignment.max_score, dec)}"
+    if result.penalty is not None:
+        before = Message(f" (avant pénalité de retard : {fmt_number(result.points, dec)})",
+                         f" (before the late penalty: {fmt_number(result.points, dec)})") \
+            if result.penalty.percent > 0 else Message("", "")
+        head += f"{before.get(lang)}\n\n{text(result.penalty.reason, lang)}"
     parts = [head, "\n".join(f"- {qs.question.id} — {text(qs.question.title, lang)}{colon} "
                              f"{fmt_number(qs.score, dec)}/{fmt_number(qs.question.points, dec)}"
                              for qs in aligned_scores(result, assignment))]

@@ -20,7 +20,15 @@ import jinja2
 from markupsafe import Markup, escape
 
 from grader.courses import templates
-from grader.model import Assignment, CellRecord, CheckResult, Picture, SubmissionResult
+from grader.model import (
+    Assignment,
+    CellRecord,
+    CheckResult,
+    Penalty,
+    Picture,
+    SubmissionResult,
+    after_penalty,
+)
 from grader.reports import (
     aligned_scores,
     atomic_write,
@@ -50,6 +58,7 @@ UI: dict[str, dict[str, str]] = {
         "students": "Étudiant·es", "total": "Total", "truncated": "… (tronqué)",
         "graded": "Corrigé", "failed_sub": "Erreur", "none": "—",
         "picture_omitted": "Image omise : le rapport en contient déjà assez.",
+        "late": "Retard", "before_penalty": "Avant pénalité",
     },
     "en": {
         "report": "Grading report", "summary": "Class summary",
@@ -65,6 +74,7 @@ UI: dict[str, dict[str, str]] = {
         "students": "Students", "total": "Total", "truncated": "… (truncated)",
         "graded": "Graded", "failed_sub": "Error", "none": "—",
         "picture_omitted": "Picture left out: the report already holds enough of them.",
+        "late": "Late work", "before_penalty": "Before the penalty",
     },
 }
 
@@ -160,7 +170,8 @@ def render_report(result: SubmissionResult, assignment: Assignment, lang: str = 
     ]
     return _env(lang).get_template("report.html").render(
         title=text(assignment.title, lang), student=result.student,
-        score=total(scores), max_score=max_total(scores),
+        score=after_penalty(total(scores), result.penalty), max_score=max_total(scores),
+        late=late_view(result.penalty, total(scores), lang),
         status=_submission_badge(result.status, lang), questions=questions,
         errors=[clean_text(runner_text(e, lang), lang=lang) for e in result.errors],
         cells=[_cell_view(c, lang) for c in result.cells if _worth_showing(c)],
@@ -168,6 +179,13 @@ def render_report(result: SubmissionResult, assignment: Assignment, lang: str = 
         synthetic=" ".join(b for b in (self_check_banner(result.info, lang),
                                        synthetic_banner(synthetic_datasets(result.info), lang)) if b),
     )
+
+
+def late_view(penalty: Penalty | None, points: float, lang: str) -> dict | None:
+    """The report's late-work line: why (or why not) points were taken off, and the points before."""
+    if penalty is None:
+        return None
+    return {"text": penalty.reason.get(lang), "percent": penalty.percent, "before": points}
 
 
 def self_check_banner(info: object, lang: str = "fr") -> str:
@@ -223,8 +241,12 @@ def render_summary(
     rows = []
     for result in sorted(results, key=lambda r: r.student):
         scores = aligned_scores(result, assignment)
+        penalty = result.penalty
         rows.append({"student": result.student, "href": "reports/" + names[result.student],
-                     "status": _submission_badge(result.status, lang), "total": total(scores),
+                     "status": _submission_badge(result.status, lang),
+                     "total": after_penalty(total(scores), penalty),
+                     "late": penalty.percent if penalty else None,
+                     "late_title": penalty.reason.get(lang) if penalty else "",
                      "scores": {qs.question.id: qs.score for qs in scores}})
     totals = [row["total"] for row in rows]
     questions = []
@@ -239,7 +261,7 @@ def render_summary(
     synthetic = sorted({name for r in results for name in synthetic_datasets(r.info)})
     return _env(lang).get_template("summary.html").render(
         title=text(assignment.title, lang), max_score=float(assignment.max_score),
-        n=len(rows), stats=stats, questions=questions, rows=rows,
+        n=len(rows), stats=stats, questions=questions, rows=rows, late=assignment.late is not None,
         histogram=histogram(totals, float(assignment.max_score)),
         synthetic=synthetic_banner(synthetic, lang),
     )

@@ -2,7 +2,10 @@
 
 The shape is a contract: `{"assignment", "submissions": [{"student", "status", "score",
 "max_score", "errors", "questions": {qid: {"score", "max_score", "checks": [...]}}}]}`.
-Extra keys may be added; none of these may be renamed or dropped.
+Extra keys may be added; none of these may be renamed or dropped. `score` is the grade, after
+any late penalty; with a `[late]` policy each submission also has `score_before_penalty` and
+`late` (`seconds`, `penalty_percent`, `reason` in both languages, `submitted_at`, `source`), and
+the document the policy itself (`late`).
 """
 
 from __future__ import annotations
@@ -12,7 +15,15 @@ import math
 from pathlib import Path
 from typing import Any
 
-from grader.model import Assignment, CellRecord, CheckResult, QuestionScore, SubmissionResult
+from grader.model import (
+    Assignment,
+    CellRecord,
+    CheckResult,
+    LatePolicy,
+    QuestionScore,
+    SubmissionResult,
+    after_penalty,
+)
 from grader.reports import aligned_scores, atomic_write, max_total, runner_text, text, total
 
 
@@ -28,7 +39,7 @@ def results_document(
     results: list[SubmissionResult], assignment: Assignment, lang: str = "fr"
 ) -> dict[str, Any]:
     """The plain-data document, separate from writing so tests and other reporters can reuse it."""
-    return {
+    doc = {
         "assignment": assignment.id,
         "title": text(assignment.title, lang),
         "lang": lang,
@@ -37,14 +48,26 @@ def results_document(
             submission_record(r, assignment, lang) for r in sorted(results, key=lambda r: r.student)
         ],
     }
+    if assignment.late is not None:
+        doc["late"] = policy_record(assignment.late)
+    return doc
+
+
+def policy_record(policy: LatePolicy) -> dict:
+    """The `[late]` policy the penalties were computed with."""
+    return {"due": policy.due.isoformat(), "timezone": policy.timezone or None, "policy": policy.policy,
+            "percent": policy.percent, "limit_seconds": policy.limit, "grace_seconds": policy.grace}
 
 
 def submission_record(result: SubmissionResult, assignment: Assignment, lang: str) -> dict:
     scores = aligned_scores(result, assignment)
+    points = total(scores)
+    late = {"score_before_penalty": points, "late": result.penalty.as_dict()} if result.penalty else {}
     return {
         "student": result.student,
         "status": result.status,
-        "score": total(scores),
+        "score": after_penalty(points, result.penalty),
+        **late,
         "max_score": max_total(scores),
         "errors": [runner_text(e, lang) for e in result.errors],
         "questions": {qs.question.id: _question(qs, lang) for qs in scores},

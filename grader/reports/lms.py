@@ -173,6 +173,8 @@ def feedback(run: Run, graded: Graded | None, lang: str) -> str:
 
     title = run.toml.title.get(lang) if run.toml else run.title if same_lang else run.assignment
     out = [f"{title}{colon}{pts(graded.score, graded.max_score)}"]
+    if (late := late_reason(graded.record, lang)) is not None:
+        out.append(late)
     for error in graded.record.get("errors") or []:
         out.append(("Problème : " if lang == "fr" else "Problem: ") + _short(str(error)))
     for qid, q in (graded.record.get("questions") or {}).items():
@@ -187,6 +189,22 @@ def feedback(run: Run, graded: Graded | None, lang: str) -> str:
             out.append(f"  (+{more} " + ("autre(s) vérification(s) échouée(s))" if lang == "fr"
                                          else "more failed check(s))"))
     return "\n".join(out)
+
+
+def late_reason(record: dict[str, Any], lang: str) -> str | None:
+    """The late-work line of a results.json submission, in `lang` (kept in both languages there),
+    when it cost points; None otherwise."""
+    late = record.get("late")
+    if not isinstance(late, dict) or not late.get("penalty_percent"):
+        return None
+    reason = late.get("reason")
+    words = reason.get(lang) or reason.get("fr") if isinstance(reason, dict) else reason
+    before = record.get("score_before_penalty")
+    decimal = "," if lang == "fr" else "."
+    note = (Message(f" Note avant pénalité : {fmt_number(float(before), decimal)}.",
+                    f" Score before the penalty: {fmt_number(float(before))}.").get(lang)
+            if isinstance(before, int | float) else "")
+    return _short(str(words or "")) + note
 
 
 def _short(text: str) -> str:

@@ -1,6 +1,6 @@
 """PrairieLearn's external-grading `results.json` for one submission, as pure documents.
 
-`score` is the grader's total over the TP's points, in [0, 1]; `tests[]` are the checks
+`score` is the grader's total (after any late penalty, said in `message`) over the TP's points, in [0, 1]; `tests[]` are the checks
 (`grader.reports.rows`: `points` a passed check's share of its question, `max_points` that share),
 each with its message in the course language, the student's traceback as `output`, and the
 judge's pictures as `images[]` (PNG data URLs). PrairieLearn takes at most 1 MB: pictures are
@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.judge.checks import Check
-from grader.model import Assignment, Message, SubmissionResult
+from grader.model import Assignment, Message, SubmissionResult, after_penalty
 from grader.reports import aligned_scores, atomic_write, fmt_number, runner_text, text
 from grader.reports.html import clean_text, data_uri
 from grader.reports.rows import rows
@@ -42,10 +42,13 @@ def document(result: SubmissionResult, assignment: Assignment, checks: Iterable[
                           or [Message("Copie illisible.", "Unreadable submission.").get(lang)],
                           lang=lang)
     scores = aligned_scores(result, assignment)
-    total, most = sum(qs.score for qs in scores), float(assignment.max_score)
+    points, most = sum(qs.score for qs in scores), float(assignment.max_score)
+    total = after_penalty(points, result.penalty)  # the grade: after any late penalty
     dec = "," if lang == "fr" else "."
     head = Message(f"{text(assignment.title, 'fr')} — note : {fmt_number(total, ',')}/{fmt_number(most, ',')}",
                    f"{text(assignment.title, 'en')} — score: {fmt_number(total)}/{fmt_number(most)}").get(lang)
+    if result.penalty is not None and result.penalty.percent > 0:
+        head += "\n" + text(result.penalty.reason, lang)
     tests = []
     for row in rows(result, assignment, checks):
         res = row.result
