@@ -52,7 +52,9 @@ def calibrate(assignment_id: str, *, profile: str | None = None, courses: Iterab
     problems += [f"{q} : mesure impossible {v}" for q, v in graded.measures.items() if isinstance(v, str)]
     scores = {q: v for q, v in graded.measures.items() if not isinstance(v, str)}
     entry = {"profile": plan.profile, "machine": plan.machine, "training": dict(plan.training),
-             "seconds": round(seconds, 2), "scores": scores, "points": round(points, 4),
+             "seconds": round(seconds, 2), "peak_mb": graded.info.get("peak_mb", 0),
+             "cell_seconds": round(max((c.seconds for c in graded.cells), default=0.0), 3),
+             "call_seconds": graded.info.get("slowest_call", 0.0), "scores": scores, "points": round(points, 4),
              "max_points": a.max_score, "date": dt.date.today().isoformat(),
              **({"synthetic": sorted(synth)} if (synth := (ctx.options or {}).get("synthetic_datasets")) else {})}
     key = budget_mod.calibration_key(plan.profile, budget_mod.detect())

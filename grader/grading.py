@@ -18,6 +18,7 @@ from grader import datasets, executors
 from grader import late as late_mod
 from grader.assignments import CourseLike
 from grader.executors import Work
+from grader.executors.sizing import size
 from grader.gradebook import Gradebook
 from grader.judge.engine import Context
 from grader.model import CheckResult, Message, Status, SubmissionResult
@@ -47,6 +48,7 @@ class GradingRun:
     stale: dict[str, int] = field(default_factory=dict)  # why unchanged files were regraded: "checks", "budget"
     mismatched: tuple[tuple[str, str], ...] = ()  # (student, TP named by the notebook) graded as another TP
     located: str = ""  # the course folder the assignment came from ("" for the built-in course)
+    sizing: Message | None = None  # how many submissions at once, and why
     lost: tuple[str, ...] = ()  # graded nowhere (a cluster node lost): unfinished, the next run regrades them
 
     def notices(self, lang: str = "fr") -> list[str]:
@@ -110,7 +112,9 @@ def prepare(a: assignments_mod.Assignment, *, profile: str | None = None, budget
         raise UsageError(str(e)) from e
     served = datasets.serve(plan.datasets, train=plan.training.get("serve_train"),
                             test=plan.training.get("serve_test"))
-    run_limits = limits_for(a, {**plan.limits, **(limits or {}), "budget": plan.runner_budget(), "datasets": served})
+    merged = {**plan.limits, **(limits or {})}
+    merged["origins"] = {k: v for k, v in dict(plan.limits.get("origins", {})).items() if k not in (limits or {})}
+    run_limits = limits_for(a, {**merged, "budget": plan.runner_budget(), "datasets": served})
     synthetic = [name for name in plan.datasets if served.get(name, {}).get("synthetic")]
     options = {**a.limits, "budget": plan.options(), **({"synthetic_datasets": synthetic} if synthetic else {})}
     ctx = Context(a.id, salt=os.environ.get("GRADER_SALT", ""), options=options)
@@ -136,7 +140,7 @@ def _serve_subsets(limits: Limits, folder: Path, uid: int | None = None) -> Limi
     return replace(limits, datasets=served)
 
 
-def grade(paths: Path, *, assignment: str | None = None, out: Path, workers: int = 1, force: bool = False,
+def grade(paths: Path, *, assignment: str | None = None, out: Path, workers: int | None = 1, force: bool = False,
           lang: str = "fr", limits: dict | None = None, profile: str | None = None, budget: dict | None = None,
           sandbox: str = "auto", courses: Iterable[CourseLike] = (), public_only: bool = False,
           executor: str = "local", address: str | None = None,
@@ -191,7 +195,7 @@ class ClassOptions:
     """How a class is graded, besides where from and which assignment (one record, not 13 parameters)."""
 
     out: Path
-    workers: int = 1
+    workers: int | None = 1  # None: as many as the machine holds (grader.executors.sizing)
     force: bool = False
     lang: str = "fr"
     limits: dict | None = None
@@ -213,6 +217,10 @@ def _grade_all(subs: list[Submission], loaded, opts: ClassOptions, box: SandboxP
     plan, run_limits, ctx = prepare(a, profile=opts.profile, budget=opts.budget, limits=opts.limits)
     data_folder = Path(tempfile.mkdtemp(prefix="grader-data-"))
     run_limits = _serve_subsets(run_limits, data_folder, box.uid)
+    hw = budget_mod.detect()
+    sizing = size(hw, profile=plan.profile, memory_limit=run_limits.memory_bytes, peak_mb=plan.peak_mb,
+                  requested=opts.workers)
+    run_limits = replace(run_limits, threads=sizing.threads, gpus=_gpu_ids(hw) if plan.profile == "gpu" else ())
     grading = GradingOptions(run_limits, ctx, box, public_only=opts.public_only)
     out = opts.out
     out.mkdir(parents=True, exist_ok=True)
@@ -265,7 +273,7 @@ def _grade_all(subs: list[Submission], loaded, opts: ClassOptions, box: SandboxP
             done = {} if attempt == 1 else book.done_checks(a.id, sub.student)
             stored[sub.student] = set(done)
             work.append(Work(sub, attempt, done))
-        executor = executors.make(opts.executor, workers=opts.workers, address=opts.address)
+        executor = executors.make(opts.executor, workers=sizing.workers, address=opts.address)
         executor.grade(loaded, grading, work, on_check=on_check, on_graded=on_graded)
         results = [_result(book, a, sub.student) for sub in subs]
         write_all(results, a, out, lang=opts.lang)
@@ -276,7 +284,14 @@ def _grade_all(subs: list[Submission], loaded, opts: ClassOptions, box: SandboxP
     mismatched = tuple((s.student, s.assignment_hint) for s in subs
                        if s.assignment_hint and s.assignment_hint != a.id)
     return GradingRun(a, tuple(results), tuple(w.sub.student for w in work), out, time.monotonic() - start,
-                      sandbox=box, plan=plan, stale=dict(stale), mismatched=mismatched, lost=tuple(lost))
+                      sandbox=box, plan=plan, stale=dict(stale), mismatched=mismatched, lost=tuple(lost),
+                      sizing=sizing.why)
+
+
+def _gpu_ids(hw: budget_mod.Hardware) -> tuple[str, ...]:
+    """The GPUs runners may be given, one each: those CUDA_VISIBLE_DEVICES leaves us, else all."""
+    visible = [v.strip() for v in os.environ.get("CUDA_VISIBLE_DEVICES", "").split(",") if v.strip()]
+    return tuple(visible) if visible and visible != ["-1"] else tuple(str(i) for i in range(len(hw.gpus)))
 
 
 def _result(book: Gradebook, a: assignments_mod.Assignment, student: str) -> SubmissionResult:

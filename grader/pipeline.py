@@ -104,6 +104,7 @@ def grade_submission(sub: Submission, loaded: LoadedAssignment, opts: GradingOpt
     box = session.sandbox
     info = {"kind": sub.kind, "entry": sub.entry, "attempt": attempt, "restarts": session.restarts,
             "cells": len(sub.cells), "budget": (opts.ctx.options or {}).get("budget"),
+            "peak_mb": round(session.peak_bytes / 2**20, 1), "slowest_call": round(session.slowest_call, 3),
             "sandbox_layers": list(box.layers), "sandbox_layers_reasons": box.reason_texts(), **lms}
     if opts.public_only:
         info["self_check"] = True

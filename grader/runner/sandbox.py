@@ -24,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,7 +50,7 @@ def nproc_limit(cores: int | None = None) -> int:
 NPROC = nproc_limit()
 
 
-class _UidPool:
+class _Leases:
     """One uid per live submission: RLIMIT_NPROC and kill(-1) then only reach that student's own processes.
 
     Leased across processes too (two `grader run` at once, a node's several Ray workers): a uid is
@@ -57,27 +58,38 @@ class _UidPool:
     when the holder dies, so a crashed grader never leaks a uid and two live students never share one.
     """
 
-    def __init__(self, base: int, size: int = 256, folder: Path | None = None):
-        self.base, self.size = base, size
+    def __init__(self, base: int, size: int = 256, folder: Path | None = None, kind: str = "uids"):
+        self.base, self.size, self.kind = base, size, kind
         self._folder = folder
         self._held: dict[int, int] = {}  # uid -> the lock file's descriptor
         self._next = 0  # round robin: a uid just released is the last one taken again
         self._lock = threading.Lock()
 
     def _lock_folder(self) -> Path:
-        folder = self._folder or Path(tempfile.gettempdir()) / f"tp-grader-uids-{os.getuid()}"
+        folder = self._folder or Path(tempfile.gettempdir()) / f"tp-grader-{self.kind}-{os.getuid()}"
         folder.mkdir(mode=0o700, exist_ok=True)
         if folder.stat().st_uid != os.getuid() or folder.is_symlink():
             raise RuntimeError(f"{folder} is not ours: cannot lease runner uids safely")
         return folder
 
-    def acquire(self) -> int:
+    def acquire(self, size: int | None = None) -> int:
+        """A free one among the first `size` (default all); waits for one when every one is taken
+        for a while (GPUs: more workers than GPUs wait their turn), then says so."""
+        size = size or self.size
+        for _ in range(6000 if size < self.size else 1):  # GPUs: up to 10 min of waiting
+            found = self._try(size)
+            if found is not None:
+                return found
+            time.sleep(0.1)
+        raise RuntimeError(f"all {size} runner {self.kind} from {self.base} are in use")
+
+    def _try(self, size: int) -> int | None:
         import fcntl
 
         with self._lock:
             folder = self._lock_folder()
-            for k in range(self.size):
-                uid = self.base + (self._next + k) % self.size
+            for k in range(size):
+                uid = self.base + (self._next + k) % size
                 if uid in self._held:
                     continue
                 fd = os.open(folder / str(uid), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600)
@@ -87,9 +99,9 @@ class _UidPool:
                     os.close(fd)
                     continue
                 self._held[uid] = fd
-                self._next = (uid - self.base + 1) % self.size
+                self._next = (uid - self.base + 1) % size
                 return uid
-        raise RuntimeError(f"all {self.size} runner uids from {self.base} are in use")
+        return None
 
     def release(self, uid: int) -> None:
         with self._lock:
@@ -98,7 +110,8 @@ class _UidPool:
                 os.close(fd)  # closing the descriptor drops the flock
 
 
-UIDS = _UidPool(RUNNER_UID)
+UIDS = _Leases(RUNNER_UID)
+GPUS = _Leases(0, size=64, kind="gpus")  # an index into Limits.gpus
 
 
 class SandboxUnavailable(Exception):
