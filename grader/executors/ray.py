@@ -83,9 +83,19 @@ def run_job(job: _Job) -> Graded:
                 tar.extractall(folder / "work", filter="data")
             sub = replace(sub, workdir=folder / "work")
         opts = replace(job.opts, sandbox=box)
-        return grade_submission(sub, loaded, opts, attempt=job.work.attempt, done=job.work.done)
+        graded = grade_submission(sub, loaded, opts, attempt=job.work.attempt, done=job.work.done)
+        return replace(graded, info={**graded.info, "ray_node": _node_id()})
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _node_id() -> str:
+    import ray
+
+    try:
+        return str(ray.get_runtime_context().get_node_id())
+    except Exception:  # noqa: BLE001 - outside a Ray worker
+        return ""
 
 
 @dataclass
