@@ -21,11 +21,8 @@ from pathlib import Path
 from grader import assignments as assignments_mod
 from grader import datasets
 from grader.grading import prepare
-from grader.judge.checks import CheckFailed
-from grader.judge.engine import run_checks
-from grader.judge.observe import Observer
 from grader.model import score_question
-from grader.runner.session import RunnerSession
+from grader.pipeline import GradingOptions, grade_submission
 from grader.submissions import cleanup
 from grader.submissions import load as load_submission
 
@@ -47,22 +44,14 @@ def run_once(assignment_id: str, path: Path, profile: str | None) -> dict:
     a = loaded.assignment
     plan, limits, ctx = prepare(a, profile=profile, limits=dict(a.limits))
     sub = load_submission(path, path.stem)
-    measures: dict[str, float | str] = {}
     try:
         start = time.monotonic()
-        with RunnerSession(list(sub.cells), sub.workdir, limits) as session:
-            session.run_cells()
-            obs = Observer(session)
-            results = run_checks(loaded.checks, obs, ctx, done={}, on_result=lambda r: None)
-            seconds = time.monotonic() - start
-            for q, measure in loaded.measures.items():
-                try:
-                    measures[q] = round(float(measure(obs, ctx)), 4)
-                except CheckFailed as e:
-                    measures[q] = f"— ({e.status.value})"
+        graded = grade_submission(sub, loaded, GradingOptions(limits, ctx, measure=True))
+        seconds = time.monotonic() - start
     finally:
         cleanup([sub])
-    points = sum(score_question(q, [r for r in results if r.question == q.id]).score for q in a.questions)
+    measures = dict(graded.measures)
+    points = sum(score_question(q, [r for r in graded.checks if r.question == q.id]).score for q in a.questions)
     served = [d for d in plan.datasets if d in datasets.NAMES]
     synthetic = [d for d in served if getattr(datasets.locate(d), "synthetic", False)]
     return {"points": round(points, 2), "max": a.max_score, "seconds": round(seconds, 1), "measures": measures,

@@ -34,6 +34,8 @@ CALIBRATION_FILE = "calibration.json"
 DEFAULT_MARGIN = 0.05
 DEFAULT_TIME_FACTOR = 3.0
 DEFAULT_TIME_SLACK = 60.0
+DEFAULT_STEP_FACTOR = 20.0  # a cell or a call may take 20 times the reference's slowest one...
+DEFAULT_FLOORS = {"cell_timeout": 10.0, "call_timeout": 15.0}  # ...and never less than this
 
 
 @dataclass(frozen=True)
@@ -123,6 +125,7 @@ class Plan:
     calibrated: bool = False
     notes: tuple[Message, ...] = ()
     origins: dict = field(default_factory=dict)  # question -> where its threshold comes from (for messages)
+    peak_mb: float = 0.0  # the calibrated reference's peak memory per runner (0: unknown), sizes the workers
 
     def runner_budget(self) -> dict:
         """What `grader.runner.patches.install` reads from the runner's limits."""
@@ -186,7 +189,29 @@ def derived(entry: dict, cfg: dict) -> tuple[dict, dict]:
         factor = float(cfg.get("time_factor", DEFAULT_TIME_FACTOR))
         slack = float(cfg.get("time_slack", DEFAULT_TIME_SLACK))
         limits["wall_timeout"] = float(math.ceil(factor * float(entry["seconds"]) + slack))
+    if cfg.get("calibrated_limits", True):  # `calibrated_limits = false`: the TOML's cell and call limits stand
+        step = float(cfg.get("step_factor", DEFAULT_STEP_FACTOR))
+        for key, measured, floor in (("cell_timeout", "cell_seconds", "cell_floor"),
+                                     ("call_timeout", "call_seconds", "call_floor")):
+            if entry.get(measured):
+                low = float(cfg.get(floor, DEFAULT_FLOORS[key]))
+                limits[key] = float(max(low, math.ceil(step * float(entry[measured]))))
+                limits.setdefault("origins", {})[key] = _limit_origin(key, limits[key], step, float(entry[measured]),
+                                                                      low)
     return thresholds, limits
+
+
+def _limit_origin(key: str, limit: float, step: float, measured: float, floor: float) -> dict[str, str]:
+    """Why a calibrated limit is what it is, in the words a student reads beside a time-out."""
+    what = Message("la cellule la plus lente", "the slowest cell") if key == "cell_timeout" else \
+        Message("l'appel le plus long", "the longest call")
+    if limit <= floor:
+        return Message(f"limite {limit:g} s : le minimum, {step:g} fois {what.fr} de la solution "
+                       f"({measured:.2g} s) étant moins",
+                       f"limit {limit:g} s: the minimum, {step:g} times {what.en} of the solution "
+                       f"({measured:.2g} s) being less").as_dict()
+    return Message(f"limite {limit:g} s : {step:g} fois {what.fr} de la solution ({measured:.2g} s)",
+                   f"limit {limit:g} s: {step:g} times {what.en} of the solution ({measured:.2g} s)").as_dict()
 
 
 def plan(assignment: Assignment, *, profile: str | None = None, overrides: dict | None = None,
@@ -221,6 +246,8 @@ def plan(assignment: Assignment, *, profile: str | None = None, overrides: dict 
                              f"{_scores(entry, 'sans mesure')} en {seconds:.0f} s.",
                              f"Calibrated on this machine ({key}) on {entry.get('date', '?')}: reference "
                              f"{_scores(entry, 'no measure')} in {seconds:.0f} s."))
+        for why in dict(limits.get("origins", {})).values():
+            notes.append(Message(why["fr"].replace("limite", "Limite", 1), why["en"].replace("limit", "Limit", 1)))
     elif cfg or entry:
         reason = ("absente" if not entry else "pour un autre budget" if same_data else
                   "faite sur d'autres données (réelles / synthétiques)")
@@ -233,7 +260,8 @@ def plan(assignment: Assignment, *, profile: str | None = None, overrides: dict 
                              f"time limits from assignment.toml; run `grader calibrate {assignment.id}`."))
     thresholds.update({q: float(v) for q, v in forced_thresholds.items()})
     origins.update(dict.fromkeys(forced_thresholds, "imposé"))
-    return Plan(name, hw.machine, training, thresholds, limits, datasets, calibrated, tuple(notes), origins)
+    peak = float(entry.get("peak_mb", 0) or 0) if calibrated and entry else 0.0
+    return Plan(name, hw.machine, training, thresholds, limits, datasets, calibrated, tuple(notes), origins, peak)
 
 
 def _scores(entry: dict, none: str) -> str:

@@ -16,11 +16,9 @@ from pathlib import Path
 from grader import assignments as assignments_mod
 from grader import budget as budget_mod
 from grader.assignments import CourseLike
-from grader.judge.engine import run_checks
-from grader.judge.observe import Observer
 from grader.model import Status, score_question
+from grader.pipeline import GradingOptions, grade_submission
 from grader.reports import text
-from grader.runner.session import RunnerSession
 from grader.submissions import cleanup
 from grader.submissions import load as load_submission
 
@@ -39,23 +37,24 @@ def calibrate(assignment_id: str, *, profile: str | None = None, courses: Iterab
     # the assignment's own limits, not a previous calibration's: the reference must have room
     plan, limits, ctx = prepare(a, profile=profile, limits=dict(a.limits))
     sub = load_submission(reference or assignments_mod.locate(assignment_id, courses).reference, "reference")
-    problems: list[str] = []
     try:
         start = time.monotonic()
-        with RunnerSession(list(sub.cells), sub.workdir, limits) as session:
-            cells = session.run_cells()
-            obs = Observer(session)
-            results = run_checks(loaded.checks, obs, ctx, done={}, on_result=lambda r: None)
-            seconds = time.monotonic() - start
-            scores = {q: round(float(measure(obs, ctx)), 4) for q, measure in loaded.measures.items()}
+        graded = grade_submission(sub, loaded, GradingOptions(limits, ctx, measure=True))
+        seconds = time.monotonic() - start
     finally:
         cleanup([sub])
-    problems += [f"cellule [{c.index + 1}] : {c.status.value} {text(c.error, 'fr')[-300:]}" for c in cells
-                 if c.status is not Status.PASSED]
+    problems = [f"cellule [{c.index + 1}] : {c.status.value} {text(c.error, 'fr')[-300:]}" for c in graded.cells
+                if c.status is not Status.PASSED]
+    problems += [text(e, "fr")[-300:] for e in graded.errors if graded.status == "error"]
+    results = list(graded.checks)
     points = sum(score_question(q, [r for r in results if r.question == q.id]).score for q in a.questions)
     problems += [f"{r.question} {r.name} : {r.status.value} — {r.message.fr[:300]}" for r in results if not r.passed]
+    problems += [f"{q} : mesure impossible {v}" for q, v in graded.measures.items() if isinstance(v, str)]
+    scores = {q: v for q, v in graded.measures.items() if not isinstance(v, str)}
     entry = {"profile": plan.profile, "machine": plan.machine, "training": dict(plan.training),
-             "seconds": round(seconds, 2), "scores": scores, "points": round(points, 4),
+             "seconds": round(seconds, 2), "peak_mb": graded.info.get("peak_mb", 0),
+             "cell_seconds": round(max((c.seconds for c in graded.cells), default=0.0), 3),
+             "call_seconds": graded.info.get("slowest_call", 0.0), "scores": scores, "points": round(points, 4),
              "max_points": a.max_score, "date": dt.date.today().isoformat(),
              **({"synthetic": sorted(synth)} if (synth := (ctx.options or {}).get("synthetic_datasets")) else {})}
     key = budget_mod.calibration_key(plan.profile, budget_mod.detect())

@@ -50,7 +50,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
             run = grade(Path(args.submissions), assignment=args.assignment, out=Path(args.out),
                         workers=args.workers, force=args.force, lang=args.lang, sandbox=args.sandbox,
                         profile=args.profile, courses=args.course, due=args.due, extensions=args.extensions,
-                        on_start=on_start, on_done=on_done)
+                        executor=args.executor, address=args.address, on_start=on_start, on_done=on_done)
     except UsageError as e:
         console.print(f"[red]{_error(args)}[/red] {escape(str(e))}")
         return 2
@@ -58,6 +58,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         console.print(f"[yellow]{escape(notice)}[/yellow]")
     label = "Sandbox:" if args.lang == "en" else "Bac à sable :"
     console.print(escape(f"{label} {run.sandbox.describe(args.lang)}"))
+    if run.sizing is not None:
+        console.print(escape(("Workers: " if en else "Parallélisme : ") + run.sizing.get(args.lang)))
     if run.sandbox.warning is not None:
         console.print(f"[bold red]{escape(run.sandbox.warning.get(args.lang))}[/bold red]")
     for note in run.plan.notes if run.plan else ():
@@ -428,7 +430,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("submissions", help="folder with one entry per student (.ipynb, .py, .zip or folder)")
     run.add_argument("--assignment", "-a", help="assignment id (default: from the notebooks' metadata)")
     run.add_argument("--out", "-o", default="out", help="output folder (gradebook, results, reports)")
-    run.add_argument("--workers", "-j", type=int, default=2, help="submissions graded in parallel")
+    run.add_argument("--workers", "-j", type=int, default=None,
+                     help="submissions graded at once (default: what the cores, memory and GPUs allow)")
+    run.add_argument("--executor", choices=("local", "ray"), default="local",
+                     help="local threads, or Ray tasks (pip install 'tp-grader[ray]'; sandbox Layer 2 required)")
+    run.add_argument("--address", help="the Ray cluster to use (e.g. auto, HOST:PORT; default: a local one)")
     run.add_argument("--force", action="store_true", help="regrade unchanged submissions")
     run.add_argument("--lang", choices=("fr", "en"), default="fr", help="language of the feedback")
     run.add_argument("--sandbox", choices=("require", "auto", "off"), default="auto",

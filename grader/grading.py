@@ -7,26 +7,26 @@ import os
 import shutil
 import tempfile
 import time
-import traceback
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 from grader import assignments as assignments_mod
 from grader import budget as budget_mod
-from grader import datasets
+from grader import datasets, executors
 from grader import late as late_mod
 from grader.assignments import CourseLike
+from grader.executors import Work
+from grader.executors.sizing import size
 from grader.gradebook import Gradebook
-from grader.judge.engine import Context, run_checks
-from grader.judge.observe import Observer
-from grader.model import Message, Status, SubmissionResult
+from grader.judge.engine import Context
+from grader.model import CheckResult, Message, Status, SubmissionResult
+from grader.pipeline import LOST, Graded, GradingOptions
 from grader.runner.process import reap_orphans
 from grader.runner.sandbox import SandboxPlan, SandboxUnavailable
 from grader.runner.sandbox import plan as sandbox_plan
-from grader.runner.session import Limits, RunnerSession
+from grader.runner.session import Limits
 from grader.runner.staging import stage_data
 from grader.submissions import Submission, cleanup, discover, not_submissions
 
@@ -48,6 +48,8 @@ class GradingRun:
     stale: dict[str, int] = field(default_factory=dict)  # why unchanged files were regraded: "checks", "budget"
     mismatched: tuple[tuple[str, str], ...] = ()  # (student, TP named by the notebook) graded as another TP
     located: str = ""  # the course folder the assignment came from ("" for the built-in course)
+    sizing: Message | None = None  # how many submissions at once, and why
+    lost: tuple[str, ...] = ()  # graded nowhere (a cluster node lost): unfinished, the next run regrades them
 
     def notices(self, lang: str = "fr") -> list[str]:
         """What the instructor must hear on the console besides the scores."""
@@ -65,6 +67,9 @@ class GradingRun:
             out.append(Message(f"{student} : le notebook indique le TP « {hint} » ; corrigé comme « "
                                f"{self.assignment.id} »",
                                f"{student}: the notebook names TP '{hint}'; graded as '{self.assignment.id}'").get(lang))
+        if self.lost:
+            out.append(Message(f"Non corrigées (nœud perdu) : {', '.join(self.lost)} ; relancez la même commande",
+                               f"Not graded (node lost): {', '.join(self.lost)}; run the same command again").get(lang))
         return out
 
     @property
@@ -107,7 +112,9 @@ def prepare(a: assignments_mod.Assignment, *, profile: str | None = None, budget
         raise UsageError(str(e)) from e
     served = datasets.serve(plan.datasets, train=plan.training.get("serve_train"),
                             test=plan.training.get("serve_test"))
-    run_limits = limits_for(a, {**plan.limits, **(limits or {}), "budget": plan.runner_budget(), "datasets": served})
+    merged = {**plan.limits, **(limits or {})}
+    merged["origins"] = {k: v for k, v in dict(plan.limits.get("origins", {})).items() if k not in (limits or {})}
+    run_limits = limits_for(a, {**merged, "budget": plan.runner_budget(), "datasets": served})
     synthetic = [name for name in plan.datasets if served.get(name, {}).get("synthetic")]
     options = {**a.limits, "budget": plan.options(), **({"synthetic_datasets": synthetic} if synthetic else {})}
     ctx = Context(a.id, salt=os.environ.get("GRADER_SALT", ""), options=options)
@@ -133,9 +140,10 @@ def _serve_subsets(limits: Limits, folder: Path, uid: int | None = None) -> Limi
     return replace(limits, datasets=served)
 
 
-def grade(paths: Path, *, assignment: str | None = None, out: Path, workers: int = 1, force: bool = False,
+def grade(paths: Path, *, assignment: str | None = None, out: Path, workers: int | None = 1, force: bool = False,
           lang: str = "fr", limits: dict | None = None, profile: str | None = None, budget: dict | None = None,
           sandbox: str = "auto", courses: Iterable[CourseLike] = (), public_only: bool = False,
+          executor: str = "local", address: str | None = None,
           submitted: Mapping[str, late_mod.Submitted] | None = None, due: str | None = None,
           extensions: str | None = None, on_start: Callable[[int], None] | None = None,
           on_done: Callable[[SubmissionResult, bool], None] | None = None) -> GradingRun:
@@ -144,7 +152,8 @@ def grade(paths: Path, *, assignment: str | None = None, out: Path, workers: int
     `courses` are searched before the built-in course; `public_only` runs the checks students may
     see (`grader check`); `submitted` gives students' submission times an LMS knows (Gradescope's
     metadata), which win over their files' times; `due` and `extensions` (a CSV `student,due`)
-    replace the `[late]` due date for this run's output folder, kept in its gradebook."""
+    replace the `[late]` due date for this run's output folder, kept in its gradebook; `executor`
+    ("local" threads or "ray", at `address`) runs `workers` submissions at once."""
     start = time.monotonic()
     if not paths.exists():
         raise UsageError(Message(f"« {paths} » n'existe pas", f"{paths} does not exist").get(lang))
@@ -170,8 +179,10 @@ def grade(paths: Path, *, assignment: str | None = None, out: Path, workers: int
             box = sandbox_plan(sandbox)
         except SandboxUnavailable as e:
             raise UsageError(e.message.get(lang)) from e
-        run = _grade_all(subs, loaded, out, workers, force, lang, limits, on_start, on_done, start,
-                         profile, budget, box, public_only, dict(submitted or {}), overrides)
+        opts = ClassOptions(out, workers=workers, force=force, lang=lang, limits=limits, profile=profile,
+                            budget=budget, public_only=public_only, executor=executor, address=address,
+                            submitted=dict(submitted or {}), late=overrides)
+        run = _grade_all(subs, loaded, opts, box, start, on_start, on_done)
         located = loaded.located
         return replace(run, ignored=ignored,
                        located="" if located is None or located.course.builtin else str(located.course.root))
@@ -179,58 +190,114 @@ def grade(paths: Path, *, assignment: str | None = None, out: Path, workers: int
         cleanup(subs)
 
 
-def _grade_all(subs, loaded, out, workers, force, lang, limits, on_start, on_done, start,
-               profile=None, budget=None, box: SandboxPlan | None = None, public_only: bool = False,
-               submitted: dict | None = None, overrides: late_mod.Overrides | None = None) -> GradingRun:
-    box = box or SandboxPlan((0,))
+@dataclass(frozen=True)
+class ClassOptions:
+    """How a class is graded, besides where from and which assignment (one record, not 13 parameters)."""
+
+    out: Path
+    workers: int | None = 1  # None: as many as the machine holds (grader.executors.sizing)
+    force: bool = False
+    lang: str = "fr"
+    limits: dict | None = None
+    profile: str | None = None
+    budget: dict | None = None
+    public_only: bool = False
+    executor: str = "local"
+    address: str | None = None  # a Ray cluster's address ("auto", "HOST:PORT"); None: start a local one
+    submitted: Mapping[str, late_mod.Submitted] = field(default_factory=dict)  # times an LMS knows
+    late: late_mod.Overrides = field(default_factory=late_mod.Overrides)  # this run's due date, extensions
+
+
+def _grade_all(subs: list[Submission], loaded, opts: ClassOptions, box: SandboxPlan, start: float,
+               on_start: Callable[[int], None] | None = None,
+               on_done: Callable[[SubmissionResult, bool], None] | None = None) -> GradingRun:
     from grader.reports import write_all
 
     a = loaded.assignment
-    plan, run_limits, ctx = prepare(a, profile=profile, budget=budget, limits=limits)
+    plan, run_limits, ctx = prepare(a, profile=opts.profile, budget=opts.budget, limits=opts.limits)
     data_folder = Path(tempfile.mkdtemp(prefix="grader-data-"))
     run_limits = _serve_subsets(run_limits, data_folder, box.uid)
+    hw = budget_mod.detect()
+    sizing = size(hw, profile=plan.profile, memory_limit=run_limits.memory_bytes, peak_mb=plan.peak_mb,
+                  requested=opts.workers)
+    run_limits = replace(run_limits, threads=sizing.threads, gpus=_gpu_ids(hw) if plan.profile == "gpu" else ())
+    grading = GradingOptions(run_limits, ctx, box, public_only=opts.public_only)
+    out = opts.out
     out.mkdir(parents=True, exist_ok=True)
     out.chmod(0o750)  # a runner dropped to its own uid cannot read other students' results
     book = Gradebook(out / "gradebook.sqlite")
-    book.set_late_overrides(a.id, overrides or late_mod.Overrides())
-    a = replace(a, late=late_mod.effective(a.late, overrides or late_mod.Overrides()))  # the reports' policy
-    regraded: list[str] = []
+    book.set_late_overrides(a.id, opts.late)
+    a = replace(a, late=late_mod.effective(a.late, opts.late))  # the reports' policy
     stale: Counter[str] = Counter()
     if on_start:
         on_start(len(subs))
+    stored: dict[str, set[str]] = {}  # per student, the checks already in the gradebook
+    when: dict[str, dict] = {}  # per student, `submitted_at` and where it comes from
+    lost: list[str] = []
 
-    def one(sub: Submission) -> SubmissionResult:
-        current = not force and book.is_current(a.id, sub.student, sub.sha256)
-        reason = _stale(book, loaded, sub, ctx) if current else None
-        fresh = not current or reason is not None
-        if reason is not None:
-            stale[reason] += 1
-        when = _submission_time(sub, (submitted or {}).get(sub.student), a)
-        if fresh:
-            regraded.append(sub.student)
-            _grade_one(sub, loaded, book, run_limits, ctx, force or reason is not None, box, public_only, when)
-        result = book.result(a, sub.student)
-        assert result is not None
-        if when and "submitted_at" not in result.info:  # graded before times were kept: the time now known
-            book.merge_info(a.id, sub.student, when)
-            result = book.result(a, sub.student)
-            assert result is not None
+    def on_check(item: Work, r: CheckResult) -> None:
+        book.add_check(a.id, item.sub.student, r)
+        stored[item.sub.student].add(r.name)
+
+    def on_graded(item: Work, g: Graded) -> None:
+        student = item.sub.student
+        for r in g.checks:  # what a remote executor could not stream
+            if r.name not in stored[student]:
+                book.add_check(a.id, student, r)
+        if g.status == LOST:  # no outcome (a cluster node lost past its retries): left to the next run
+            lost.append(student)
+        else:
+            book.finish(a.id, student, status=g.status, errors=list(g.errors), cells=list(g.cells),
+                        figures=list(g.figures), seconds=g.seconds, info={**g.info, **when[student]})
         if on_done:
-            on_done(result, fresh)
-        return result
+            on_done(_result(book, a, student), True)
 
     try:
-        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-            results = list(pool.map(one, subs))
-        write_all(results, a, out, lang=lang)
+        work = []
+        for sub in subs:
+            current = not opts.force and book.is_current(a.id, sub.student, sub.sha256)
+            reason = _stale(book, loaded, sub, ctx) if current else None
+            if reason is not None:
+                stale[reason] += 1
+            when[sub.student] = _submission_time(sub, opts.submitted.get(sub.student), a)
+            if current and reason is None:
+                result = _result(book, a, sub.student)
+                if when[sub.student] and "submitted_at" not in result.info:  # graded before times were kept
+                    book.merge_info(a.id, sub.student, when[sub.student])
+                    result = _result(book, a, sub.student)
+                if on_done:
+                    on_done(result, False)
+                continue
+            attempt = book.begin(a.id, sub.student, sub.sha256, sub.source, force=opts.force or reason is not None,
+                                 fingerprint=loaded.fingerprint)
+            done = {} if attempt == 1 else book.done_checks(a.id, sub.student)
+            stored[sub.student] = set(done)
+            work.append(Work(sub, attempt, done))
+        executor = executors.make(opts.executor, workers=sizing.workers, address=opts.address)
+        executor.grade(loaded, grading, work, on_check=on_check, on_graded=on_graded)
+        results = [_result(book, a, sub.student) for sub in subs]
+        write_all(results, a, out, lang=opts.lang)
     finally:
         book.close()
         reap_orphans()
         shutil.rmtree(data_folder, ignore_errors=True)
     mismatched = tuple((s.student, s.assignment_hint) for s in subs
                        if s.assignment_hint and s.assignment_hint != a.id)
-    return GradingRun(a, tuple(results), tuple(regraded), out, time.monotonic() - start, sandbox=box, plan=plan,
-                      stale=dict(stale), mismatched=mismatched)
+    return GradingRun(a, tuple(results), tuple(w.sub.student for w in work), out, time.monotonic() - start,
+                      sandbox=box, plan=plan, stale=dict(stale), mismatched=mismatched, lost=tuple(lost),
+                      sizing=sizing.why)
+
+
+def _gpu_ids(hw: budget_mod.Hardware) -> tuple[str, ...]:
+    """The GPUs runners may be given, one each: those CUDA_VISIBLE_DEVICES leaves us, else all."""
+    visible = [v.strip() for v in os.environ.get("CUDA_VISIBLE_DEVICES", "").split(",") if v.strip()]
+    return tuple(visible) if visible and visible != ["-1"] else tuple(str(i) for i in range(len(hw.gpus)))
+
+
+def _result(book: Gradebook, a: assignments_mod.Assignment, student: str) -> SubmissionResult:
+    result = book.result(a, student)
+    assert result is not None, student
+    return result
 
 
 def _stale(book: Gradebook, loaded, sub: Submission, ctx: Context) -> str | None:
@@ -257,49 +324,3 @@ def _submission_time(sub: Submission, known: late_mod.Submitted | None, a) -> di
         return {}
     moment = late_mod.from_epoch(sub.mtime)
     return {"submitted_at": late_mod.stamp(moment, a.late), "submitted_from": "file"}
-
-
-def _lms_info(sub: Submission) -> dict:
-    """`info["lms"]`: the LMS id and name a download gave this student (what roster matching reads)."""
-    return {"lms": sub.lms.as_info()} if sub.lms is not None else {}
-
-
-def _grade_one(sub: Submission, loaded, book: Gradebook, limits: Limits, ctx: Context, force: bool,
-               box: SandboxPlan, public_only: bool = False, when: dict | None = None) -> None:
-    a = loaded.assignment
-    attempt = book.begin(a.id, sub.student, sub.sha256, sub.source, force=force, fingerprint=loaded.fingerprint)
-    started = time.monotonic()
-    errors: list[Message | str] = list(sub.warnings)
-    if sub.assignment_hint and sub.assignment_hint != a.id:
-        errors.append(Message(f"Le notebook indique le TP « {sub.assignment_hint} » ; corrigé comme « {a.id} ».",
-                              f"The notebook names TP '{sub.assignment_hint}'; graded as '{a.id}'."))
-    if sub.error:
-        book.finish(a.id, sub.student, status="error", errors=[sub.error, *errors], cells=[], figures=[],
-                    seconds=0.0, info={"kind": sub.kind, "attempt": attempt, **_lms_info(sub), **(when or {})})
-        return
-    session = RunnerSession(list(sub.cells), sub.workdir, limits, box)
-    status, cells, figures = "graded", [], []
-    try:
-        with session:
-            cells = session.run_cells()
-            done = {} if attempt == 1 else book.done_checks(a.id, sub.student)
-            run_checks(loaded.checks, Observer(session), ctx, done=done,
-                       on_result=lambda r: book.add_check(a.id, sub.student, r))
-            errors.extend(session.events)
-            figures = session.figures
-    except Exception:  # noqa: BLE001 - our bug: record it, keep the class going
-        status = "error"
-        trace = traceback.format_exc(limit=4)[-1500:]
-        errors.append(Message("Erreur interne du correcteur (pas de votre fait) : " + trace,
-                              "Internal error of the grader (not your fault): " + trace))
-    info = {"kind": sub.kind, "entry": sub.entry, "attempt": attempt, "restarts": session.restarts,
-            "cells": len(sub.cells), "budget": (ctx.options or {}).get("budget"), "sandbox_layers": list(box.layers),
-            "sandbox_layers_reasons": box.reason_texts(), **_lms_info(sub), **(when or {})}
-    if public_only:
-        info["self_check"] = True  # public checks only: reports say these points are not the grade
-    if box.warning is not None:  # --sandbox off as root: this student's code ran with the grader's privileges
-        info["sandbox_warning"] = box.warning.as_dict()
-    if synthetic := (ctx.options or {}).get("synthetic_datasets"):
-        info["synthetic_datasets"] = list(synthetic)  # generated images, not the real dataset: reports say so
-    book.finish(a.id, sub.student, status=status, errors=errors, cells=cells, figures=figures,
-                seconds=round(time.monotonic() - started, 2), info=info)

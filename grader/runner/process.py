@@ -155,16 +155,18 @@ class RunnerProcess:
     """One runner: a fresh `python -m grader.runner.worker` in its own session."""
 
     def __init__(self, workdir: Path, exchange: Path, *, memory_bytes: int, output_bytes: int, limits: dict,
-                 sandbox: SandboxPlan | None = None, disk_bytes: int = 0):
+                 sandbox: SandboxPlan | None = None, disk_bytes: int = 0, env: dict[str, str] | None = None):
         self.workdir, self.exchange = workdir, exchange
         self.sandbox = sandbox or SandboxPlan((0,))
         self.disk_bytes = disk_bytes
         self._next_disk_check = 0.0
         self.memory_bytes, self.output_bytes = memory_bytes, output_bytes
         self.limits = limits
+        self.env = dict(env or {})  # thread counts, the GPU this runner was given
         self.proc: subprocess.Popen | None = None
         self.raw_output = bytearray()
         self.raw_total = 0
+        self.peak_bytes = 0
 
     def start(self) -> None:
         become_subreaper()
@@ -181,6 +183,7 @@ class RunnerProcess:
             IPYTHONDIR=str(self.exchange / ".ipython"),
             MPLCONFIGDIR=str(self.exchange / ".mpl"),
         )
+        env.update(self.env)
         runtime = self.sandbox.runner_runtime()  # a mirror the dropped uid can read, or the grader's own
         env.update(runtime.environ())
         limits = {**self.limits, "seccomp": self.sandbox.seccomp, "pidns": bool(self.sandbox.bwrap),
@@ -242,7 +245,9 @@ class RunnerProcess:
                     raise RunnerDied("output-limit", Message(
                         f"plus de {self.disk_bytes // 2**20} Mo écrits sur le disque : processus arrêté",
                         f"more than {self.disk_bytes // 2**20} MB written to disk: process stopped"))
-            if self.memory_bytes and tree_memory_bytes(self.proc.pid, self.memory_bytes) > self.memory_bytes:
+            used = tree_memory_bytes(self.proc.pid, self.memory_bytes) if self.memory_bytes else 0
+            self.peak_bytes = max(self.peak_bytes, used)  # what sizes the workers (`grader calibrate` keeps it)
+            if self.memory_bytes and used > self.memory_bytes:
                 self.kill()
                 raise RunnerDied("memory", Message(f"mémoire au-delà de {self.memory_bytes // 2**20} Mo : processus arrêté",
                                                     f"memory beyond {self.memory_bytes // 2**20} MB: process stopped"))

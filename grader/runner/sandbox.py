@@ -24,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,23 +50,68 @@ def nproc_limit(cores: int | None = None) -> int:
 NPROC = nproc_limit()
 
 
-class _UidPool:
-    """One uid per live submission: RLIMIT_NPROC and kill(-1) then only reach that student's own processes."""
+class _Leases:
+    """One uid per live submission: RLIMIT_NPROC and kill(-1) then only reach that student's own processes.
 
-    def __init__(self, base: int, size: int = 256):
-        self._free = list(range(base, base + size))
+    Leased across processes too (two `grader run` at once, a node's several Ray workers): a uid is
+    taken by holding an exclusive `flock` on its file in a root-only folder, which the kernel drops
+    when the holder dies, so a crashed grader never leaks a uid and two live students never share one.
+    """
+
+    def __init__(self, base: int, size: int = 256, folder: Path | None = None, kind: str = "uids"):
+        self.base, self.size, self.kind = base, size, kind
+        self._folder = folder
+        self._held: dict[int, int] = {}  # uid -> the lock file's descriptor
+        self._next = 0  # round robin: a uid just released is the last one taken again
         self._lock = threading.Lock()
 
-    def acquire(self) -> int:
+    def _lock_folder(self) -> Path:
+        folder = self._folder or Path(tempfile.gettempdir()) / f"tp-grader-{self.kind}-{os.getuid()}"
+        folder.mkdir(mode=0o700, exist_ok=True)
+        if folder.stat().st_uid != os.getuid() or folder.is_symlink():
+            raise RuntimeError(f"{folder} is not ours: cannot lease runner uids safely")
+        return folder
+
+    def acquire(self, size: int | None = None) -> int:
+        """A free one among the first `size` (default all); waits for one when every one is taken
+        for a while (GPUs: more workers than GPUs wait their turn), then says so."""
+        size = size or self.size
+        for _ in range(6000 if size < self.size else 1):  # GPUs: up to 10 min of waiting
+            found = self._try(size)
+            if found is not None:
+                return found
+            time.sleep(0.1)
+        raise RuntimeError(f"all {size} runner {self.kind} from {self.base} are in use")
+
+    def _try(self, size: int) -> int | None:
+        import fcntl
+
         with self._lock:
-            return self._free.pop(0)
+            folder = self._lock_folder()
+            for k in range(size):
+                uid = self.base + (self._next + k) % size
+                if uid in self._held:
+                    continue
+                fd = os.open(folder / str(uid), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600)
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    os.close(fd)
+                    continue
+                self._held[uid] = fd
+                self._next = (uid - self.base + 1) % size
+                return uid
+        return None
 
     def release(self, uid: int) -> None:
         with self._lock:
-            self._free.append(uid)
+            fd = self._held.pop(uid, None)
+            if fd is not None:
+                os.close(fd)  # closing the descriptor drops the flock
 
 
-UIDS = _UidPool(RUNNER_UID)
+UIDS = _Leases(RUNNER_UID)
+GPUS = _Leases(0, size=64, kind="gpus")  # an index into Limits.gpus
 
 
 class SandboxUnavailable(Exception):

@@ -20,7 +20,7 @@ from grader.budget import group
 from grader.model import CellRecord, Message, Status, as_message
 from grader.runner.process import RunnerDied, RunnerProcess
 from grader.runner.protocol import Encoder, decode
-from grader.runner.sandbox import UIDS, SandboxPlan, prepare_run_dir
+from grader.runner.sandbox import GPUS, UIDS, SandboxPlan, prepare_run_dir
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,22 @@ class Limits:
     seed: int = 0
     budget: dict = field(default_factory=dict)  # caps for the runner's `fit` (grader.budget.Plan.runner_budget)
     datasets: dict = field(default_factory=dict)  # the grader's dataset copies (grader.datasets.serve)
+    threads: int = 0  # compute threads per runner (grader.executors.sizing); 0: the libraries' default
+    origins: dict = field(default_factory=dict)  # limit -> {"fr", "en"}: why it is what it is (calibrated)
+    gpus: tuple[str, ...] = ()  # GPU ids runners may use, one each, leased (grader.runner.sandbox.GPUS)
+
+
+def thread_environment(threads: int) -> dict[str, str]:
+    """What bounds a runner's pools: TensorFlow's inter/intra-op threads, OpenMP and the BLAS libraries."""
+    n = str(max(1, threads))
+    return {"TF_NUM_INTRAOP_THREADS": n, "TF_NUM_INTEROP_THREADS": "1" if threads <= 2 else "2",
+            "OMP_NUM_THREADS": n, "OPENBLAS_NUM_THREADS": n, "MKL_NUM_THREADS": n}
+
+
+def _with_note(error: Message | str, note: Message | str) -> Message | str:
+    if isinstance(error, Message) and isinstance(note, Message):
+        return Message(f"{error.fr} ({note.fr})", f"{error.en or error.fr} ({note.en or note.fr})")
+    return error
 
 
 class ObservationError(Exception):
@@ -63,12 +79,15 @@ class RunnerSession:
         self._uid = UIDS.acquire() if self.sandbox.uid is not None else None
         if self._uid is not None:
             self.sandbox = replace(self.sandbox, uid=self._uid)
+        self._gpu = GPUS.acquire(len(self.limits.gpus)) if self.limits.gpus else None
         self.runner: RunnerProcess | None = None
         self.deadline = time.monotonic() + self.limits.wall_timeout
         self.bad_cells: set[int] = set()
         self.good_cells: list[int] = []
         self.restarts = 0
         self.requests = 0
+        self.slowest_call = 0.0  # seconds, observations under the default call_timeout
+        self.peak_bytes = 0  # the most memory a runner of this session held (each runner's own peak)
 
     # -- lifecycle --------------------------------------------------------
     def _start(self) -> RunnerProcess:
@@ -85,11 +104,18 @@ class RunnerSession:
                                output_bytes=self.limits.output_bytes,
                                limits={"file_bytes": self.limits.file_bytes, "seed": self.limits.seed,
                                        "cpu_seconds": self._cpu_seconds(),
-                                       "budget": self.limits.budget, "datasets": self.limits.datasets})
+                                       "budget": self.limits.budget, "datasets": self.limits.datasets},
+                               env=self._environment())
         runner.start()
         runner.request({"op": "hello"}, timeout=min(60.0, self._left()))
         self.runner = runner
         return runner
+
+    def _environment(self) -> dict[str, str]:
+        env = thread_environment(self.limits.threads) if self.limits.threads else {}
+        if self._gpu is not None:
+            env["CUDA_VISIBLE_DEVICES"] = self.limits.gpus[self._gpu]  # this student's GPU, no one else's now
+        return env
 
     def _cpu_seconds(self) -> int:
         if self.limits.cpu_seconds:
@@ -101,6 +127,7 @@ class RunnerSession:
 
     def close(self) -> None:
         if self.runner is not None:
+            self.peak_bytes = max(self.peak_bytes, getattr(self.runner, "peak_bytes", 0))
             self._collect_figures()
             self.runner.close()
             self.runner = None
@@ -108,6 +135,9 @@ class RunnerSession:
         if self._uid is not None:
             UIDS.release(self._uid)
             self._uid = None
+        if self._gpu is not None:
+            GPUS.release(self._gpu)
+            self._gpu = None
 
     def __enter__(self) -> RunnerSession:
         return self
@@ -125,6 +155,7 @@ class RunnerSession:
 
     def _lost_runner(self) -> None:
         if self.runner is not None:
+            self.peak_bytes = max(self.peak_bytes, getattr(self.runner, "peak_bytes", 0))
             self._collect_figures()
             self.runner.kill()
             self.runner = None
@@ -160,6 +191,8 @@ class RunnerSession:
         self._collect_figures()
         output = str(reply.get("output", ""))
         notes = [as_message(n) for n in reply.get("notes", [])]
+        if status is Status.TIMEOUT and (why := self.limits.origins.get("cell_timeout")):
+            notes.append(as_message(why))  # "limite 10 s : 20 fois la cellule la plus lente de la solution"
         if (chars := int(reply.get("output_chars", 0))) > 50_000:
             notes.append(Message(f"sortie tronquée : {group(chars)} caractères au total",
                                  f"output truncated: {chars:,} characters in all"))
@@ -219,15 +252,20 @@ class RunnerSession:
         if op == "run":  # `function(ns, *args, **kwargs)` of a runner-side module (its source when shipped)
             msg.update(module=module, function=function, source=source, args=enc.encode(list(args)),
                        kwargs=enc.encode(dict(kwargs or {})))
+        started = time.monotonic()
         try:
             reply = runner.request(msg, timeout=t + self.limits.grace)
         except RunnerDied as died:
             self._lost_runner()
             status = Status(died.status) if died.status in Status._value2member_map_ else Status.CRASH
             raise ObservationError(status, died.message) from died
+        if timeout is None:  # under the default limit: what calibration derives `call_timeout` from
+            self.slowest_call = max(self.slowest_call, time.monotonic() - started)
         if not reply.get("ok"):
             status = str(reply.get("status", "error"))
             error = as_message(reply.get("error", ""))
+            if status == "timeout" and timeout is None and (why := self.limits.origins.get("call_timeout")):
+                error = _with_note(error, as_message(why))
             raise ObservationError(Status(status) if status in Status._value2member_map_ else Status.ERROR,
                                    error[:4000] if isinstance(error, str) else error,
                                    str(reply.get("output", ""))[:2000])
