@@ -45,6 +45,10 @@ class Limits:
     datasets: dict = field(default_factory=dict)  # the grader's dataset copies (grader.datasets.serve)
 
 
+#: The starter of sessions created without one (None: cold); `grader.runner.warm.use_starter` sets it.
+default_starter: RunnerStarter | None = None
+
+
 class _ServerLost(Exception):
     """Internal: a (re)start failed because the fork server died; try again on a fresh one."""
 
@@ -94,7 +98,7 @@ class RunnerSession:
             workdir.mkdir(parents=True)
         exchange.mkdir(parents=True)
         prepare_run_dir(self.sandbox, self.root, run_dir)
-        start = self.starter or cold_starter
+        start = self.starter or default_starter or cold_starter
         runner = start(workdir, exchange, sandbox=self.sandbox, disk_bytes=self.limits.disk_bytes,
                        memory_bytes=self.limits.memory_bytes, output_bytes=self.limits.output_bytes,
                        limits={"file_bytes": self.limits.file_bytes, "seed": self.limits.seed,

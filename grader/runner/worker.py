@@ -32,7 +32,7 @@ from grader.runner.protocol import Encoder, decode, read_frame, write_frame
 #: Calls to `random`'s module functions that a warm fork server's imports made (rich draws an id at
 #: import): replayed after seeding, so that a warm child's `random` is where a cold runner's is once
 #: the student imported TensorFlow (Keras' default seeds come from it). Empty in a cold runner.
-PRELOAD_DRAWS: list[tuple[str, tuple]] = []
+PRELOAD_DRAWS: list[tuple[str, tuple, dict]] = []
 
 
 class CellTimeout(BaseException):
@@ -335,8 +335,8 @@ def serve(req_fd: int, resp_fd: int, exchange: Path, workdir: str, limits: dict 
     patches.install(limits, exchange / "datasets")  # datasets from the grader's copy, `fit` within the budget
     seed = int(limits.get("seed", 0))
     random.seed(seed)
-    for name, args in PRELOAD_DRAWS:  # a warm fork: the draws a cold `import tensorflow` would make
-        getattr(random, name)(*args)
+    for name, args, kwargs in PRELOAD_DRAWS:  # a warm fork: the draws a cold `import tensorflow` would make
+        getattr(random, name)(*args, **kwargs)
     with contextlib.suppress(Exception):
         import numpy as np
 
