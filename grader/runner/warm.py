@@ -234,6 +234,7 @@ class WarmPool:
         self.limits_template = dict(limits_template or {})  # kept for the lead's wiring; children get their own
         self.reason = warm_unavailable(plan)
         self.failures = 0
+        self.started = 0  # warm children that answered their hello
         self.replaced = 0  # servers started again after one died
         self._lock = threading.Lock()
         self._servers: list[ForkServer] = [] if self.reason else [ForkServer(plan) for _ in range(self.slots)]
@@ -257,7 +258,9 @@ class WarmPool:
                 self.reason = Message(f"exécution à chaud abandonnée : {why}", f"warm runners given up: {why}")
 
     def succeeded(self) -> None:
-        self.failures = 0
+        with self._lock:
+            self.failures = 0
+            self.started += 1
 
     def starter(self) -> RunnerStarter:
         def start(workdir: Path, exchange: Path, *, memory_bytes: int, output_bytes: int, limits: dict,
