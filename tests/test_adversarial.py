@@ -24,6 +24,7 @@ from grader.model import Status
 from grader.notebooks import render, student_notebook
 from grader.reports import text
 from grader.runner.sandbox import NPROC, plan
+from grader.runner.warm import WarmPool, use_starter, warm_unavailable
 
 REF = reference_text("tp-tenseurs")
 PLAN = plan("auto")
@@ -122,8 +123,24 @@ def write_attacks(folder: Path, table: dict[str, tuple[set[int], str, float]], l
     return sorted(chosen)
 
 
-@pytest.fixture(scope="module")
-def attack(tmp_path_factory):
+@pytest.fixture(scope="module", params=["cold", "warm"])
+def attack(tmp_path_factory, request):
+    """The corpus graded once on cold runners, once on warm ones (forked from a fork server)."""
+    if request.param == "warm" and (why := warm_unavailable(PLAN)) is not None:
+        pytest.skip(f"warm runners unavailable: {why.en}")
+    pool = WarmPool(PLAN, slots=2) if request.param == "warm" else None
+    try:
+        with use_starter(pool.starter() if pool else None):
+            yield _attack(tmp_path_factory)
+        if pool is not None:
+            assert pool.reason is None and pool.started >= len(contained(cases(0, {"class": Path("c"), "out": Path(
+                "o"), "marker": Path("m")}), PLAN.layers)), (pool.reason, pool.started)
+    finally:
+        if pool is not None:
+            pool.close()
+
+
+def _attack(tmp_path_factory):
     root = tmp_path_factory.mktemp("adversarial")
     server, port = _listener()
     paths = {"class": root / "class", "out": root / "out", "marker": root / "pickled-by-judge"}

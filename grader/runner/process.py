@@ -20,6 +20,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Protocol
 
 from grader.model import Message
 from grader.runner.protocol import ProtocolError, read_frame, write_frame
@@ -30,12 +31,38 @@ ENV_ALLOW = ("PATH", "LANG", "LC_ALL", "TZ", "CUDA_VISIBLE_DEVICES", "LD_LIBRARY
 
 
 class RunnerDied(Exception):
-    """The runner stopped answering: a status for the request that was in flight."""
+    """The runner stopped answering: a status for the request that was in flight.
 
-    def __init__(self, status: str, message: Message):
+    `lost_server`: it died because the warm fork server it came from died (grader/runner/warm.py), not
+    for anything the student did; the session then retries on a fresh runner without blaming the student."""
+
+    def __init__(self, status: str, message: Message, lost_server: bool = False):
         super().__init__(message.fr)
         self.status = status  # "timeout" | "memory" | "crash" | "output-limit"
         self.message = message
+        self.lost_server = lost_server
+
+
+def runner_environ(workdir: Path, exchange: Path, sandbox: SandboxPlan) -> dict[str, str]:
+    """The runner's whole environment (allow-listed, then its own folders): cold exec and warm fork alike."""
+    env = {k: os.environ[k] for k in ENV_ALLOW if k in os.environ}
+    env.update(
+        HOME=str(workdir),
+        PYTHONHASHSEED="0",
+        PYTHONDONTWRITEBYTECODE="1",
+        MPLBACKEND="module://grader.runner.mplbackend",
+        TF_CPP_MIN_LOG_LEVEL="2",
+        IPYTHONDIR=str(exchange / ".ipython"),
+        MPLCONFIGDIR=str(exchange / ".mpl"),
+    )
+    env.update(sandbox.runner_runtime().environ())  # a mirror the dropped uid can read, or the grader's own
+    return env
+
+
+def runner_limits(limits: dict, sandbox: SandboxPlan) -> dict:
+    """What `worker.serve()` reads: the session's limits plus the layers' own (seccomp, PID namespace, NPROC)."""
+    return {**limits, "seccomp": sandbox.seccomp, "pidns": bool(sandbox.bwrap),
+            "nproc": NPROC if sandbox.uid is not None else 0}
 
 
 _subreaper_set = False
@@ -173,21 +200,9 @@ class RunnerProcess:
         req_r, self._req_w = os.pipe()
         self._resp_r, resp_w = os.pipe()
         out_r, out_w = os.pipe()
-        env = {k: os.environ[k] for k in ENV_ALLOW if k in os.environ}
-        env.update(
-            HOME=str(self.workdir),
-            PYTHONHASHSEED="0",
-            PYTHONDONTWRITEBYTECODE="1",
-            MPLBACKEND="module://grader.runner.mplbackend",
-            TF_CPP_MIN_LOG_LEVEL="2",
-            IPYTHONDIR=str(self.exchange / ".ipython"),
-            MPLCONFIGDIR=str(self.exchange / ".mpl"),
-        )
-        env.update(self.env)
-        runtime = self.sandbox.runner_runtime()  # a mirror the dropped uid can read, or the grader's own
-        env.update(runtime.environ())
-        limits = {**self.limits, "seccomp": self.sandbox.seccomp, "pidns": bool(self.sandbox.bwrap),
-                  "nproc": NPROC if self.sandbox.uid is not None else 0}
+        env = {**runner_environ(self.workdir, self.exchange, self.sandbox), **self.env}
+        runtime = self.sandbox.runner_runtime()
+        limits = runner_limits(self.limits, self.sandbox)
         worker = [runtime.python, "-m", "grader.runner.worker", "--req-fd", str(req_r), "--resp-fd", str(resp_w),
                   "--exchange", str(self.exchange), "--limits", json.dumps(limits)]
         data = [str(d["path"]) for d in dict(self.limits.get("datasets") or {}).values() if d.get("path")]
@@ -303,3 +318,19 @@ class RunnerProcess:
 
     def output_excerpt(self) -> str:
         return bytes(self.raw_output).decode("utf-8", "replace")
+
+
+class RunnerStarter(Protocol):
+    """How a session gets a runner (not yet started): cold here, forked warm in `grader.runner.warm`."""
+
+    def __call__(self, workdir: Path, exchange: Path, *, memory_bytes: int, output_bytes: int, limits: dict,
+                 sandbox: SandboxPlan | None = None, disk_bytes: int = 0,
+                 env: dict[str, str] | None = None) -> RunnerProcess: ...
+
+
+def cold_starter(workdir: Path, exchange: Path, *, memory_bytes: int, output_bytes: int, limits: dict,
+                 sandbox: SandboxPlan | None = None, disk_bytes: int = 0,
+                 env: dict[str, str] | None = None) -> RunnerProcess:
+    """A fresh interpreter per runner (`python -m grader.runner.worker`): the reference path and the fallback."""
+    return RunnerProcess(workdir, exchange, memory_bytes=memory_bytes, output_bytes=output_bytes, limits=limits,
+                         sandbox=sandbox, disk_bytes=disk_bytes, env=env)

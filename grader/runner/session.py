@@ -4,6 +4,11 @@ When a runner dies (a cell that `os._exit`s, segfaults, or ignores its
 time-out), the session starts a fresh one and replays the cells that worked,
 skipping the ones that killed it: what was defined before a bad cell is kept,
 and the checks that follow still have something to observe.
+
+How a runner is started is injected (`starter`, default a cold exec; `grader.runner.warm` forks one
+from a warm server). A runner lost because its fork server died is not the student's doing: the
+session starts another (the pool replaces the server, or falls back to cold), replays, and the
+cell or observation is tried again; neither counts as one of the student's restarts.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from typing import Any
 
 from grader.budget import group
 from grader.model import CellRecord, Message, Status, as_message
-from grader.runner.process import RunnerDied, RunnerProcess
+from grader.runner.process import RunnerDied, RunnerProcess, RunnerStarter, cold_starter
 from grader.runner.protocol import Encoder, decode
 from grader.runner.sandbox import GPUS, UIDS, SandboxPlan, prepare_run_dir
 
@@ -56,6 +61,14 @@ def _with_note(error: Message | str, note: Message | str) -> Message | str:
     return error
 
 
+#: The starter of sessions created without one (None: cold); `grader.runner.warm.use_starter` sets it.
+default_starter: RunnerStarter | None = None
+
+
+class _ServerLost(Exception):
+    """Internal: a (re)start failed because the fork server died; try again on a fresh one."""
+
+
 class ObservationError(Exception):
     """An observation could not be made; `status` says whose fault and why."""
 
@@ -73,6 +86,7 @@ class RunnerSession:
     records: list[CellRecord] = field(default_factory=list)
     figures: list[bytes] = field(default_factory=list)
     events: list[str] = field(default_factory=list)
+    starter: RunnerStarter | None = None  # None: a cold runner (fresh interpreter)
 
     def __post_init__(self) -> None:
         self.root = Path(tempfile.mkdtemp(prefix="grader-sub-"))
@@ -88,10 +102,14 @@ class RunnerSession:
         self.requests = 0
         self.slowest_call = 0.0  # seconds, observations under the default call_timeout
         self.peak_bytes = 0  # the most memory a runner of this session held (each runner's own peak)
+        self.lost_servers = 0  # runners lost with their fork server: retried, never the student's fault
+        self._runs = 0
+        self._free_restart = False  # the next start replaces a runner lost with its server: not a restart
 
     # -- lifecycle --------------------------------------------------------
     def _start(self) -> RunnerProcess:
-        run_dir = self.root / f"run{self.restarts}"
+        run_dir = self.root / f"run{self._runs}"
+        self._runs += 1
         workdir, exchange = run_dir / "work", run_dir / "exchange"
         if self.workdir_source is not None:
             shutil.copytree(self.workdir_source, workdir, symlinks=True)
@@ -99,16 +117,16 @@ class RunnerSession:
             workdir.mkdir(parents=True)
         exchange.mkdir(parents=True)
         prepare_run_dir(self.sandbox, self.root, run_dir)
-        runner = RunnerProcess(workdir, exchange, sandbox=self.sandbox, disk_bytes=self.limits.disk_bytes,
-                               memory_bytes=self.limits.memory_bytes,
-                               output_bytes=self.limits.output_bytes,
-                               limits={"file_bytes": self.limits.file_bytes, "seed": self.limits.seed,
-                                       "cpu_seconds": self._cpu_seconds(),
-                                       "budget": self.limits.budget, "datasets": self.limits.datasets},
-                               env=self._environment())
+        start = self.starter or default_starter or cold_starter
+        runner = start(workdir, exchange, sandbox=self.sandbox, disk_bytes=self.limits.disk_bytes,
+                       memory_bytes=self.limits.memory_bytes, output_bytes=self.limits.output_bytes,
+                       limits={"file_bytes": self.limits.file_bytes, "seed": self.limits.seed,
+                               "cpu_seconds": self._cpu_seconds(),
+                               "budget": self.limits.budget, "datasets": self.limits.datasets},
+                       env=self._environment())
+        self.runner = runner  # set first: a failed start is then killed by _lost_runner()
         runner.start()
         runner.request({"op": "hello"}, timeout=min(60.0, self._left()))
-        self.runner = runner
         return runner
 
     def _environment(self) -> dict[str, str]:
@@ -173,10 +191,12 @@ class RunnerSession:
                                                                   "not run: total time limit reached"))
         start = time.monotonic()
         try:
-            runner = self._ensure_runner()
-            timeout = min(self.limits.cell_timeout, self._left())
-            reply = runner.request({"op": "run_cell", "index": index, "source": source, "timeout": timeout},
-                                   timeout=timeout + self.limits.grace)
+            def ask(runner: RunnerProcess) -> dict:
+                timeout = min(self.limits.cell_timeout, self._left())
+                return runner.request({"op": "run_cell", "index": index, "source": source, "timeout": timeout},
+                                      timeout=timeout + self.limits.grace)
+
+            reply = self._retrying(ask)
         except RunnerDied as died:
             self._lost_runner()
             self.bad_cells.add(index)
@@ -199,15 +219,43 @@ class RunnerSession:
         return CellRecord(index, status, float(reply.get("seconds", 0.0)), as_message(reply.get("error", "")),
                           output, tuple(notes))
 
+    MAX_LOST_SERVERS = 3  # then the run's infrastructure is broken: the last loss is reported as a crash
+
+    def _retrying(self, ask):
+        """`ask(runner)` on the live runner; tried again on a fresh one when the fork server behind it died."""
+        while True:
+            runner = self._ensure_runner()
+            try:
+                return ask(runner)
+            except RunnerDied as died:
+                if not died.lost_server or self.lost_servers >= self.MAX_LOST_SERVERS:
+                    raise
+                self._lost_server_runner()
+
+    def _lost_server_runner(self) -> None:
+        self.lost_servers += 1
+        self._lost_runner()
+        self._free_restart = True
+        self.events.append(Message("serveur de processus perdu : copie reprise sur un nouveau processus",
+                                   "fork server lost: submission resumed on a fresh process"))
+
     def _ensure_runner(self) -> RunnerProcess:
         """The live runner, or a fresh one with the surviving cells replayed."""
+        while True:
+            try:
+                return self._ensure_runner_once()
+            except _ServerLost:
+                continue
+
+    def _ensure_runner_once(self) -> RunnerProcess:
         if self.runner is not None:
             return self.runner
         if self.restarts > self.limits.max_restarts or self._left() <= 0:
             raise ObservationError(Status.CRASH, Message("le processus de l'élève s'est arrêté trop souvent",
                                                          "the student's process stopped too often"))
-        if self.records or self.good_cells:
+        if (self.records or self.good_cells) and not self._free_restart:
             self.restarts += 1
+        self._free_restart = False
         try:
             runner = self._start()
             for index in list(self.good_cells):
@@ -218,6 +266,9 @@ class RunnerSession:
                                timeout=timeout + self.limits.grace)
             self._collect_figures_discard()
         except RunnerDied as died:
+            if died.lost_server and self.lost_servers < self.MAX_LOST_SERVERS:
+                self._lost_server_runner()
+                raise _ServerLost() from died
             self._lost_runner()
             raise ObservationError(Status(died.status) if died.status in Status._value2member_map_ else Status.CRASH,
                                    Message(f"reprise impossible : {died.message.fr}",
@@ -239,22 +290,26 @@ class RunnerSession:
         if self._left() <= 0:
             raise ObservationError(Status.TIMEOUT, Message("limite de temps totale de la soumission atteinte",
                                                            "the submission's total time limit was reached"))
-        runner = self._ensure_runner()
-        self.requests += 1
-        enc = Encoder(runner.exchange, f"in-{self.requests}")
-        msg: dict[str, Any] = {"op": op, "name": name}
         t = min(timeout or self.limits.call_timeout, self._left())
-        msg["timeout"] = t
-        if op == "call":
-            msg.update(args=enc.encode(list(args)), kwargs=enc.encode(dict(kwargs or {})), spy=list(spy))
-        if op == "probe":
-            msg.update(code=code, inputs=enc.encode(dict(inputs or {})))
-        if op == "run":  # `function(ns, *args, **kwargs)` of a runner-side module (its source when shipped)
-            msg.update(module=module, function=function, source=source, args=enc.encode(list(args)),
-                       kwargs=enc.encode(dict(kwargs or {})))
+
+        def ask(runner: RunnerProcess) -> dict:
+            self.requests += 1
+            enc = Encoder(runner.exchange, f"in-{self.requests}")
+            msg: dict[str, Any] = {"op": op, "name": name, "timeout": t}
+            if op == "call":
+                msg.update(args=enc.encode(list(args)), kwargs=enc.encode(dict(kwargs or {})), spy=list(spy))
+            if op == "probe":
+                msg.update(code=code, inputs=enc.encode(dict(inputs or {})))
+            if op == "run":  # `function(ns, *args, **kwargs)` of a runner-side module (its source when shipped)
+                msg.update(module=module, function=function, source=source, args=enc.encode(list(args)),
+                           kwargs=enc.encode(dict(kwargs or {})))
+            return runner.request(msg, timeout=t + self.limits.grace)
+
         started = time.monotonic()
         try:
-            reply = runner.request(msg, timeout=t + self.limits.grace)
+            reply = self._retrying(ask)
+            runner = self.runner
+            assert runner is not None
         except RunnerDied as died:
             self._lost_runner()
             status = Status(died.status) if died.status in Status._value2member_map_ else Status.CRASH

@@ -29,6 +29,11 @@ from grader.runner import mplbackend, patches
 from grader.runner.capture import CappedWriter, student_traceback
 from grader.runner.protocol import Encoder, decode, read_frame, write_frame
 
+#: Calls to `random`'s module functions that a warm fork server's imports made (rich draws an id at
+#: import): replayed after seeding, so that a warm child's `random` is where a cold runner's is once
+#: the student imported TensorFlow (Keras' default seeds come from it). Empty in a cold runner.
+PRELOAD_DRAWS: list[tuple[str, tuple, dict]] = []
+
 
 class CellTimeout(BaseException):
     """Raised by SIGALRM inside a cell or call that outlives its limit."""
@@ -330,11 +335,16 @@ def serve(req_fd: int, resp_fd: int, exchange: Path, workdir: str, limits: dict 
     patches.install(limits, exchange / "datasets")  # datasets from the grader's copy, `fit` within the budget
     seed = int(limits.get("seed", 0))
     random.seed(seed)
+    for name, args, kwargs in PRELOAD_DRAWS:  # a warm fork: the draws a cold `import tensorflow` would make
+        getattr(random, name)(*args, **kwargs)
     with contextlib.suppress(Exception):
         import numpy as np
 
         np.random.seed(seed)
-    if "tensorflow" not in sys.modules:
+    if "tensorflow" in sys.modules:  # imported by a warm fork server (which never ran an op)
+        with contextlib.suppress(Exception):
+            sys.modules["tensorflow"].random.set_seed(seed)
+    else:
         sys.meta_path.insert(0, _SeedTensorFlow(seed))
     mplbackend.FIGURE_DIR = exchange
     warnings.filterwarnings("ignore", message=".*non-interactive.*")
