@@ -50,7 +50,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
             run = grade(Path(args.submissions), assignment=args.assignment, out=Path(args.out),
                         workers=args.workers, force=args.force, lang=args.lang, sandbox=args.sandbox,
                         profile=args.profile, courses=args.course, due=args.due, extensions=args.extensions,
-                        executor=args.executor, address=args.address, on_start=on_start, on_done=on_done)
+                        executor=args.executor, address=args.address, warm=args.warm, on_start=on_start, on_done=on_done)
     except UsageError as e:
         console.print(f"[red]{_error(args)}[/red] {escape(str(e))}")
         return 2
@@ -434,6 +434,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="submissions graded at once (default: what the cores, memory and GPUs allow)")
     run.add_argument("--executor", choices=("local", "ray"), default="local",
                      help="local threads, or Ray tasks (pip install 'tp-grader[ray]'; sandbox Layer 2 required)")
+    run.add_argument("--no-warm", dest="warm", action="store_false",
+                     help="start every runner cold (a fresh interpreter) instead of forking it from a warm server")
     run.add_argument("--address", help="the Ray cluster to use (e.g. auto, HOST:PORT; default: a local one)")
     run.add_argument("--force", action="store_true", help="regrade unchanged submissions")
     run.add_argument("--lang", choices=("fr", "en"), default="fr", help="language of the feedback")

@@ -23,11 +23,13 @@ from grader.gradebook import Gradebook
 from grader.judge.engine import Context
 from grader.model import CheckResult, Message, Status, SubmissionResult
 from grader.pipeline import LOST, Graded, GradingOptions
-from grader.runner.process import reap_orphans
+from grader.runner import session as session_mod
+from grader.runner.process import RunnerStarter, reap_orphans
 from grader.runner.sandbox import SandboxPlan, SandboxUnavailable
 from grader.runner.sandbox import plan as sandbox_plan
 from grader.runner.session import Limits
 from grader.runner.staging import stage_data
+from grader.runner.warm import starter_for
 from grader.submissions import Submission, cleanup, discover, not_submissions
 
 
@@ -143,7 +145,7 @@ def _serve_subsets(limits: Limits, folder: Path, uid: int | None = None) -> Limi
 def grade(paths: Path, *, assignment: str | None = None, out: Path, workers: int | None = 1, force: bool = False,
           lang: str = "fr", limits: dict | None = None, profile: str | None = None, budget: dict | None = None,
           sandbox: str = "auto", courses: Iterable[CourseLike] = (), public_only: bool = False,
-          executor: str = "local", address: str | None = None,
+          executor: str = "local", address: str | None = None, warm: bool | None = None,
           submitted: Mapping[str, late_mod.Submitted] | None = None, due: str | None = None,
           extensions: str | None = None, on_start: Callable[[int], None] | None = None,
           on_done: Callable[[SubmissionResult, bool], None] | None = None) -> GradingRun:
@@ -180,7 +182,7 @@ def grade(paths: Path, *, assignment: str | None = None, out: Path, workers: int
         except SandboxUnavailable as e:
             raise UsageError(e.message.get(lang)) from e
         opts = ClassOptions(out, workers=workers, force=force, lang=lang, limits=limits, profile=profile,
-                            budget=budget, public_only=public_only, executor=executor, address=address,
+                            budget=budget, public_only=public_only, executor=executor, address=address, warm=warm,
                             submitted=dict(submitted or {}), late=overrides)
         run = _grade_all(subs, loaded, opts, box, start, on_start, on_done)
         located = loaded.located
@@ -204,6 +206,7 @@ class ClassOptions:
     public_only: bool = False
     executor: str = "local"
     address: str | None = None  # a Ray cluster's address ("auto", "HOST:PORT"); None: start a local one
+    warm: bool | None = None  # runners forked from a warm server; None: `use_starter`'s if set, else warm
     submitted: Mapping[str, late_mod.Submitted] = field(default_factory=dict)  # times an LMS knows
     late: late_mod.Overrides = field(default_factory=late_mod.Overrides)  # this run's due date, extensions
 
@@ -221,7 +224,9 @@ def _grade_all(subs: list[Submission], loaded, opts: ClassOptions, box: SandboxP
     sizing = size(hw, profile=plan.profile, memory_limit=run_limits.memory_bytes, peak_mb=plan.peak_mb,
                   requested=opts.workers)
     run_limits = replace(run_limits, threads=sizing.threads, gpus=_gpu_ids(hw) if plan.profile == "gpu" else ())
-    grading = GradingOptions(run_limits, ctx, box, public_only=opts.public_only)
+    warm, starter = _starter(opts, box, sizing.workers)
+    grading = GradingOptions(run_limits, ctx, box, public_only=opts.public_only,
+                             starter=starter if opts.executor == "local" else None)
     out = opts.out
     out.mkdir(parents=True, exist_ok=True)
     out.chmod(0o750)  # a runner dropped to its own uid cannot read other students' results
@@ -273,7 +278,7 @@ def _grade_all(subs: list[Submission], loaded, opts: ClassOptions, box: SandboxP
             done = {} if attempt == 1 else book.done_checks(a.id, sub.student)
             stored[sub.student] = set(done)
             work.append(Work(sub, attempt, done))
-        executor = executors.make(opts.executor, workers=sizing.workers, address=opts.address)
+        executor = executors.make(opts.executor, workers=sizing.workers, address=opts.address, warm=warm)
         executor.grade(loaded, grading, work, on_check=on_check, on_graded=on_graded)
         results = [_result(book, a, sub.student) for sub in subs]
         write_all(results, a, out, lang=opts.lang)
@@ -286,6 +291,15 @@ def _grade_all(subs: list[Submission], loaded, opts: ClassOptions, box: SandboxP
     return GradingRun(a, tuple(results), tuple(w.sub.student for w in work), out, time.monotonic() - start,
                       sandbox=box, plan=plan, stale=dict(stale), mismatched=mismatched, lost=tuple(lost),
                       sizing=sizing.why)
+
+
+def _starter(opts: ClassOptions, box: SandboxPlan, slots: int) -> tuple[bool, RunnerStarter | None]:
+    """(warm?, the runners' starter): `--no-warm` or GRADER_WARM=0 cold; a starter set by `use_starter`
+    (tests) when none was asked; else a warm pool shared by this process, one server per worker."""
+    if opts.warm is None and session_mod.default_starter is not None:
+        return False, None  # the session's default applies
+    warm = opts.warm if opts.warm is not None else os.environ.get("GRADER_WARM", "1") != "0"
+    return warm, starter_for(box, warm, slots=slots)
 
 
 def _gpu_ids(hw: budget_mod.Hardware) -> tuple[str, ...]:

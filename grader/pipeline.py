@@ -5,7 +5,7 @@ cluster), `grader calibrate`, the LMS single-submission modes and the benchmarks
 It knows nothing of the gradebook: results stream out through `on_check` as soon as they exist
 (the local executor writes them to SQLite, so a kill loses nothing), and the whole outcome comes
 back as a `Graded` record that crosses a process boundary as it is (Ray pickles it).
-How a runner is started is injected (`GradingOptions.session`): cold processes, warm forks.
+How a runner is started is injected (`GradingOptions.starter`): cold processes, warm forks.
 """
 
 from __future__ import annotations
@@ -14,30 +14,18 @@ import time
 import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Protocol
 
 from grader.assignments import LoadedAssignment
 from grader.judge.checks import CheckFailed
 from grader.judge.engine import Context, run_checks
 from grader.judge.observe import Observer
 from grader.model import CellRecord, CheckResult, Message
+from grader.runner.process import RunnerStarter
 from grader.runner.sandbox import SandboxPlan
 from grader.runner.session import Limits, RunnerSession
 from grader.submissions import Submission
 
 LOST = "lost"  # a Graded status: no outcome at all (a node lost); the head leaves it to the next run
-
-
-class SessionFactory(Protocol):
-    """Starts the runner session of one submission (cold processes by default, or warm forks)."""
-
-    def __call__(self, cells: list[str], workdir: Path | None, limits: Limits,
-                 sandbox: SandboxPlan) -> RunnerSession: ...
-
-
-def cold_session(cells: list[str], workdir: Path | None, limits: Limits, sandbox: SandboxPlan) -> RunnerSession:
-    return RunnerSession(cells, workdir, limits, sandbox)
 
 
 @dataclass(frozen=True)
@@ -49,7 +37,7 @@ class GradingOptions:
     sandbox: SandboxPlan = field(default_factory=lambda: SandboxPlan((0,)))
     public_only: bool = False  # `grader check`: the public checks only; reports say it is not the grade
     measure: bool = False  # also take the assignment's MEASURES (calibration, benchmarks)
-    session: SessionFactory = cold_session
+    starter: RunnerStarter | None = None  # how runners start: None cold, or a warm pool's (grader.runner.warm)
 
 
 @dataclass(frozen=True)
@@ -85,7 +73,7 @@ def grade_submission(sub: Submission, loaded: LoadedAssignment, opts: GradingOpt
     figures: list[bytes] = []
     checks: list[CheckResult] = []
     measures: dict[str, float | str] = {}
-    session = opts.session(list(sub.cells), sub.workdir, opts.limits, opts.sandbox)
+    session = RunnerSession(list(sub.cells), sub.workdir, opts.limits, opts.sandbox, starter=opts.starter)
     try:
         with session:
             cells = session.run_cells()

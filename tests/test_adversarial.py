@@ -23,6 +23,7 @@ from grader.grading import grade
 from grader.model import Status
 from grader.notebooks import render, student_notebook
 from grader.reports import text
+from grader.runner.process import cold_starter
 from grader.runner.sandbox import NPROC, plan
 from grader.runner.warm import WarmPool, use_starter, warm_unavailable
 
@@ -130,7 +131,7 @@ def attack(tmp_path_factory, request):
         pytest.skip(f"warm runners unavailable: {why.en}")
     pool = WarmPool(PLAN, slots=2) if request.param == "warm" else None
     try:
-        with use_starter(pool.starter() if pool else None):
+        with use_starter(pool.starter() if pool else cold_starter):
             yield _attack(tmp_path_factory)
         if pool is not None:
             assert pool.reason is None and pool.started >= len(contained(cases(0, {"class": Path("c"), "out": Path(

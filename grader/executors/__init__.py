@@ -41,7 +41,7 @@ class Executor(Protocol):
         ...
 
 
-def make(name: str = "local", *, workers: int = 1, address: str | None = None) -> Executor:
+def make(name: str = "local", *, workers: int = 1, address: str | None = None, warm: bool = False) -> Executor:
     """The executor called `name` ("local" or "ray")."""
     if name == "local":
         from grader.executors.local import ThreadExecutor
@@ -50,5 +50,5 @@ def make(name: str = "local", *, workers: int = 1, address: str | None = None) -
     if name == "ray":
         from grader.executors.ray import RayExecutor
 
-        return RayExecutor(workers, address=address)
+        return RayExecutor(workers, address=address, warm=warm)
     raise ValueError(f"unknown executor {name!r}: expected local or ray")

@@ -39,6 +39,7 @@ class _Job:
     opts: GradingOptions
     work: Work
     workdir_tar: bytes | None
+    warm: bool = False
 
 
 def _pack(folder: Path | None) -> bytes | None:
@@ -82,7 +83,9 @@ def run_job(job: _Job) -> Graded:
             with tarfile.open(fileobj=io.BytesIO(job.workdir_tar), mode="r:gz") as tar:
                 tar.extractall(folder / "work", filter="data")
             sub = replace(sub, workdir=folder / "work")
-        opts = replace(job.opts, sandbox=box)
+        from grader.runner.warm import starter_for
+
+        opts = replace(job.opts, sandbox=box, starter=starter_for(box, job.warm))
         graded = grade_submission(sub, loaded, opts, attempt=job.work.attempt, done=job.work.done)
         return replace(graded, info={**graded.info, "ray_node": _node_id()})
     finally:
@@ -104,6 +107,7 @@ class RayExecutor:
     address: str | None = None  # None: a local Ray started here for this run, `workers` CPUs
     name: str = "ray"
     retries: int = 2
+    warm: bool = False  # each Ray worker process keeps its own fork server
 
     def grade(self, loaded: LoadedAssignment, opts: GradingOptions, work: Sequence[Work], *,
               on_check: OnCheck, on_graded: OnGraded) -> None:
@@ -132,8 +136,8 @@ class RayExecutor:
         refs = {}
         for item in work:
             job = _Job(loaded.assignment.id, courses, loaded.fingerprint, bool(opts.public_only),
-                       opts, replace(item, sub=replace(item.sub, workdir=None)),
-                       _pack(item.sub.workdir))
+                       replace(opts, starter=None), replace(item, sub=replace(item.sub, workdir=None)),
+                       _pack(item.sub.workdir), self.warm)
             refs[task.remote(job)] = item
         pending = list(refs)
         while pending:

@@ -264,9 +264,10 @@ class WarmPool:
 
     def starter(self) -> RunnerStarter:
         def start(workdir: Path, exchange: Path, *, memory_bytes: int, output_bytes: int, limits: dict,
-                  sandbox: SandboxPlan | None = None, disk_bytes: int = 0) -> WarmRunner:
+                  sandbox: SandboxPlan | None = None, disk_bytes: int = 0,
+                  env: dict[str, str] | None = None) -> WarmRunner:
             return WarmRunner(self, workdir, exchange, memory_bytes=memory_bytes, output_bytes=output_bytes,
-                              limits=limits, sandbox=sandbox or self.plan, disk_bytes=disk_bytes)
+                              limits=limits, sandbox=sandbox or self.plan, disk_bytes=disk_bytes, env=env)
 
         return start  # type: ignore[return-value] - a WarmRunner has RunnerProcess' interface
 
