@@ -43,6 +43,8 @@ class Limits:
     seed: int = 0
     budget: dict = field(default_factory=dict)  # caps for the runner's `fit` (grader.budget.Plan.runner_budget)
     datasets: dict = field(default_factory=dict)  # the grader's dataset copies (grader.datasets.serve)
+    preload: tuple[str, ...] = ("numpy", "tensorflow", "keras")  # imported before the first cell, cold as warm:
+    # a cell's time (and the calibrated cell limit) never includes TensorFlow's import
     threads: int = 0  # compute threads per runner (grader.executors.sizing); 0: the libraries' default
     origins: dict = field(default_factory=dict)  # limit -> {"fr", "en"}: why it is what it is (calibrated)
     gpus: tuple[str, ...] = ()  # GPU ids runners may use, one each, leased (grader.runner.sandbox.GPUS)
@@ -122,11 +124,13 @@ class RunnerSession:
                        memory_bytes=self.limits.memory_bytes, output_bytes=self.limits.output_bytes,
                        limits={"file_bytes": self.limits.file_bytes, "seed": self.limits.seed,
                                "cpu_seconds": self._cpu_seconds(),
-                               "budget": self.limits.budget, "datasets": self.limits.datasets},
+                               "budget": self.limits.budget, "datasets": self.limits.datasets,
+                               "preload": list(self.limits.preload)},
                        env=self._environment())
         self.runner = runner  # set first: a failed start is then killed by _lost_runner()
         runner.start()
-        runner.request({"op": "hello"}, timeout=min(60.0, self._left()))
+        # a cold runner imports TensorFlow before answering (`preload`): as long as a cell may take
+        runner.request({"op": "hello"}, timeout=min(max(60.0, self.limits.cell_timeout), self._left()))
         return runner
 
     def _environment(self) -> dict[str, str]:

@@ -348,6 +348,9 @@ def serve(req_fd: int, resp_fd: int, exchange: Path, workdir: str, limits: dict 
         sys.meta_path.insert(0, _SeedTensorFlow(seed))
     mplbackend.FIGURE_DIR = exchange
     warnings.filterwarnings("ignore", message=".*non-interactive.*")
+    for module in limits.get("preload", ()):  # cold: what a warm server imported, before the first cell
+        with contextlib.suppress(Exception):
+            importlib.import_module(module)
     worker = Worker(exchange, workdir)
     while True:
         try:
