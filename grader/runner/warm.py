@@ -303,6 +303,13 @@ def starter_for(plan: SandboxPlan, warm: bool, *, slots: int = 1) -> RunnerStart
         return _shared[key].starter()
 
 
+def server_pids() -> set[int]:
+    """The live fork servers of this process's shared pools: the grader's own, kept between runs."""
+    with _shared_lock:
+        pools = list(_shared.values())
+    return {srv.proc.pid for pool in pools for srv in list(pool._servers) if srv.proc.poll() is None}
+
+
 def close_shared() -> None:
     with _shared_lock:
         pools = list(_shared.values())
