@@ -61,7 +61,8 @@ def check_build_ann_layers(obs, ctx):
         fr="109 386 paramètres.", en="109,386 parameters.")
 def check_build_ann_param_count(obs, ctx):
     require_params(_ann(obs)["model"], "`build_ann()`", N_PARAMS_ANN,
-                   " Couches cachées de 128 puis 64 neurones, sortie de 10 (Dropout n'a pas de paramètre).")
+                   " Couches cachées de 128 puis 64 neurones, sortie de 10 (Dropout n'a pas de paramètre).",
+                   hint_en=" Hidden layers of 128 then 64 neurons, output of 10 (Dropout has no parameter).")
 
 
 # -- q3 ----------------------------------------------------------------------
@@ -162,4 +163,6 @@ def check_build_cnn_layers(obs, ctx):
         fr="225 034 paramètres.", en="225,034 parameters.")
 def check_build_cnn_param_count(obs, ctx):
     require_params(_cnn(obs)["model"], "`build_cnn()`", N_PARAMS_CNN,
-                   " Vérifiez le nombre de filtres (32 puis 64), les noyaux 3 x 3 sans padding et les MaxPooling(2).")
+                   " Vérifiez le nombre de filtres (32 puis 64), les noyaux 3 x 3 sans padding et les MaxPooling(2).",
+                   hint_en=" Check the number of filters (32 then 64), the 3 x 3 kernels without padding and the "
+                   "MaxPooling(2).")

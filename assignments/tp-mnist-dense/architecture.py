@@ -47,7 +47,8 @@ def check_build_model_layers(obs, ctx):
         fr="101 770 paramètres.", en="101,770 parameters.")
 def check_build_model_param_count(obs, ctx):
     require_params(_built(obs)["model"], "`build_model()`", N_PARAMS,
-                   " Vérifiez la taille de la couche cachée (128) et de la sortie (10).")
+                   " Vérifiez la taille de la couche cachée (128) et de la sortie (10).",
+                   hint_en=" Check the size of the hidden layer (128) and of the output (10).")
 
 
 @checks("q2", public=True, weight=0.5, requires=("check_build_model_returns_keras_model",),

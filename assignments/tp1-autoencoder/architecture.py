@@ -81,7 +81,8 @@ def check_autoencoder_layers(obs, ctx):
         fr="7 411 776 paramètres.", en="7,411,776 parameters.")
 def check_autoencoder_parameter_count(obs, ctx):
     require_params(info(obs), "`autoencoder`", N_PARAMS,
-                   " Vérifiez les tailles 1024, 512, 64, 512, 1024, 3072 et qu'aucune couche ne manque.")
+                   " Vérifiez les tailles 1024, 512, 64, 512, 1024, 3072 et qu'aucune couche ne manque.",
+                   hint_en=" Check the sizes 1024, 512, 64, 512, 1024, 3072 and that no layer is missing.")
 
 
 @checks("q2", public=True, weight=1.5, requires=("check_autoencoder_is_keras_model",),

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from typing import Any
 
 from grader.budget import group
-from grader.judge.checks import CheckFailed, fail
+from grader.judge.checks import CheckFailed, fail, pair
 from grader.model import Message, Status
 from grader.runner.probes import KERAS_MODEL, model
 from grader.runner.probes.activations import OTHER, leaky
@@ -181,19 +181,25 @@ def require_input_shape(info: dict, what: str, shape: tuple[int, ...]) -> None:
                    f"{what} expects inputs of shape {tuple(found[1:])}; expected {shape}.")
 
 
-def require_params(info: dict, what: str, expected: int, hint: str = "", *,
+def require_params(info: dict, what: str, expected: int, hint: str | Message = "", hint_en: str = "", *,
                    non_trainable: int | None = None) -> None:
-    """Exact parameter count (and, when given, how many of them are non-trainable)."""
+    """Exact parameter count (and, when given, how many of them are non-trainable). The hint comes in
+    both languages (`hint` and `hint_en`, or a Message), else ValueError."""
+    what_to_try = pair(hint, hint_en)
     count = info.get("params")
     if count is None:
         raise fail(f"Impossible de compter les paramètres de {what} : le modèle n'est pas construit. Déclarez "
-                   "l'entrée avec `keras.Input(...)`.", f"Cannot count the parameters of {what}: not built.",
+                   "l'entrée avec `keras.Input(...)`.",
+                   f"Cannot count the parameters of {what}: the model is not built. Declare its input with "
+                   "`keras.Input(...)`.",
                    details=str(info.get("params_error", "")))
     if count != expected:
         per_layer = ", ".join(f"{layer['class']} : {group(layer['params'])}" for layer in info["layers"]
                               if layer.get("params"))
-        raise fail(f"{what} a {group(count)} paramètres ({per_layer}) ; attendu {group(expected)}.{hint}",
-                   f"{what} has {count:,} parameters; expected {expected:,}.")
+        per_layer_en = ", ".join(f"{layer['class']}: {layer['params']:,}" for layer in info["layers"]
+                                 if layer.get("params"))
+        raise fail(f"{what} a {group(count)} paramètres ({per_layer}) ; attendu {group(expected)}.{what_to_try.fr}",
+                   f"{what} has {count:,} parameters ({per_layer_en}); expected {expected:,}.{what_to_try.en}")
     found = info.get("non_trainable_params")
     if non_trainable is not None and found is not None and found != non_trainable:
         raise fail(f"{what} a {group(found)} paramètres non entraînables ; attendu {group(non_trainable)} "
