@@ -7,13 +7,14 @@ import numpy as np
 from grader import datasets
 from grader.budget import group
 from grader.judge import holdout
-from grader.judge.checks import CheckFailed, fail
+from grader.judge.checks import NO_HINT, CheckFailed, fail
 from grader.judge.expect import as_array
+from grader.judge.keras import ONE_HOT_HINT, expect_unit_range, training_budget
 from grader.judge.keras import data_entry as _entry
 from grader.judge.keras import data_rows as _rows
-from grader.judge.keras import expect_unit_range, training_budget
 from grader.judge.keras import sample as keras_sample
 from grader.judge.recognise import dataset_labels
+from grader.model import Message
 
 from .common import FULL, checks
 
@@ -35,17 +36,16 @@ def check_data_shapes(obs, ctx):
         y_shape = tuple(_entry(data, f"y_{split}")["shape"])
         want = " ou ".join(f"({group(n)}, 28, 28, 1)" for n in sizes)
         if len(x_shape) != 4 or x_shape[1:] != IMAGE_SHAPE or x_shape[0] not in sizes:
-            hint = (" Ajoutez le canal des convolutions : `x.reshape(-1, 28, 28, 1)`."
-                    if x_shape[1:] in ((28, 28), (784,)) else "")
-            raise fail(f"`x_{split}` a la forme {x_shape} ; attendu {want}.{hint}",
-                       f"`x_{split}` has shape {x_shape}; expected {want.replace(' ou ', ' or ')}."
-                       + (" Add the channel axis: `x.reshape(-1, 28, 28, 1)`." if hint else ""))
+            hint = (Message(" Ajoutez le canal des convolutions : `x.reshape(-1, 28, 28, 1)`.",
+                            " Add the convolutions' channel axis: `x.reshape(-1, 28, 28, 1)`.")
+                    if x_shape[1:] in ((28, 28), (784,)) else NO_HINT)
+            raise fail(f"`x_{split}` a la forme {x_shape} ; attendu {want}.{hint.fr}",
+                       f"`x_{split}` has shape {x_shape}; expected {want.replace(' ou ', ' or ')}.{hint.en}")
         if y_shape != (x_shape[0], 10):
-            hint = (" Ce sont des entiers : encodez-les en one-hot avec `keras.utils.to_categorical(y, 10)`."
-                    if y_shape in ((x_shape[0],), (x_shape[0], 1)) else "")
+            hint = ONE_HOT_HINT if y_shape in ((x_shape[0],), (x_shape[0], 1)) else NO_HINT
             raise fail(f"`y_{split}` a la forme {y_shape} ; attendu ({group(x_shape[0])}, 10), une ligne one-hot "
-                       f"par image.{hint}", f"`y_{split}` has shape {y_shape}; expected ({x_shape[0]}, 10), one "
-                       "one-hot row per image.")
+                       f"par image.{hint.fr}", f"`y_{split}` has shape {y_shape}; expected ({x_shape[0]}, 10), one "
+                       f"one-hot row per image.{hint.en}")
 
 
 @checks("q1", public=True, requires=("check_data_shapes",), fr="Images en float32, mises à l'échelle dans [0, 1].",

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from grader.judge.checks import fail
+from grader.judge.checks import NO_HINT, fail
+from grader.model import Message
 from grader.runner.probes import augmentation
 
 from .common import checks
@@ -57,12 +58,14 @@ def check_datagen_rotation(obs, ctx):
     value = _symmetric(raw)
     if value is not None and abs(value - ROTATION) <= TOL:
         return
-    hint = ""
+    hint = NO_HINT
     if value is not None and abs(value - 10) <= TOL:
-        hint = (" `RandomRotation(10)` tourne jusqu'à ±10 tours complets : son facteur est une fraction de tour, "
-                "10 degrés s'écrivent `RandomRotation(10 / 360)`.")
-    raise fail(f"Facteur de `RandomRotation` : {raw} ; attendu ±{ROTATION:.4f} (10 / 360 de tour).{hint}",
-               f"`RandomRotation` factor: {raw}; expected ±{ROTATION:.4f} (10 / 360 of a turn).")
+        hint = Message(" `RandomRotation(10)` tourne jusqu'à ±10 tours complets : son facteur est une fraction de "
+                       "tour, 10 degrés s'écrivent `RandomRotation(10 / 360)`.",
+                       " `RandomRotation(10)` turns by up to ±10 full turns: its factor is a fraction of a turn, "
+                       "10 degrees are written `RandomRotation(10 / 360)`.")
+    raise fail(f"Facteur de `RandomRotation` : {raw} ; attendu ±{ROTATION:.4f} (10 / 360 de tour).{hint.fr}",
+               f"`RandomRotation` factor: {raw}; expected ±{ROTATION:.4f} (10 / 360 of a turn).{hint.en}")
 
 
 @checks("q7", public=True, weight=1, requires=("check_datagen_kind",), fr="Zoom de 0.1.", en="Zoom of 0.1.")

@@ -7,11 +7,11 @@ import numpy as np
 from grader import datasets
 from grader.budget import group
 from grader.judge import holdout
-from grader.judge.checks import CheckFailed, fail
+from grader.judge.checks import NO_HINT, CheckFailed, fail
 from grader.judge.expect import as_array
+from grader.judge.keras import ONE_HOT_HINT, expect_unit_range, training_budget
 from grader.judge.keras import data_entry as _entry
 from grader.judge.keras import data_rows as _rows
-from grader.judge.keras import expect_unit_range, training_budget
 from grader.judge.keras import sample as keras_sample
 from grader.judge.recognise import dataset_labels
 
@@ -40,10 +40,10 @@ def check_data_shapes(obs, ctx):
             raise fail(f"`{xname}` a la forme {x_shape} ; attendu {want} (ou avec un canal : (n, 28, 28, 1)).",
                        f"`{xname}` has shape {x_shape}; expected {want.replace(' ou ', ' or ')} (or (n, 28, 28, 1)).")
         if y_shape != (x_shape[0], 10):
-            hint = (" Ce sont des entiers : encodez-les en one-hot avec `keras.utils.to_categorical(y, 10)`."
-                    if len(y_shape) == 1 or y_shape[1:] == (1,) else "")
+            hint = ONE_HOT_HINT if len(y_shape) == 1 or y_shape[1:] == (1,) else NO_HINT
             raise fail(f"`{yname}` a la forme {y_shape} ; attendu ({group(x_shape[0])}, 10), une ligne one-hot par "
-                       f"image.{hint}", f"`{yname}` has shape {y_shape}; expected ({x_shape[0]}, 10), one-hot rows.")
+                       f"image.{hint.fr}", f"`{yname}` has shape {y_shape}; expected ({x_shape[0]}, 10), one one-hot "
+                       f"row per image.{hint.en}")
 
 
 @checks("q1", public=True, requires=("check_data_shapes",), fr="Images en float32, mises à l'échelle dans [0, 1].",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.datasets import make_classification
 
-from grader.judge.checks import CheckFailed, Registry, fail
+from grader.judge.checks import NO_HINT, CheckFailed, Registry, fail
 from grader.judge.expect import as_array, as_number, as_tuple, expect_close, expect_finite
 from grader.model import Message
 from grader.runner.protocol import AsTensor
@@ -83,10 +83,12 @@ def check_bce_loss_value(obs, ctx):
     found = as_number(obs.call("bce_loss", AsTensor(y), AsTensor(p)), "`bce_loss(y_true, y_pred)`")
     expected = _bce(y.astype(np.float64), p.astype(np.float64))
     if not np.isclose(found, expected, rtol=1e-3, atol=1e-5):
-        hint = " (c'est la somme : utilisez la moyenne)" if np.isclose(found, expected * len(y), rtol=1e-3) else ""
-        raise fail(f"`bce_loss` renvoie {found:.5g} ; attendu {expected:.5g}{hint}. "
+        hint = (Message(" (c'est la somme : utilisez la moyenne)", " (this is the sum: use the mean)")
+                if np.isclose(found, expected * len(y), rtol=1e-3) else NO_HINT)
+        raise fail(f"`bce_loss` renvoie {found:.5g} ; attendu {expected:.5g}{hint.fr}. "
                    "Vérifiez le signe, log(1 - p) et la moyenne.",
-                   f"`bce_loss` returns {found:.5g}; expected {expected:.5g}. Check the sign, log(1 - p), the mean.")
+                   f"`bce_loss` returns {found:.5g}; expected {expected:.5g}{hint.en}. Check the sign, log(1 - p) "
+                   "and the mean.")
 
 
 @checks("q3", fr="`bce_loss` reste finie quand y_pred vaut 0 ou 1.",

@@ -166,14 +166,18 @@ def check_head_is_pooling_then_sigmoid_unit(obs, ctx):
     hint = ""
     dense = [x for x in found if x[0] == "Dense"]
     if dense and dense[-1][1] == 2:
-        hint = (" Deux classes se traitent ici avec une seule sortie : `Dense(1, activation=\"sigmoid\")` et la "
-                "perte `binary_crossentropy` (pas `Dense(2, softmax)`).")
+        hint = Message(" Deux classes se traitent ici avec une seule sortie : `Dense(1, activation=\"sigmoid\")` "
+                       "et la perte `binary_crossentropy` (pas `Dense(2, softmax)`).",
+                       " Two classes are handled here with a single output: `Dense(1, activation=\"sigmoid\")` "
+                       "and the `binary_crossentropy` loss (not `Dense(2, softmax)`).")
     elif dense and dense[-1][1] == 1 and dense[-1][2] in (None, "linear"):
-        hint = " La sortie doit être une probabilité : `activation=\"sigmoid\"`."
+        hint = Message(" La sortie doit être une probabilité : `activation=\"sigmoid\"`.",
+                       " The output must be a probability: `activation=\"sigmoid\"`.")
     elif found and found[0] != ("GlobalAveragePooling2D",):
-        hint = " Résumez les cartes de la base par `layers.GlobalAveragePooling2D()` (pas `Flatten`)."
-    raise fail(f"Tête après la base : {show_all(found)} ; attendu {show_all(expected)}.{hint}",
-               f"Head after the base: {show_all(found)}; expected {show_all(expected)}.")
+        hint = Message(" Résumez les cartes de la base par `layers.GlobalAveragePooling2D()` (pas `Flatten`).",
+                       " Summarise the base's feature maps with `layers.GlobalAveragePooling2D()` (not `Flatten`).")
+    raise fail(f"Tête après la base : {show_all(found)} ; attendu {show_all(expected)}.{hint.fr}",
+               f"Head after the base: {show_all(found)}; expected {show_all(expected)}.{hint.en}")
 
 
 @checks("q1", weight=1, requires=("check_base_is_resnet50_without_top",),

@@ -10,7 +10,7 @@ trainable inside a base left frozen does not train).
 
 from __future__ import annotations
 
-from grader.judge.checks import fail
+from grader.judge.checks import NO_HINT, fail
 from grader.judge.layers import built
 from grader.model import Message
 
@@ -92,13 +92,16 @@ def check_unfrozen_layers_really_train(obs, ctx):
         stuck = [name for name, flag, eff, w in zip(run["names"], run["flags"], run["effective"], run["weighted"],
                                                      strict=True) if w and flag and not eff]
         if stuck:
-            hint = (" La base elle-même est encore gelée (`base.trainable = False`) : ses couches ne s'entraînent "
-                    "pas, quel que soit leur propre `trainable`. Mettez d'abord `base.trainable = True`, puis "
-                    "regelez les premières couches.") if run["owner_trainable"] is False else ""
+            hint = Message(" La base elle-même est encore gelée (`base.trainable = False`) : ses couches ne "
+                           "s'entraînent pas, quel que soit leur propre `trainable`. Mettez d'abord "
+                           "`base.trainable = True`, puis regelez les premières couches.",
+                           " The base itself is still frozen (`base.trainable = False`): its layers do not train, "
+                           "whatever their own `trainable`. Set `base.trainable = True` first, then freeze the "
+                           "first layers again.") if run["owner_trainable"] is False else NO_HINT
             raise fail(f"Après `{_call(run)}`, {len(stuck)} couches marquées entraînables n'ont aucun poids "
-                       f"entraînable dans le modèle (par exemple {', '.join(stuck[:3])}).{hint}",
+                       f"entraînable dans le modèle (par exemple {', '.join(stuck[:3])}).{hint.fr}",
                        f"After `{_call(run)}`, {len(stuck)} layers flagged trainable have no trainable weight in the "
-                       "model: set `base.trainable = True` first.")
+                       f"model (for example {', '.join(stuck[:3])}).{hint.en}")
         loose = [name for name, flag, eff in zip(run["names"], run["flags"], run["effective"], strict=True)
                  if eff and not flag]
         if loose:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from grader import datasets
-from grader.judge.checks import CheckFailed, fail
+from grader.judge.checks import NO_HINT, CheckFailed, fail
 from grader.judge.expect import as_array
 from grader.judge.layers import require_keras_model
 from grader.model import Message, Status
@@ -97,11 +97,15 @@ def check_encoder_outputs_bottleneck(obs, ctx):
     scale = max(1.0, float(np.abs(expected).max(initial=0.0)))
     err = float(np.abs(encoded - expected).max(initial=0.0))
     if err > 1e-3 * scale:
-        hint = (" Les sorties de `encoder` sont parfois négatives : il s'arrête avant l'activation `relu` du goulot."
-                if encoded.min() < -1e-6 <= expected.min() else "")
+        hint = (Message(" Les sorties de `encoder` sont parfois négatives : il s'arrête avant l'activation `relu` "
+                        "du goulot.", " The outputs of `encoder` are sometimes negative: it stops before the "
+                        "bottleneck's `relu` activation.")
+                if encoded.min() < -1e-6 <= expected.min() else NO_HINT)
         raise fail(f"`encoder(x)` diffère de l'activation du goulot de `autoencoder` sur les mêmes images (écart "
                    f"max {err:.3g}) : l'encodeur doit réutiliser les couches entraînées de l'autoencodeur, jusqu'au "
-                   f"goulot inclus.{hint}",
-                   f"`encoder(x)` differs from `autoencoder`'s bottleneck activation (max gap {err:.3g}).")
+                   f"goulot inclus.{hint.fr}",
+                   f"`encoder(x)` differs from `autoencoder`'s bottleneck activation on the same images (max gap "
+                   f"{err:.3g}): the encoder must reuse the autoencoder's trained layers, up to and including the "
+                   f"bottleneck.{hint.en}")
     return Message(f"`encoder` donne le code à {width} dimensions de `autoencoder` ({len(images)} images).",
                    f"`encoder` gives `autoencoder`'s {width}-d code ({len(images)} images).")

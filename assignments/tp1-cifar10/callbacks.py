@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import math
 
-from grader.judge.checks import fail
+from grader.judge.checks import NO_HINT, fail
+from grader.model import Message
 from grader.runner.probes import callbacks as keras_callbacks
 
 from .common import checks
@@ -23,12 +24,15 @@ def _callbacks(obs) -> list[dict]:
     info = obs.memo(("callbacks",), lambda: obs.run(keras_callbacks.describe_list, "callbacks", list(_KEYS)))
     if info["items"] is None:
         single = info.get("single") or {}
-        hint = ""
+        hint = NO_HINT
         if any(_is(single, k) for k in KINDS):
-            hint = f" C'est un seul callback ({single['type']}) : mettez les deux dans une liste, `callbacks = [es, rlr]`."
+            hint = Message(f" C'est un seul callback ({single['type']}) : mettez les deux dans une liste, "
+                           "`callbacks = [es, rlr]`.", f" This is a single callback ({single['type']}): put both "
+                           "in a list, `callbacks = [es, rlr]`.")
         raise fail(f"`callbacks` est de type {info['type']} ; attendu une liste `[EarlyStopping(...), "
-                   f"ReduceLROnPlateau(...)]` à passer à `fit(..., callbacks=callbacks)`.{hint}",
-                   f"`callbacks` is a {info['type']}; expected a list [EarlyStopping(...), ReduceLROnPlateau(...)].")
+                   f"ReduceLROnPlateau(...)]` à passer à `fit(..., callbacks=callbacks)`.{hint.fr}",
+                   f"`callbacks` is a {info['type']}; expected a list `[EarlyStopping(...), "
+                   f"ReduceLROnPlateau(...)]` to pass to `fit(..., callbacks=callbacks)`.{hint.en}")
     return info["items"]
 
 
@@ -87,7 +91,8 @@ def check_reduce_lr_settings(obs, ctx):
              if not _same(rl[key], want) or key == "patience" and not isinstance(rl[key], int)]
     if wrong:
         fr = " ; ".join(f"`{k}={v}` au lieu de `{k}={w:g}`" for k, v, w in wrong)
-        hint = " (`factor=0.5` divise le taux d'apprentissage par 2)" if wrong[0][0] == "factor" else ""
-        raise fail(f"Le ReduceLROnPlateau a {fr}{hint}.",
-                   "ReduceLROnPlateau has " + "; ".join(f"{k}={v} instead of {k}={w:g}" for k, v, w in wrong) + ".")
+        hint = (Message(" (`factor=0.5` divise le taux d'apprentissage par 2)",
+                        " (`factor=0.5` halves the learning rate)") if wrong[0][0] == "factor" else NO_HINT)
+        en = "; ".join(f"`{k}={v}` instead of `{k}={w:g}`" for k, v, w in wrong)
+        raise fail(f"Le ReduceLROnPlateau a {fr}{hint.fr}.", f"The ReduceLROnPlateau has {en}{hint.en}.")
     _mode_consistent(rl, "Le ReduceLROnPlateau")

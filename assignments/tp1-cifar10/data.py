@@ -11,14 +11,15 @@ import numpy as np
 
 from grader import datasets
 from grader.budget import group
-from grader.judge.checks import CheckFailed, fail
+from grader.judge.checks import NO_HINT, CheckFailed, fail
 from grader.judge.expect import as_array
 from grader.judge.holdout import fitted_scaling
+from grader.judge.keras import ONE_HOT_HINT, expect_unit_range, training_budget
 from grader.judge.keras import data_entry as _entry
 from grader.judge.keras import data_rows as _rows
-from grader.judge.keras import expect_unit_range, training_budget
 from grader.judge.keras import sample as keras_sample
 from grader.judge.recognise import dataset_labels
+from grader.model import Message
 from grader.runner.probes import values
 
 from .common import CLASSES, DATASET, FULL, IMAGE_SHAPE, checks, class_index
@@ -61,15 +62,17 @@ def check_data_shapes(obs, ctx):
         y_shape = tuple(_entry(data, yname)["shape"])
         want = " ou ".join(f"({group(n)}, 32, 32, 3)" for n in sizes)
         if len(x_shape) != 4 or x_shape[1:] != IMAGE_SHAPE or x_shape[0] not in sizes:
-            hint = (" Gardez les images en (32, 32, 3), sans les aplatir." if len(x_shape) == 2 else
-                    " Keras donne les canaux en dernier : (n, 32, 32, 3)." if x_shape[1:2] == (3,) else "")
-            raise fail(f"`{xname}` a la forme {x_shape} ; attendu {want}.{hint}",
-                       f"`{xname}` has shape {x_shape}; expected {want.replace(' ou ', ' or ')}.")
+            hint = (Message(" Gardez les images en (32, 32, 3), sans les aplatir.",
+                            " Keep the images as (32, 32, 3), without flattening them.") if len(x_shape) == 2 else
+                    Message(" Keras donne les canaux en dernier : (n, 32, 32, 3).",
+                            " Keras puts the channels last: (n, 32, 32, 3).") if x_shape[1:2] == (3,) else NO_HINT)
+            raise fail(f"`{xname}` a la forme {x_shape} ; attendu {want}.{hint.fr}",
+                       f"`{xname}` has shape {x_shape}; expected {want.replace(' ou ', ' or ')}.{hint.en}")
         if y_shape != (x_shape[0], 10):
-            hint = (" Ce sont des entiers : encodez-les en one-hot avec `keras.utils.to_categorical(y, 10)`."
-                    if len(y_shape) == 1 or y_shape[1:] == (1,) else "")
+            hint = ONE_HOT_HINT if len(y_shape) == 1 or y_shape[1:] == (1,) else NO_HINT
             raise fail(f"`{yname}` a la forme {y_shape} ; attendu ({group(x_shape[0])}, 10), une ligne one-hot par "
-                       f"image.{hint}", f"`{yname}` has shape {y_shape}; expected ({x_shape[0]}, 10), one-hot rows.")
+                       f"image.{hint.fr}", f"`{yname}` has shape {y_shape}; expected ({x_shape[0]}, 10), one one-hot "
+                       f"row per image.{hint.en}")
 
 
 @checks("q1", public=True, requires=("check_data_shapes",), fr="Images en float32, mises à l'échelle dans [0, 1].",

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from grader.judge.checks import CheckFailed, fail
+from grader.judge.checks import NO_HINT, CheckFailed, fail
 from grader.judge.expect import as_array
 from grader.model import Message, Status
 
@@ -141,12 +141,13 @@ def _verdict(answer: dict, probs: np.ndarray, names: list[str | None], tol: floa
         return (f"`predict_image` renvoie un {what} ; attendu un tuple `(nom_de_classe, confiance)`.",
                 f"`predict_image` returns a {what}; expected a tuple (class_name, confidence).")
     if answer["name"] is None:
-        hint = (f" C'est l'indice de la classe : renvoyez son nom, `class_names[{answer['index']}]`."
-                if answer["index"] is not None else "")
+        hint = (Message(f" C'est l'indice de la classe : renvoyez son nom, `class_names[{answer['index']}]`.",
+                        f" This is the class index: return its name, `class_names[{answer['index']}]`.")
+                if answer["index"] is not None else NO_HINT)
         return (f"Le premier élément renvoyé est {answer['name_repr']} (type {answer['name_type']}) ; attendu le nom "
-                f"de la classe, une chaîne de `class_names`.{hint}",
-                f"The first returned item is {answer['name_repr']}; expected the class name, a string of "
-                "`class_names`.")
+                f"de la classe, une chaîne de `class_names`.{hint.fr}",
+                f"The first returned item is {answer['name_repr']} (type {answer['name_type']}); expected the class "
+                f"name, a string of `class_names`.{hint.en}")
     name, conf = answer["name"], answer["conf"]
     if name not in names:
         return (f"`predict_image` renvoie la classe \"{name}\", qui n'est pas dans votre `class_names`.",
@@ -155,9 +156,10 @@ def _verdict(answer: dict, probs: np.ndarray, names: list[str | None], tol: floa
         return (f"La confiance renvoyée est {answer.get('conf_repr')} ; attendu un nombre, la probabilité de la "
                 "classe prédite.", f"The returned confidence is {answer.get('conf_repr')}; expected a number.")
     if not 0.0 <= conf <= 1.0:
-        hint = " Est-ce un pourcentage ? Renvoyez la probabilité elle-même." if 1 < conf <= 100 else ""
-        return (f"La confiance renvoyée vaut {conf:.4g} ; attendu une probabilité dans [0, 1].{hint}",
-                f"The returned confidence is {conf:.4g}; expected a probability within [0, 1].")
+        hint = (Message(" Est-ce un pourcentage ? Renvoyez la probabilité elle-même.",
+                        " Is it a percentage? Return the probability itself.") if 1 < conf <= 100 else NO_HINT)
+        return (f"La confiance renvoyée vaut {conf:.4g} ; attendu une probabilité dans [0, 1].{hint.fr}",
+                f"The returned confidence is {conf:.4g}; expected a probability within [0, 1].{hint.en}")
     mine = [j for j, n in enumerate(names) if n == name and j < probs.shape[1]]
     for p in probs:
         for j in mine:

@@ -17,7 +17,7 @@ import numpy as np
 from grader import datasets
 from grader.budget import group
 from grader.judge import holdout
-from grader.judge.checks import CheckFailed, fail
+from grader.judge.checks import NO_HINT, CheckFailed, fail
 from grader.judge.expect import as_array
 from grader.judge.keras import training_budget
 from grader.judge.student import earlier
@@ -54,10 +54,11 @@ def _row(info: dict, key: str) -> dict:
 def _number(info: dict, key: str, field: str) -> tuple[float, bool]:
     entry = _row(info, key)[field]
     if "value" not in entry:
-        hint = (" `model.evaluate` renvoie [perte, précision] : gardez le second élément."
-                if field == "accuracy" and entry.get("size") == 2 else "")
-        raise fail(f"`comparison[\"{key}\"][\"{field}\"]` est de type {entry['type']} ; attendu un nombre.{hint}",
-                   f"`comparison[\"{key}\"][\"{field}\"]` is a {entry['type']}; expected a number.")
+        hint = (Message(" `model.evaluate` renvoie [perte, précision] : gardez le second élément.",
+                        " `model.evaluate` returns [loss, accuracy]: keep the second item.")
+                if field == "accuracy" and entry.get("size") == 2 else NO_HINT)
+        raise fail(f"`comparison[\"{key}\"][\"{field}\"]` est de type {entry['type']} ; attendu un nombre.{hint.fr}",
+                   f"`comparison[\"{key}\"][\"{field}\"]` is a {entry['type']}; expected a number.{hint.en}")
     return entry["value"], entry["integral"]
 
 
@@ -132,17 +133,21 @@ def check_comparison_accuracy(obs, ctx):
         value, truth = found[key], own[key]["accuracy"]
         if abs(value - truth) <= TOLERANCE:
             continue
-        hint = ""
+        hint = NO_HINT
         if 1 < value <= 100 and abs(value / 100 - truth) <= TOLERANCE:
-            hint = " C'est un pourcentage : donnez une fraction entre 0 et 1."
+            hint = Message(" C'est un pourcentage : donnez une fraction entre 0 et 1.",
+                           " This is a percentage: give a fraction between 0 and 1.")
         elif abs(value - own[other]["accuracy"]) <= TOLERANCE < abs(own[other]["accuracy"] - truth):
-            hint = f" C'est la précision de `{MODELS[other]['model']}` : les deux lignes sont-elles inversées ?"
+            hint = Message(f" C'est la précision de `{MODELS[other]['model']}` : les deux lignes sont-elles inversées ?",
+                           f" This is the accuracy of `{MODELS[other]['model']}`: are the two rows swapped?")
         raise fail(f"`comparison[\"{key}\"][\"accuracy\"]` vaut {value:.4f} ; `{MODELS[key]['model']}` a une "
                    f"précision de {truth:.4f} sur {own[key]['source']} ({group(own[key]['n'])} images). Calculez-la "
                    f"avec le modèle entraîné, par ex. `{MODELS[key]['model']}.evaluate({MODELS[key]['test']}, "
-                   f"y_test_cat)[1]`.{hint}",
-                   f"`comparison[\"{key}\"][\"accuracy\"]` is {value:.4f}; `{MODELS[key]['model']}` scores "
-                   f"{truth:.4f} on the test set ({own[key]['n']} images).")
+                   f"y_test_cat)[1]`.{hint.fr}",
+                   f"`comparison[\"{key}\"][\"accuracy\"]` is {value:.4f}; `{MODELS[key]['model']}` has an "
+                   f"accuracy of {truth:.4f} on {own[key]['source']} ({own[key]['n']:,} images). Compute it with the "
+                   f"trained model, e.g. `{MODELS[key]['model']}.evaluate({MODELS[key]['test']}, "
+                   f"y_test_cat)[1]`.{hint.en}")
     return Message("Précisions : " + ", ".join(f"{MODELS[k]['label']} {own[k]['accuracy']:.4f}" for k in own)
                    + " sur le jeu de test, comme dans `comparison`.",
                    "Accuracies match the models on the test set.")
@@ -171,16 +176,19 @@ def check_comparison_params(obs, ctx):
         truth = int(_own_params(obs, key))
         if value == truth:
             continue
-        hint = ""
+        hint = NO_HINT
         if value == _own_params(obs, "rnn" if key == "cnn" else "cnn"):
-            hint = " C'est le nombre de paramètres de l'autre modèle."
+            hint = Message(" C'est le nombre de paramètres de l'autre modèle.",
+                           " This is the other model's parameter count.")
         elif value < truth:
-            hint = " Comptez tous les paramètres, y compris les non entraînables : `count_params()`."
+            hint = Message(" Comptez tous les paramètres, y compris les non entraînables : `count_params()`.",
+                           " Count all the parameters, non-trainable ones included: `count_params()`.")
         shown = group(int(value)) if float(value).is_integer() else f"{value:g}"
+        shown_en = f"{int(value):,}" if float(value).is_integer() else f"{value:g}"
         raise fail(f"`comparison[\"{key}\"][\"params\"]` vaut {shown} ; `{MODELS[key]['model']}.count_params()` "
-                   f"vaut {group(truth)}.{hint}",
-                   f"`comparison[\"{key}\"][\"params\"]` is {value:,.0f}; `{MODELS[key]['model']}.count_params()` "
-                   f"is {truth:,}.")
+                   f"vaut {group(truth)}.{hint.fr}",
+                   f"`comparison[\"{key}\"][\"params\"]` is {shown_en}; `{MODELS[key]['model']}.count_params()` "
+                   f"is {truth:,}.{hint.en}")
 
 
 def _own_params(obs, key: str) -> int:

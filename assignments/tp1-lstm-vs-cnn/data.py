@@ -11,12 +11,12 @@ import numpy as np
 
 from grader import datasets
 from grader.budget import group
-from grader.judge.checks import CheckFailed, fail
+from grader.judge.checks import NO_HINT, CheckFailed, fail
 from grader.judge.expect import as_array
 from grader.judge.holdout import fitted_scaling
+from grader.judge.keras import ONE_HOT_HINT, expect_unit_range, training_budget
 from grader.judge.keras import data_entry as _entry
 from grader.judge.keras import data_rows as _rows
-from grader.judge.keras import expect_unit_range, training_budget
 from grader.judge.keras import sample as keras_sample
 from grader.judge.recognise import dataset_labels
 
@@ -74,10 +74,10 @@ def check_data_shapes(obs, ctx):
         y_shape = tuple(_entry(data, label)["shape"])
         n = n_images if n_images is not None else y_shape[0] if y_shape and y_shape[0] in sizes else sizes[-1]
         if y_shape != (n, 10):
-            hint = (" Ce sont des entiers : encodez-les en one-hot avec `keras.utils.to_categorical(y, 10)`."
-                    if len(y_shape) == 1 or y_shape[1:] == (1,) else "")
-            raise fail(f"`{label}` a la forme {y_shape} ; attendu ({group(n)}, 10), une ligne one-hot par image.{hint}",
-                       f"`{label}` has shape {y_shape}; expected ({n}, 10), one one-hot row per image.")
+            hint = ONE_HOT_HINT if len(y_shape) == 1 or y_shape[1:] == (1,) else NO_HINT
+            raise fail(f"`{label}` a la forme {y_shape} ; attendu ({group(n)}, 10), une ligne one-hot par "
+                       f"image.{hint.fr}",
+                       f"`{label}` has shape {y_shape}; expected ({n}, 10), one one-hot row per image.{hint.en}")
 
 
 @checks("q1", public=True, requires=("check_data_shapes",), fr="Images en flottants, mises à l'échelle dans [0, 1].",
