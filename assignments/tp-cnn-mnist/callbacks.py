@@ -60,4 +60,5 @@ def check_early_stop_restores_best_weights(obs, ctx):
     if info["restore_best_weights"] is not True:
         raise fail("`early_stop` ne restaure pas les meilleurs poids : sans `restore_best_weights=True`, le modèle "
                    "garde les poids de la dernière époque, après les 3 époques sans amélioration.",
-                   "`early_stop` does not restore the best weights: pass `restore_best_weights=True`.")
+                   "`early_stop` does not restore the best weights: without `restore_best_weights=True`, the model keeps "
+                   "the weights of the last epoch, after the 3 epochs without improvement.")

@@ -76,7 +76,8 @@ def check_images_are_mnist(obs, ctx):
             raise fail(f"Seules {len(found)} des {n} images de `x_{split}` examinées sont des images MNIST "
                        "divisées par 255. Chargez-les avec `keras.datasets.mnist.load_data()` et divisez par 255 "
                        "sans autre transformation.",
-                       f"Only {len(found)} of {n} sampled `x_{split}` images are MNIST images divided by 255.")
+                       f"Only {len(found)} of the {n} sampled images of `x_{split}` are MNIST images divided by 255. "
+                       "Load them with `keras.datasets.mnist.load_data()` and divide by 255 with no other transformation.")
 
 
 @checks("q1", requires=("check_data_shapes",), fr="Étiquettes one-hot (un seul 1 par ligne), celles des images.",
@@ -89,13 +90,15 @@ def check_labels_are_one_hot(obs, ctx):
         if labels.size and (not np.all((labels == 0) | (labels == 1)) or not np.all(labels.sum(axis=1) == 1)):
             raise fail(f"`y_{split}` n'est pas one-hot (ex. {labels[0].round(3).tolist()}) : chaque ligne doit "
                        "contenir un seul 1, à l'indice du chiffre (`keras.utils.to_categorical(y, 10)`).",
-                       f"`y_{split}` is not one-hot: each row needs a single 1 at the digit's index.")
+                       f"`y_{split}` is not one-hot (e.g. {labels[0].round(3).tolist()}): each row must hold a single 1, at "
+                       "the digit's index (`keras.utils.to_categorical(y, 10)`).")
         found, truth = _matched_labels(data, split)
         if len(found) >= 20 and np.mean(np.argmax(found, axis=1) == truth) < 0.9:
             agree = np.mean(np.argmax(found, axis=1) == truth)
             raise fail(f"Les étiquettes de `y_{split}` ne correspondent pas aux images de `x_{split}` "
                        f"({agree:.0%} d'accord) : mélangez-vous l'un sans l'autre ?",
-                       f"`y_{split}` labels do not match the `x_{split}` images ({agree:.0%}).")
+                       f"The labels of `y_{split}` do not match the images of `x_{split}` ({agree:.0%} agree): did you "
+                       "shuffle one without the other?")
 
 
 def as_student_scaled(obs, images: np.ndarray) -> np.ndarray:

@@ -17,7 +17,8 @@ def _datagen(obs) -> dict:
     if info["kind"] is None:
         raise fail(f"`datagen` est de type {info['type']} ; attendu un `ImageDataGenerator(...)` ou un "
                    "`keras.Sequential` de couches `RandomRotation`, `RandomZoom`, `RandomFlip`.",
-                   f"`datagen` is a {info['type']}; expected an ImageDataGenerator or preprocessing layers.")
+                   f"`datagen` is a {info['type']}; expected an `ImageDataGenerator(...)` or a `keras.Sequential` of "
+                   "`RandomRotation`, `RandomZoom`, `RandomFlip` layers.")
     return info
 
 
@@ -94,7 +95,8 @@ def check_datagen_flip(obs, ctx):
         if info["horizontal_flip"] is not True or info["vertical_flip"]:
             raise fail(f"`horizontal_flip` = {info['horizontal_flip']}, `vertical_flip` = {info['vertical_flip']} ; "
                        "attendu `horizontal_flip=True` seulement (un vêtement retourné verticalement n'est plus "
-                       "réaliste).", "Expected `horizontal_flip=True` only.")
+                       "réaliste).", f"`horizontal_flip` = {info['horizontal_flip']}, `vertical_flip` = {info['vertical_flip']}; "
+                                     "expected `horizontal_flip=True` only (a garment flipped upside down is no longer realistic).")
         return
     mode = _layer(info, "RandomFlip").get("mode")
     if mode != "horizontal":

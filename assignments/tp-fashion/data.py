@@ -71,8 +71,9 @@ def check_images_are_fashion_mnist(obs, ctx):
             raise fail(f"Seules {int(np.sum(truth >= 0))} des {len(truth)} images de `{xname}` examinées sont des "
                        "images Fashion-MNIST divisées par 255. Chargez-les avec "
                        "`keras.datasets.fashion_mnist.load_data()` et divisez par 255 sans autre transformation.",
-                       f"Only {int(np.sum(truth >= 0))} of {len(truth)} sampled `{xname}` images are Fashion-MNIST "
-                       "images divided by 255.")
+                       f"Only {int(np.sum(truth >= 0))} of the {len(truth)} sampled images of `{xname}` are "
+                       "Fashion-MNIST images divided by 255. Load them with "
+                       "`keras.datasets.fashion_mnist.load_data()` and divide by 255 with no other transformation.")
 
 
 @checks("q1", weight=1.5, requires=("check_data_shapes",),
@@ -85,7 +86,8 @@ def check_labels_are_one_hot(obs, ctx):
         if rows.size and (not np.all((rows == 0) | (rows == 1)) or not np.all(rows.sum(axis=1) == 1)):
             raise fail(f"`{yname}` n'est pas one-hot (ex. {rows[0].round(3).tolist()}) : chaque ligne doit contenir "
                        "un seul 1 et neuf 0 (`keras.utils.to_categorical(y, 10)`).",
-                       f"`{yname}` is not one-hot: each row needs a single 1 and nine 0s.")
+                       f"`{yname}` is not one-hot (e.g. {rows[0].round(3).tolist()}): each row must hold a single 1 "
+                       "and nine 0s (`keras.utils.to_categorical(y, 10)`).")
         truth = _truth(data, split)
         keep = truth >= 0
         if keep.sum() >= 20:
@@ -93,7 +95,8 @@ def check_labels_are_one_hot(obs, ctx):
             if agree < 0.9:
                 raise fail(f"Les étiquettes de `{yname}` ne correspondent pas aux images ({agree:.0%} d'accord) : "
                            "mélangez-vous l'un sans l'autre ?",
-                           f"`{yname}` labels do not match the images ({agree:.0%} agree).")
+                           f"The labels of `{yname}` do not match the images ({agree:.0%} agree): did you shuffle one "
+                           "without the other?")
 
 
 def scaling(obs) -> tuple[float, float]:

@@ -127,7 +127,8 @@ def check_compute_gradients_matches_analytic(obs, ctx):
     if dW.size != d or db.size != 1:
         raise fail(f"`dW` a {dW.size} valeurs et `db` {db.size} ; attendu {d} et 1 (formes (d, 1) et (1,)). "
                    "Un gradient None signifie que W ou b n'était pas suivi par la bande.",
-                   f"`dW` has {dW.size} values and `db` {db.size}; expected {d} and 1.")
+                   f"`dW` has {dW.size} values and `db` {db.size}; expected {d} and 1 (shapes (d, 1) and (1,)). "
+                   "A None gradient means W or b was not watched by the tape.")
     p = _expit(X.astype(np.float64) @ W + b)
     expected_dW = (X.T @ (p - y) / n).reshape(-1)
     expected_db = np.array([np.mean(p - y)])
@@ -144,7 +145,8 @@ def check_compute_gradients_matches_analytic(obs, ctx):
         except CheckFailed:
             raise analytic_failure from None
         return Message("Gradients cohérents avec vos propres `sigmoid` et `bce_loss` (leur erreur est comptée à "
-                       "leurs questions).", "Gradients consistent with your own `sigmoid` and `bce_loss`.")
+                       "leurs questions).", "Gradients consistent with your own `sigmoid` and `bce_loss` (their mistakes are charged to their "
+                                            "own questions).")
 
 
 @checks("q4", weight=1, requires=("check_compute_gradients_matches_analytic",),
@@ -194,7 +196,8 @@ def check_train_logistic_accuracy(obs, ctx):
     if not acc >= threshold:
         raise fail(f"Précision sur des points cachés : {acc:.3f} ; attendu au moins {threshold:.3f} "
                    f"(référence {ref:.3f}). Vérifiez la mise à jour W -= lr * dW et le nombre d'époques.",
-                   f"Accuracy on hidden points: {acc:.3f}; expected at least {threshold:.3f} (reference {ref:.3f}).")
+                   f"Accuracy on hidden points: {acc:.3f}; expected at least {threshold:.3f} (reference {ref:.3f}). "
+                   "Check the update W -= lr * dW and the number of epochs.")
     return Message(f"Précision sur des points cachés : {acc:.3f} (référence {ref:.3f}).",
                    f"Accuracy on hidden points: {acc:.3f} (reference {ref:.3f}).")
 

@@ -19,7 +19,7 @@ def _compiled(obs) -> dict:
                    f"`model` is a {info['type']}; expected the Keras model from `build_model()`.")
     if not info["compiled"]:
         raise fail("`model` n'est pas compilé : appelez `model.compile(optimizer=..., loss=..., metrics=[...])`.",
-                   "`model` is not compiled: call `model.compile(...)`.")
+                   "`model` is not compiled: call `model.compile(optimizer=..., loss=..., metrics=[...])`.")
     return info
 
 
@@ -57,7 +57,7 @@ def check_model_optimizer_is_adam(obs, ctx):
     info = _compiled(obs)
     if info["optimizer"] != "Adam":
         raise fail(f"`model` est compilé avec l'optimiseur {info['optimizer']} ; attendu Adam "
-                   "(`optimizer=\"adam\"`).", f"`model` uses the {info['optimizer']} optimizer; expected Adam.")
+                   "(`optimizer=\"adam\"`).", f"`model` is compiled with the {info['optimizer']} optimizer; expected Adam (`optimizer=\"adam\"`).")
     lr = info.get("lr")
     if lr is not None and not 1e-4 <= lr <= 1e-2:
         raise fail(f"Taux d'apprentissage d'Adam : {lr:.3g} ; attendu autour de 0,001 (la valeur par défaut).",
@@ -76,7 +76,8 @@ def check_model_loss_is_sparse_categorical_crossentropy(obs, ctx):
                    f"`model` is compiled with the loss {name}; expected sparse_categorical_crossentropy.{hint.en}")
     if from_logits:
         raise fail("La perte est déclarée `from_logits=True` alors que la sortie passe par softmax : "
-                   "enlevez `from_logits=True`.", "The loss has `from_logits=True` but the output is a softmax.")
+                   "enlevez `from_logits=True`.", "The loss is declared `from_logits=True` while the output goes through a softmax: remove "
+                                                  "`from_logits=True`.")
 
 
 @checks("q3", public=True, fr="Métrique accuracy.", en="Accuracy metric.")

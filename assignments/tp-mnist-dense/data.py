@@ -79,7 +79,8 @@ def check_images_are_mnist(obs, ctx):
             raise fail(f"Seules {len(found)} des {n} images de `x_{split}` examinées sont des images MNIST "
                        "divisées par 255. Chargez-les avec `keras.datasets.mnist.load_data()` et divisez par 255 "
                        "sans autre transformation.",
-                       f"Only {len(found)} of {n} sampled `x_{split}` images are MNIST images divided by 255.")
+                       f"Only {len(found)} of the {n} sampled images of `x_{split}` are MNIST images divided by 255. "
+                       "Load them with `keras.datasets.mnist.load_data()` and divide by 255 with no other transformation.")
 
 
 @checks("q1", requires=("check_data_shapes",), fr="Étiquettes entières de 0 à 9, celles des images.",
@@ -96,7 +97,8 @@ def check_labels_are_integer_classes(obs, ctx):
         if len(found) >= 20 and np.mean(found == truth) < 0.9:
             raise fail(f"Les étiquettes de `y_{split}` ne correspondent pas aux images de `x_{split}` "
                        f"({np.mean(found == truth):.0%} d'accord) : mélangez-vous l'un sans l'autre ?",
-                       f"`y_{split}` labels do not match the `x_{split}` images ({np.mean(found == truth):.0%}).")
+                       f"The labels of `y_{split}` do not match the images of `x_{split}` "
+                       f"({np.mean(found == truth):.0%} agree): did you shuffle one without the other?")
 
 
 def as_student_scaled(obs, images: np.ndarray) -> np.ndarray:

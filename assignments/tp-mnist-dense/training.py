@@ -45,7 +45,8 @@ def check_history_has_accuracy_and_val_accuracy(obs, ctx):
     train_key = next((k for k in ("accuracy", "acc", "sparse_categorical_accuracy") if k in hist), None)
     if train_key is None:
         raise fail(f"`history.history` a les clés {keys} ; attendu `accuracy` (compilez avec "
-                   "`metrics=[\"accuracy\"]`).", f"`history.history` has keys {keys}; expected `accuracy`.")
+                   "`metrics=[\"accuracy\"]`).", f"`history.history` has the keys {keys}; expected `accuracy` (compile with "
+                                                 "`metrics=[\"accuracy\"]`).")
     if f"val_{train_key}" not in hist:
         raise fail(f"`history.history` a les clés {keys} ; attendu aussi `val_{train_key}` : passez "
                    "`validation_data=(x_test, y_test)` (ou `validation_split`) à `fit`.",

@@ -41,7 +41,8 @@ def check_model_is_compiled(obs, ctx):
     if not _compiled(obs)["compiled"]:
         raise fail("Après `compile_for_finetuning(model)`, le modèle n'est pas compilé : appelez "
                    "`model.compile(optimizer=..., loss=..., metrics=[...])` sur le modèle reçu.",
-                   "After `compile_for_finetuning(model)` the model is not compiled: call `model.compile(...)`.")
+                   "After `compile_for_finetuning(model)`, the model is not compiled: call "
+                   "`model.compile(optimizer=..., loss=..., metrics=[...])` on the model received.")
 
 
 @checks("q3", weight=1, requires=("check_model_is_compiled",), fr="Optimiseur Adam.", en="Adam optimizer.")

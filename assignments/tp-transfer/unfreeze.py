@@ -24,7 +24,8 @@ def _runs(obs) -> list[dict]:
         if run.get("no_base"):
             raise fail("Après `unfreeze_top`, le modèle ne contient plus de base ResNet50 : modifiez `model` sur "
                        "place (et renvoyez-le) au lieu d'en construire un autre.",
-                       "After `unfreeze_top` the model holds no ResNet50 base: modify `model` in place.")
+                       "After `unfreeze_top`, the model no longer holds a ResNet50 base: modify `model` in place (and "
+                       "return it) instead of building another one.")
     return runs
 
 
@@ -118,4 +119,5 @@ def check_head_stays_trainable(obs, ctx):
         frozen = [name for name, ok in run["head"] if not ok]
         if frozen:
             raise fail(f"Après `{_call(run)}`, la tête n'est plus entraînable ({', '.join(frozen)}) : ne gelez que des "
-                       "couches de la base.", f"After `{_call(run)}`, the head is no longer trainable.")
+                       "couches de la base.", f"After `{_call(run)}`, the head is no longer trainable ({', '.join(frozen)}): freeze only layers "
+                                              "of the base.")

@@ -71,8 +71,9 @@ def check_images_are_cifar10(obs, ctx):
                        "`keras.datasets.cifar10.load_data()` divisées par 255 et aplaties avec "
                        f"`.reshape(-1, {PIXELS})`. N'appliquez pas d'autre transformation (ni transposition, ni "
                        "centrage).",
-                       f"Only {found} of {len(rows)} sampled `{name}` rows are CIFAR-10 images divided by 255 and "
-                       f"flattened with `.reshape(-1, {PIXELS})`.")
+                       f"Only {found} of the {len(rows)} sampled rows of `{name}` are images of "
+                       "`keras.datasets.cifar10.load_data()` divided by 255 and flattened with "
+                       f"`.reshape(-1, {PIXELS})`. Apply no other transformation (no transpose, no centring).")
 
 
 def scalings(obs) -> list[tuple[float, float]]:

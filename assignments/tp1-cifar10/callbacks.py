@@ -41,7 +41,8 @@ def _one(items: list[dict], kind: str) -> dict:
     if len(found) != 1:
         listed = ", ".join(x["type"] for x in items) or "vide"
         raise fail(f"`callbacks` contient {len(found)} `{kind}` (liste : {listed}) ; attendu exactement un "
-                   f"`{KINDS[kind]}(...)`.", f"`callbacks` holds {len(found)} {kind}; expected exactly one.")
+                   f"`{KINDS[kind]}(...)`.", f"`callbacks` holds {len(found)} `{kind}` (list: {listed}); expected exactly one "
+                                             f"`{KINDS[kind]}(...)`.")
     return found[0]
 
 
@@ -51,7 +52,8 @@ def _mode_consistent(item: dict, name: str) -> None:
     if mode == "min" and "acc" in monitor or mode == "max" and "loss" in monitor:
         raise fail(f"{name} surveille `{monitor}` avec `mode='{mode}'` : le sens est inversé (une perte diminue, "
                    "une précision augmente) ; laissez `mode='auto'`.",
-                   f"{name} monitors `{monitor}` with mode '{mode}': the direction is reversed.")
+                   f"{name} monitors `{monitor}` with `mode='{mode}'`: the direction is reversed (a loss decreases, "
+                   "an accuracy increases); leave `mode='auto'`.")
 
 
 def _same(value, expected: float) -> bool:
@@ -74,11 +76,13 @@ def check_early_stopping_settings(obs, ctx):
     es = _one(_callbacks(obs), "EarlyStopping")
     if es["patience"] != 10:
         raise fail(f"L'EarlyStopping a une patience de {es['patience']} ; attendu `patience=10` (10 époques sans "
-                   "amélioration avant d'arrêter).", f"EarlyStopping has patience {es['patience']}; expected 10.")
+                   "amélioration avant d'arrêter).", f"The EarlyStopping has a patience of {es['patience']}; expected `patience=10` (10 epochs "
+                                                     "without improvement before stopping).")
     if es["restore_best_weights"] is not True:
         raise fail("L'EarlyStopping ne restaure pas les meilleurs poids : sans `restore_best_weights=True`, le modèle "
                    "garde ceux de la dernière époque, 10 époques après le meilleur résultat.",
-                   "EarlyStopping does not restore the best weights: pass `restore_best_weights=True`.")
+                   "The EarlyStopping does not restore the best weights: without `restore_best_weights=True`, the "
+                   "model keeps those of the last epoch, 10 epochs after the best result.")
     _mode_consistent(es, "L'EarlyStopping")
 
 

@@ -125,7 +125,8 @@ def check_rnn_layers(obs, ctx):
             act = layer.get("activation_hint") or act if act == OTHER else act
             raise fail(f"Le LSTM n° {i + 1} utilise l'activation `{act}` ; le TP garde celle par défaut d'un LSTM, "
                        "`tanh` : n'indiquez pas `activation=`.",
-                       f"LSTM #{i + 1} uses activation `{act}`; keep the LSTM default `tanh`.")
+                       f"LSTM #{i + 1} uses the activation `{act}`; the TP keeps an LSTM's default one, `tanh`: do not "
+                       "pass `activation=`.")
 
 
 @checks("q3", public=True, weight=1, requires=("check_rnn_returns_new_keras_model",),

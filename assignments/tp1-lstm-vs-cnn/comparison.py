@@ -38,7 +38,9 @@ def _comparison(obs) -> dict:
                                                           list(FIELDS)))
     if info["keys"] is None:
         raise fail(f"`comparison` est de type {info['type']} ; attendu un dictionnaire "
-                   "{\"cnn\": {...}, \"rnn\": {...}}.", f"`comparison` is a {info['type']}; expected a dict.")
+                   "{\"cnn\": {...}, \"rnn\": {...}}.",
+                   f"`comparison` is a {info['type']}; expected a dict "
+                   "{\"cnn\": {...}, \"rnn\": {...}}.")
     return info
 
 
@@ -47,7 +49,8 @@ def _row(info: dict, key: str) -> dict:
     if row.get("type") != "dict":
         raise fail(f"`comparison[\"{key}\"]` est de type {row.get('type')} ; attendu un dictionnaire avec les clés "
                    "\"accuracy\", \"train_time_s\", \"params\".",
-                   f"`comparison[\"{key}\"]` is a {row.get('type')}; expected a dict.")
+                   f"`comparison[\"{key}\"]` is a {row.get('type')}; expected a dict with the keys "
+                   "\"accuracy\", \"train_time_s\", \"params\".")
     return row
 
 
@@ -119,7 +122,8 @@ def check_comparison_structure(obs, ctx):
         if absent:
             raise fail(f"`comparison[\"{key}\"]` a les clés {', '.join(row['keys']) or 'aucune'} ; il manque "
                        f"{', '.join(repr(f) for f in absent)}.",
-                       f"`comparison[\"{key}\"]` lacks {', '.join(absent)}.")
+                       f"`comparison[\"{key}\"]` has the keys {', '.join(row['keys']) or 'none'}; missing "
+                       f"{', '.join(repr(f) for f in absent)}.")
 
 
 @checks("q5", weight=1, requires=("check_comparison_structure",),
@@ -162,8 +166,8 @@ def check_comparison_train_time(obs, ctx):
         if not math.isfinite(value) or value <= 0:
             raise fail(f"`comparison[\"{key}\"][\"train_time_s\"]` vaut {value:.4g} ; attendu la durée (positive) "
                        "de l'entraînement en secondes : `start = time.time()` avant `fit`, `time.time() - start` "
-                       "après.", f"`comparison[\"{key}\"][\"train_time_s\"]` is {value:.4g}; expected a positive "
-                       "duration in seconds.")
+                       "après.", f"`comparison[\"{key}\"][\"train_time_s\"]` is {value:.4g}; expected the (positive) training "
+                                 "time in seconds: `start = time.time()` before `fit`, `time.time() - start` after.")
 
 
 @checks("q5", public=True, weight=1, requires=("check_comparison_structure",),

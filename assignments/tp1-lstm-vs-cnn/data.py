@@ -107,14 +107,16 @@ def check_images_are_mnist(obs, ctx):
                 raise fail(f"Seules {int(np.sum(truth >= 0))} des {len(truth)} images de `{name}` examinées sont des "
                            "images MNIST divisées par 255. Chargez-les avec `keras.datasets.mnist.load_data()` et "
                            "divisez par 255 sans autre transformation.",
-                           f"Only {int(np.sum(truth >= 0))} of {len(truth)} sampled `{name}` images are MNIST "
-                           "images divided by 255.")
+                           f"Only {int(np.sum(truth >= 0))} of the {len(truth)} sampled images of `{name}` are MNIST "
+                           "images divided by 255. Load them with `keras.datasets.mnist.load_data()` and divide by 255 "
+                           "with no other transformation.")
         if len(names) == 2:
             a, b = (_rows(_entry(data, n), n).astype(np.float64) for n in names)
             if a.size == b.size and not np.allclose(a.reshape(len(a), -1), b.reshape(len(b), -1), atol=1e-6):
                 raise fail(f"`{names[0]}` et `{names[1]}` ne contiennent pas les mêmes images dans le même ordre : "
                            "ce sont les mêmes données, seule la forme change (`reshape`).",
-                           f"`{names[0]}` and `{names[1]}` do not hold the same images in the same order.")
+                           f"`{names[0]}` and `{names[1]}` do not hold the same images in the same order: they are the "
+                           "same data, only the shape changes (`reshape`).")
 
 
 @checks("q1", weight=1.5, requires=("check_data_shapes",),
@@ -128,23 +130,25 @@ def check_labels_are_one_hot(obs, ctx):
         if rows.size and (not np.all((rows == 0) | (rows == 1)) or not np.all(rows.sum(axis=1) == 1)):
             raise fail(f"`{label}` n'est pas one-hot (ex. {rows[0].round(3).tolist()}) : chaque ligne doit contenir "
                        "un seul 1 et neuf 0 (`keras.utils.to_categorical(y, 10)`).",
-                       f"`{label}` is not one-hot: each row needs a single 1 and nine 0s.")
+                       f"`{label}` is not one-hot (e.g. {rows[0].round(3).tolist()}): each row must hold a single 1 "
+                       "and nine 0s (`keras.utils.to_categorical(y, 10)`).")
         images = _present(data, split, images_only=True)
         if images:
             truth = _truth(data, images[0], split)
-            what = f"des images de `{images[0]}`"
+            what, what_en = f"des images de `{images[0]}`", f"of the images of `{images[0]}`"
         else:  # no test images in the notebook: the served test set is MNIST's, in order
             _, (_, y_test) = datasets.load(DATASET)
             idx = as_array(_entry(data, label)["idx"], "indices").astype(np.int64)
             truth = y_test[idx[idx < len(y_test)]].astype(np.int64) if len(idx) else np.zeros(0, np.int64)
-            what = "des images de test de MNIST"
+            what, what_en = "des images de test de MNIST", "of MNIST's test images"
         keep = truth >= 0
         if len(truth) == len(rows) and keep.sum() >= 20:
             agree = float(np.mean(np.argmax(rows[keep], axis=1) == truth[keep]))
             if agree < 0.9:
                 raise fail(f"Les étiquettes de `{label}` ne correspondent pas à celles {what} ({agree:.0%} d'accord) : "
                            "mélangez-vous l'un sans l'autre ?",
-                           f"`{label}` labels do not match the images ({agree:.0%} agree).")
+                           f"The labels of `{label}` do not match those {what_en} ({agree:.0%} agree): did you shuffle "
+                           "one without the other?")
 
 
 def scaling(obs, key: str) -> tuple[float, float]:

@@ -66,10 +66,11 @@ def matrix(true: np.ndarray, pred: np.ndarray, classes: int = 10) -> np.ndarray:
 def require_counts(cm: np.ndarray, classes: int = 10) -> None:
     if cm.shape != (classes, classes):
         raise fail(f"`cm` a la forme {cm.shape} ; attendu ({classes}, {classes}), une ligne et une colonne par classe.",
-                   f"`cm` has shape {cm.shape}; expected ({classes}, {classes}).")
+                   f"`cm` has shape {cm.shape}; expected ({classes}, {classes}), one row and one column per class.")
     if not np.all(np.isfinite(cm)) or np.any(cm < 0) or np.any(cm != np.rint(cm)):
         raise fail("`cm` contient des valeurs négatives ou non entières : attendu des comptes d'images "
-                   "(pas une matrice normalisée).", "`cm` holds negative or non-integer values; expected counts.")
+                   "(pas une matrice normalisée).", "`cm` holds negative or non-integer values: expected counts of images (not a normalised "
+                                                    "matrix).")
 
 
 def require_rows_are_classes(cm: np.ndarray, true: np.ndarray, *, x: str, y: str) -> None:

@@ -159,13 +159,15 @@ def require_fresh(built_info: dict, function: str) -> None:
     if built_info["same_object"] or built_info["shared_weights"]:
         raise fail(f"Deux appels à `{function}()` renvoient le même modèle (ou des poids partagés) : créez le "
                    "modèle *dans* la fonction et renvoyez-le.",
-                   f"Two calls of `{function}()` return the same model (or share weights).")
+                   f"Two calls of `{function}()` return the same model (or shared weights): create the model "
+                   "*inside* the function and return it.")
 
 
 def require_keras_model(info: dict, what: str) -> None:
     if KERAS_MODEL not in info["mro"]:
         raise fail(f"{what} est de type {info['type']} ; attendu un modèle Keras (`keras.Sequential([...])`). "
-                   "N'oubliez pas le `return`.", f"{what} is a {info['type']}; expected a Keras model.")
+                   "N'oubliez pas le `return`.", f"{what} is a {info['type']}; expected a Keras model (`keras.Sequential([...])`). Do not "
+                                                 "forget the `return`.")
     if info.get("n_inputs") not in (None, 1) or info.get("n_outputs") not in (None, 1):
         raise fail(f"{what} doit avoir une seule entrée et une seule sortie.", f"{what} needs one input, one output.")
 
@@ -204,4 +206,5 @@ def require_params(info: dict, what: str, expected: int, hint: str | Message = "
     if non_trainable is not None and found is not None and found != non_trainable:
         raise fail(f"{what} a {group(found)} paramètres non entraînables ; attendu {group(non_trainable)} "
                    "(les moyennes et variances mobiles des BatchNormalization).",
-                   f"{what} has {found:,} non-trainable parameters; expected {non_trainable:,}.")
+                   f"{what} has {found:,} non-trainable parameters; expected {non_trainable:,} (the moving means "
+                   "and variances of the BatchNormalization layers).")
