@@ -18,7 +18,7 @@ from grader import budget as budget_mod
 from grader.assignments import CourseLike
 from grader.judge.engine import run_checks
 from grader.judge.observe import Observer
-from grader.model import Status, score_question
+from grader.model import Message, Status, score_question
 from grader.reports import text
 from grader.runner.session import RunnerSession
 from grader.submissions import cleanup
@@ -26,20 +26,21 @@ from grader.submissions import load as load_submission
 
 
 def calibrate(assignment_id: str, *, profile: str | None = None, courses: Iterable[CourseLike] = (),
-              reference: Path | None = None, write: bool = True) -> dict:
+              reference: Path | None = None, write: bool = True, lang: str = "fr") -> dict:
     """Grade the reference once, measure it, and store the entry under `<profile> / <machine>`.
 
     Returns the entry plus `key`, `path` (where it was written) and `problems` (cells or checks
-    the reference failed: a budget too small for the reference must be fixed, not calibrated).
+    the reference failed, as Messages: a budget too small for the reference must be fixed, not
+    calibrated). `lang` is for a usage error (a dataset missing) only.
     """
     from grader.grading import prepare  # grading imports this module's neighbours; avoid a cycle
 
     loaded = assignments_mod.load(assignment_id, courses)
     a = loaded.assignment
     # the assignment's own limits, not a previous calibration's: the reference must have room
-    plan, limits, ctx = prepare(a, profile=profile, limits=dict(a.limits))
+    plan, limits, ctx = prepare(a, profile=profile, limits=dict(a.limits), lang=lang)
     sub = load_submission(reference or assignments_mod.locate(assignment_id, courses).reference, "reference")
-    problems: list[str] = []
+    problems: list[Message] = []
     try:
         start = time.monotonic()
         with RunnerSession(list(sub.cells), sub.workdir, limits) as session:
@@ -50,10 +51,13 @@ def calibrate(assignment_id: str, *, profile: str | None = None, courses: Iterab
             scores = {q: round(float(measure(obs, ctx)), 4) for q, measure in loaded.measures.items()}
     finally:
         cleanup([sub])
-    problems += [f"cellule [{c.index + 1}] : {c.status.value} {text(c.error, 'fr')[-300:]}" for c in cells
-                 if c.status is not Status.PASSED]
+    problems += [Message(f"cellule [{c.index + 1}] : {c.status.value} {text(c.error, 'fr')[-300:]}",
+                         f"cell [{c.index + 1}]: {c.status.value} {text(c.error, 'en')[-300:]}")
+                 for c in cells if c.status is not Status.PASSED]
     points = sum(score_question(q, [r for r in results if r.question == q.id]).score for q in a.questions)
-    problems += [f"{r.question} {r.name} : {r.status.value} — {r.message.fr[:300]}" for r in results if not r.passed]
+    problems += [Message(f"{r.question} {r.name} : {r.status.value} — {r.message.fr[:300]}",
+                         f"{r.question} {r.name}: {r.status.value} — {r.message.get('en')[:300]}")
+                 for r in results if not r.passed]
     entry = {"profile": plan.profile, "machine": plan.machine, "training": dict(plan.training),
              "seconds": round(seconds, 2), "scores": scores, "points": round(points, 4),
              "max_points": a.max_score, "date": dt.date.today().isoformat(),
