@@ -197,7 +197,7 @@ def assert_failures_in_both_languages(run) -> None:
 
     short = []
     for r in run.results:
-        for c in r.checks:
+        for c in (c for qs in r.questions for c in qs.checks):
             if c.status is Status.PASSED or not isinstance(c.message, Message) or not c.message.fr.strip():
                 continue
             fr, en = c.message.fr, c.message.en

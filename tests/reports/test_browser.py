@@ -82,6 +82,9 @@ def page(run, student: str, lang: str, tmp_path):
 @pytest.mark.parametrize(("lang", "bold", "words"), [("fr", "tout", "image par image"),
                                                      ("en", "whole", "image by image")])
 def test_a_report_renders_the_markdown_of_its_messages(tenseurs, tmp_path, lang, bold, words):
+    message = {c.name: c.message for qs in by_student(tenseurs)["per_image"].questions for c in qs.checks}[
+        "check_normalized_is_global_standardisation"]
+    assert f"**{bold}**" in message.get(lang), message  # what the page must render (the grading itself)
     seen = render_in_chromium(page(tenseurs, "per_image", lang, tmp_path), width=WIDTH)
     assert_displays(seen)
     assert bold in seen["strong"] and "normalized" in seen["code"], (seen["strong"], seen["code"])
