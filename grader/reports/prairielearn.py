@@ -63,7 +63,8 @@ def document(result: SubmissionResult, assignment: Assignment, checks: Iterable[
         })
     lines = [f"{qs.question.id} : {fmt_number(qs.score, dec)}/{fmt_number(qs.question.points, dec)}"
              for qs in scores]
-    output = "\n".join([*lines, *(clean_text(runner_text(e, lang), MAX_OUTPUT, lang) for e in result.errors)])
+    notes = (to_plain(runner_text(e, lang)) if isinstance(e, Message) else runner_text(e, lang) for e in result.errors)
+    output = "\n".join([*lines, *(clean_text(note, MAX_OUTPUT, lang) for note in notes)])  # our words: no markers
     doc = {"gradable": True, "score": round(min(max(total / most, 0.0), 1.0), 6) if most else 0.0,
            "message": head, "output": output, "tests": tests}
     return fit(doc, lang=lang, max_bytes=max_bytes)
