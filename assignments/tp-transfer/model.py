@@ -48,7 +48,7 @@ def _built(obs, ctx) -> dict:
     except CheckFailed as e:
         hint = offline_hint(e.details)
         if hint:
-            raise CheckFailed(Message(e.message.fr + hint, e.message.en + " Pass `weights` on to ResNet50."),
+            raise CheckFailed(Message(e.message.fr + hint.fr, e.message.en + hint.en),
                               e.status, e.details) from e
         raise
 

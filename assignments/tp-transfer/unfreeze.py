@@ -37,39 +37,50 @@ def _call(run: dict) -> str:
     return "unfreeze_top(model)" if run["n"] is None else f"unfreeze_top(model, {run['n']})"
 
 
-def _diagnose(run: dict) -> str:
-    """What the flags look like, in words: the usual slips of a slice."""
+def _diagnose(run: dict) -> Message:
+    """What the flags look like, in words (both languages): the usual slips of a slice."""
     flags, weighted, n = run["flags"], run["weighted"], _count(run)
     total = len(flags)
     on = [i for i, f in enumerate(flags) if f]
     if on == [i for i, w in enumerate(weighted) if w][-n:]:
-        return (f" Vous avez compté seulement les couches qui ont des poids : les {n} dernières *entrées* de "
-                "`base.layers` comptent toutes, y compris `Activation`, `Add`... (`base.layers[-n_layers:]`).")
+        return Message(f" Vous avez compté seulement les couches qui ont des poids : les {n} dernières *entrées* de "
+                       "`base.layers` comptent toutes, y compris `Activation`, `Add`... (`base.layers[-n_layers:]`).",
+                       f" You counted only the layers that have weights: the last {n} *entries* of `base.layers` "
+                       "all count, `Activation`, `Add`... included (`base.layers[-n_layers:]`).")
     if len(on) == total:
-        return " Toute la base est dégelée : ne dégelez que le haut (`base.layers[-n_layers:]`), le reste reste gelé."
+        return Message(" Toute la base est dégelée : ne dégelez que le haut (`base.layers[-n_layers:]`), le reste "
+                       "reste gelé.", " The whole base is unfrozen: unfreeze only the top (`base.layers[-n_layers:]`), "
+                       "the rest stays frozen.")
     if not on:
-        return (" Aucune couche de la base n'est marquée entraînable : mettez `layer.trainable = True` pour les "
-                "`n_layers` dernières entrées de `base.layers`.")
+        return Message(" Aucune couche de la base n'est marquée entraînable : mettez `layer.trainable = True` pour "
+                       "les `n_layers` dernières entrées de `base.layers`.",
+                       " No layer of the base is marked trainable: set `layer.trainable = True` for the last "
+                       "`n_layers` entries of `base.layers`.")
     if on != list(range(total - len(on), total)):
-        return f" Les couches dégelées ne sont pas les dernières de la base (indices {on[:3]}...)."
+        return Message(f" Les couches dégelées ne sont pas les dernières de la base (indices {on[:3]}...).",
+                       f" The unfrozen layers are not the last ones of the base (indices {on[:3]}...).")
     if abs(len(on) - n) == 1:
-        return f" {len(on)} au lieu de {n} : une erreur d'une couche dans la tranche (`base.layers[-n_layers:]`)."
+        return Message(f" {len(on)} au lieu de {n} : une erreur d'une couche dans la tranche (`base.layers[-n_layers:]`).",
+                       f" {len(on)} instead of {n}: an off-by-one error in the slice (`base.layers[-n_layers:]`).")
     if run["n"] is None:
-        return f" Vérifiez la valeur par défaut : `n_layers=30` ({len(on)} couches dégelées)."
-    return f" {len(on)} couches dégelées au lieu de {n} : utilisez le paramètre `n_layers`."
+        return Message(f" Vérifiez la valeur par défaut : `n_layers=30` ({len(on)} couches dégelées).",
+                       f" Check the default value: `n_layers=30` ({len(on)} layers unfrozen).")
+    return Message(f" {len(on)} couches dégelées au lieu de {n} : utilisez le paramètre `n_layers`.",
+                   f" {len(on)} layers unfrozen instead of {n}: use the `n_layers` parameter.")
 
 
 def _check_flags(run: dict) -> Message | None:
     flags, n = run["flags"], _count(run)
     expected = [False] * (len(flags) - n) + [True] * n
     if flags != expected:
+        hint = _diagnose(run)
         raise fail(f"Après `{_call(run)}`, {sum(flags)} des {len(flags)} entrées de `base.layers` sont "
-                   f"entraînables ; attendu exactement les {n} dernières.{_diagnose(run)}",
+                   f"entraînables ; attendu exactement les {n} dernières.{hint.fr}",
                    f"After `{_call(run)}`, {sum(flags)} of the {len(flags)} entries of `base.layers` are trainable; "
-                   f"expected exactly the last {n}.")
+                   f"expected exactly the last {n}.{hint.en}")
     if run["fallback"]:
         return Message(f"Correct (vérifié sur le modèle du correcteur : {run['fallback'][:200]}).",
-                       "Correct (checked on the grader's model, yours could not be used).")
+                       f"Correct (checked on the grader's model: {run['fallback'][:200]}).")
     return None
 
 
