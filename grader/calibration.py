@@ -16,7 +16,7 @@ from pathlib import Path
 from grader import assignments as assignments_mod
 from grader import budget as budget_mod
 from grader.assignments import CourseLike
-from grader.model import Status, score_question
+from grader.model import Message, Status, score_question
 from grader.pipeline import GradingOptions, grade_submission
 from grader.reports import text
 from grader.submissions import cleanup
@@ -24,32 +24,38 @@ from grader.submissions import load as load_submission
 
 
 def calibrate(assignment_id: str, *, profile: str | None = None, courses: Iterable[CourseLike] = (),
-              reference: Path | None = None, write: bool = True) -> dict:
+              reference: Path | None = None, write: bool = True, lang: str = "fr") -> dict:
     """Grade the reference once, measure it, and store the entry under `<profile> / <machine>`.
 
     Returns the entry plus `key`, `path` (where it was written) and `problems` (cells or checks
-    the reference failed: a budget too small for the reference must be fixed, not calibrated).
+    the reference failed, as Messages: a budget too small for the reference must be fixed, not
+    calibrated). `lang` is for a usage error (a dataset missing) only.
     """
     from grader.grading import prepare  # grading imports this module's neighbours; avoid a cycle
 
     loaded = assignments_mod.load(assignment_id, courses)
     a = loaded.assignment
     # the assignment's own limits, not a previous calibration's: the reference must have room
-    plan, limits, ctx = prepare(a, profile=profile, limits=dict(a.limits))
+    plan, limits, ctx = prepare(a, profile=profile, limits=dict(a.limits), lang=lang)
     sub = load_submission(reference or assignments_mod.locate(assignment_id, courses).reference, "reference")
+    problems: list[Message] = []
     try:
         start = time.monotonic()
         graded = grade_submission(sub, loaded, GradingOptions(limits, ctx, measure=True))
         seconds = time.monotonic() - start
     finally:
         cleanup([sub])
-    problems = [f"cellule [{c.index + 1}] : {c.status.value} {text(c.error, 'fr')[-300:]}" for c in graded.cells
-                if c.status is not Status.PASSED]
-    problems += [text(e, "fr")[-300:] for e in graded.errors if graded.status == "error"]
     results = list(graded.checks)
+    problems += [Message(f"cellule [{c.index + 1}] : {c.status.value} {text(c.error, 'fr')[-300:]}",
+                         f"cell [{c.index + 1}]: {c.status.value} {text(c.error, 'en')[-300:]}")
+                 for c in graded.cells if c.status is not Status.PASSED]
+    problems += [Message(text(e, "fr")[-300:], text(e, "en")[-300:]) for e in graded.errors if graded.status == "error"]
     points = sum(score_question(q, [r for r in results if r.question == q.id]).score for q in a.questions)
-    problems += [f"{r.question} {r.name} : {r.status.value} — {r.message.fr[:300]}" for r in results if not r.passed]
-    problems += [f"{q} : mesure impossible {v}" for q, v in graded.measures.items() if isinstance(v, str)]
+    problems += [Message(f"{r.question} {r.name} : {r.status.value} — {r.message.fr[:300]}",
+                         f"{r.question} {r.name}: {r.status.value} — {r.message.get('en')[:300]}")
+                 for r in results if not r.passed]
+    problems += [Message(f"{q} : mesure impossible {v}", f"{q}: no measure {v}")
+                 for q, v in graded.measures.items() if isinstance(v, str)]
     scores = {q: v for q, v in graded.measures.items() if not isinstance(v, str)}
     entry = {"profile": plan.profile, "machine": plan.machine, "training": dict(plan.training),
              "seconds": round(seconds, 2), "peak_mb": graded.info.get("peak_mb", 0),

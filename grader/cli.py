@@ -288,17 +288,20 @@ def _cmd_release(args: argparse.Namespace) -> int:
 def _cmd_data(args: argparse.Namespace) -> int:
     from grader import datasets
 
+    en = args.lang == "en"
     if args.action == "status":
-        table = Table(title="Jeux de données")
-        for col in ("jeu", "origine", "chemin ou comment l'obtenir"):
+        table = Table(title="Datasets" if en else "Jeux de données")
+        for col in (("dataset", "origin", "path or how to get it") if en
+                    else ("jeu", "origine", "chemin ou comment l'obtenir")):
             table.add_column(col)
-        for name, source, line in datasets.status():
+        for name, source, line in datasets.status(args.lang):
             if source is None:
-                table.add_row(name, "[red]absent[/red]", escape(line))
+                table.add_row(name, "[red]" + ("missing" if en else "absent") + "[/red]", escape(line))
             elif source.synthetic:
-                table.add_row(name, f"[bold yellow]{escape(source.origin)}[/bold yellow]", escape(line))
+                origin = datasets.origin_text(source.origin, args.lang)
+                table.add_row(name, f"[bold yellow]{escape(origin)}[/bold yellow]", escape(line))
             else:
-                table.add_row(name, source.origin, escape(str(source.path)))
+                table.add_row(name, escape(datasets.origin_text(source.origin, args.lang)), escape(str(source.path)))
         Console().print(table)
         return 0
     from grader.dataset_import import import_dataset, synthesize
@@ -308,20 +311,24 @@ def _cmd_data(args: argparse.Namespace) -> int:
             source = synthesize(args.name, train=args.train, test=args.test, seed=args.seed,
                                 dest_root=Path(args.dir) if args.dir else None)
         except (OSError, ValueError) as e:
-            console.print(f"[red]error:[/red] {escape(str(e))}")
+            console.print(f"[red]{_error(args)}[/red] {escape(str(e))}")
             return 2
-        console.print(escape(f"{args.name} SYNTHÉTIQUE ({args.train} + {args.test} images générées, pas le vrai "
+        console.print(escape(f"{args.name} SYNTHETIC ({args.train} + {args.test} generated images, not the real "
+                             f"dataset; used only where no real copy exists): {source.path}" if en else
+                             f"{args.name} SYNTHÉTIQUE ({args.train} + {args.test} images générées, pas le vrai "
                              f"jeu ; utilisé seulement là où aucune vraie copie n'existe) : {source.path}"))
         return 0
 
     if args.name not in datasets.NAMES:
-        console.print(f"[red]error:[/red] dataset {args.name!r} unknown; known: {', '.join(datasets.NAMES)}")
+        known = ", ".join(datasets.NAMES)
+        console.print(f"[red]{_error(args)}[/red] " + escape(f"dataset {args.name!r} unknown; known: {known}" if en
+                                                            else f"jeu {args.name!r} inconnu ; connus : {known}"))
         return 2
     try:
         source = import_dataset(args.name, Path(args.path) if args.path else None,
                                 dest_root=Path(args.to) if args.to else None)
     except (OSError, ValueError) as e:
-        console.print(f"[red]error:[/red] {escape(str(e))}")
+        console.print(f"[red]{_error(args)}[/red] {escape(str(e))}")
         return 2
     console.print(escape(f"{args.name}: {source.path}"))
     return 0
@@ -332,21 +339,28 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
     from grader.calibration import calibrate
     from grader.grading import UsageError
 
+    en = args.lang == "en"
     for aid in args.ids:
         try:
-            entry = calibrate(aid, profile=args.profile, write=not args.dry_run, courses=args.course)
+            entry = calibrate(aid, profile=args.profile, write=not args.dry_run, courses=args.course, lang=args.lang)
         except (AssignmentError, UsageError) as e:
-            console.print(f"[red]error:[/red] {escape(str(e))}")
+            console.print(f"[red]{_error(args)}[/red] {escape(str(e))}")
             return 2
-        console.print(escape(f"{aid} [{entry['key']}] : référence {entry['points']:g}/{entry['max_points']:g} en "
+        console.print(escape(f"{aid} [{entry['key']}]: reference {entry['points']:g}/{entry['max_points']:g} in "
+                             f"{entry['seconds']:.1f} s; measures {entry['scores']} -> thresholds "
+                             f"{entry['thresholds']}, limits {entry['limits']}" if en else
+                             f"{aid} [{entry['key']}] : référence {entry['points']:g}/{entry['max_points']:g} en "
                              f"{entry['seconds']:.1f} s ; mesures {entry['scores']} -> seuils {entry['thresholds']}, "
                              f"limites {entry['limits']}"))
         for problem in entry["problems"]:
-            console.print(escape(f"  [!] {problem}"))
+            console.print(escape(f"  [!] {problem.get(args.lang)}"))
         if entry["problems"]:
-            console.print("[red]non enregistré : la référence doit tout réussir sous ce budget.[/red]")
+            console.print("[red]" + ("not stored: the reference must pass everything under this budget." if en else
+                                     "non enregistré : la référence doit tout réussir sous ce budget.") + "[/red]")
             return 1
-        console.print(escape(f"  enregistré dans {entry['path']}" if entry["path"] else "  (non enregistré)"))
+        stored = (f"  stored in {entry['path']}" if en else f"  enregistré dans {entry['path']}") if entry["path"] \
+            else ("  (not stored)" if en else "  (non enregistré)")
+        console.print(escape(stored))
     return 0
 
 
@@ -356,7 +370,8 @@ def _cmd_gradescope(args: argparse.Namespace) -> int:
     if args.action == "run":
         doc = gradescope.run(args.id, root=args.root, courses=args.course, lang=args.lang, budget=args.budget,
                              profile=args.profile, sandbox=args.sandbox)
-        console.print(escape(f"score {doc['score']:g}: {len(doc['tests'])} test(s)"))
+        console.print(escape(f"score {doc['score']:g} : {len(doc['tests'])} test(s)" if args.lang == "fr" else
+                             f"score {doc['score']:g}: {len(doc['tests'])} test(s)"))
         return 0
     from grader.assignments import AssignmentError
     from grader.lms.wheel import WheelError
@@ -366,7 +381,8 @@ def _cmd_gradescope(args: argparse.Namespace) -> int:
     except (AssignmentError, WheelError) as e:
         console.print(f"[red]{_error(args)}[/red] {escape(str(e))}")
         return 2
-    console.print(escape(f"{made.path}: {made.assignment}, {made.wheel}, {len(made.files)} file(s)"))
+    console.print(escape(f"{made.path}: {made.assignment}, {made.wheel}, {len(made.files)} file(s)" if args.lang == "en"
+                         else f"{made.path} : {made.assignment}, {made.wheel}, {len(made.files)} fichier(s)"))
     return 0
 
 
@@ -375,7 +391,8 @@ def _cmd_prairielearn(args: argparse.Namespace) -> int:
 
     doc = prairielearn.run(args.id, root=args.root, courses=args.course, lang=args.lang, budget=args.budget,
                            profile=args.profile, sandbox=args.sandbox)
-    console.print(escape(f"gradable {doc['gradable']}, score {doc.get('score', 0):g}"))
+    console.print(escape(f"gradable {doc['gradable']}, score {doc.get('score', 0):g}" if args.lang == "en" else
+                         f"corrigeable {'oui' if doc['gradable'] else 'non'}, score {doc.get('score', 0):g}"))
     return 0
 
 
@@ -485,20 +502,20 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--no-points-possible", action="store_true", help="Canvas: no 'Points Possible' row")
     data = sub.add_parser("data", help="offline datasets: where they come from, import one")
     data_sub = data.add_subparsers(dest="action", required=True)
-    data_sub.add_parser("status", help="where each dataset is found, or how to get it").set_defaults(func=_cmd_data)
-    imp = data_sub.add_parser("import", help="copy a dataset from local files (or download it) into the data dir")
+    _command(data_sub, "status", "where each dataset is found, or how to get it", _cmd_data, course=False)
+    imp = _command(data_sub, "import", "copy a dataset from local files (or download it) into the data dir",
+                   _cmd_data, course=False)
     imp.add_argument("name", help="mnist, fashion_mnist or cifar10")
     imp.add_argument("path", nargs="?", help="mnist.npz / IDX folder / .gz folder / cifar-10-python.tar.gz; "
                                              "none: download from Keras' origin")
     imp.add_argument("--to", help="destination (default: $GRADER_DATA_DIR or ~/.local/share/tp-grader/datasets)")
-    imp.set_defaults(func=_cmd_data)
-    syn = data_sub.add_parser("synthesize", help="write a synthetic stand-in (tests/CI only: not the real dataset)")
+    syn = _command(data_sub, "synthesize", "write a synthetic stand-in (tests/CI only: not the real dataset)",
+                   _cmd_data, course=False)
     syn.add_argument("name", choices=("cifar10",))
     syn.add_argument("--train", type=int, default=5000, help="training images (default 5000)")
     syn.add_argument("--test", type=int, default=2000, help="test images (default 2000)")
     syn.add_argument("--seed", type=int, default=0)
     syn.add_argument("--dir", help="destination (default: the first folder of $GRADER_DATA_DIR)")
-    syn.set_defaults(func=_cmd_data)
     gs = sub.add_parser("gradescope", help="Gradescope: build the autograder zip, grade one submission in it")
     gs_sub = gs.add_subparsers(dest="action", required=True)
     gs_build = _command(gs_sub, "build", "the autograder zip: setup.sh, run_autograder, this grader's wheel, "
@@ -509,12 +526,11 @@ def build_parser() -> argparse.ArgumentParser:
                               _cmd_gradescope), "$GRADESCOPE_ROOT or /autograder")
     _lms_run_options(_command(sub, "prairielearn", "PrairieLearn external grader: grade $PL_GRADE_ROOT/student, "
                               "write results/results.json", _cmd_prairielearn), "$PL_GRADE_ROOT or /grade")
-    cal = sub.add_parser("calibrate", help="run the reference here; store its time and scores for thresholds")
+    cal = _command(sub, "calibrate", "run the reference here; store its time and scores for thresholds",
+                   _cmd_calibrate)
     cal.add_argument("ids", nargs="+")
     cal.add_argument("--profile", choices=("cpu", "gpu"), help="default: detected hardware")
     cal.add_argument("--dry-run", action="store_true", help="measure and print, write nothing")
-    _course_option(cal)
-    cal.set_defaults(func=_cmd_calibrate)
     return p
 
 

@@ -26,6 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
+from grader.model import Message
+
 NAMES = ("mnist", "fashion_mnist", "cifar10")
 TITLES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST", "cifar10": "CIFAR-10"}
 DEBIAN_ROOT = Path("/usr/share/datasets")
@@ -50,7 +52,19 @@ Arrays = tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 
 
 class DatasetUnavailable(Exception):
-    """No copy of a dataset on this machine; the message says exactly how to get one."""
+    """No copy of a dataset on this machine; `message` says exactly how to get one, in French and English."""
+
+    def __init__(self, message: Message) -> None:
+        super().__init__(message.fr)
+        self.message = message
+
+
+#: Where a copy was found, as the console says it in English (the French is `Source.origin`).
+ORIGINS_EN = {"cache Keras": "Keras cache", SYNTHETIC_ORIGIN: "synthetic (grader data synthesize) — not the real CIFAR-10"}
+
+
+def origin_text(origin: str, lang: str = "fr") -> str:
+    return ORIGINS_EN.get(origin, origin) if lang == "en" else origin
 
 
 @dataclass(frozen=True)
@@ -122,24 +136,41 @@ def locate(name: str) -> Source | None:
     return None
 
 
-def how_to_get(name: str) -> str:
+def how_to_get(name: str, lang: str = "fr") -> str:
     """Exact steps for an instructor whose machine has no copy."""
+    return how_to_get_message(name).get(lang)
+
+
+def how_to_get_message(name: str) -> Message:
+    """`how_to_get` in both languages."""
     _check_name(name)
     target = data_dir()
-    steps = [f"`grader data import {name}` (téléchargement par les adresses de Keras, réseau requis)"]
+    steps = [Message(f"`grader data import {name}` (téléchargement par les adresses de Keras, réseau requis)",
+                     f"`grader data import {name}` (download from Keras' addresses, network needed)")]
     if name == "mnist":
-        steps.append("`grader data import mnist CHEMIN` avec un mnist.npz (clés x_train y_train x_test y_test) "
-                     "ou un dossier des 4 fichiers IDX officiels")
+        steps.append(Message("`grader data import mnist CHEMIN` avec un mnist.npz (clés x_train y_train x_test "
+                             "y_test) ou un dossier des 4 fichiers IDX officiels",
+                             "`grader data import mnist PATH` with a mnist.npz (keys x_train y_train x_test "
+                             "y_test) or a folder of the 4 official IDX files"))
     elif name == "fashion_mnist":
-        steps.append("`apt-get install dataset-fashion-mnist` (Debian/Ubuntu : /usr/share/datasets/fashion-mnist)")
-        steps.append("`grader data import fashion_mnist DOSSIER` avec les 4 fichiers .gz")
+        steps.append(Message("`apt-get install dataset-fashion-mnist` (Debian/Ubuntu : "
+                             "/usr/share/datasets/fashion-mnist)",
+                             "`apt-get install dataset-fashion-mnist` (Debian/Ubuntu: "
+                             "/usr/share/datasets/fashion-mnist)"))
+        steps.append(Message("`grader data import fashion_mnist DOSSIER` avec les 4 fichiers .gz",
+                             "`grader data import fashion_mnist FOLDER` with the 4 .gz files"))
     else:
-        steps.append("`grader data import cifar10 cifar-10-python.tar.gz` (ou le dossier cifar-10-batches-py)")
-        steps.append("pour des tests seulement, `grader data synthesize cifar10` (images synthétiques, pas le "
-                     "vrai CIFAR-10)")
-    steps.append(f"ou copier un ~/.keras/datasets d'une machine qui l'a vers {target}")
-    return f"{TITLES[name]} introuvable ({', '.join(str(r) for _, r in locations())}). Pour l'obtenir : " + \
-        " ; ".join(steps) + "."
+        steps.append(Message("`grader data import cifar10 cifar-10-python.tar.gz` (ou le dossier "
+                             "cifar-10-batches-py)", "`grader data import cifar10 cifar-10-python.tar.gz` (or the "
+                             "cifar-10-batches-py folder)"))
+        steps.append(Message("pour des tests seulement, `grader data synthesize cifar10` (images synthétiques, pas "
+                             "le vrai CIFAR-10)", "for tests only, `grader data synthesize cifar10` (synthetic "
+                             "images, not the real CIFAR-10)"))
+    steps.append(Message(f"ou copier un ~/.keras/datasets d'une machine qui l'a vers {target}",
+                         f"or copy a ~/.keras/datasets from a machine that has it to {target}"))
+    where = ", ".join(str(r) for _, r in locations())
+    return Message(f"{TITLES[name]} introuvable ({where}). Pour l'obtenir : " + " ; ".join(s.fr for s in steps) + ".",
+                   f"{TITLES[name]} not found ({where}). To get it: " + "; ".join(s.en for s in steps) + ".")
 
 
 def ensure(name: str, *, download: bool = True) -> Source:
@@ -151,9 +182,11 @@ def ensure(name: str, *, download: bool = True) -> Source:
         try:
             source = import_dataset(name)
         except (OSError, ValueError) as e:
-            raise DatasetUnavailable(f"{how_to_get(name)} (téléchargement impossible : {e})") from e
+            steps = how_to_get_message(name)
+            raise DatasetUnavailable(Message(f"{steps.fr} (téléchargement impossible : {e})",
+                                             f"{steps.en} (download impossible: {e})")) from e
     if source is None:
-        raise DatasetUnavailable(how_to_get(name))
+        raise DatasetUnavailable(how_to_get_message(name))
     return source
 
 
@@ -184,7 +217,7 @@ def load(name: str) -> Arrays:
     """
     source = locate(name)
     if source is None:
-        raise DatasetUnavailable(how_to_get(name))
+        raise DatasetUnavailable(how_to_get_message(name))
     return _load_cached(name, str(source.path))
 
 
@@ -334,14 +367,17 @@ def write_idx(path: Path, arr: np.ndarray) -> None:
         f.write(header + np.ascontiguousarray(arr, dtype=np.uint8).tobytes())
 
 
-def status() -> list[tuple[str, Source | None, str]]:
-    """(dataset, source or None, one line for an instructor) for every dataset."""
+def status(lang: str = "fr") -> list[tuple[str, Source | None, str]]:
+    """(dataset, source or None, one line for an instructor, in `lang`) for every dataset."""
     rows = []
     for name in NAMES:
         source = locate(name)
-        line = f"{source.origin} : {source.path}" if source else how_to_get(name)
+        sep = ":" if lang == "en" else " :"
+        line = f"{origin_text(source.origin, lang)}{sep} {source.path}" if source else how_to_get(name, lang)
         if source and source.synthetic:
-            line += f" — images générées pour les tests ; `grader data import {name}` pour le vrai jeu"
+            line += Message(f" — images générées pour les tests ; `grader data import {name}` pour le vrai jeu",
+                            f" — images generated for tests; `grader data import {name}` for the real "
+                            "dataset").get(lang)
         rows.append((name, source, line))
     return rows
 

@@ -99,7 +99,7 @@ def limits_for(assignment: assignments_mod.Assignment, overrides: dict | None = 
 
 
 def prepare(a: assignments_mod.Assignment, *, profile: str | None = None, budget: dict | None = None,
-            limits: dict | None = None) -> tuple[budget_mod.Plan, Limits, Context]:
+            limits: dict | None = None, lang: str = "fr") -> tuple[budget_mod.Plan, Limits, Context]:
     """The run's budget plan, the runners' limits and the checks' context (shared with `grader calibrate`).
 
     The assignment's datasets must be on this machine (downloaded if there is network); the
@@ -110,7 +110,9 @@ def prepare(a: assignments_mod.Assignment, *, profile: str | None = None, budget
         plan = budget_mod.plan(a, profile=profile, overrides=budget)
         for name in plan.datasets:
             datasets.ensure(name)
-    except (ValueError, datasets.DatasetUnavailable) as e:
+    except datasets.DatasetUnavailable as e:
+        raise UsageError(e.message.get(lang)) from e
+    except ValueError as e:
         raise UsageError(str(e)) from e
     served = datasets.serve(plan.datasets, train=plan.training.get("serve_train"),
                             test=plan.training.get("serve_test"))
@@ -217,7 +219,7 @@ def _grade_all(subs: list[Submission], loaded, opts: ClassOptions, box: SandboxP
     from grader.reports import write_all
 
     a = loaded.assignment
-    plan, run_limits, ctx = prepare(a, profile=opts.profile, budget=opts.budget, limits=opts.limits)
+    plan, run_limits, ctx = prepare(a, profile=opts.profile, budget=opts.budget, limits=opts.limits, lang=opts.lang)
     data_folder = Path(tempfile.mkdtemp(prefix="grader-data-"))
     run_limits = _serve_subsets(run_limits, data_folder, box.uid)
     hw = budget_mod.detect()

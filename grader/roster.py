@@ -102,7 +102,7 @@ def read_roster(path: Path) -> Roster:
     delimiter = max(",;\t", key=first.count) if first else ","
     table = [row for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)]
     if not table or not any(c.strip() for c in table[0]):
-        raise RosterError(Message(f"liste d'élèves vide : « {path} »", f"empty roster: {path}"))
+        raise RosterError(Message(f"liste d'élèves vide : « {path} »", f"empty roster: '{path}'"))
     header = tuple(c.strip() for c in table[0])
     rows = []
     for row in table[1:]:

@@ -24,6 +24,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from grader.downloads import DownloadName, LmsIdentity, parse
+from grader.model import Message
 
 KINDS = {".ipynb": "ipynb", ".py": "py"}
 #: Never a student nor part of one: OS and editor droppings.
@@ -34,10 +35,13 @@ PRUNED_DIRS = IGNORED_NAMES | {"node_modules", "site-packages", "venv"}
 #: A notebook or module larger than this is refused rather than loaded into memory.
 MAX_SOURCE_BYTES = 100 * 2**20
 
-NOT_NOTEBOOK = "Le fichier n'est pas un notebook Jupyter (.ipynb) valide."
-NOT_MODULE = "Le fichier n'est pas un module Python (.py) lisible : contenu binaire."
-EMPTY = "Fichier vide."
-NO_ENTRY = "Aucun notebook (.ipynb) ni module (.py) trouvé dans le dossier."
+NOT_NOTEBOOK = Message("Le fichier n'est pas un notebook Jupyter (.ipynb) valide.",
+                       "The file is not a valid Jupyter notebook (.ipynb).")
+NOT_MODULE = Message("Le fichier n'est pas un module Python (.py) lisible : contenu binaire.",
+                     "The file is not a readable Python module (.py): binary content.")
+EMPTY = Message("Fichier vide.", "Empty file.")
+NO_ENTRY = Message("Aucun notebook (.ipynb) ni module (.py) trouvé dans le dossier.",
+                   "No notebook (.ipynb) nor module (.py) found in the folder.")
 
 
 @dataclass(frozen=True)
@@ -64,15 +68,19 @@ class Submission:
     workdir: Path | None = None
     sha256: str = ""
     assignment_hint: str | None = None
-    error: str | None = None
-    warnings: tuple[str, ...] = ()
+    error: Message | None = None  # in both languages: the student reads it in the report's
+    warnings: tuple[Message, ...] = ()
     entry: str = ""
     lms: LmsIdentity | None = None  # named by an LMS download (Moodle, Canvas): the student's id and name
     mtime: float | None = None  # when it was handed in, as its file says (late work): epoch seconds
 
 
 class UnreadableSubmission(ValueError):
-    """A submission problem; the message is the French text shown to the student."""
+    """A submission problem; `message` is what the student reads, in French and English."""
+
+    def __init__(self, message: Message) -> None:
+        super().__init__(message.fr)
+        self.message = message
 
 
 # ---------------------------------------------------------------------------- parsing
@@ -83,8 +91,8 @@ def _decode(data: bytes, kind: str) -> str:
     if not data.strip():
         raise UnreadableSubmission(EMPTY)
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise UnreadableSubmission(
-            "Encodage non pris en charge (UTF-16) : enregistrez le fichier en UTF-8.")
+        raise UnreadableSubmission(Message("Encodage non pris en charge (UTF-16) : enregistrez le fichier en UTF-8.",
+                                           "Unsupported encoding (UTF-16): save the file as UTF-8."))
     if b"\0" in data[:8192]:
         raise UnreadableSubmission(NOT_NOTEBOOK if kind == "ipynb" else NOT_MODULE)
     encoding = "utf-8-sig"
@@ -96,10 +104,10 @@ def _decode(data: bytes, kind: str) -> str:
     try:
         text = data.decode(encoding)
     except (UnicodeDecodeError, LookupError) as e:
-        pos = f" (octet invalide à la position {e.start})" \
-            if isinstance(e, UnicodeDecodeError) else ""
-        raise UnreadableSubmission(
-            f"Encodage non pris en charge : le fichier doit être en UTF-8{pos}.") from None
+        pos, pos_en = (f" (octet invalide à la position {e.start})", f" (invalid byte at position {e.start})") \
+            if isinstance(e, UnicodeDecodeError) else ("", "")
+        raise UnreadableSubmission(Message(f"Encodage non pris en charge : le fichier doit être en UTF-8{pos}.",
+                                           f"Unsupported encoding: the file must be UTF-8{pos_en}.")) from None
     if not text.strip():
         raise UnreadableSubmission(EMPTY)
     return text
@@ -115,16 +123,17 @@ def _cell_source(value: object) -> str | None:
     return None
 
 
-def parse_notebook(text: str) -> tuple[tuple[str, ...], str | None, tuple[str, ...]]:
+def parse_notebook(text: str) -> tuple[tuple[str, ...], str | None, tuple[Message, ...]]:
     """Code cells, assignment hint and warnings of an nbformat v4 or v3 notebook's JSON text."""
     try:
         nb = json.loads(text)
     except json.JSONDecodeError as e:
-        raise UnreadableSubmission(
-            f"Notebook illisible : JSON invalide (ligne {e.lineno}, colonne {e.colno}).") from None
+        raise UnreadableSubmission(Message(
+            f"Notebook illisible : JSON invalide (ligne {e.lineno}, colonne {e.colno}).",
+            f"Unreadable notebook: invalid JSON (line {e.lineno}, column {e.colno}).")) from None
     except RecursionError:
-        raise UnreadableSubmission(
-            "Notebook illisible : JSON trop profondément imbriqué.") from None
+        raise UnreadableSubmission(Message("Notebook illisible : JSON trop profondément imbriqué.",
+                                           "Unreadable notebook: JSON nested too deeply.")) from None
     if not isinstance(nb, dict):
         raise UnreadableSubmission(NOT_NOTEBOOK)
     if "cells" in nb:  # v4
@@ -139,17 +148,19 @@ def parse_notebook(text: str) -> tuple[tuple[str, ...], str | None, tuple[str, .
     if not isinstance(raw, list):
         raise UnreadableSubmission(NOT_NOTEBOOK)
     cells: list[str] = []
-    warnings: list[str] = []
+    warnings: list[Message] = []
     for i, cell in enumerate(raw, 1):
         if not isinstance(cell, dict) or cell.get("cell_type") != "code":
             continue
         src = _cell_source(cell.get(key))
         if src is None:
-            warnings.append(f"Cellule n° {i} ignorée : son code n'est pas au format attendu.")
+            warnings.append(Message(f"Cellule n° {i} ignorée : son code n'est pas au format attendu.",
+                                    f"Cell #{i} ignored: its code is not in the expected format."))
         else:
             cells.append(src)
     if not cells:
-        warnings.append("Le notebook ne contient aucune cellule de code.")
+        warnings.append(Message("Le notebook ne contient aucune cellule de code.",
+                                "The notebook holds no code cell."))
     meta = nb.get("metadata") if isinstance(nb.get("metadata"), dict) else {}
     grader = meta.get("grader")
     hint = grader.get("assignment") if isinstance(grader, dict) else None
@@ -157,8 +168,8 @@ def parse_notebook(text: str) -> tuple[tuple[str, ...], str | None, tuple[str, .
     for holder, field_name in (("kernelspec", "language"), ("language_info", "name")):
         lang = meta.get(holder, {}).get(field_name) if isinstance(meta.get(holder), dict) else None
         if isinstance(lang, str) and lang.lower() not in ("python", "python3", "ipython"):
-            warnings.append(
-                f"Le notebook déclare le langage « {lang} » ; il est exécuté en Python.")
+            warnings.append(Message(f"Le notebook déclare le langage « {lang} » ; il est exécuté en Python.",
+                                    f"The notebook declares the language '{lang}'; it is run as Python."))
             break
     return tuple(cells), hint, tuple(warnings)
 
@@ -193,23 +204,27 @@ def split_cells(text: str) -> tuple[str, ...]:
     return tuple(cells)
 
 
-def _parse(data: bytes, kind: str) -> tuple[tuple[str, ...], str | None, tuple[str, ...]]:
+def _parse(data: bytes, kind: str) -> tuple[tuple[str, ...], str | None, tuple[Message, ...]]:
     text = _decode(data, kind)
     if kind == "ipynb":
         return parse_notebook(text)
     cells = split_cells(text)
-    return cells, None, () if cells else ("Le module ne contient aucune cellule de code.",)
+    return cells, None, () if cells else (Message("Le module ne contient aucune cellule de code.",
+                                                   "The module holds no code cell."),)
 
 
 def _read(path: Path) -> bytes:
     try:
         size = path.stat().st_size
         if size > MAX_SOURCE_BYTES:
-            raise UnreadableSubmission(f"Fichier trop volumineux ({size // 2**20} Mo ; maximum "
-                                       f"{MAX_SOURCE_BYTES // 2**20} Mo).")
+            raise UnreadableSubmission(Message(f"Fichier trop volumineux ({size // 2**20} Mo ; maximum "
+                                               f"{MAX_SOURCE_BYTES // 2**20} Mo).",
+                                               f"File too large ({size // 2**20} MB; at most "
+                                               f"{MAX_SOURCE_BYTES // 2**20} MB)."))
         return path.read_bytes()
     except OSError as e:
-        raise UnreadableSubmission(f"Fichier illisible : {e.strerror or e}.") from None
+        raise UnreadableSubmission(Message(f"Fichier illisible : {e.strerror or e}.",
+                                           f"Unreadable file: {e.strerror or e}.")) from None
 
 
 # ---------------------------------------------------------------------------- folders & hashing
@@ -272,7 +287,7 @@ def _peek_hint(path: Path) -> str | None:
         return None
 
 
-def _choose_entry(root: Path, prefer: str | None = None) -> tuple[str, Path, list[str]]:
+def _choose_entry(root: Path, prefer: str | None = None) -> tuple[str, Path, list[Message]]:
     """Pick the notebook/module to grade: .ipynb over .py, then one tagged with an assignment,
     then the shallowest, then `prefer` (the latest upload), then alphabetical; a tie is warned
     about rather than guessed silently."""
@@ -300,19 +315,19 @@ def _choose_entry(root: Path, prefer: str | None = None) -> tuple[str, Path, lis
     warnings = []
     if len(tied) > 1:
         others = ", ".join(rel for rel, _ in tied[1:])
-        warnings.append(f"Plusieurs fichiers possibles : « {tied[0][0]} » est corrigé ; "
-                        f"ignoré(s) : {others}.")
+        warnings.append(Message(f"Plusieurs fichiers possibles : « {tied[0][0]} » est corrigé ; ignoré(s) : {others}.",
+                                f"Several possible files: '{tied[0][0]}' is graded; ignored: {others}."))
     return tied[0][0], tied[0][1], warnings
 
 
-def _load_folder(root: Path, student: str, source: str, warnings: tuple[str, ...] = (),
+def _load_folder(root: Path, student: str, source: str, warnings: tuple[Message, ...] = (),
                  sha: str | None = None, prefer: str | None = None) -> Submission:
     sub = Submission(student, source, "", workdir=root, sha256=sha or tree_sha256(root),
                      warnings=warnings)
     try:
         rel, path, picked = _choose_entry(root, prefer)
     except UnreadableSubmission as e:
-        return replace(sub, error=str(e))
+        return replace(sub, error=e.message)
     loaded = _load_file(path, student, source)
     return replace(loaded, workdir=root, sha256=sub.sha256, entry=rel,
                    warnings=warnings + tuple(picked) + loaded.warnings)
@@ -326,7 +341,7 @@ def _load_file(path: Path, student: str, source: str) -> Submission:
         sub = replace(sub, sha256=hashlib.sha256(data).hexdigest())
         cells, hint, warnings = _parse(data, kind)
     except UnreadableSubmission as e:
-        return replace(sub, sha256=sub.sha256 or file_sha256(path), error=str(e))
+        return replace(sub, sha256=sub.sha256 or file_sha256(path), error=e.message)
     return replace(sub, cells=cells, assignment_hint=hint, warnings=warnings)
 
 
@@ -346,37 +361,43 @@ def _unsafe_name(name: str) -> bool:
 _Plan = list[tuple[zipfile.ZipInfo, tuple[str, ...]]]
 
 
-def _plan(zf: zipfile.ZipFile, limits: ZipLimits) -> tuple[_Plan, list[str]]:
+def _plan(zf: zipfile.ZipFile, limits: ZipLimits) -> tuple[_Plan, list[Message]]:
     """Validate every member before anything touches the disk."""
     infos = zf.infolist()
     if len(infos) > limits.max_members:
-        raise UnreadableSubmission(
-            f"Archive zip refusée : plus de {limits.max_members} fichiers ({len(infos)}).")
+        raise UnreadableSubmission(Message(
+            f"Archive zip refusée : plus de {limits.max_members} fichiers ({len(infos)}).",
+            f"Zip archive refused: more than {limits.max_members} files ({len(infos)})."))
     plan, warnings, total = [], [], 0
     for info in infos:
         if _unsafe_name(info.filename):
-            raise UnreadableSubmission(
+            raise UnreadableSubmission(Message(
                 f"Archive zip refusée : chemin dangereux « {info.filename} » (chemins absolus, "
-                "lecteurs et « .. » interdits).")
+                "lecteurs et « .. » interdits).",
+                f"Zip archive refused: dangerous path '{info.filename}' (absolute paths, drives and "
+                "'..' are forbidden)."))
         if info.flag_bits & 0x1:
-            raise UnreadableSubmission(
-                "Archive zip illisible : elle est protégée par un mot de passe.")
+            raise UnreadableSubmission(Message("Archive zip illisible : elle est protégée par un mot de passe.",
+                                               "Unreadable zip archive: it is password-protected."))
         parts = tuple(p for p in info.filename.replace("\\", "/").split("/") if p not in ("", "."))
         if not parts or "__MACOSX" in parts:
             continue
         if stat.S_ISLNK(info.external_attr >> 16):
-            warnings.append(f"Lien symbolique « {info.filename} » ignoré dans l'archive.")
+            warnings.append(Message(f"Lien symbolique « {info.filename} » ignoré dans l'archive.",
+                                    f"Symbolic link '{info.filename}' ignored in the archive."))
             continue
         if info.file_size > limits.max_member_bytes:
-            raise UnreadableSubmission(
+            raise UnreadableSubmission(Message(
                 f"Archive zip refusée : « {info.filename} » dépasse "
-                f"{limits.max_member_bytes // 2**20} Mo une fois décompressé.")
+                f"{limits.max_member_bytes // 2**20} Mo une fois décompressé.",
+                f"Zip archive refused: '{info.filename}' exceeds "
+                f"{limits.max_member_bytes // 2**20} MB once decompressed."))
         total += info.file_size
         plan.append((info, parts))
     if total > limits.max_total_bytes:
-        raise UnreadableSubmission(
-            f"Archive zip refusée : plus de {limits.max_total_bytes // 2**20} Mo "
-            "une fois décompressée.")
+        raise UnreadableSubmission(Message(
+            f"Archive zip refusée : plus de {limits.max_total_bytes // 2**20} Mo une fois décompressée.",
+            f"Zip archive refused: more than {limits.max_total_bytes // 2**20} MB once decompressed."))
     return plan, warnings
 
 
@@ -395,24 +416,27 @@ def _extract(zf: zipfile.ZipFile, plan: _Plan, dest: Path, limits: ZipLimits) ->
                 size += len(chunk)
                 total += len(chunk)
                 if size > limits.max_member_bytes or total > limits.max_total_bytes:
-                    raise UnreadableSubmission(
+                    raise UnreadableSubmission(Message(
                         "Archive zip refusée : contenu décompressé plus gros que déclaré ou que "
-                        "la limite autorisée.")
+                        "la limite autorisée.",
+                        "Zip archive refused: decompressed content larger than declared or than "
+                        "the allowed limit."))
                 out.write(chunk)
 
 
-def _zip_problem(e: Exception) -> str:
+def _zip_problem(e: Exception) -> Message:
     """zipfile's English reason, in words a student can act on."""
     text = str(e)
     if "not a zip file" in text:
-        return "le fichier n'est pas une archive zip valide"
+        return Message("le fichier n'est pas une archive zip valide", "the file is not a valid zip archive")
     if "CRC" in text or "decompressing" in text or isinstance(e, EOFError):
-        return "archive corrompue ou incomplète"
+        return Message("archive corrompue ou incomplète", "corrupt or incomplete archive")
     if isinstance(e, NotImplementedError) or "compression method" in text:
-        return "méthode de compression non prise en charge (utilisez un zip standard)"
+        return Message("méthode de compression non prise en charge (utilisez un zip standard)",
+                       "unsupported compression method (use a standard zip)")
     if isinstance(e, OSError):
-        return f"erreur d'écriture ({e.strerror or text})"
-    return text or type(e).__name__
+        return Message(f"erreur d'écriture ({e.strerror or text})", f"write error ({e.strerror or text})")
+    return Message(text or type(e).__name__, text or type(e).__name__)
 
 
 def _load_zip(path: Path, student: str, source: str, limits: ZipLimits) -> Submission:
@@ -424,9 +448,10 @@ def _load_zip(path: Path, student: str, source: str, limits: ZipLimits) -> Submi
             dest = Path(tempfile.mkdtemp(prefix="grader-zip-"))
             _extract(zf, plan, dest, limits)
     except UnreadableSubmission as e:
-        error = str(e)
+        error = e.message
     except Exception as e:  # corrupt, truncated, unsupported compression, disk full...
-        error = f"Archive zip illisible : {_zip_problem(e)}."
+        why = _zip_problem(e)
+        error = Message(f"Archive zip illisible : {why.fr}.", f"Unreadable zip archive: {why.en}.")
     else:
         # A zipped folder is that folder: its data files sit beside the notebook.
         top = [p for p in dest.iterdir() if not _ignored(p.name)]
@@ -462,17 +487,21 @@ def load(path: Path | str, student: str | None = None, *,
             return replace(sub, mtime=file_time(path))
         if not path.is_file():
             return Submission(student, source, KINDS.get(suffix, ""),
-                              error="Fichier introuvable ou qui n'est pas un fichier ordinaire.")
+                              error=Message("Fichier introuvable ou qui n'est pas un fichier ordinaire.",
+                                            "File not found, or not a regular file."))
         if suffix == ".zip":
             return replace(_load_zip(path, student, source, limits or ZIP_LIMITS), mtime=file_time(path))
         if suffix in KINDS:
             return replace(_load_file(path, student, source), mtime=file_time(path))
         return Submission(student, source, "", sha256=file_sha256(path), entry=path.name, mtime=file_time(path),
-                          error=f"Type de fichier non pris en charge ({suffix or 'sans extension'})"
-                                " : attendu .ipynb, .py, .zip ou un dossier.")
+                          error=Message(f"Type de fichier non pris en charge ({suffix or 'sans extension'}) : "
+                                        "attendu .ipynb, .py, .zip ou un dossier.",
+                                        f"Unsupported file type ({suffix or 'no extension'}): expected "
+                                        ".ipynb, .py, .zip or a folder."))
     except Exception as e:  # our bug, not the student's: still one record, not a crash
-        return Submission(student, source, KINDS.get(suffix, ""), error="Erreur inattendue en "
-                          f"lisant la soumission : {type(e).__name__}: {e}")
+        return Submission(student, source, KINDS.get(suffix, ""),
+                          error=Message(f"Erreur inattendue en lisant la soumission : {type(e).__name__}: {e}",
+                                        f"Unexpected error while reading the submission: {type(e).__name__}: {e}"))
 
 
 def file_time(path: Path) -> float | None:
@@ -511,7 +540,7 @@ class _Entry:
     student: str
     path: Path
     members: _Members = ()  # the LMS download's files of this student (empty: a plain entry)
-    warning: str | None = None
+    warning: Message | None = None
 
 
 def _entries(path: Path) -> list[_Entry]:
@@ -544,8 +573,9 @@ def _entries(path: Path) -> list[_Entry]:
             n += 1
         new = f"{sid}-{n}"
         taken.add(new)
-        out.append(_Entry(new, p, members, f"Identifiant « {sid} » déjà pris par « {seen[sid]} » : "
-                                           f"« {name} » est enregistré sous « {new} »."))
+        out.append(_Entry(new, p, members, Message(
+            f"Identifiant « {sid} » déjà pris par « {seen[sid]} » : « {name} » est enregistré sous « {new} ».",
+            f"Id '{sid}' already taken by '{seen[sid]}': '{name}' is recorded as '{new}'.")))
     return out
 
 
@@ -585,17 +615,19 @@ def _load_group(members: _Members, student: str, limits: ZipLimits | None) -> Su
         sub = load(chosen, student, limits=limits)
         others = ", ".join(p.name for _, p in members if p != chosen)
         return replace(sub, source=source, warnings=(
-            f"Plusieurs fichiers rendus : « {chosen.name} » est corrigé ; non utilisé(s) : {others}.",
+            Message(f"Plusieurs fichiers rendus : « {chosen.name} » est corrigé ; non utilisé(s) : {others}.",
+                    f"Several files handed in: '{chosen.name}' is graded; not used: {others}."),
             *sub.warnings))
     dest = Path(tempfile.mkdtemp(prefix="grader-lms-"))
     try:
         skipped = _stage(members, dest)
     except OSError as e:
         shutil.rmtree(dest, ignore_errors=True)
-        return Submission(student, source, "", error=f"Fichiers illisibles : {e.strerror or e}.")
+        return Submission(student, source, "", error=Message(f"Fichiers illisibles : {e.strerror or e}.",
+                                                             f"Unreadable files: {e.strerror or e}."))
     latest = [named for named, p in members if p.is_file() and p.suffix.lower() in KINDS]
-    warnings = (f"Archive(s) non utilisée(s) à côté des autres fichiers : {', '.join(skipped)}.",) \
-        if skipped else ()
+    warnings = (Message(f"Archive(s) non utilisée(s) à côté des autres fichiers : {', '.join(skipped)}.",
+                        f"Archive(s) not used beside the other files: {', '.join(skipped)}."),) if skipped else ()
     sub = _load_folder(dest, student, source, warnings, prefer=latest[-1].original if latest else None)
     if sub.error is None:
         _TEMP_DIRS[dest] = dest

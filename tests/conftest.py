@@ -189,10 +189,30 @@ def other_language_left(page: str, lang: str, allowed: tuple[str, ...] = ()) -> 
     return found
 
 
+def assert_failures_in_both_languages(run) -> None:
+    """Every check that did not pass says so in English as well as French, as fully: an English text
+    that is empty, the French one again, or under 60% of its length has dropped a part (the hint,
+    the expected value, the way to fix it)."""
+    from grader.model import Message, Status
+
+    short = []
+    for r in run.results:
+        for c in (c for qs in r.questions for c in qs.checks):
+            if c.status is Status.PASSED or not isinstance(c.message, Message) or not c.message.fr.strip():
+                continue
+            fr, en = c.message.fr, c.message.en
+            if not en.strip() or (en == fr and _FRENCH.search(fr)) or (len(fr) >= 15 and len(en) < 0.6 * len(fr)):
+                short.append(f"{r.student} {c.name} ({c.status.value}): {en!r} for {fr!r}")
+    assert not short, short[:8]
+
+
 def assert_reports_in_each_language(run) -> None:
     """Every student's report and the summary of a graded class, in English then French: no text of
-    the other language (the student's own outputs and code left aside)."""
+    the other language (the student's own outputs and code left aside); and every failure in both
+    languages (`assert_failures_in_both_languages`)."""
     from grader.reports.html import render_report, render_summary
+
+    assert_failures_in_both_languages(run)
 
     a = run.assignment
     allowed = tuple(r.student for r in run.results) + (a.title.fr, a.title.en or a.title.fr) \

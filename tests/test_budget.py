@@ -175,3 +175,21 @@ def test_a_reference_that_fails_its_budget_is_not_calibrated(tiny, monkeypatch):
     entry = calibrate("tp-tiny", courses=[root.parent], reference=reference)
     assert entry["problems"] and entry["path"] is None
     assert not (root / "tp-tiny" / "calibration.json").exists()
+
+
+def test_calibrate_says_its_problems_in_the_language_asked(tiny, monkeypatch, capsys):
+    """`grader calibrate --lang en` prints English only: the reference's problems are pairs."""
+    from grader import cli
+
+    root, reference = tiny
+    reference.write_text("score = 0.3\n")
+    monkeypatch.setattr(budget, "detect", lambda: CPU)
+    entry = calibrate("tp-tiny", courses=[root.parent], reference=reference)
+    assert entry["problems"] and all(isinstance(p, Message) and p.fr and p.en for p in entry["problems"])
+    (root.parent / "reference").mkdir()
+    (root.parent / "reference" / "tp-tiny.py").write_text("score = 0.3\n")  # where the CLI looks for it
+    for lang, words, other in (("en", ("reference", "not stored"), ("référence", "non enregistré")),
+                               ("fr", ("référence", "non enregistré"), ("not stored", "measures"))):
+        assert cli.main(["calibrate", "tp-tiny", "--course", str(root.parent), "--lang", lang]) == 1
+        err = " ".join(capsys.readouterr().err.split())
+        assert all(w in err for w in words) and not any(w in err for w in other), err

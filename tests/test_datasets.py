@@ -302,3 +302,17 @@ def test_the_test_session_cannot_reach_the_network():
         socket.create_connection(("93.184.216.34", 443), timeout=1)
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s, pytest.raises(ConnectionRefusedError):
         s.connect_ex(("8.8.8.8", 53))
+
+
+def test_data_status_follows_lang(roots, capsys):
+    from grader import cli
+
+    assert cli.main(["data", "status", "--lang", "en"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "not found" in out and "To get it" in out and "introuvable" not in out and "Jeux" not in out
+    assert cli.main(["data", "status"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "introuvable" in out and "not found" not in out
+    with pytest.raises(datasets.DatasetUnavailable) as e:
+        datasets.ensure("mnist", download=False)
+    assert e.value.message.fr.startswith("MNIST introuvable") and e.value.message.en.startswith("MNIST not found")

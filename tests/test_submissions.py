@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from grader import submissions
+from grader.model import Message
 from grader.submissions import (
     ZipLimits,
     cleanup,
@@ -86,22 +87,25 @@ def test_assignment_hint_bom_and_crlf(tmp_path):
 def test_no_code_cells_is_a_warning_not_an_error(tmp_path):
     sub = load(write(tmp_path / "d.ipynb", nb_v4(("markdown", "rien"))))
     assert sub.error is None and sub.cells == ()
-    assert any("aucune cellule de code" in w for w in sub.warnings)
+    assert any("aucune cellule de code" in w.fr and "no code cell" in w.en for w in sub.warnings)
 
 
-@pytest.mark.parametrize(("content", "expected"), [
-    ('{\n "cells": [\n    oops', "Notebook illisible : JSON invalide (ligne 3, colonne 5)."),
-    (b"", "Fichier vide."),
-    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00", submissions.NOT_NOTEBOOK),
-    ("[1, 2, 3]", submissions.NOT_NOTEBOOK),
-    ('{"metadata": {}}', submissions.NOT_NOTEBOOK),
-    ('{"cells": "not a list"}', submissions.NOT_NOTEBOOK),
-    (b'{"cells": []}\xff\xfe\xfa', "Encodage non pris en charge"),
-    ("[" * 100_000, "Notebook illisible"),
+@pytest.mark.parametrize(("content", "expected", "expected_en"), [
+    ('{\n "cells": [\n    oops', "Notebook illisible : JSON invalide (ligne 3, colonne 5).",
+     "Unreadable notebook: invalid JSON (line 3, column 5)."),
+    (b"", "Fichier vide.", "Empty file."),
+    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00", *submissions.NOT_NOTEBOOK.as_dict().values()),
+    ("[1, 2, 3]", *submissions.NOT_NOTEBOOK.as_dict().values()),
+    ('{"metadata": {}}', *submissions.NOT_NOTEBOOK.as_dict().values()),
+    ('{"cells": "not a list"}', "Le fichier n'est pas un notebook Jupyter", "The file is not a valid Jupyter notebook"),
+    (b'{"cells": []}\xff\xfe\xfa', "Encodage non pris en charge", "Unsupported encoding: the file must be UTF-8"),
+    ("[" * 100_000, "Notebook illisible", "Unreadable notebook"),
 ])
-def test_unreadable_notebooks(tmp_path, content, expected):
+def test_unreadable_notebooks(tmp_path, content, expected, expected_en):
+    """What the student reads, in the report's language: each intake problem in French and English."""
     sub = load(write(tmp_path / "x.ipynb", content))
-    assert sub.error is not None and sub.error.startswith(expected), sub.error
+    assert sub.error is not None and sub.error.fr.startswith(expected), sub.error
+    assert sub.error.en.startswith(expected_en), sub.error
     assert sub.cells == () and sub.kind == "ipynb" and len(sub.sha256) == 64
 
 
@@ -131,9 +135,10 @@ def test_py_percent_markers_and_markdown():
 
 def test_py_blank_prefix_is_not_a_cell_and_empty_py_is_error(tmp_path):
     assert split_cells("\n\n# %%\na = 1\n") == ("a = 1",)
-    assert load(write(tmp_path / "e.py", "  \n\n")).error == "Fichier vide."
+    assert load(write(tmp_path / "e.py", "  \n\n")).error == Message("Fichier vide.", "Empty file.")
     bad = load(write(tmp_path / "f.py", b"x = '\xe9'\n"))
-    assert bad.error and bad.error.startswith("Encodage non pris en charge")
+    assert bad.error and bad.error.fr.startswith("Encodage non pris en charge")
+    assert bad.error.en.startswith("Unsupported encoding")
     latin = load(write(tmp_path / "g.py", b"# -*- coding: latin-1 -*-\nx = '\xe9'\n"))
     assert latin.error is None and "x = 'é'" in latin.cells[0]
     assert load(write(tmp_path / "h.py", b"\x00\x01\x02")).error == submissions.NOT_MODULE
@@ -161,7 +166,7 @@ def test_folder_choice(tmp_path):
     write(d / "a.ipynb", nb_v4(("code", "a")))
     sub = load(d)
     assert sub.entry == "a.ipynb" and sub.cells == ("a",)  # .ipynb over .py, then alphabetical
-    assert any("b.ipynb" in w for w in sub.warnings)  # the tie is reported
+    assert any("b.ipynb" in w.fr and "b.ipynb" in w.en for w in sub.warnings)  # the tie is reported
     write(d / "sub" / "z.ipynb", nb_v4(("code", "z"), metadata={"grader": {"assignment": "tp-x"}}))
     sub = load(d)  # a notebook tagged with an assignment beats shallower ones
     assert sub.entry == "sub/z.ipynb" and sub.assignment_hint == "tp-x" and sub.warnings == ()
@@ -214,7 +219,8 @@ def test_zip_slip_rejected_nothing_written(tmp_path, private_tmp, evil):
     z.parent.mkdir()
     make_zip(z, {"tp.py": "x = 1", evil: "import os"})
     sub = load(z)
-    assert sub.error and sub.error.startswith("Archive zip refusée : chemin dangereux")
+    assert sub.error and sub.error.fr.startswith("Archive zip refusée : chemin dangereux")
+    assert sub.error.en.startswith("Zip archive refused: dangerous path")
     assert sub.workdir is None and sub.cells == ()
     assert list(private_tmp.iterdir()) == []
     assert not (tmp_path / "evil.py").exists() and not Path("/abs/evil.py").exists()
@@ -224,11 +230,11 @@ def test_zip_bomb_rejected_by_declared_size(tmp_path, private_tmp, monkeypatch):
     z = make_zip(tmp_path / "ivan.zip", {"tp.py": "x = 1", "zeros.bin": b"\0" * (3 * 2**20)})
     assert z.stat().st_size < 50_000
     sub = load(z, limits=ZipLimits(max_member_bytes=2**20))
-    assert sub.error and "dépasse 1 Mo" in sub.error
+    assert sub.error and "dépasse 1 Mo" in sub.error.fr and "exceeds 1 MB" in sub.error.en
     monkeypatch.setattr(submissions, "ZIP_LIMITS", ZipLimits(max_total_bytes=2 * 2**20))
     sub = discover(z)[0]
-    assert sub.error and "plus de 2 Mo" in sub.error
-    assert load(z, limits=ZipLimits(max_members=1)).error.startswith("Archive zip refusée : plus de 1")
+    assert sub.error and "plus de 2 Mo" in sub.error.fr and "more than 2 MB" in sub.error.en
+    assert load(z, limits=ZipLimits(max_members=1)).error.fr.startswith("Archive zip refusée : plus de 1")
     assert list(private_tmp.iterdir()) == []
 
 
@@ -244,7 +250,8 @@ def test_zip_lying_about_its_size_is_rejected(tmp_path, private_tmp):
             start = i + 4
     z.write_bytes(bytes(data))
     sub = load(z)
-    assert sub.error == "Archive zip illisible : archive corrompue ou incomplète."
+    assert sub.error == Message("Archive zip illisible : archive corrompue ou incomplète.",
+                                "Unreadable zip archive: corrupt or incomplete archive.")
     assert list(private_tmp.iterdir()) == []
 
 
@@ -270,26 +277,28 @@ def test_zip_symlink_member_skipped(tmp_path):
         zf.writestr(link, "/etc/passwd")
     sub = load(z)
     assert sub.error is None and sub.cells == ("x = 1",)
-    assert any("passwd" in w for w in sub.warnings)
+    assert any("passwd" in w.fr and "Symbolic link" in w.en for w in sub.warnings)
     assert not (sub.workdir / "passwd").exists() and not (sub.workdir / "passwd").is_symlink()
     cleanup([sub])
 
 
 def test_corrupt_and_encrypted_zip(tmp_path, private_tmp):
     sub = load(write(tmp_path / "leo.zip", b"PK\x03\x04 this is not really a zip"))
-    assert sub.error == "Archive zip illisible : le fichier n'est pas une archive zip valide."
+    assert sub.error == Message("Archive zip illisible : le fichier n'est pas une archive zip valide.",
+                                "Unreadable zip archive: the file is not a valid zip archive.")
     z = make_zip(tmp_path / "mia.zip", {"tp.py": "x = 1" * 1000})
     data = bytearray(z.read_bytes())
     data[40:60] = b"\xff" * 20  # damage the compressed stream
     z.write_bytes(bytes(data))
-    assert load(z).error.startswith("Archive zip illisible")
+    assert load(z).error.fr.startswith("Archive zip illisible")
     enc = make_zip(tmp_path / "ned.zip", {"tp.py": "x = 1"})
     data = bytearray(enc.read_bytes())
     for sig, offset in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
         i = data.find(sig)
         data[i + offset] |= 0x1  # set the "encrypted" flag bit
     enc.write_bytes(bytes(data))
-    assert load(enc).error == "Archive zip illisible : elle est protégée par un mot de passe."
+    assert load(enc).error == Message("Archive zip illisible : elle est protégée par un mot de passe.",
+                                      "Unreadable zip archive: it is password-protected.")
     assert list(private_tmp.iterdir()) == []
 
 
@@ -315,7 +324,7 @@ def test_discover_keeps_every_entry_even_broken_ones(tmp_path):
         assert [s.student for s in subs] == [
             "bad1", "bad2", "bad3", "bad4", "ok1", "ok2", "ok3", "ok4"]
         assert [bool(s.error) for s in subs] == [True] * 4 + [False] * 4
-        assert subs[2].error == "Fichier vide."
+        assert subs[2].error == submissions.EMPTY
         zip_dir = subs[6].workdir
         assert zip_dir is not None and zip_dir.exists()
     assert not zip_dir.exists()
@@ -331,7 +340,8 @@ def test_files_that_are_not_submissions_are_listed_not_graded(tmp_path):
     assert [p.name for p in not_submissions(root)] == ["README.md", "notes.txt", "sujet.pdf"]
     # named on its own, an unsupported file is still one record with a clear error, not silence
     [solo] = discover(root / "sujet.pdf")
-    assert solo.error.startswith("Type de fichier non pris en charge (.pdf)")
+    assert solo.error.fr.startswith("Type de fichier non pris en charge (.pdf)")
+    assert solo.error.en.startswith("Unsupported file type (.pdf)")
 
 
 def test_discover_single_file_and_missing_path(tmp_path):
@@ -353,7 +363,7 @@ def test_duplicate_student_ids(tmp_path):
     assert [s.student for s in subs] == ["alice", "alice-2", "alice-3", "bob", "bob-2"]
     assert by_id["alice"].source.endswith("alice.ipynb")
     assert by_id["alice-3"].source.endswith("alice.py")
-    assert any("alice-3" in w for w in by_id["alice-3"].warnings)
+    assert any("alice-3" in w.fr and "already taken" in w.en for w in by_id["alice-3"].warnings)
     assert by_id["bob"].workdir == root / "bob" and by_id["bob-2"].source.endswith("bob.zip")
     again = discover(root)
     assert [(s.student, s.source) for s in again] == [(s.student, s.source) for s in subs]
@@ -460,7 +470,7 @@ def test_canvas_names_late_and_resubmission_never_overwrite_each_other(tmp_path)
         assert sorted(by_id) == ["doejane", "doejane_12345", "smithjohn_222"]
         jane = by_id["doejane_12345"]
         assert jane.cells == ("v = 2",) and jane.entry == "TP-1.ipynb"  # the later upload is graded
-        assert any("TP-1.ipynb" in w and "TP.ipynb" in w for w in jane.warnings)  # the other is named
+        assert any("TP-1.ipynb" in w.fr and "TP.ipynb" in w.en for w in jane.warnings)  # the other is named
         assert jane.lms.as_info() == {"lms": "canvas", "id": "12345", "name": "doejane", "late": True}
         assert by_id["smithjohn_222"].lms.late is False and by_id["doejane"].lms is None
 
@@ -473,4 +483,4 @@ def test_canvas_zips_only_the_latest_is_graded_and_the_other_named(tmp_path):
     with discovered(root) as subs:
         [jane] = subs
         assert jane.cells == ("new = 1",)
-        assert any("doejane_12345_500_tp.zip" in w for w in jane.warnings)
+        assert any("doejane_12345_500_tp.zip" in w.fr and "not used" in w.en for w in jane.warnings)

@@ -48,7 +48,9 @@ def check_build_model_layers(obs, ctx):
 def check_build_model_param_count(obs, ctx):
     require_params(_built(obs)["model"], "`build_model()`", N_PARAMS,
                    " Vérifiez le nombre de filtres (32, 64, 64), les noyaux 3 x 3 sans `padding`, les deux "
-                   "`MaxPooling2D` et la couche Dense de 128.")
+                   "`MaxPooling2D` et la couche Dense de 128.",
+                   hint_en=" Check the number of filters (32, 64, 64), the 3 x 3 kernels without `padding`, the two "
+                   "`MaxPooling2D` and the Dense layer of 128.")
 
 
 @checks("q2", public=True, weight=0.5, requires=("check_build_model_returns_keras_model",),

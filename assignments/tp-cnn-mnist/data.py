@@ -7,13 +7,14 @@ import numpy as np
 from grader import datasets
 from grader.budget import group
 from grader.judge import holdout
-from grader.judge.checks import CheckFailed, fail
+from grader.judge.checks import NO_HINT, CheckFailed, fail
 from grader.judge.expect import as_array
+from grader.judge.keras import ONE_HOT_HINT, expect_unit_range, training_budget
 from grader.judge.keras import data_entry as _entry
 from grader.judge.keras import data_rows as _rows
-from grader.judge.keras import expect_unit_range, training_budget
 from grader.judge.keras import sample as keras_sample
 from grader.judge.recognise import dataset_labels
+from grader.model import Message
 
 from .common import FULL, checks
 
@@ -35,17 +36,16 @@ def check_data_shapes(obs, ctx):
         y_shape = tuple(_entry(data, f"y_{split}")["shape"])
         want = " ou ".join(f"({group(n)}, 28, 28, 1)" for n in sizes)
         if len(x_shape) != 4 or x_shape[1:] != IMAGE_SHAPE or x_shape[0] not in sizes:
-            hint = (" Ajoutez le canal des convolutions : `x.reshape(-1, 28, 28, 1)`."
-                    if x_shape[1:] in ((28, 28), (784,)) else "")
-            raise fail(f"`x_{split}` a la forme {x_shape} ; attendu {want}.{hint}",
-                       f"`x_{split}` has shape {x_shape}; expected {want.replace(' ou ', ' or ')}."
-                       + (" Add the channel axis: `x.reshape(-1, 28, 28, 1)`." if hint else ""))
+            hint = (Message(" Ajoutez le canal des convolutions : `x.reshape(-1, 28, 28, 1)`.",
+                            " Add the convolutions' channel axis: `x.reshape(-1, 28, 28, 1)`.")
+                    if x_shape[1:] in ((28, 28), (784,)) else NO_HINT)
+            raise fail(f"`x_{split}` a la forme {x_shape} ; attendu {want}.{hint.fr}",
+                       f"`x_{split}` has shape {x_shape}; expected {want.replace(' ou ', ' or ')}.{hint.en}")
         if y_shape != (x_shape[0], 10):
-            hint = (" Ce sont des entiers : encodez-les en one-hot avec `keras.utils.to_categorical(y, 10)`."
-                    if y_shape in ((x_shape[0],), (x_shape[0], 1)) else "")
+            hint = ONE_HOT_HINT if y_shape in ((x_shape[0],), (x_shape[0], 1)) else NO_HINT
             raise fail(f"`y_{split}` a la forme {y_shape} ; attendu ({group(x_shape[0])}, 10), une ligne one-hot "
-                       f"par image.{hint}", f"`y_{split}` has shape {y_shape}; expected ({x_shape[0]}, 10), one "
-                       "one-hot row per image.")
+                       f"par image.{hint.fr}", f"`y_{split}` has shape {y_shape}; expected ({x_shape[0]}, 10), one "
+                       f"one-hot row per image.{hint.en}")
 
 
 @checks("q1", public=True, requires=("check_data_shapes",), fr="Images en float32, mises à l'échelle dans [0, 1].",
@@ -76,7 +76,8 @@ def check_images_are_mnist(obs, ctx):
             raise fail(f"Seules {len(found)} des {n} images de `x_{split}` examinées sont des images MNIST "
                        "divisées par 255. Chargez-les avec `keras.datasets.mnist.load_data()` et divisez par 255 "
                        "sans autre transformation.",
-                       f"Only {len(found)} of {n} sampled `x_{split}` images are MNIST images divided by 255.")
+                       f"Only {len(found)} of the {n} sampled images of `x_{split}` are MNIST images divided by 255. "
+                       "Load them with `keras.datasets.mnist.load_data()` and divide by 255 with no other transformation.")
 
 
 @checks("q1", requires=("check_data_shapes",), fr="Étiquettes one-hot (un seul 1 par ligne), celles des images.",
@@ -89,13 +90,15 @@ def check_labels_are_one_hot(obs, ctx):
         if labels.size and (not np.all((labels == 0) | (labels == 1)) or not np.all(labels.sum(axis=1) == 1)):
             raise fail(f"`y_{split}` n'est pas one-hot (ex. {labels[0].round(3).tolist()}) : chaque ligne doit "
                        "contenir un seul 1, à l'indice du chiffre (`keras.utils.to_categorical(y, 10)`).",
-                       f"`y_{split}` is not one-hot: each row needs a single 1 at the digit's index.")
+                       f"`y_{split}` is not one-hot (e.g. {labels[0].round(3).tolist()}): each row must hold a single 1, at "
+                       "the digit's index (`keras.utils.to_categorical(y, 10)`).")
         found, truth = _matched_labels(data, split)
         if len(found) >= 20 and np.mean(np.argmax(found, axis=1) == truth) < 0.9:
             agree = np.mean(np.argmax(found, axis=1) == truth)
             raise fail(f"Les étiquettes de `y_{split}` ne correspondent pas aux images de `x_{split}` "
                        f"({agree:.0%} d'accord) : mélangez-vous l'un sans l'autre ?",
-                       f"`y_{split}` labels do not match the `x_{split}` images ({agree:.0%}).")
+                       f"The labels of `y_{split}` do not match the images of `x_{split}` ({agree:.0%} agree): did you "
+                       "shuffle one without the other?")
 
 
 def as_student_scaled(obs, images: np.ndarray) -> np.ndarray:

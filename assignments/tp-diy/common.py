@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from sklearn.datasets import load_digits
 
-from grader.judge.checks import CheckFailed, Registry, fail
+from grader.judge.checks import CheckFailed, Failure, Registry, fail, pair
 from grader.judge.expect import expect_close
 from grader.model import Message, Status
 
@@ -50,10 +50,12 @@ def _floats(value: Any) -> np.ndarray:
 
 def _shape(arr: np.ndarray, shape: tuple, where: str, given_fr: str, given_en: str = "",
            hint_fr: str = "", hint_en: str = "") -> None:
+    what_to_try = pair(hint_fr, hint_en)
+    given = pair(given_fr, given_en, part="given")
     if arr.shape != tuple(shape):
-        raise fail(f"`{where}` {given_fr} donne la forme {arr.shape} ; attendu {tuple(shape)}. {hint_fr}".strip(),
-                   f"`{where}` {given_en or given_fr} gives shape {arr.shape}; expected {tuple(shape)}. "
-                   f"{hint_en or hint_fr}".strip())
+        fail(Failure(Message(f"`{where}` {given.fr}", f"`{where}` {given.en}"),
+                     Message(f"donne la forme {arr.shape}", f"gives shape {arr.shape}"),
+                     Message(str(tuple(shape)), str(tuple(shape))), what_to_try))
 
 
 def _close(found: Any, expected: np.ndarray, where: str, hint_fr: str = "", hint_en: str = "") -> None:

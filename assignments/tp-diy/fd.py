@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from grader.judge.checks import fail
+from grader.judge.checks import fail, pair
 from grader.judge.expect import relative_error
 
 from .common import _floats, _shape
@@ -63,7 +63,10 @@ def _param_gradients(f: Callable[[], float], params: list[np.ndarray], h: float 
 
 def _expect_gradient(found: Any, expected: np.ndarray, where: str, what_fr: str, what_en: str,
                      hint_fr: str = "", hint_en: str = "") -> float:
-    """Relative error of a gradient; the failure names the method, the gradient and the worst entry."""
+    """Relative error of a gradient; the failure names the method, the gradient and the worst entry
+    (the hint in both languages, else ValueError)."""
+    hint = pair(hint_fr, hint_en)
+    hint_fr, hint_en = hint.fr, hint.en
     found = _floats(found)
     if found.shape != expected.shape:
         raise fail(f"`{where}` : {what_fr} a la forme {found.shape} ; attendu {expected.shape}. {hint_fr}".strip(),

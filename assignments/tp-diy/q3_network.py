@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from grader.judge.checks import fail
+from grader.judge.checks import NO_HINT, fail
 from grader.judge.expect import relative_error
 from grader.model import Message
 
@@ -184,16 +184,15 @@ def _check_optim_moves(params: list[np.ndarray], p1: list[np.ndarray], p2: list[
     step = np.concatenate([(eps * g).ravel() for g in g0])
     if relative_error(moved, step) > GRAD_TOL:
         per_example = relative_error(moved, step / len(X)) <= GRAD_TOL
-        hint = (" Vous divisez le pas par la taille du lot : le gradient est celui de la somme et le pas est eps."
-                if per_example else "")
-        hint_en = " You divide the step by the batch size: the gradient is the sum's and the step is eps." \
-            if per_example else ""
+        hint = Message(" Vous divisez le pas par la taille du lot : le gradient est celui de la somme et le pas "
+                       "est eps.", " You divide the step by the batch size: the gradient is the sum's and the step "
+                       "is eps.") if per_example else NO_HINT
         raise fail(f"`Optim.step` : les paramètres bougent de façon inattendue (erreur relative "
                    f"{relative_error(moved, step):.2g} par rapport à -eps × gradient). Enchaînez zero_grad, "
-                   f"forward, loss.backward, net.backward_update_gradient, net.update_parameters(eps).{hint}",
+                   f"forward, loss.backward, net.backward_update_gradient, net.update_parameters(eps).{hint.fr}",
                    f"`Optim.step`: the parameters move unexpectedly (relative error {relative_error(moved, step):.2g} "
                    "against -eps × gradient). Chain zero_grad, forward, loss.backward, "
-                   f"net.backward_update_gradient, net.update_parameters(eps).{hint_en}")
+                   f"net.backward_update_gradient, net.update_parameters(eps).{hint.en}")
     g1 = grads(p1)
     moved2 = np.concatenate([(p - q).ravel() for p, q in zip(p1, p2, strict=True)])
     if relative_error(moved2, np.concatenate([(eps * g).ravel() for g in g1])) > GRAD_TOL:

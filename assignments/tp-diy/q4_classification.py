@@ -55,14 +55,16 @@ def check_cross_entropy(obs, ctx):
                                        y_rep=np.repeat(y, 8, axis=0), yhat_pert=_perturbed(yhat))
         values, perturbed = _floats(values), _floats(perturbed)
         if name == "CELoss":
-            expected, text = -np.sum(y * np.log(yhat), axis=1), "-Σ y log(yhat) (sur des probabilités)"
+            expected, text = -np.sum(y * np.log(yhat), axis=1), ("-Σ y log(yhat) (sur des probabilités)",
+                                                                 "-Σ y log(yhat) (on probabilities)")
         else:
             top = yhat.max(axis=1)
             expected = top + np.log(np.exp(yhat - top[:, None]).sum(axis=1)) - np.sum(y * yhat, axis=1)
-            text = "log Σ exp(yhat) - Σ y·yhat (sur des scores bruts)"
+            text = ("log Σ exp(yhat) - Σ y·yhat (sur des scores bruts)", "log Σ exp(yhat) - Σ y·yhat (on raw scores)")
         _shape(values, (5,), f"{name}.forward", "sur des étiquettes one-hot de forme (5, 4)",
                "on one-hot labels of shape (5, 4)", "Une perte par exemple.", "One loss per example.")
-        _close(values, expected, f"{name}.forward", f"Attendu {text} pour chaque exemple.")
+        _close(values, expected, f"{name}.forward", f"Attendu {text[0]} pour chaque exemple.",
+               f"Expected {text[1]} for each example.")
         _shape(perturbed, (40,), f"{name}.forward", "sur un lot de 40 exemples", "on a batch of 40 examples")
         err = _expect_gradient(grad, _central(perturbed, yhat.shape), f"{name}.backward",
                                "le gradient par rapport à yhat", "the gradient with respect to yhat")

@@ -92,7 +92,8 @@ def check_conv1d_gradients(obs, ctx):
                           "Expected the sum, over batch and positions, of window ⊗ delta.")
     if np.max(np.abs(b0)) > 1e-12 or np.max(np.abs(b1 - b0)) > 1e-12:  # the bias is optional
         _expect_gradient((b0 - b1) / 0.5, delta.sum(axis=(0, 1)), "Conv1D.backward_update_gradient",
-                         "le gradient du biais", "the bias gradient", "Attendu delta.sum(axis=(0, 1)).")
+                         "le gradient du biais", "the bias gradient", "Attendu delta.sum(axis=(0, 1)).",
+                         "Expected delta.sum(axis=(0, 1)).")
     return Message(f"Erreurs relatives : entrée {e1:.1e}, filtres {e2:.1e}.",
                    f"Relative errors: input {e1:.1e}, filters {e2:.1e}.")
 

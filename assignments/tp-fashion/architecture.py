@@ -61,7 +61,8 @@ def check_build_ann_layers(obs, ctx):
         fr="109 386 paramètres.", en="109,386 parameters.")
 def check_build_ann_param_count(obs, ctx):
     require_params(_ann(obs)["model"], "`build_ann()`", N_PARAMS_ANN,
-                   " Couches cachées de 128 puis 64 neurones, sortie de 10 (Dropout n'a pas de paramètre).")
+                   " Couches cachées de 128 puis 64 neurones, sortie de 10 (Dropout n'a pas de paramètre).",
+                   hint_en=" Hidden layers of 128 then 64 neurons, output of 10 (Dropout has no parameter).")
 
 
 # -- q3 ----------------------------------------------------------------------
@@ -121,7 +122,8 @@ def check_activation_results(obs, ctx):
     if info["items"] is None:
         raise fail(f"`activation_results` est de type {info['type']} ; attendu un dictionnaire "
                    "{\"sigmoid\": ..., \"tanh\": ..., \"relu\": ..., \"leaky_relu\": ...}.",
-                   f"`activation_results` is a {info['type']}; expected a dict.")
+                   f"`activation_results` is a {info['type']}; expected a dict "
+                   "{\"sigmoid\": ..., \"tanh\": ..., \"relu\": ..., \"leaky_relu\": ...}.")
     keys = info["keys"]
     if sorted(keys) != sorted(repr(a) for a in ACTIVATIONS):
         raise fail(f"Clés de `activation_results` : {', '.join(keys) or 'aucune'} ; attendu exactement "
@@ -131,9 +133,11 @@ def check_activation_results(obs, ctx):
         value = info["items"][act]
         if isinstance(value, dict):
             what = f"{value['size']} valeurs" if "size" in value else f"un objet {value.get('error')}"
+            what_en = f"{value['size']} values" if "size" in value else f"an object {value.get('error')}"
             raise fail(f"`activation_results[\"{act}\"]` contient {what} ; attendu un nombre, la précision de "
                        "validation (par ex. `history.history[\"val_accuracy\"][-1]`).",
-                       f"`activation_results[\"{act}\"]` is not a single number.")
+                       f"`activation_results[\"{act}\"]` holds {what_en}; expected a number, the validation accuracy "
+                       "(e.g. `history.history[\"val_accuracy\"][-1]`).")
         if not np.isfinite(value) or not 0 <= value <= 1:
             raise fail(f"`activation_results[\"{act}\"]` vaut {value:.4g} ; une précision est dans [0, 1].",
                        f"`activation_results[\"{act}\"]` is {value:.4g}; an accuracy lies in [0, 1].")
@@ -162,4 +166,6 @@ def check_build_cnn_layers(obs, ctx):
         fr="225 034 paramètres.", en="225,034 parameters.")
 def check_build_cnn_param_count(obs, ctx):
     require_params(_cnn(obs)["model"], "`build_cnn()`", N_PARAMS_CNN,
-                   " Vérifiez le nombre de filtres (32 puis 64), les noyaux 3 x 3 sans padding et les MaxPooling(2).")
+                   " Vérifiez le nombre de filtres (32 puis 64), les noyaux 3 x 3 sans padding et les MaxPooling(2).",
+                   hint_en=" Check the number of filters (32 then 64), the 3 x 3 kernels without padding and the "
+                   "MaxPooling(2).")

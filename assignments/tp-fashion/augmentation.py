@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from grader.judge.checks import fail
+from grader.judge.checks import NO_HINT, fail
+from grader.model import Message
 from grader.runner.probes import augmentation
 
 from .common import checks
@@ -16,7 +17,8 @@ def _datagen(obs) -> dict:
     if info["kind"] is None:
         raise fail(f"`datagen` est de type {info['type']} ; attendu un `ImageDataGenerator(...)` ou un "
                    "`keras.Sequential` de couches `RandomRotation`, `RandomZoom`, `RandomFlip`.",
-                   f"`datagen` is a {info['type']}; expected an ImageDataGenerator or preprocessing layers.")
+                   f"`datagen` is a {info['type']}; expected an `ImageDataGenerator(...)` or a `keras.Sequential` of "
+                   "`RandomRotation`, `RandomZoom`, `RandomFlip` layers.")
     return info
 
 
@@ -57,12 +59,14 @@ def check_datagen_rotation(obs, ctx):
     value = _symmetric(raw)
     if value is not None and abs(value - ROTATION) <= TOL:
         return
-    hint = ""
+    hint = NO_HINT
     if value is not None and abs(value - 10) <= TOL:
-        hint = (" `RandomRotation(10)` tourne jusqu'à ±10 tours complets : son facteur est une fraction de tour, "
-                "10 degrés s'écrivent `RandomRotation(10 / 360)`.")
-    raise fail(f"Facteur de `RandomRotation` : {raw} ; attendu ±{ROTATION:.4f} (10 / 360 de tour).{hint}",
-               f"`RandomRotation` factor: {raw}; expected ±{ROTATION:.4f} (10 / 360 of a turn).")
+        hint = Message(" `RandomRotation(10)` tourne jusqu'à ±10 tours complets : son facteur est une fraction de "
+                       "tour, 10 degrés s'écrivent `RandomRotation(10 / 360)`.",
+                       " `RandomRotation(10)` turns by up to ±10 full turns: its factor is a fraction of a turn, "
+                       "10 degrees are written `RandomRotation(10 / 360)`.")
+    raise fail(f"Facteur de `RandomRotation` : {raw} ; attendu ±{ROTATION:.4f} (10 / 360 de tour).{hint.fr}",
+               f"`RandomRotation` factor: {raw}; expected ±{ROTATION:.4f} (10 / 360 of a turn).{hint.en}")
 
 
 @checks("q7", public=True, weight=1, requires=("check_datagen_kind",), fr="Zoom de 0.1.", en="Zoom of 0.1.")
@@ -91,7 +95,8 @@ def check_datagen_flip(obs, ctx):
         if info["horizontal_flip"] is not True or info["vertical_flip"]:
             raise fail(f"`horizontal_flip` = {info['horizontal_flip']}, `vertical_flip` = {info['vertical_flip']} ; "
                        "attendu `horizontal_flip=True` seulement (un vêtement retourné verticalement n'est plus "
-                       "réaliste).", "Expected `horizontal_flip=True` only.")
+                       "réaliste).", f"`horizontal_flip` = {info['horizontal_flip']}, `vertical_flip` = {info['vertical_flip']}; "
+                                     "expected `horizontal_flip=True` only (a garment flipped upside down is no longer realistic).")
         return
     mode = _layer(info, "RandomFlip").get("mode")
     if mode != "horizontal":

@@ -7,11 +7,11 @@ import numpy as np
 from grader import datasets
 from grader.budget import group
 from grader.judge import holdout
-from grader.judge.checks import CheckFailed, fail
+from grader.judge.checks import NO_HINT, CheckFailed, fail
 from grader.judge.expect import as_array
+from grader.judge.keras import ONE_HOT_HINT, expect_unit_range, training_budget
 from grader.judge.keras import data_entry as _entry
 from grader.judge.keras import data_rows as _rows
-from grader.judge.keras import expect_unit_range, training_budget
 from grader.judge.keras import sample as keras_sample
 from grader.judge.recognise import dataset_labels
 
@@ -40,10 +40,10 @@ def check_data_shapes(obs, ctx):
             raise fail(f"`{xname}` a la forme {x_shape} ; attendu {want} (ou avec un canal : (n, 28, 28, 1)).",
                        f"`{xname}` has shape {x_shape}; expected {want.replace(' ou ', ' or ')} (or (n, 28, 28, 1)).")
         if y_shape != (x_shape[0], 10):
-            hint = (" Ce sont des entiers : encodez-les en one-hot avec `keras.utils.to_categorical(y, 10)`."
-                    if len(y_shape) == 1 or y_shape[1:] == (1,) else "")
+            hint = ONE_HOT_HINT if len(y_shape) == 1 or y_shape[1:] == (1,) else NO_HINT
             raise fail(f"`{yname}` a la forme {y_shape} ; attendu ({group(x_shape[0])}, 10), une ligne one-hot par "
-                       f"image.{hint}", f"`{yname}` has shape {y_shape}; expected ({x_shape[0]}, 10), one-hot rows.")
+                       f"image.{hint.fr}", f"`{yname}` has shape {y_shape}; expected ({x_shape[0]}, 10), one one-hot "
+                       f"row per image.{hint.en}")
 
 
 @checks("q1", public=True, requires=("check_data_shapes",), fr="Images en float32, mises à l'échelle dans [0, 1].",
@@ -71,8 +71,9 @@ def check_images_are_fashion_mnist(obs, ctx):
             raise fail(f"Seules {int(np.sum(truth >= 0))} des {len(truth)} images de `{xname}` examinées sont des "
                        "images Fashion-MNIST divisées par 255. Chargez-les avec "
                        "`keras.datasets.fashion_mnist.load_data()` et divisez par 255 sans autre transformation.",
-                       f"Only {int(np.sum(truth >= 0))} of {len(truth)} sampled `{xname}` images are Fashion-MNIST "
-                       "images divided by 255.")
+                       f"Only {int(np.sum(truth >= 0))} of the {len(truth)} sampled images of `{xname}` are "
+                       "Fashion-MNIST images divided by 255. Load them with "
+                       "`keras.datasets.fashion_mnist.load_data()` and divide by 255 with no other transformation.")
 
 
 @checks("q1", weight=1.5, requires=("check_data_shapes",),
@@ -85,7 +86,8 @@ def check_labels_are_one_hot(obs, ctx):
         if rows.size and (not np.all((rows == 0) | (rows == 1)) or not np.all(rows.sum(axis=1) == 1)):
             raise fail(f"`{yname}` n'est pas one-hot (ex. {rows[0].round(3).tolist()}) : chaque ligne doit contenir "
                        "un seul 1 et neuf 0 (`keras.utils.to_categorical(y, 10)`).",
-                       f"`{yname}` is not one-hot: each row needs a single 1 and nine 0s.")
+                       f"`{yname}` is not one-hot (e.g. {rows[0].round(3).tolist()}): each row must hold a single 1 "
+                       "and nine 0s (`keras.utils.to_categorical(y, 10)`).")
         truth = _truth(data, split)
         keep = truth >= 0
         if keep.sum() >= 20:
@@ -93,7 +95,8 @@ def check_labels_are_one_hot(obs, ctx):
             if agree < 0.9:
                 raise fail(f"Les étiquettes de `{yname}` ne correspondent pas aux images ({agree:.0%} d'accord) : "
                            "mélangez-vous l'un sans l'autre ?",
-                           f"`{yname}` labels do not match the images ({agree:.0%} agree).")
+                           f"The labels of `{yname}` do not match the images ({agree:.0%} agree): did you shuffle one "
+                           "without the other?")
 
 
 def scaling(obs) -> tuple[float, float]:

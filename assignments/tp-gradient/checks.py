@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.datasets import make_classification
 
-from grader.judge.checks import CheckFailed, Registry, fail
+from grader.judge.checks import NO_HINT, CheckFailed, Registry, fail
 from grader.judge.expect import as_array, as_number, as_tuple, expect_close, expect_finite
 from grader.model import Message
 from grader.runner.protocol import AsTensor
@@ -83,10 +83,12 @@ def check_bce_loss_value(obs, ctx):
     found = as_number(obs.call("bce_loss", AsTensor(y), AsTensor(p)), "`bce_loss(y_true, y_pred)`")
     expected = _bce(y.astype(np.float64), p.astype(np.float64))
     if not np.isclose(found, expected, rtol=1e-3, atol=1e-5):
-        hint = " (c'est la somme : utilisez la moyenne)" if np.isclose(found, expected * len(y), rtol=1e-3) else ""
-        raise fail(f"`bce_loss` renvoie {found:.5g} ; attendu {expected:.5g}{hint}. "
+        hint = (Message(" (c'est la somme : utilisez la moyenne)", " (this is the sum: use the mean)")
+                if np.isclose(found, expected * len(y), rtol=1e-3) else NO_HINT)
+        raise fail(f"`bce_loss` renvoie {found:.5g} ; attendu {expected:.5g}{hint.fr}. "
                    "Vérifiez le signe, log(1 - p) et la moyenne.",
-                   f"`bce_loss` returns {found:.5g}; expected {expected:.5g}. Check the sign, log(1 - p), the mean.")
+                   f"`bce_loss` returns {found:.5g}; expected {expected:.5g}{hint.en}. Check the sign, log(1 - p) "
+                   "and the mean.")
 
 
 @checks("q3", fr="`bce_loss` reste finie quand y_pred vaut 0 ou 1.",
@@ -125,7 +127,8 @@ def check_compute_gradients_matches_analytic(obs, ctx):
     if dW.size != d or db.size != 1:
         raise fail(f"`dW` a {dW.size} valeurs et `db` {db.size} ; attendu {d} et 1 (formes (d, 1) et (1,)). "
                    "Un gradient None signifie que W ou b n'était pas suivi par la bande.",
-                   f"`dW` has {dW.size} values and `db` {db.size}; expected {d} and 1.")
+                   f"`dW` has {dW.size} values and `db` {db.size}; expected {d} and 1 (shapes (d, 1) and (1,)). "
+                   "A None gradient means W or b was not watched by the tape.")
     p = _expit(X.astype(np.float64) @ W + b)
     expected_dW = (X.T @ (p - y) / n).reshape(-1)
     expected_db = np.array([np.mean(p - y)])
@@ -142,7 +145,8 @@ def check_compute_gradients_matches_analytic(obs, ctx):
         except CheckFailed:
             raise analytic_failure from None
         return Message("Gradients cohérents avec vos propres `sigmoid` et `bce_loss` (leur erreur est comptée à "
-                       "leurs questions).", "Gradients consistent with your own `sigmoid` and `bce_loss`.")
+                       "leurs questions).", "Gradients consistent with your own `sigmoid` and `bce_loss` (their mistakes are charged to their "
+                                            "own questions).")
 
 
 @checks("q4", weight=1, requires=("check_compute_gradients_matches_analytic",),
@@ -192,7 +196,8 @@ def check_train_logistic_accuracy(obs, ctx):
     if not acc >= threshold:
         raise fail(f"Précision sur des points cachés : {acc:.3f} ; attendu au moins {threshold:.3f} "
                    f"(référence {ref:.3f}). Vérifiez la mise à jour W -= lr * dW et le nombre d'époques.",
-                   f"Accuracy on hidden points: {acc:.3f}; expected at least {threshold:.3f} (reference {ref:.3f}).")
+                   f"Accuracy on hidden points: {acc:.3f}; expected at least {threshold:.3f} (reference {ref:.3f}). "
+                   "Check the update W -= lr * dW and the number of epochs.")
     return Message(f"Précision sur des points cachés : {acc:.3f} (référence {ref:.3f}).",
                    f"Accuracy on hidden points: {acc:.3f} (reference {ref:.3f}).")
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from grader.budget import group
-from grader.judge.checks import fail
+from grader.judge.checks import NO_HINT, fail
 from grader.judge.layers import (
     built,
     compare,
@@ -14,6 +14,7 @@ from grader.judge.layers import (
     require_params,
 )
 from grader.judge.student import student_number
+from grader.model import Message
 
 from .common import N_PARAMS, checks
 
@@ -47,7 +48,8 @@ def check_build_model_layers(obs, ctx):
         fr="101 770 paramètres.", en="101,770 parameters.")
 def check_build_model_param_count(obs, ctx):
     require_params(_built(obs)["model"], "`build_model()`", N_PARAMS,
-                   " Vérifiez la taille de la couche cachée (128) et de la sortie (10).")
+                   " Vérifiez la taille de la couche cachée (128) et de la sortie (10).",
+                   hint_en=" Check the size of the hidden layer (128) and of the output (10).")
 
 
 @checks("q2", public=True, weight=0.5, requires=("check_build_model_returns_keras_model",),
@@ -64,9 +66,13 @@ def check_n_params_value(obs, ctx):
     if value != int(value):
         raise fail(f"`n_params` vaut {value:g} ; un nombre de paramètres est un entier : {group(N_PARAMS)}.",
                    f"`n_params` is {value:g}; a number of parameters is an integer: {N_PARAMS}.")
-    hints = {784 * 128 + 128 * 10: " Vous avez oublié les biais (un par neurone).",
-             784 * 128 + 128: " Il manque la couche de sortie (128 x 10 + 10).",
-             128 * 10 + 10: " Il manque la couche cachée (784 x 128 + 128)."}
+    hints = {784 * 128 + 128 * 10: Message(" Vous avez oublié les biais (un par neurone).",
+                                           " You forgot the biases (one per neuron)."),
+             784 * 128 + 128: Message(" Il manque la couche de sortie (128 x 10 + 10).",
+                                      " The output layer is missing (128 x 10 + 10)."),
+             128 * 10 + 10: Message(" Il manque la couche cachée (784 x 128 + 128).",
+                                    " The hidden layer is missing (784 x 128 + 128).")}
+    hint = hints.get(int(value), NO_HINT)
     raise fail(f"`n_params` vaut {value:g} ; attendu {group(N_PARAMS)} = (28 x 28 x 128 + 128) + (128 x 10 + 10)."
-               + hints.get(int(value), ""),
-               f"`n_params` is {value:g}; expected {N_PARAMS} = (28 x 28 x 128 + 128) + (128 x 10 + 10).")
+               f"{hint.fr}",
+               f"`n_params` is {value:g}; expected {N_PARAMS:,} = (28 x 28 x 128 + 128) + (128 x 10 + 10).{hint.en}")

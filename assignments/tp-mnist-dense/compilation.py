@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-from grader.judge.checks import fail
+from grader.judge.checks import NO_HINT, fail
+from grader.model import Message
 from grader.runner.probes import KERAS_MODEL, compiled
 
 from .common import checks
@@ -18,7 +19,7 @@ def _compiled(obs) -> dict:
                    f"`model` is a {info['type']}; expected the Keras model from `build_model()`.")
     if not info["compiled"]:
         raise fail("`model` n'est pas compilé : appelez `model.compile(optimizer=..., loss=..., metrics=[...])`.",
-                   "`model` is not compiled: call `model.compile(...)`.")
+                   "`model` is not compiled: call `model.compile(optimizer=..., loss=..., metrics=[...])`.")
     return info
 
 
@@ -56,7 +57,7 @@ def check_model_optimizer_is_adam(obs, ctx):
     info = _compiled(obs)
     if info["optimizer"] != "Adam":
         raise fail(f"`model` est compilé avec l'optimiseur {info['optimizer']} ; attendu Adam "
-                   "(`optimizer=\"adam\"`).", f"`model` uses the {info['optimizer']} optimizer; expected Adam.")
+                   "(`optimizer=\"adam\"`).", f"`model` is compiled with the {info['optimizer']} optimizer; expected Adam (`optimizer=\"adam\"`).")
     lr = info.get("lr")
     if lr is not None and not 1e-4 <= lr <= 1e-2:
         raise fail(f"Taux d'apprentissage d'Adam : {lr:.3g} ; attendu autour de 0,001 (la valeur par défaut).",
@@ -67,13 +68,16 @@ def check_model_optimizer_is_adam(obs, ctx):
 def check_model_loss_is_sparse_categorical_crossentropy(obs, ctx):
     name, from_logits = _loss((_compiled(obs)["config"] or {}).get("loss"))
     if name != "sparse_categorical_crossentropy":
-        hint = (" `categorical_crossentropy` attend des étiquettes one-hot ; avec les entiers de 0 à 9, utilisez "
-                "`sparse_categorical_crossentropy`.") if name == "categorical_crossentropy" else ""
-        raise fail(f"`model` est compilé avec la perte {name} ; attendu sparse_categorical_crossentropy.{hint}",
-                   f"`model` is compiled with the loss {name}; expected sparse_categorical_crossentropy.")
+        hint = Message(" `categorical_crossentropy` attend des étiquettes one-hot ; avec les entiers de 0 à 9, "
+                       "utilisez `sparse_categorical_crossentropy`.",
+                       " `categorical_crossentropy` expects one-hot labels; with the integers 0 to 9, use "
+                       "`sparse_categorical_crossentropy`.") if name == "categorical_crossentropy" else NO_HINT
+        raise fail(f"`model` est compilé avec la perte {name} ; attendu sparse_categorical_crossentropy.{hint.fr}",
+                   f"`model` is compiled with the loss {name}; expected sparse_categorical_crossentropy.{hint.en}")
     if from_logits:
         raise fail("La perte est déclarée `from_logits=True` alors que la sortie passe par softmax : "
-                   "enlevez `from_logits=True`.", "The loss has `from_logits=True` but the output is a softmax.")
+                   "enlevez `from_logits=True`.", "The loss is declared `from_logits=True` while the output goes through a softmax: remove "
+                                                  "`from_logits=True`.")
 
 
 @checks("q3", public=True, fr="Métrique accuracy.", en="Accuracy metric.")

@@ -7,13 +7,14 @@ import numpy as np
 from grader import datasets
 from grader.budget import group
 from grader.judge import holdout
-from grader.judge.checks import CheckFailed, fail
+from grader.judge.checks import NO_HINT, CheckFailed, fail
 from grader.judge.expect import as_array
 from grader.judge.keras import data_entry as _entry
 from grader.judge.keras import data_rows as _rows
 from grader.judge.keras import expect_unit_range, training_budget
 from grader.judge.keras import sample as keras_sample
 from grader.judge.recognise import dataset_labels
+from grader.model import Message
 
 from .common import FULL, checks
 
@@ -34,15 +35,20 @@ def check_data_shapes(obs, ctx):
         y_shape = tuple(_entry(data, f"y_{split}")["shape"])
         want = " ou ".join(f"({group(n)}, 28, 28)" for n in sizes)
         if len(x_shape) != 3 or x_shape[1:] != (28, 28) or x_shape[0] not in sizes:
-            hint = " Gardez les images en 28 x 28 : c'est `Flatten` qui les aplatit." if x_shape[1:] != (28, 28) else ""
-            raise fail(f"`x_{split}` a la forme {x_shape} ; attendu {want}.{hint}",
-                       f"`x_{split}` has shape {x_shape}; expected {want.replace(' ou ', ' or ')}.")
+            hint = (Message(" Gardez les images en 28 x 28 : c'est `Flatten` qui les aplatit.",
+                            " Keep the images 28 x 28: `Flatten` is what flattens them.")
+                    if x_shape[1:] != (28, 28) else NO_HINT)
+            raise fail(f"`x_{split}` a la forme {x_shape} ; attendu {want}.{hint.fr}",
+                       f"`x_{split}` has shape {x_shape}; expected {want.replace(' ou ', ' or ')}.{hint.en}")
         if y_shape not in ((x_shape[0],), (x_shape[0], 1)):
-            hint = (" Ce sont des étiquettes one-hot : gardez les entiers de `load_data()` (la perte "
-                    "sparse_categorical_crossentropy les prend tels quels).") if y_shape[1:] == (10,) else ""
+            hint = Message(" Ce sont des étiquettes one-hot : gardez les entiers de `load_data()` (la perte "
+                           "sparse_categorical_crossentropy les prend tels quels).",
+                           " These are one-hot labels: keep the integers of `load_data()` (the "
+                           "sparse_categorical_crossentropy loss takes them as they are).") \
+                if y_shape[1:] == (10,) else NO_HINT
             raise fail(f"`y_{split}` a la forme {y_shape} ; attendu ({group(x_shape[0])},), une étiquette par "
-                       f"image.{hint}", f"`y_{split}` has shape {y_shape}; expected ({x_shape[0]},), one label "
-                       "per image (integers, not one-hot).")
+                       f"image.{hint.fr}", f"`y_{split}` has shape {y_shape}; expected ({x_shape[0]},), one label "
+                       f"per image.{hint.en}")
 
 
 @checks("q1", public=True, requires=("check_data_shapes",), fr="Images en flottants, mises à l'échelle dans [0, 1].",
@@ -73,7 +79,8 @@ def check_images_are_mnist(obs, ctx):
             raise fail(f"Seules {len(found)} des {n} images de `x_{split}` examinées sont des images MNIST "
                        "divisées par 255. Chargez-les avec `keras.datasets.mnist.load_data()` et divisez par 255 "
                        "sans autre transformation.",
-                       f"Only {len(found)} of {n} sampled `x_{split}` images are MNIST images divided by 255.")
+                       f"Only {len(found)} of the {n} sampled images of `x_{split}` are MNIST images divided by 255. "
+                       "Load them with `keras.datasets.mnist.load_data()` and divide by 255 with no other transformation.")
 
 
 @checks("q1", requires=("check_data_shapes",), fr="Étiquettes entières de 0 à 9, celles des images.",
@@ -90,7 +97,8 @@ def check_labels_are_integer_classes(obs, ctx):
         if len(found) >= 20 and np.mean(found == truth) < 0.9:
             raise fail(f"Les étiquettes de `y_{split}` ne correspondent pas aux images de `x_{split}` "
                        f"({np.mean(found == truth):.0%} d'accord) : mélangez-vous l'un sans l'autre ?",
-                       f"`y_{split}` labels do not match the `x_{split}` images ({np.mean(found == truth):.0%}).")
+                       f"The labels of `y_{split}` do not match the images of `x_{split}` "
+                       f"({np.mean(found == truth):.0%} agree): did you shuffle one without the other?")
 
 
 def as_student_scaled(obs, images: np.ndarray) -> np.ndarray:

@@ -6,6 +6,7 @@ import numpy as np
 
 from grader.judge import holdout, pictures
 from grader.judge.checks import Feedback, fail
+from grader.model import Message
 from grader.runner.probes import history as fit_history
 
 from .common import DEFAULT_THRESHOLD, checks
@@ -15,10 +16,14 @@ from .data import as_student_scaled
 def _history(obs) -> dict:
     info = obs.run(fit_history.describe, "history")
     if info["type"] == "dict" or info["history"] is None:
-        hint = (" C'est un dictionnaire : gardez l'objet renvoyé par `fit` (`history = model.fit(...)`), pas "
-                "`.history`.") if info["type"] == "dict" else " Gardez ce que renvoie `fit` : `history = model.fit(...)`."
+        hint = Message(" C'est un dictionnaire : gardez l'objet renvoyé par `fit` (`history = model.fit(...)`), "
+                       "pas `.history`.", " This is a dict: keep the object `fit` returns "
+                       "(`history = model.fit(...)`), not `.history`.") if info["type"] == "dict" else \
+            Message(" Gardez ce que renvoie `fit` : `history = model.fit(...)`.",
+                    " Keep what `fit` returns: `history = model.fit(...)`.")
         raise fail(f"`history` est de type {info['type']} ; attendu l'objet `History` renvoyé par "
-                   f"`model.fit`.{hint}", f"`history` is a {info['type']}; expected the History from `model.fit`.")
+                   f"`model.fit`.{hint.fr}",
+                   f"`history` is a {info['type']}; expected the `History` object returned by `model.fit`.{hint.en}")
     return info
 
 
@@ -40,7 +45,8 @@ def check_history_has_accuracy_and_val_accuracy(obs, ctx):
     train_key = next((k for k in ("accuracy", "acc", "sparse_categorical_accuracy") if k in hist), None)
     if train_key is None:
         raise fail(f"`history.history` a les clés {keys} ; attendu `accuracy` (compilez avec "
-                   "`metrics=[\"accuracy\"]`).", f"`history.history` has keys {keys}; expected `accuracy`.")
+                   "`metrics=[\"accuracy\"]`).", f"`history.history` has the keys {keys}; expected `accuracy` (compile with "
+                                                 "`metrics=[\"accuracy\"]`).")
     if f"val_{train_key}" not in hist:
         raise fail(f"`history.history` a les clés {keys} ; attendu aussi `val_{train_key}` : passez "
                    "`validation_data=(x_test, y_test)` (ou `validation_split`) à `fit`.",

@@ -83,8 +83,8 @@ def check_normalized_is_global_standardisation(obs, ctx):
             raise fail("`normalized` est normalisé image par image ; la consigne demande la moyenne et "
                        "l'écart-type de **tout** le lot (tf.reduce_mean(batch), tf.math.reduce_std(batch), "
                        "sans axis).",
-                       "`normalized` is normalised per image; use the mean and std of the **whole** batch "
-                       "(no axis argument).") from e
+                       "`normalized` is normalised image by image; the instructions ask for the mean and standard "
+                       "deviation of the **whole** batch (tf.reduce_mean(batch), tf.math.reduce_std(batch), no axis).") from e
         raise
 
 

@@ -12,6 +12,7 @@ the ResNet50 base in a model in both shapes a student may build, nested or flatt
 from __future__ import annotations
 
 from grader.judge.checks import Registry
+from grader.model import Message
 
 checks = Registry()
 
@@ -23,11 +24,14 @@ TOP_PARAMS = 2_049_000 + 1_000  # the ImageNet head ("predictions", Dense(1000))
 LEARNING_RATE = 1e-5
 N_UNFREEZE = (30, 10)  # the default, then another count
 
-def offline_hint(details: str) -> str:
+def offline_hint(details: str) -> Message | None:
     """A hint when the student's function ignored `weights=None` and tried to download ImageNet weights."""
     text = details.lower()
     if "url fetch failure" in text or "imagenet" in text or "storage.googleapis" in text:
-        return (" Le correcteur appelle `build_transfer_model(weights=None, ...)` (pas de réseau, pas de poids "
-                "ImageNet) : transmettez le paramètre `weights` à `ResNet50(weights=weights, ...)` au lieu d'écrire "
-                "`weights=\"imagenet\"` en dur.")
-    return ""
+        return Message(" Le correcteur appelle `build_transfer_model(weights=None, ...)` (pas de réseau, pas de "
+                       "poids ImageNet) : transmettez le paramètre `weights` à `ResNet50(weights=weights, ...)` au "
+                       "lieu d'écrire `weights=\"imagenet\"` en dur.",
+                       " The grader calls `build_transfer_model(weights=None, ...)` (no network, no ImageNet "
+                       "weights): pass the `weights` parameter on to `ResNet50(weights=weights, ...)` instead of "
+                       "writing `weights=\"imagenet\"` in the code.")
+    return None

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.judge.checks import CheckFailed, fail
+from grader.judge.checks import NO_HINT, CheckFailed, fail
 from grader.judge.layers import built
 from grader.model import Message, Status
 
@@ -41,7 +41,8 @@ def check_model_is_compiled(obs, ctx):
     if not _compiled(obs)["compiled"]:
         raise fail("Après `compile_for_finetuning(model)`, le modèle n'est pas compilé : appelez "
                    "`model.compile(optimizer=..., loss=..., metrics=[...])` sur le modèle reçu.",
-                   "After `compile_for_finetuning(model)` the model is not compiled: call `model.compile(...)`.")
+                   "After `compile_for_finetuning(model)`, the model is not compiled: call "
+                   "`model.compile(optimizer=..., loss=..., metrics=[...])` on the model received.")
 
 
 @checks("q3", weight=1, requires=("check_model_is_compiled",), fr="Optimiseur Adam.", en="Adam optimizer.")
@@ -66,11 +67,14 @@ def check_learning_rate_is_1e_5(obs, ctx):
                                   "Cannot read the optimizer's learning rate."), Status.ERROR, opt.get("lr_error", ""))
     if abs(lr - LEARNING_RATE) <= 1e-6 * LEARNING_RATE + 1e-12:
         return
-    hint = (" C'est la valeur par défaut d'Adam : avec `optimizer=\"adam\"` on ne choisit pas le taux ; écrivez "
-            "`keras.optimizers.Adam(learning_rate=1e-5)`." if abs(lr - 1e-3) < 1e-9 else
-            " Le réglage fin se fait avec un taux bien plus petit que l'entraînement de la tête seule.")
-    raise fail(f"Le taux d'apprentissage est {lr:.3g} ; attendu 1e-5.{hint}",
-               f"The learning rate is {lr:.3g}; expected 1e-5.")
+    hint = (Message(" C'est la valeur par défaut d'Adam : avec `optimizer=\"adam\"` on ne choisit pas le taux ; "
+                    "écrivez `keras.optimizers.Adam(learning_rate=1e-5)`.",
+                    " This is Adam's default: `optimizer=\"adam\"` does not choose the rate; write "
+                    "`keras.optimizers.Adam(learning_rate=1e-5)`.") if abs(lr - 1e-3) < 1e-9 else
+            Message(" Le réglage fin se fait avec un taux bien plus petit que l'entraînement de la tête seule.",
+                    " Fine-tuning uses a much smaller rate than training the head alone."))
+    raise fail(f"Le taux d'apprentissage est {lr:.3g} ; attendu 1e-5.{hint.fr}",
+               f"The learning rate is {lr:.3g}; expected 1e-5.{hint.en}")
 
 
 @checks("q3", weight=1, requires=("check_model_is_compiled",),
@@ -87,12 +91,16 @@ def check_loss_is_binary_crossentropy(obs, ctx):
         return
     y, p = Y_TRUE.astype(np.float64), Y_PRED.astype(np.float64)
     logits = np.mean(np.maximum(p, 0) - p * y + np.log1p(np.exp(-np.abs(p))))
-    hint = (" C'est l'entropie croisée sur des *logits* (`from_logits=True`) : la sortie du modèle est une sigmoïde, "
-            "gardez `from_logits=False`." if abs(found - logits) <= 1e-4 * logits else "")
+    hint = (Message(" C'est l'entropie croisée sur des *logits* (`from_logits=True`) : la sortie du modèle est une "
+                    "sigmoïde, gardez `from_logits=False`.",
+                    " This is the cross-entropy on *logits* (`from_logits=True`): the model's output is a sigmoid, "
+                    "keep `from_logits=False`.") if abs(found - logits) <= 1e-4 * logits else NO_HINT)
     raise fail(f"Sur 8 exemples choisis par le correcteur, la perte du modèle vaut {found:.4f} ; l'entropie croisée "
-               f"binaire vaut {expected:.4f} (perte compilée : {compiled.get('loss_config', '?')}).{hint} Attendu "
+               f"binaire vaut {expected:.4f} (perte compilée : {compiled.get('loss_config', '?')}).{hint.fr} Attendu "
                "`loss=\"binary_crossentropy\"`.",
-               f"On 8 examples the model's loss is {found:.4f}; binary cross-entropy is {expected:.4f}.")
+               f"On 8 examples chosen by the grader, the model's loss is {found:.4f}; the binary cross-entropy is "
+               f"{expected:.4f} (compiled loss: {compiled.get('loss_config', '?')}).{hint.en} Expected "
+               "`loss=\"binary_crossentropy\"`.")
 
 
 @checks("q3", weight=1, requires=("check_model_is_compiled",), fr="Métrique `accuracy`.", en="`accuracy` metric.")

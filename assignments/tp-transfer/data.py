@@ -53,7 +53,8 @@ def _observed(obs, ctx) -> dict:
         if not found[key]["is_dataset"]:
             raise fail(f"`{name}` est de type {found[key]['type']} ; attendu un `tf.data.Dataset` "
                        "(`keras.utils.image_dataset_from_directory(directory, ...)`).",
-                       f"`{name}` is a {found[key]['type']}; expected a `tf.data.Dataset`.")
+                       f"`{name}` is a {found[key]['type']}; expected a `tf.data.Dataset` "
+                       "(`keras.utils.image_dataset_from_directory(directory, ...)`).")
     return found
 
 
@@ -92,11 +93,13 @@ def check_images_are_224_float32(obs, ctx):
             shown = spec["shape"] if spec["shape"] is None else tuple("lot" if d is None else d for d in spec["shape"])
             raise fail(f"Les images de `{name}` ont la forme {shown} ; attendu (lot, 224, 224, 3) : "
                        "`image_size=(224, 224)`, images en couleur (`color_mode=\"rgb\"`), en lots.",
-                       f"The images of `{name}` have shape {shown}; expected (batch, 224, 224, 3).")
+                       f"The images of `{name}` have shape {shown}; expected (batch, 224, 224, 3): "
+                       "`image_size=(224, 224)`, colour images (`color_mode=\"rgb\"`), in batches.")
         if spec["dtype"] != "float32":
             raise fail(f"Les images de `{name}` sont de type {spec['dtype']} ; attendu float32 (ce que donne "
                        "`image_dataset_from_directory`).",
-                       f"The images of `{name}` are {spec['dtype']}; expected float32.")
+                       f"The images of `{name}` have dtype {spec['dtype']}; expected float32 (what "
+                       "`image_dataset_from_directory` gives).")
 
 
 @checks("q4", weight=1, requires=("check_make_datasets_returns_two_datasets",),
@@ -109,7 +112,7 @@ def check_labels_are_binary(obs, ctx):
         entry = found[key]
         if len(entry["spec"]) < 2 or not entry["has_labels"]:
             raise fail(f"`{name}` ne donne pas d'étiquettes : attendu des couples (images, étiquettes) "
-                       "(`label_mode=\"binary\"`).", f"`{name}` yields no labels: use `label_mode=\"binary\"`.")
+                       "(`label_mode=\"binary\"`).", f"`{name}` yields no labels: expected (images, labels) pairs (`label_mode=\"binary\"`).")
         label_spec = entry["spec"][1]
         shape = label_spec["shape"]
         if shape not in ([None, 1], [None]):
@@ -117,12 +120,12 @@ def check_labels_are_binary(obs, ctx):
                 if shape and len(shape) == 2 and shape[-1] != 1 else ""
             raise fail(f"Les étiquettes de `{name}` ont la forme {shape}{width} ; attendu une étiquette 0/1 par image, "
                        "forme (lot, 1) : `label_mode=\"binary\"`, pour une sortie sigmoïde et `binary_crossentropy`.",
-                       f"The labels of `{name}` have shape {shape}; expected one 0/1 label per image, "
-                       "`label_mode=\"binary\"`.")
+                       f"The labels of `{name}` have shape {shape}{width}; expected one 0/1 label per image, shape "
+                       "(batch, 1): `label_mode=\"binary\"`, for a sigmoid output and `binary_crossentropy`.")
         labels = _labels(entry)
         if labels.size and not np.isin(labels, (0.0, 1.0)).all():
             raise fail(f"Les étiquettes de `{name}` prennent les valeurs {sorted(set(labels.ravel().tolist()))[:5]} ; "
-                       "attendu 0 ou 1.", f"The labels of `{name}` are not 0 or 1.")
+                       "attendu 0 ou 1.", f"The labels of `{name}` take the values {sorted(set(labels.ravel().tolist()))[:5]}; expected 0 or 1.")
     per_class: dict[str, set] = {}
     for key in ("train", "val"):
         entry = found[key]
@@ -136,7 +139,9 @@ def check_labels_are_binary(obs, ctx):
         raise fail(f"Les étiquettes ne suivent pas les dossiers de classes (valeurs vues par classe : "
                    f"{ {cls: sorted(v) for (cls, _), v in zip(CLASSES, values, strict=True)} }) ; chaque "
                    "sous-dossier doit donner une seule étiquette, différente de l'autre.",
-                   "The labels do not follow the class folders.")
+                   f"The labels do not follow the class folders (values seen per class: "
+                   f"{ {cls: sorted(v) for (cls, _), v in zip(CLASSES, values, strict=True)} }); each "
+                   "subfolder must give a single label, different from the other's.")
 
 
 @checks("q4", weight=1, requires=("check_make_datasets_returns_two_datasets",),
@@ -147,7 +152,8 @@ def check_split_is_80_20(obs, ctx):
     if found["train"].get("truncated") or found["val"].get("truncated"):
         raise fail("Un des jeux de données ne s'arrête jamais (`.repeat()`) : renvoyez les jeux tels que "
                    "`image_dataset_from_directory` les donne (un passage = une époque).",
-                   "One of the datasets never ends (`.repeat()`).")
+                   "One of the datasets never ends (`.repeat()`): return the datasets as "
+                   "`image_dataset_from_directory` gives them (one pass = one epoch).")
     n_train, n_val = sum(found["train"]["batches"]), sum(found["val"]["batches"])
     if (n_train, n_val) == (N_TRAIN, N_VAL):
         return
@@ -173,14 +179,17 @@ def check_subsets_are_disjoint(obs, ctx):
             raise fail("Impossible de reconnaître les images lues dans les jeux de données (leurs pixels ont été "
                        "modifiés) : laissez les images telles que `image_dataset_from_directory` les donne "
                        "(`preprocess_input` est dans le modèle).",
-                       "The images read from the datasets cannot be recognised (their pixels were changed).")
+                       "The images read from the datasets cannot be recognised (their pixels were changed): leave the "
+                       "images as `image_dataset_from_directory` gives them (`preprocess_input` is in the model).")
         spec = folder_spec(ctx)
         both = sorted(f"{spec[i][0]}/{spec[i][1]}" for i in set(ids_train) & set(ids_val))
     if both:
         raise fail(f"{len(both)} image(s) sont à la fois dans `train_ds` et `val_ds` (par exemple {both[0]}) : les "
                    "deux appels à `image_dataset_from_directory` doivent avoir la **même** graine (`seed=...`), "
                    "sinon chacun mélange autrement et les deux parts se recouvrent.",
-                   f"{len(both)} image(s) are in both `train_ds` and `val_ds`: use the same `seed` in both calls.")
+                   f"{len(both)} image(s) are in both `train_ds` and `val_ds` (for example {both[0]}): the two "
+                   "calls of `image_dataset_from_directory` must have the **same** seed (`seed=...`), otherwise "
+                   "each shuffles differently and the two parts overlap.")
 
 
 @checks("q4", weight=0.5, requires=("check_make_datasets_returns_two_datasets",),
@@ -192,7 +201,8 @@ def check_batch_size_is_honoured(obs, ctx):
         if sizes and (max(sizes) != BATCH or any(s != BATCH for s in sizes[:-1])):
             raise fail(f"Avec `batch_size={BATCH}`, `{name}` donne des lots de {sorted(set(sizes))} images : passez "
                        "`batch_size=batch_size` à `image_dataset_from_directory`.",
-                       f"With `batch_size={BATCH}`, `{name}` yields batches of {sorted(set(sizes))} images.")
+                       f"With `batch_size={BATCH}`, `{name}` yields batches of {sorted(set(sizes))} images: pass "
+                       "`batch_size=batch_size` to `image_dataset_from_directory`.")
     default = (found.get("defaults") or {}).get("batch_size")
     if default != 32:
         raise fail(f"La valeur par défaut de `batch_size` est {default!r} ; attendu `batch_size=32`.",

@@ -48,7 +48,7 @@ def _built(obs, ctx) -> dict:
     except CheckFailed as e:
         hint = offline_hint(e.details)
         if hint:
-            raise CheckFailed(Message(e.message.fr + hint, e.message.en + " Pass `weights` on to ResNet50."),
+            raise CheckFailed(Message(e.message.fr + hint.fr, e.message.en + hint.en),
                               e.status, e.details) from e
         raise
 
@@ -60,7 +60,9 @@ def _base(obs, ctx) -> dict:
         raise fail("Aucune base ResNet50 trouvée dans le modèle : utilisez `ResNet50(weights=weights, "
                    "include_top=False, input_shape=input_shape)` de `keras.applications` et appelez-la sur "
                    "l'entrée préparée (`x = base(x)`).",
-                   "No ResNet50 base found in the model: use `keras.applications.ResNet50(include_top=False, ...)`.")
+                   "No ResNet50 base found in the model: use `ResNet50(weights=weights, include_top=False, "
+                   "input_shape=input_shape)` from `keras.applications` and call it on the prepared input "
+                   "(`x = base(x)`).")
     return base
 
 
@@ -76,7 +78,9 @@ def check_transfer_model_is_keras_model(obs, ctx):
         raise fail(f"Avec `input_shape=(32, 32, 3)`, le modèle attend des entrées de forme {found} : utilisez le "
                    "paramètre `input_shape` pour `keras.Input(shape=input_shape)` et pour `ResNet50(..., "
                    "input_shape=input_shape)`.",
-                   f"With `input_shape=(32, 32, 3)` the model expects inputs of shape {found}: use `input_shape`.")
+                   f"With `input_shape=(32, 32, 3)`, the model expects inputs of shape {found}: use the "
+                   "`input_shape` parameter for `keras.Input(shape=input_shape)` and for `ResNet50(..., "
+                   "input_shape=input_shape)`.")
 
 
 @checks("q1", weight=0.5, requires=("check_transfer_model_is_keras_model",),
@@ -88,7 +92,8 @@ def check_transfer_model_defaults(obs, ctx):
     if found.get("weights") != "imagenet":
         raise fail(f"La valeur par défaut de `weights` est {found.get('weights', 'absente')!r} ; attendu "
                    "`weights=\"imagenet\"` (les poids pré-entraînés, c'est tout l'intérêt du transfert).",
-                   f"The default of `weights` is {found.get('weights')!r}; expected \"imagenet\".")
+                   f"The default value of `weights` is {found.get('weights', 'absent')!r}; expected "
+                   "`weights=\"imagenet\"` (the pre-trained weights are the whole point of transfer learning).")
     default = found.get("input_shape")
     if isinstance(default, list) and tuple(default) == DEFAULT_SHAPE:
         return
@@ -97,7 +102,8 @@ def check_transfer_model_defaults(obs, ctx):
         return
     raise fail(f"Sans `input_shape`, le modèle n'attend pas des images (224, 224, 3) (valeur par défaut : "
                f"{default!r}) ; écrivez `input_shape=(224, 224, 3)` dans la signature.",
-               f"Without `input_shape`, the model does not expect (224, 224, 3) images (default {default!r}).",
+               f"Without `input_shape`, the model does not expect (224, 224, 3) images (default value: "
+               f"{default!r}); write `input_shape=(224, 224, 3)` in the signature.",
                details=str(answer.get("default_error", "")))
 
 
@@ -112,7 +118,8 @@ def check_base_is_resnet50_without_top(obs, ctx):
     if base["params"] != BASE_PARAMS:
         raise fail(f"La base a {group(base['params'])} paramètres ; ResNet50 sans tête en a {group(BASE_PARAMS)}. "
                    "Utilisez `keras.applications.ResNet50` (pas ResNet50V2 ni ResNet101).",
-                   f"The base has {base['params']:,} parameters; ResNet50 without top has {BASE_PARAMS:,}.")
+                   f"The base has {base['params']:,} parameters; ResNet50 without top has {BASE_PARAMS:,}. "
+                   "Use `keras.applications.ResNet50` (not ResNet50V2 nor ResNet101).")
 
 
 @checks("q1", weight=1.5, requires=("check_base_is_resnet50_without_top",),
@@ -166,14 +173,18 @@ def check_head_is_pooling_then_sigmoid_unit(obs, ctx):
     hint = ""
     dense = [x for x in found if x[0] == "Dense"]
     if dense and dense[-1][1] == 2:
-        hint = (" Deux classes se traitent ici avec une seule sortie : `Dense(1, activation=\"sigmoid\")` et la "
-                "perte `binary_crossentropy` (pas `Dense(2, softmax)`).")
+        hint = Message(" Deux classes se traitent ici avec une seule sortie : `Dense(1, activation=\"sigmoid\")` "
+                       "et la perte `binary_crossentropy` (pas `Dense(2, softmax)`).",
+                       " Two classes are handled here with a single output: `Dense(1, activation=\"sigmoid\")` "
+                       "and the `binary_crossentropy` loss (not `Dense(2, softmax)`).")
     elif dense and dense[-1][1] == 1 and dense[-1][2] in (None, "linear"):
-        hint = " La sortie doit être une probabilité : `activation=\"sigmoid\"`."
+        hint = Message(" La sortie doit être une probabilité : `activation=\"sigmoid\"`.",
+                       " The output must be a probability: `activation=\"sigmoid\"`.")
     elif found and found[0] != ("GlobalAveragePooling2D",):
-        hint = " Résumez les cartes de la base par `layers.GlobalAveragePooling2D()` (pas `Flatten`)."
-    raise fail(f"Tête après la base : {show_all(found)} ; attendu {show_all(expected)}.{hint}",
-               f"Head after the base: {show_all(found)}; expected {show_all(expected)}.")
+        hint = Message(" Résumez les cartes de la base par `layers.GlobalAveragePooling2D()` (pas `Flatten`).",
+                       " Summarise the base's feature maps with `layers.GlobalAveragePooling2D()` (not `Flatten`).")
+    raise fail(f"Tête après la base : {show_all(found)} ; attendu {show_all(expected)}.{hint.fr}",
+               f"Head after the base: {show_all(found)}; expected {show_all(expected)}.{hint.en}")
 
 
 @checks("q1", weight=1, requires=("check_base_is_resnet50_without_top",),
@@ -189,7 +200,8 @@ def check_only_head_is_trainable(obs, ctx):
     if base["head_trainable_params"] != HEAD_PARAMS:
         raise fail(f"La tête a {group(base['head_trainable_params'])} paramètres entraînables ; attendu "
                    f"{group(HEAD_PARAMS)} (une couche `Dense(1)` sur les 2 048 caractéristiques de la base).",
-                   f"The head has {base['head_trainable_params']:,} trainable parameters; expected {HEAD_PARAMS:,}.")
+                   f"The head has {base['head_trainable_params']:,} trainable parameters; expected {HEAD_PARAMS:,} "
+                   "(one `Dense(1)` layer on the base's 2,048 features).")
 
 
 @checks("q1", weight=1, requires=("check_only_head_is_trainable",),
@@ -199,14 +211,16 @@ def check_short_training_keeps_base(obs, ctx):
     answer = _built(obs, ctx)
     if "fit" not in answer:
         raise CheckFailed(Message("Le correcteur n'a pas pu entraîner brièvement le modèle (`compile` puis `fit` "
-                                  "sur 4 images aléatoires).", "Could not briefly train the model."),
+                                  "sur 4 images aléatoires).", "The grader could not briefly train the model (`compile` then `fit` on 4 random images)."),
                           Status.ERROR, str(answer.get("fit_error", "")))
     fit = answer["fit"]
     if fit["n_base_moved"]:
         raise fail(f"Après 2 pas d'entraînement, {fit['n_base_moved']} poids de la base ont changé (par exemple "
                    f"{', '.join(fit['base_moved'][:3])}) : la base doit rester gelée, moyennes et variances des "
                    "BatchNormalization comprises (`base.trainable = False`).",
-                   f"After 2 training steps, {fit['n_base_moved']} base weights changed: keep the base frozen.")
+                   f"After 2 training steps, {fit['n_base_moved']} weights of the base changed (for example "
+                   f"{', '.join(fit['base_moved'][:3])}): the base must stay frozen, BatchNormalization means and "
+                   "variances included (`base.trainable = False`).")
     if not fit["head_moved"]:
         raise fail("Après 2 pas d'entraînement, la tête n'a pas changé : la couche `Dense` doit rester entraînable.",
                    "After 2 training steps the head did not change: the Dense layer must stay trainable.")

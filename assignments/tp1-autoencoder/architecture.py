@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.judge.checks import CheckFailed, fail
+from grader.judge.checks import NO_HINT, CheckFailed, fail
 from grader.judge.layers import (
     compare,
     normalize,
@@ -81,7 +81,8 @@ def check_autoencoder_layers(obs, ctx):
         fr="7 411 776 paramètres.", en="7,411,776 parameters.")
 def check_autoencoder_parameter_count(obs, ctx):
     require_params(info(obs), "`autoencoder`", N_PARAMS,
-                   " Vérifiez les tailles 1024, 512, 64, 512, 1024, 3072 et qu'aucune couche ne manque.")
+                   " Vérifiez les tailles 1024, 512, 64, 512, 1024, 3072 et qu'aucune couche ne manque.",
+                   hint_en=" Check the sizes 1024, 512, 64, 512, 1024, 3072 and that no layer is missing.")
 
 
 @checks("q2", public=True, weight=1.5, requires=("check_autoencoder_is_keras_model",),
@@ -104,8 +105,9 @@ def check_autoencoder_loss_is_mse(obs, ctx):
     if abs(value - refs["mse"]) <= 1e-3 * refs["mse"]:
         return None
     closest = min(refs, key=lambda k: abs(refs[k] - value))
-    hint = "" if closest == "mse" or abs(refs[closest] - value) > 1e-3 * refs[closest] else \
-        f" C'est la perte `{closest}`."
+    hint = NO_HINT if closest == "mse" or abs(refs[closest] - value) > 1e-3 * refs[closest] else \
+        Message(f" C'est la perte `{closest}`.", f" This is the `{closest}` loss.")
     raise fail(f"`autoencoder` est compilé avec la perte {name} ; attendu l'erreur quadratique moyenne, "
-               f"`loss='mse'` (la reconstruction est comparée pixel à pixel à l'image).{hint}",
-               f"`autoencoder` is compiled with the loss {name}; expected the mean squared error, `loss='mse'`.")
+               f"`loss='mse'` (la reconstruction est comparée pixel à pixel à l'image).{hint.fr}",
+               f"`autoencoder` is compiled with the loss {name}; expected the mean squared error, `loss='mse'` "
+               f"(the reconstruction is compared with the image pixel by pixel).{hint.en}")

@@ -12,13 +12,14 @@ from __future__ import annotations
 import numpy as np
 
 from grader import datasets
-from grader.judge.checks import CheckFailed, fail
+from grader.judge.checks import NO_HINT, CheckFailed, fail
 from grader.judge.holdout import fitted_scaling
 from grader.judge.keras import data_entry as _entry
 from grader.judge.keras import data_rows as _rows
 from grader.judge.keras import expect_unit_range
 from grader.judge.keras import sample as keras_sample
 from grader.judge.recognise import dataset_labels
+from grader.model import Message
 
 from .common import DATASET, PIXELS, checks
 
@@ -41,11 +42,12 @@ def check_data_shapes(obs, ctx):
         shape = tuple(_entry(data, name)["shape"])
         if len(shape) != 2 or shape[1] != PIXELS or shape[0] < 1:
             flat = len(shape) > 1 and int(np.prod(shape[1:])) == PIXELS
-            hint = f" Aplatissez chaque image : `{name}.reshape(-1, {PIXELS})`." if flat else ""
+            hint = Message(f" Aplatissez chaque image : `{name}.reshape(-1, {PIXELS})`.",
+                           f" Flatten each image: `{name}.reshape(-1, {PIXELS})`.") if flat else NO_HINT
             raise fail(f"`{name}` a la forme {shape} ; attendu (nombre d'images, {PIXELS}) : une ligne de "
-                       f"32 x 32 x 3 = {PIXELS} valeurs par image.{hint}",
-                       f"`{name}` has shape {shape}; expected (number of images, {PIXELS})."
-                       + (f" Flatten each image: `{name}.reshape(-1, {PIXELS})`." if flat else ""))
+                       f"32 x 32 x 3 = {PIXELS} valeurs par image.{hint.fr}",
+                       f"`{name}` has shape {shape}; expected (number of images, {PIXELS}): one row of "
+                       f"32 x 32 x 3 = {PIXELS} values per image.{hint.en}")
 
 
 @checks("q1", public=True, requires=("check_data_shapes",), fr="Pixels en nombres flottants, mis à l'échelle dans [0, 1].",
@@ -69,8 +71,9 @@ def check_images_are_cifar10(obs, ctx):
                        "`keras.datasets.cifar10.load_data()` divisées par 255 et aplaties avec "
                        f"`.reshape(-1, {PIXELS})`. N'appliquez pas d'autre transformation (ni transposition, ni "
                        "centrage).",
-                       f"Only {found} of {len(rows)} sampled `{name}` rows are CIFAR-10 images divided by 255 and "
-                       f"flattened with `.reshape(-1, {PIXELS})`.")
+                       f"Only {found} of the {len(rows)} sampled rows of `{name}` are images of "
+                       "`keras.datasets.cifar10.load_data()` divided by 255 and flattened with "
+                       f"`.reshape(-1, {PIXELS})`. Apply no other transformation (no transpose, no centring).")
 
 
 def scalings(obs) -> list[tuple[float, float]]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from grader import datasets
-from grader.judge.checks import CheckFailed, fail
+from grader.judge.checks import NO_HINT, CheckFailed, fail
 from grader.judge.expect import as_array
 from grader.judge.layers import require_keras_model
 from grader.model import Message, Status
@@ -44,12 +44,14 @@ def check_encoder_is_keras_model(obs, ctx):
     require_keras_model(got["model"], "`encoder`")
     if got["same_object"]:
         raise fail("`encoder` est l'autoencodeur lui-même : il doit s'arrêter au goulot, "
-                   "`encoder = keras.Model(input_img, encoded)`.", "`encoder` is the autoencoder itself.")
+                   "`encoder = keras.Model(input_img, encoded)`.", "`encoder` is the autoencoder itself: it must stop at the bottleneck, "
+                                                                   "`encoder = keras.Model(input_img, encoded)`.")
     mine, theirs = got["model"].get("input_shape"), autoencoder_info(obs).get("input_shape")
     if mine is not None and theirs is not None and list(mine) != list(theirs):
         raise fail(f"`encoder` attend des entrées de forme {tuple(mine[1:])} ; `autoencoder` de forme "
                    f"{tuple(theirs[1:])} : l'encodeur part de l'entrée de l'autoencodeur.",
-                   f"`encoder` expects inputs of shape {tuple(mine[1:])}; `autoencoder` {tuple(theirs[1:])}.")
+                   f"`encoder` expects inputs of shape {tuple(mine[1:])}; `autoencoder` of shape "
+                   f"{tuple(theirs[1:])}: the encoder starts from the autoencoder's input.")
 
 
 @checks("q3", weight=2, requires=("check_encoder_is_keras_model",),
@@ -66,8 +68,11 @@ def check_encoder_shares_weights(obs, ctx):
                    "l'entraînement de l'autoencodeur ne touche pas. Construisez-le à partir des couches de "
                    "l'autoencodeur : `encoder = keras.Model(input_img, encoded)` (API fonctionnelle) ou "
                    "`keras.Model(autoencoder.input, couche_du_goulot.output)`.",
-                   f"{got['weights'] - got['shared']} of {got['weights']} weight variables of `encoder` are not "
-                   "`autoencoder`'s: build it from the autoencoder's own layers.")
+                   f"{got['weights'] - got['shared']} of the {got['weights']} weight variables of `encoder` do "
+                   "not belong to `autoencoder`: it is a new model, with fresh weights, that training the "
+                   "autoencoder does not touch. Build it from the autoencoder's layers: "
+                   "`encoder = keras.Model(input_img, encoded)` (functional API) or "
+                   "`keras.Model(autoencoder.input, bottleneck_layer.output)`.")
 
 
 @checks("q3", weight=2.5, requires=("check_encoder_is_keras_model",),
@@ -92,16 +97,21 @@ def check_encoder_outputs_bottleneck(obs, ctx):
     if encoded.shape[1] != width:
         raise fail(f"`encoder` sort {encoded.shape[1]} valeurs par image ; le goulot de `autoencoder` (sa couche "
                    f"la plus étroite) en a {width}. Coupez l'encodeur à la sortie du goulot, pas à une autre couche.",
-                   f"`encoder` outputs {encoded.shape[1]} values per image; `autoencoder`'s bottleneck has {width}.")
+                   f"`encoder` outputs {encoded.shape[1]} values per image; the bottleneck of `autoencoder` (its "
+                   f"narrowest layer) has {width}. Cut the encoder at the bottleneck's output, not at another layer.")
     expected = as_array(got["bottleneck"], "goulot").astype(np.float64).reshape(len(images), -1)
     scale = max(1.0, float(np.abs(expected).max(initial=0.0)))
     err = float(np.abs(encoded - expected).max(initial=0.0))
     if err > 1e-3 * scale:
-        hint = (" Les sorties de `encoder` sont parfois négatives : il s'arrête avant l'activation `relu` du goulot."
-                if encoded.min() < -1e-6 <= expected.min() else "")
+        hint = (Message(" Les sorties de `encoder` sont parfois négatives : il s'arrête avant l'activation `relu` "
+                        "du goulot.", " The outputs of `encoder` are sometimes negative: it stops before the "
+                        "bottleneck's `relu` activation.")
+                if encoded.min() < -1e-6 <= expected.min() else NO_HINT)
         raise fail(f"`encoder(x)` diffère de l'activation du goulot de `autoencoder` sur les mêmes images (écart "
                    f"max {err:.3g}) : l'encodeur doit réutiliser les couches entraînées de l'autoencodeur, jusqu'au "
-                   f"goulot inclus.{hint}",
-                   f"`encoder(x)` differs from `autoencoder`'s bottleneck activation (max gap {err:.3g}).")
+                   f"goulot inclus.{hint.fr}",
+                   f"`encoder(x)` differs from `autoencoder`'s bottleneck activation on the same images (max gap "
+                   f"{err:.3g}): the encoder must reuse the autoencoder's trained layers, up to and including the "
+                   f"bottleneck.{hint.en}")
     return Message(f"`encoder` donne le code à {width} dimensions de `autoencoder` ({len(images)} images).",
                    f"`encoder` gives `autoencoder`'s {width}-d code ({len(images)} images).")

@@ -53,7 +53,8 @@ def _best(obs, ctx) -> tuple[float, np.ndarray | None]:
         if pred.size != flat.size:
             raise fail(f"`autoencoder.predict` renvoie la forme {pred.shape} ; attendu ({len(raw)}, {PIXELS}), "
                        "une image reconstruite par image donnée.",
-                       f"`autoencoder.predict` returns shape {pred.shape}; expected ({len(raw)}, {PIXELS}).")
+                       f"`autoencoder.predict` returns shape {pred.shape}; expected ({len(raw)}, {PIXELS}), "
+                       "one reconstructed image per image given.")
         recon = (pred.reshape(flat.shape).astype(np.float64) - offset) / scale / 255.0
         mse = float(np.mean((recon - truth) ** 2))
         if np.isfinite(mse) and mse < best:

@@ -93,4 +93,6 @@ def check_create_cnn_param_count(obs, ctx):
     require_params(_cnn(obs)["model"], WHAT, N_PARAMS,
                    " Vérifiez les filtres (32, 64, 128), les noyaux 3 x 3, le `padding=\"same\"` de la seule première "
                    "convolution de chaque bloc, les `MaxPooling2D(2)` et les couches Dense de 512 et 256.",
+                   hint_en=" Check the filters (32, 64, 128), the 3 x 3 kernels, the `padding=\"same\"` of only the "
+                   "first convolution of each block, the `MaxPooling2D(2)` and the Dense layers of 512 and 256.",
                    non_trainable=N_NON_TRAINABLE)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import math
 
-from grader.judge.checks import fail
+from grader.judge.checks import NO_HINT, fail
+from grader.model import Message
 from grader.runner.probes import callbacks as keras_callbacks
 
 from .common import checks
@@ -23,12 +24,15 @@ def _callbacks(obs) -> list[dict]:
     info = obs.memo(("callbacks",), lambda: obs.run(keras_callbacks.describe_list, "callbacks", list(_KEYS)))
     if info["items"] is None:
         single = info.get("single") or {}
-        hint = ""
+        hint = NO_HINT
         if any(_is(single, k) for k in KINDS):
-            hint = f" C'est un seul callback ({single['type']}) : mettez les deux dans une liste, `callbacks = [es, rlr]`."
+            hint = Message(f" C'est un seul callback ({single['type']}) : mettez les deux dans une liste, "
+                           "`callbacks = [es, rlr]`.", f" This is a single callback ({single['type']}): put both "
+                           "in a list, `callbacks = [es, rlr]`.")
         raise fail(f"`callbacks` est de type {info['type']} ; attendu une liste `[EarlyStopping(...), "
-                   f"ReduceLROnPlateau(...)]` à passer à `fit(..., callbacks=callbacks)`.{hint}",
-                   f"`callbacks` is a {info['type']}; expected a list [EarlyStopping(...), ReduceLROnPlateau(...)].")
+                   f"ReduceLROnPlateau(...)]` à passer à `fit(..., callbacks=callbacks)`.{hint.fr}",
+                   f"`callbacks` is a {info['type']}; expected a list `[EarlyStopping(...), "
+                   f"ReduceLROnPlateau(...)]` to pass to `fit(..., callbacks=callbacks)`.{hint.en}")
     return info["items"]
 
 
@@ -37,7 +41,8 @@ def _one(items: list[dict], kind: str) -> dict:
     if len(found) != 1:
         listed = ", ".join(x["type"] for x in items) or "vide"
         raise fail(f"`callbacks` contient {len(found)} `{kind}` (liste : {listed}) ; attendu exactement un "
-                   f"`{KINDS[kind]}(...)`.", f"`callbacks` holds {len(found)} {kind}; expected exactly one.")
+                   f"`{KINDS[kind]}(...)`.", f"`callbacks` holds {len(found)} `{kind}` (list: {listed}); expected exactly one "
+                                             f"`{KINDS[kind]}(...)`.")
     return found[0]
 
 
@@ -47,7 +52,8 @@ def _mode_consistent(item: dict, name: str) -> None:
     if mode == "min" and "acc" in monitor or mode == "max" and "loss" in monitor:
         raise fail(f"{name} surveille `{monitor}` avec `mode='{mode}'` : le sens est inversé (une perte diminue, "
                    "une précision augmente) ; laissez `mode='auto'`.",
-                   f"{name} monitors `{monitor}` with mode '{mode}': the direction is reversed.")
+                   f"{name} monitors `{monitor}` with `mode='{mode}'`: the direction is reversed (a loss decreases, "
+                   "an accuracy increases); leave `mode='auto'`.")
 
 
 def _same(value, expected: float) -> bool:
@@ -70,11 +76,13 @@ def check_early_stopping_settings(obs, ctx):
     es = _one(_callbacks(obs), "EarlyStopping")
     if es["patience"] != 10:
         raise fail(f"L'EarlyStopping a une patience de {es['patience']} ; attendu `patience=10` (10 époques sans "
-                   "amélioration avant d'arrêter).", f"EarlyStopping has patience {es['patience']}; expected 10.")
+                   "amélioration avant d'arrêter).", f"The EarlyStopping has a patience of {es['patience']}; expected `patience=10` (10 epochs "
+                                                     "without improvement before stopping).")
     if es["restore_best_weights"] is not True:
         raise fail("L'EarlyStopping ne restaure pas les meilleurs poids : sans `restore_best_weights=True`, le modèle "
                    "garde ceux de la dernière époque, 10 époques après le meilleur résultat.",
-                   "EarlyStopping does not restore the best weights: pass `restore_best_weights=True`.")
+                   "The EarlyStopping does not restore the best weights: without `restore_best_weights=True`, the "
+                   "model keeps those of the last epoch, 10 epochs after the best result.")
     _mode_consistent(es, "L'EarlyStopping")
 
 
@@ -87,7 +95,8 @@ def check_reduce_lr_settings(obs, ctx):
              if not _same(rl[key], want) or key == "patience" and not isinstance(rl[key], int)]
     if wrong:
         fr = " ; ".join(f"`{k}={v}` au lieu de `{k}={w:g}`" for k, v, w in wrong)
-        hint = " (`factor=0.5` divise le taux d'apprentissage par 2)" if wrong[0][0] == "factor" else ""
-        raise fail(f"Le ReduceLROnPlateau a {fr}{hint}.",
-                   "ReduceLROnPlateau has " + "; ".join(f"{k}={v} instead of {k}={w:g}" for k, v, w in wrong) + ".")
+        hint = (Message(" (`factor=0.5` divise le taux d'apprentissage par 2)",
+                        " (`factor=0.5` halves the learning rate)") if wrong[0][0] == "factor" else NO_HINT)
+        en = "; ".join(f"`{k}={v}` instead of `{k}={w:g}`" for k, v, w in wrong)
+        raise fail(f"Le ReduceLROnPlateau a {fr}{hint.fr}.", f"The ReduceLROnPlateau has {en}{hint.en}.")
     _mode_consistent(rl, "Le ReduceLROnPlateau")

@@ -11,14 +11,15 @@ import numpy as np
 
 from grader import datasets
 from grader.budget import group
-from grader.judge.checks import CheckFailed, fail
+from grader.judge.checks import NO_HINT, CheckFailed, fail
 from grader.judge.expect import as_array
 from grader.judge.holdout import fitted_scaling
+from grader.judge.keras import ONE_HOT_HINT, expect_unit_range, training_budget
 from grader.judge.keras import data_entry as _entry
 from grader.judge.keras import data_rows as _rows
-from grader.judge.keras import expect_unit_range, training_budget
 from grader.judge.keras import sample as keras_sample
 from grader.judge.recognise import dataset_labels
+from grader.model import Message
 from grader.runner.probes import values
 
 from .common import CLASSES, DATASET, FULL, IMAGE_SHAPE, checks, class_index
@@ -37,7 +38,8 @@ def class_names(obs) -> list[dict]:
     if info["items"] is None:
         raise fail(f"`class_names` est de type {info['type']} ; attendu une liste de 10 noms de classes "
                    "(`[\"airplane\", \"automobile\", ...]`).",
-                   f"`class_names` is a {info['type']}; expected a list of 10 class names.")
+                   f"`class_names` is a {info['type']}; expected a list of 10 class names "
+                   "(`[\"airplane\", \"automobile\", ...]`).")
     return info["items"]
 
 
@@ -61,15 +63,17 @@ def check_data_shapes(obs, ctx):
         y_shape = tuple(_entry(data, yname)["shape"])
         want = " ou ".join(f"({group(n)}, 32, 32, 3)" for n in sizes)
         if len(x_shape) != 4 or x_shape[1:] != IMAGE_SHAPE or x_shape[0] not in sizes:
-            hint = (" Gardez les images en (32, 32, 3), sans les aplatir." if len(x_shape) == 2 else
-                    " Keras donne les canaux en dernier : (n, 32, 32, 3)." if x_shape[1:2] == (3,) else "")
-            raise fail(f"`{xname}` a la forme {x_shape} ; attendu {want}.{hint}",
-                       f"`{xname}` has shape {x_shape}; expected {want.replace(' ou ', ' or ')}.")
+            hint = (Message(" Gardez les images en (32, 32, 3), sans les aplatir.",
+                            " Keep the images as (32, 32, 3), without flattening them.") if len(x_shape) == 2 else
+                    Message(" Keras donne les canaux en dernier : (n, 32, 32, 3).",
+                            " Keras puts the channels last: (n, 32, 32, 3).") if x_shape[1:2] == (3,) else NO_HINT)
+            raise fail(f"`{xname}` a la forme {x_shape} ; attendu {want}.{hint.fr}",
+                       f"`{xname}` has shape {x_shape}; expected {want.replace(' ou ', ' or ')}.{hint.en}")
         if y_shape != (x_shape[0], 10):
-            hint = (" Ce sont des entiers : encodez-les en one-hot avec `keras.utils.to_categorical(y, 10)`."
-                    if len(y_shape) == 1 or y_shape[1:] == (1,) else "")
+            hint = ONE_HOT_HINT if len(y_shape) == 1 or y_shape[1:] == (1,) else NO_HINT
             raise fail(f"`{yname}` a la forme {y_shape} ; attendu ({group(x_shape[0])}, 10), une ligne one-hot par "
-                       f"image.{hint}", f"`{yname}` has shape {y_shape}; expected ({x_shape[0]}, 10), one-hot rows.")
+                       f"image.{hint.fr}", f"`{yname}` has shape {y_shape}; expected ({x_shape[0]}, 10), one one-hot "
+                       f"row per image.{hint.en}")
 
 
 @checks("q1", public=True, requires=("check_data_shapes",), fr="Images en float32, mises à l'échelle dans [0, 1].",
@@ -92,8 +96,9 @@ def check_images_are_cifar10(obs, ctx):
             raise fail(f"Seules {int(np.sum(truth >= 0))} des {len(truth)} images de `{xname}` examinées sont des "
                        "images de CIFAR-10 divisées par 255. Chargez-les avec `keras.datasets.cifar10.load_data()` et "
                        "divisez par 255 sans autre transformation.",
-                       f"Only {int(np.sum(truth >= 0))} of {len(truth)} sampled `{xname}` images are CIFAR-10 images "
-                       "divided by 255.")
+                       f"Only {int(np.sum(truth >= 0))} of the {len(truth)} sampled images of `{xname}` are "
+                       "CIFAR-10 images divided by 255. Load them with `keras.datasets.cifar10.load_data()` and "
+                       "divide by 255 with no other transformation.")
 
 
 @checks("q1", requires=("check_data_shapes",), fr="Étiquettes one-hot de largeur 10, celles des images.",
@@ -106,7 +111,8 @@ def check_labels_are_one_hot(obs, ctx):
         if rows.size and (not np.all((rows == 0) | (rows == 1)) or not np.all(rows.sum(axis=1) == 1)):
             raise fail(f"`{yname}` n'est pas one-hot (ex. {rows[0].round(3).tolist()}) : chaque ligne doit contenir "
                        "un seul 1 et neuf 0 (`keras.utils.to_categorical(y, 10)`).",
-                       f"`{yname}` is not one-hot: each row needs a single 1 and nine 0s.")
+                       f"`{yname}` is not one-hot (e.g. {rows[0].round(3).tolist()}): each row must hold a single 1 "
+                       "and nine 0s (`keras.utils.to_categorical(y, 10)`).")
         truth = _truth(data, split)
         keep = truth >= 0
         if keep.sum() >= 20:
@@ -114,7 +120,8 @@ def check_labels_are_one_hot(obs, ctx):
             if agree < 0.9:
                 raise fail(f"Les étiquettes de `{yname}` ne correspondent pas aux images ({agree:.0%} d'accord) : "
                            "mélangez-vous l'un sans l'autre ?",
-                           f"`{yname}` labels do not match the images ({agree:.0%} agree).")
+                           f"The labels of `{yname}` do not match the images ({agree:.0%} agree): did you shuffle one "
+                           "without the other?")
 
 
 @checks("q1", public=True, weight=1.5, fr="`class_names` : les 10 classes dans l'ordre de CIFAR-10 (avion, automobile, oiseau, "
@@ -130,7 +137,8 @@ def check_class_names(obs, ctx):
     not_str = [x["repr"] for x in items if x["str"] is None]
     if not_str:
         raise fail(f"`class_names` contient des éléments qui ne sont pas des chaînes ({', '.join(not_str[:3])}) ; "
-                   "attendu des noms, par ex. \"airplane\".", "`class_names` holds items that are not strings.")
+                   "attendu des noms, par ex. \"airplane\".", f"`class_names` holds items that are not strings ({', '.join(not_str[:3])}); expected names, "
+                                                              "e.g. \"airplane\".")
     found = [class_index(x["str"]) for x in items]
     if found == list(range(10)):
         return
@@ -138,12 +146,14 @@ def check_class_names(obs, ctx):
     if unknown:
         raise fail(f"Noms non reconnus dans `class_names` : {', '.join(repr(u) for u in unknown)}. Attendu, dans "
                    f"l'ordre : {english} (ou avion, automobile, oiseau, chat, cerf, chien, grenouille, cheval, "
-                   "bateau, camion).", f"Unrecognised names in `class_names`: {unknown}; expected {english}.")
+                   "bateau, camion).", f"Unrecognised names in `class_names`: {', '.join(repr(u) for u in unknown)}. Expected, in "
+                                       f"order: {english} (or the French names: avion, automobile, oiseau, chat, cerf, chien, "
+                                       "grenouille, cheval, bateau, camion).")
     pos = next(i for i, f in enumerate(found) if f != i)
     raise fail(f"`class_names` n'est pas dans l'ordre de CIFAR-10 : à l'indice {pos}, \"{items[pos]['str']}\" au lieu "
                f"de \"{CLASSES[pos][0]}\". L'étiquette `i` est la classe `class_names[i]` : {english}.",
-               f"`class_names` is not in CIFAR-10's order: index {pos} is \"{items[pos]['str']}\", expected "
-               f"\"{CLASSES[pos][0]}\".")
+               f"`class_names` is not in CIFAR-10's order: at index {pos}, \"{items[pos]['str']}\" instead "
+               f"of \"{CLASSES[pos][0]}\". Label `i` is the class `class_names[i]`: {english}.")
 
 
 def student_scaling(obs) -> tuple[float, float]:

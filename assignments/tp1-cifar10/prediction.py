@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from grader.judge.checks import CheckFailed, fail
+from grader.judge.checks import NO_HINT, CheckFailed, fail
 from grader.judge.expect import as_array
 from grader.model import Message, Status
 
@@ -79,20 +79,25 @@ def candidates(data: bytes) -> np.ndarray:
 
 
 @functools.lru_cache(maxsize=1)
-def files() -> tuple[tuple[str, str, bytes], ...]:
+def files() -> tuple[tuple[str, Message, bytes], ...]:
     """(file name, what it is in words, PNG bytes): the 20 real test images, then the variants."""
     originals = sorted(IMAGES.glob("cifar10_*.png"))
-    out = [(f"image_{i:02d}.png", "image CIFAR-10 32 x 32", p.read_bytes()) for i, p in enumerate(originals)]
+    out = [(f"image_{i:02d}.png", Message("image CIFAR-10 32 x 32", "CIFAR-10 image 32 x 32"), p.read_bytes())
+           for i, p in enumerate(originals)]
     rgb = [Image.open(p).convert("RGB") for p in originals]
     nearest = Image.Resampling.NEAREST
     variants = [
-        ("grande_64x64.png", "image 64 x 64", rgb[3].resize((64, 64), nearest)),
-        ("rectangle_80x48.png", "image 80 x 48 (non carrée)", rgb[5].resize((80, 48), Image.Resampling.BICUBIC)),
-        ("petite_24x24.png", "image 24 x 24 (plus petite)", rgb[13].resize((24, 24), Image.Resampling.BOX)),
-        ("gris_32x32.png", "image en niveaux de gris (mode L)", rgb[7].convert("L")),
-        ("gris_96x96.png", "image en niveaux de gris 96 x 96", rgb[11].resize((96, 96), nearest).convert("L")),
-        ("rgba_32x32.png", "image RGBA (canal alpha)", rgb[9].convert("RGBA")),
-        ("rgba_128x128.png", "image RGBA 128 x 128", rgb[15].resize((128, 128), nearest).convert("RGBA")),
+        ("grande_64x64.png", Message("image 64 x 64", "image 64 x 64"), rgb[3].resize((64, 64), nearest)),
+        ("rectangle_80x48.png", Message("image 80 x 48 (non carrée)", "image 80 x 48 (not square)"),
+         rgb[5].resize((80, 48), Image.Resampling.BICUBIC)),
+        ("petite_24x24.png", Message("image 24 x 24 (plus petite)", "image 24 x 24 (smaller)"),
+         rgb[13].resize((24, 24), Image.Resampling.BOX)),
+        ("gris_32x32.png", Message("image en niveaux de gris (mode L)", "greyscale image (mode L)"), rgb[7].convert("L")),
+        ("gris_96x96.png", Message("image en niveaux de gris 96 x 96", "greyscale image 96 x 96"),
+         rgb[11].resize((96, 96), nearest).convert("L")),
+        ("rgba_32x32.png", Message("image RGBA (canal alpha)", "RGBA image (alpha channel)"), rgb[9].convert("RGBA")),
+        ("rgba_128x128.png", Message("image RGBA 128 x 128", "RGBA image 128 x 128"),
+         rgb[15].resize((128, 128), nearest).convert("RGBA")),
     ]
     out += [(name, what, _png(img)) for name, what, img in variants]
     return tuple(out)
@@ -127,7 +132,7 @@ def _observe(obs) -> dict:
         return {"answers": got["answers"], "probs": per_file, "unscaled": unscaled}
     if not obs.describe("predict_image").get("callable"):
         raise fail("`predict_image` n'est pas une fonction : définissez `def predict_image(path): ...`.",
-                   "`predict_image` is not a function.")
+                   "`predict_image` is not a function: define `def predict_image(path): ...`.")
     obs.describe("model_cnn")  # missing: says so
     return obs.memo(("predict_image",), run)
 
@@ -138,15 +143,17 @@ def _verdict(answer: dict, probs: np.ndarray, names: list[str | None], tol: floa
         return (f"`predict_image` a levé une erreur : {answer['error']}", f"`predict_image` raised: {answer['error']}")
     if answer["type"] not in ("tuple", "list") or "name_type" not in answer:
         what = f"{answer['type']}" + (f" de longueur {answer['length']}" if "length" in answer else "")
+        what_en = f"{answer['type']}" + (f" of length {answer['length']}" if "length" in answer else "")
         return (f"`predict_image` renvoie un {what} ; attendu un tuple `(nom_de_classe, confiance)`.",
-                f"`predict_image` returns a {what}; expected a tuple (class_name, confidence).")
+                f"`predict_image` returns a {what_en}; expected a tuple `(class_name, confidence)`.")
     if answer["name"] is None:
-        hint = (f" C'est l'indice de la classe : renvoyez son nom, `class_names[{answer['index']}]`."
-                if answer["index"] is not None else "")
+        hint = (Message(f" C'est l'indice de la classe : renvoyez son nom, `class_names[{answer['index']}]`.",
+                        f" This is the class index: return its name, `class_names[{answer['index']}]`.")
+                if answer["index"] is not None else NO_HINT)
         return (f"Le premier élément renvoyé est {answer['name_repr']} (type {answer['name_type']}) ; attendu le nom "
-                f"de la classe, une chaîne de `class_names`.{hint}",
-                f"The first returned item is {answer['name_repr']}; expected the class name, a string of "
-                "`class_names`.")
+                f"de la classe, une chaîne de `class_names`.{hint.fr}",
+                f"The first returned item is {answer['name_repr']} (type {answer['name_type']}); expected the class "
+                f"name, a string of `class_names`.{hint.en}")
     name, conf = answer["name"], answer["conf"]
     if name not in names:
         return (f"`predict_image` renvoie la classe \"{name}\", qui n'est pas dans votre `class_names`.",
@@ -155,9 +162,10 @@ def _verdict(answer: dict, probs: np.ndarray, names: list[str | None], tol: floa
         return (f"La confiance renvoyée est {answer.get('conf_repr')} ; attendu un nombre, la probabilité de la "
                 "classe prédite.", f"The returned confidence is {answer.get('conf_repr')}; expected a number.")
     if not 0.0 <= conf <= 1.0:
-        hint = " Est-ce un pourcentage ? Renvoyez la probabilité elle-même." if 1 < conf <= 100 else ""
-        return (f"La confiance renvoyée vaut {conf:.4g} ; attendu une probabilité dans [0, 1].{hint}",
-                f"The returned confidence is {conf:.4g}; expected a probability within [0, 1].")
+        hint = (Message(" Est-ce un pourcentage ? Renvoyez la probabilité elle-même.",
+                        " Is it a percentage? Return the probability itself.") if 1 < conf <= 100 else NO_HINT)
+        return (f"La confiance renvoyée vaut {conf:.4g} ; attendu une probabilité dans [0, 1].{hint.fr}",
+                f"The returned confidence is {conf:.4g}; expected a probability within [0, 1].{hint.en}")
     mine = [j for j, n in enumerate(names) if n == name and j < probs.shape[1]]
     for p in probs:
         for j in mine:
@@ -200,10 +208,15 @@ def _judge(obs, which: slice, tol: float, allowed_misses: int) -> tuple[int, int
                   "(`keras.utils.load_img(path, target_size=(32, 32))`), diviser ses pixels par 255 comme `X_train`, "
                   "et renvoyer `(class_names[i], probabilité de i)` pour la classe `i` la plus probable selon "
                   "`model_cnn`.")
+        advice_en = (" `predict_image(path)` must read the image, convert it to RGB, resize it to 32 x 32 "
+                     "(`keras.utils.load_img(path, target_size=(32, 32))`), divide its pixels by 255 like "
+                     "`X_train`, and return `(class_names[i], probability of i)` for the class `i` that "
+                     "`model_cnn` finds most likely.")
         status = Status.ERROR if raised else Status.FAILED
         raise CheckFailed(Message(f"{len(wrong)} fichier(s) sur {len(items)} à la réponse fausse. Premier : {fname} "
-                                  f"({what}) : {fr}{advice}",
-                                  f"{len(wrong)} of {len(items)} file(s) wrong. First: {fname}: {en}"), status)
+                                  f"({what.fr}) : {fr}{advice}",
+                                  f"{len(wrong)} of {len(items)} file(s) with a wrong answer. First: {fname} "
+                                  f"({what.en}): {en}{advice_en}"), status)
     return len(items) - len(wrong), len(items)
 
 

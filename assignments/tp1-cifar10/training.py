@@ -56,5 +56,6 @@ def check_model_cnn_was_trained(obs, ctx) -> None:
         raise fail("Les BatchNormalization de `model_cnn` ont leurs statistiques initiales (moyenne 0, variance 1) : "
                    "ce modèle n'a jamais été entraîné. Gardez dans `model_cnn` le modèle passé à `fit` (ne le "
                    "recréez pas avec `create_cnn()` après l'entraînement).",
-                   "The BatchNormalization layers of `model_cnn` hold their initial statistics: this model was never "
-                   "trained. Keep the fitted model in `model_cnn`.")
+                   "The BatchNormalization layers of `model_cnn` hold their initial statistics (mean 0, variance 1): "
+                   "this model was never trained. Keep in `model_cnn` the model passed to `fit` (do not recreate "
+                   "it with `create_cnn()` after training).")

@@ -88,7 +88,10 @@ def check_cnn_layers(obs, ctx):
 def check_cnn_param_count(obs, ctx):
     require_params(_cnn(obs)["model"], "`create_cnn_model()`", N_PARAMS_CNN,
                    " Vérifiez les filtres (32 puis 64), les noyaux 3 x 3 sans padding, les deux MaxPooling(2), les "
-                   "deux BatchNormalization et la couche Dense de 128.", non_trainable=N_NON_TRAINABLE_CNN)
+                   "deux BatchNormalization et la couche Dense de 128.",
+                   hint_en=" Check the filters (32 then 64), the 3 x 3 kernels without padding, the two "
+                   "MaxPooling(2), the two BatchNormalization and the Dense layer of 128.",
+                   non_trainable=N_NON_TRAINABLE_CNN)
 
 
 # -- q3 ----------------------------------------------------------------------
@@ -122,7 +125,8 @@ def check_rnn_layers(obs, ctx):
             act = layer.get("activation_hint") or act if act == OTHER else act
             raise fail(f"Le LSTM n° {i + 1} utilise l'activation `{act}` ; le TP garde celle par défaut d'un LSTM, "
                        "`tanh` : n'indiquez pas `activation=`.",
-                       f"LSTM #{i + 1} uses activation `{act}`; keep the LSTM default `tanh`.")
+                       f"LSTM #{i + 1} uses the activation `{act}`; the TP keeps an LSTM's default one, `tanh`: do not "
+                       "pass `activation=`.")
 
 
 @checks("q3", public=True, weight=1, requires=("check_rnn_returns_new_keras_model",),
@@ -130,4 +134,6 @@ def check_rnn_layers(obs, ctx):
 def check_rnn_param_count(obs, ctx):
     require_params(_rnn(obs)["model"], "`create_rnn_model()`", N_PARAMS_RNN,
                    " Un LSTM de n unités sur des entrées de d valeurs a 4 x n x (d + n + 1) paramètres : 128 unités "
-                   "sur 28 valeurs, puis 64 sur 128.", non_trainable=0)
+                   "sur 28 valeurs, puis 64 sur 128.",
+                   hint_en=" An LSTM of n units on inputs of d values has 4 x n x (d + n + 1) parameters: 128 units "
+                   "on 28 values, then 64 on 128.", non_trainable=0)

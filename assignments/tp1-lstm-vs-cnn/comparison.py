@@ -17,7 +17,7 @@ import numpy as np
 from grader import datasets
 from grader.budget import group
 from grader.judge import holdout
-from grader.judge.checks import CheckFailed, fail
+from grader.judge.checks import NO_HINT, CheckFailed, fail
 from grader.judge.expect import as_array
 from grader.judge.keras import training_budget
 from grader.judge.student import earlier
@@ -38,7 +38,9 @@ def _comparison(obs) -> dict:
                                                           list(FIELDS)))
     if info["keys"] is None:
         raise fail(f"`comparison` est de type {info['type']} ; attendu un dictionnaire "
-                   "{\"cnn\": {...}, \"rnn\": {...}}.", f"`comparison` is a {info['type']}; expected a dict.")
+                   "{\"cnn\": {...}, \"rnn\": {...}}.",
+                   f"`comparison` is a {info['type']}; expected a dict "
+                   "{\"cnn\": {...}, \"rnn\": {...}}.")
     return info
 
 
@@ -47,17 +49,19 @@ def _row(info: dict, key: str) -> dict:
     if row.get("type") != "dict":
         raise fail(f"`comparison[\"{key}\"]` est de type {row.get('type')} ; attendu un dictionnaire avec les clés "
                    "\"accuracy\", \"train_time_s\", \"params\".",
-                   f"`comparison[\"{key}\"]` is a {row.get('type')}; expected a dict.")
+                   f"`comparison[\"{key}\"]` is a {row.get('type')}; expected a dict with the keys "
+                   "\"accuracy\", \"train_time_s\", \"params\".")
     return row
 
 
 def _number(info: dict, key: str, field: str) -> tuple[float, bool]:
     entry = _row(info, key)[field]
     if "value" not in entry:
-        hint = (" `model.evaluate` renvoie [perte, précision] : gardez le second élément."
-                if field == "accuracy" and entry.get("size") == 2 else "")
-        raise fail(f"`comparison[\"{key}\"][\"{field}\"]` est de type {entry['type']} ; attendu un nombre.{hint}",
-                   f"`comparison[\"{key}\"][\"{field}\"]` is a {entry['type']}; expected a number.")
+        hint = (Message(" `model.evaluate` renvoie [perte, précision] : gardez le second élément.",
+                        " `model.evaluate` returns [loss, accuracy]: keep the second item.")
+                if field == "accuracy" and entry.get("size") == 2 else NO_HINT)
+        raise fail(f"`comparison[\"{key}\"][\"{field}\"]` est de type {entry['type']} ; attendu un nombre.{hint.fr}",
+                   f"`comparison[\"{key}\"][\"{field}\"]` is a {entry['type']}; expected a number.{hint.en}")
     return entry["value"], entry["integral"]
 
 
@@ -118,7 +122,8 @@ def check_comparison_structure(obs, ctx):
         if absent:
             raise fail(f"`comparison[\"{key}\"]` a les clés {', '.join(row['keys']) or 'aucune'} ; il manque "
                        f"{', '.join(repr(f) for f in absent)}.",
-                       f"`comparison[\"{key}\"]` lacks {', '.join(absent)}.")
+                       f"`comparison[\"{key}\"]` has the keys {', '.join(row['keys']) or 'none'}; missing "
+                       f"{', '.join(repr(f) for f in absent)}.")
 
 
 @checks("q5", weight=1, requires=("check_comparison_structure",),
@@ -132,17 +137,21 @@ def check_comparison_accuracy(obs, ctx):
         value, truth = found[key], own[key]["accuracy"]
         if abs(value - truth) <= TOLERANCE:
             continue
-        hint = ""
+        hint = NO_HINT
         if 1 < value <= 100 and abs(value / 100 - truth) <= TOLERANCE:
-            hint = " C'est un pourcentage : donnez une fraction entre 0 et 1."
+            hint = Message(" C'est un pourcentage : donnez une fraction entre 0 et 1.",
+                           " This is a percentage: give a fraction between 0 and 1.")
         elif abs(value - own[other]["accuracy"]) <= TOLERANCE < abs(own[other]["accuracy"] - truth):
-            hint = f" C'est la précision de `{MODELS[other]['model']}` : les deux lignes sont-elles inversées ?"
+            hint = Message(f" C'est la précision de `{MODELS[other]['model']}` : les deux lignes sont-elles inversées ?",
+                           f" This is the accuracy of `{MODELS[other]['model']}`: are the two rows swapped?")
         raise fail(f"`comparison[\"{key}\"][\"accuracy\"]` vaut {value:.4f} ; `{MODELS[key]['model']}` a une "
                    f"précision de {truth:.4f} sur {own[key]['source']} ({group(own[key]['n'])} images). Calculez-la "
                    f"avec le modèle entraîné, par ex. `{MODELS[key]['model']}.evaluate({MODELS[key]['test']}, "
-                   f"y_test_cat)[1]`.{hint}",
-                   f"`comparison[\"{key}\"][\"accuracy\"]` is {value:.4f}; `{MODELS[key]['model']}` scores "
-                   f"{truth:.4f} on the test set ({own[key]['n']} images).")
+                   f"y_test_cat)[1]`.{hint.fr}",
+                   f"`comparison[\"{key}\"][\"accuracy\"]` is {value:.4f}; `{MODELS[key]['model']}` has an "
+                   f"accuracy of {truth:.4f} on {own[key]['source']} ({own[key]['n']:,} images). Compute it with the "
+                   f"trained model, e.g. `{MODELS[key]['model']}.evaluate({MODELS[key]['test']}, "
+                   f"y_test_cat)[1]`.{hint.en}")
     return Message("Précisions : " + ", ".join(f"{MODELS[k]['label']} {own[k]['accuracy']:.4f}" for k in own)
                    + " sur le jeu de test, comme dans `comparison`.",
                    "Accuracies match the models on the test set.")
@@ -157,8 +166,8 @@ def check_comparison_train_time(obs, ctx):
         if not math.isfinite(value) or value <= 0:
             raise fail(f"`comparison[\"{key}\"][\"train_time_s\"]` vaut {value:.4g} ; attendu la durée (positive) "
                        "de l'entraînement en secondes : `start = time.time()` avant `fit`, `time.time() - start` "
-                       "après.", f"`comparison[\"{key}\"][\"train_time_s\"]` is {value:.4g}; expected a positive "
-                       "duration in seconds.")
+                       "après.", f"`comparison[\"{key}\"][\"train_time_s\"]` is {value:.4g}; expected the (positive) training "
+                                 "time in seconds: `start = time.time()` before `fit`, `time.time() - start` after.")
 
 
 @checks("q5", public=True, weight=1, requires=("check_comparison_structure",),
@@ -171,16 +180,19 @@ def check_comparison_params(obs, ctx):
         truth = int(_own_params(obs, key))
         if value == truth:
             continue
-        hint = ""
+        hint = NO_HINT
         if value == _own_params(obs, "rnn" if key == "cnn" else "cnn"):
-            hint = " C'est le nombre de paramètres de l'autre modèle."
+            hint = Message(" C'est le nombre de paramètres de l'autre modèle.",
+                           " This is the other model's parameter count.")
         elif value < truth:
-            hint = " Comptez tous les paramètres, y compris les non entraînables : `count_params()`."
+            hint = Message(" Comptez tous les paramètres, y compris les non entraînables : `count_params()`.",
+                           " Count all the parameters, non-trainable ones included: `count_params()`.")
         shown = group(int(value)) if float(value).is_integer() else f"{value:g}"
+        shown_en = f"{int(value):,}" if float(value).is_integer() else f"{value:g}"
         raise fail(f"`comparison[\"{key}\"][\"params\"]` vaut {shown} ; `{MODELS[key]['model']}.count_params()` "
-                   f"vaut {group(truth)}.{hint}",
-                   f"`comparison[\"{key}\"][\"params\"]` is {value:,.0f}; `{MODELS[key]['model']}.count_params()` "
-                   f"is {truth:,}.")
+                   f"vaut {group(truth)}.{hint.fr}",
+                   f"`comparison[\"{key}\"][\"params\"]` is {shown_en}; `{MODELS[key]['model']}.count_params()` "
+                   f"is {truth:,}.{hint.en}")
 
 
 def _own_params(obs, key: str) -> int:

@@ -11,12 +11,12 @@ import numpy as np
 
 from grader import datasets
 from grader.budget import group
-from grader.judge.checks import CheckFailed, fail
+from grader.judge.checks import NO_HINT, CheckFailed, fail
 from grader.judge.expect import as_array
 from grader.judge.holdout import fitted_scaling
+from grader.judge.keras import ONE_HOT_HINT, expect_unit_range, training_budget
 from grader.judge.keras import data_entry as _entry
 from grader.judge.keras import data_rows as _rows
-from grader.judge.keras import expect_unit_range, training_budget
 from grader.judge.keras import sample as keras_sample
 from grader.judge.recognise import dataset_labels
 
@@ -74,10 +74,10 @@ def check_data_shapes(obs, ctx):
         y_shape = tuple(_entry(data, label)["shape"])
         n = n_images if n_images is not None else y_shape[0] if y_shape and y_shape[0] in sizes else sizes[-1]
         if y_shape != (n, 10):
-            hint = (" Ce sont des entiers : encodez-les en one-hot avec `keras.utils.to_categorical(y, 10)`."
-                    if len(y_shape) == 1 or y_shape[1:] == (1,) else "")
-            raise fail(f"`{label}` a la forme {y_shape} ; attendu ({group(n)}, 10), une ligne one-hot par image.{hint}",
-                       f"`{label}` has shape {y_shape}; expected ({n}, 10), one one-hot row per image.")
+            hint = ONE_HOT_HINT if len(y_shape) == 1 or y_shape[1:] == (1,) else NO_HINT
+            raise fail(f"`{label}` a la forme {y_shape} ; attendu ({group(n)}, 10), une ligne one-hot par "
+                       f"image.{hint.fr}",
+                       f"`{label}` has shape {y_shape}; expected ({n}, 10), one one-hot row per image.{hint.en}")
 
 
 @checks("q1", public=True, requires=("check_data_shapes",), fr="Images en flottants, mises à l'échelle dans [0, 1].",
@@ -107,14 +107,16 @@ def check_images_are_mnist(obs, ctx):
                 raise fail(f"Seules {int(np.sum(truth >= 0))} des {len(truth)} images de `{name}` examinées sont des "
                            "images MNIST divisées par 255. Chargez-les avec `keras.datasets.mnist.load_data()` et "
                            "divisez par 255 sans autre transformation.",
-                           f"Only {int(np.sum(truth >= 0))} of {len(truth)} sampled `{name}` images are MNIST "
-                           "images divided by 255.")
+                           f"Only {int(np.sum(truth >= 0))} of the {len(truth)} sampled images of `{name}` are MNIST "
+                           "images divided by 255. Load them with `keras.datasets.mnist.load_data()` and divide by 255 "
+                           "with no other transformation.")
         if len(names) == 2:
             a, b = (_rows(_entry(data, n), n).astype(np.float64) for n in names)
             if a.size == b.size and not np.allclose(a.reshape(len(a), -1), b.reshape(len(b), -1), atol=1e-6):
                 raise fail(f"`{names[0]}` et `{names[1]}` ne contiennent pas les mêmes images dans le même ordre : "
                            "ce sont les mêmes données, seule la forme change (`reshape`).",
-                           f"`{names[0]}` and `{names[1]}` do not hold the same images in the same order.")
+                           f"`{names[0]}` and `{names[1]}` do not hold the same images in the same order: they are the "
+                           "same data, only the shape changes (`reshape`).")
 
 
 @checks("q1", weight=1.5, requires=("check_data_shapes",),
@@ -128,23 +130,25 @@ def check_labels_are_one_hot(obs, ctx):
         if rows.size and (not np.all((rows == 0) | (rows == 1)) or not np.all(rows.sum(axis=1) == 1)):
             raise fail(f"`{label}` n'est pas one-hot (ex. {rows[0].round(3).tolist()}) : chaque ligne doit contenir "
                        "un seul 1 et neuf 0 (`keras.utils.to_categorical(y, 10)`).",
-                       f"`{label}` is not one-hot: each row needs a single 1 and nine 0s.")
+                       f"`{label}` is not one-hot (e.g. {rows[0].round(3).tolist()}): each row must hold a single 1 "
+                       "and nine 0s (`keras.utils.to_categorical(y, 10)`).")
         images = _present(data, split, images_only=True)
         if images:
             truth = _truth(data, images[0], split)
-            what = f"des images de `{images[0]}`"
+            what, what_en = f"des images de `{images[0]}`", f"of the images of `{images[0]}`"
         else:  # no test images in the notebook: the served test set is MNIST's, in order
             _, (_, y_test) = datasets.load(DATASET)
             idx = as_array(_entry(data, label)["idx"], "indices").astype(np.int64)
             truth = y_test[idx[idx < len(y_test)]].astype(np.int64) if len(idx) else np.zeros(0, np.int64)
-            what = "des images de test de MNIST"
+            what, what_en = "des images de test de MNIST", "of MNIST's test images"
         keep = truth >= 0
         if len(truth) == len(rows) and keep.sum() >= 20:
             agree = float(np.mean(np.argmax(rows[keep], axis=1) == truth[keep]))
             if agree < 0.9:
                 raise fail(f"Les étiquettes de `{label}` ne correspondent pas à celles {what} ({agree:.0%} d'accord) : "
                            "mélangez-vous l'un sans l'autre ?",
-                           f"`{label}` labels do not match the images ({agree:.0%} agree).")
+                           f"The labels of `{label}` do not match those {what_en} ({agree:.0%} agree): did you shuffle "
+                           "one without the other?")
 
 
 def scaling(obs, key: str) -> tuple[float, float]:

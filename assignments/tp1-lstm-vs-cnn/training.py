@@ -27,7 +27,8 @@ def require_model(obs, name: str, function: str) -> None:
     info = obs.memo(("type", name), lambda: obs.run(values.type_of, name))
     if KERAS_MODEL not in info["mro"]:
         raise fail(f"`{name}` est de type {info['type']} ; attendu le modèle Keras entraîné : `{name} = {function}()` "
-                   f"puis `{name}.fit(...)`.", f"`{name}` is a {info['type']}; expected the trained Keras model.")
+                   f"puis `{name}.fit(...)`.", f"`{name}` is a {info['type']}; expected the trained Keras model: `{name} = {function}()` "
+                                               f"then `{name}.fit(...)`.")
 
 
 def _hidden(obs, ctx, key: str) -> tuple:

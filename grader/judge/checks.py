@@ -67,13 +67,53 @@ class CheckFailed(Exception):
         self.measures = keep_measures(measures)
 
 
-def fail(fr: str, en: str = "", *, details: str = "", pictures: Iterable[Picture | None] = (),
+NO_HINT = Message("", "")
+
+
+def pair(fr: str | Message = "", en: str = "", *, part: str = "hint") -> Message:
+    """A French/English pair, both sides or neither: a French hint without its English one (or the
+    reverse) is a bug of the check's author, raised wherever the helper is called, not only when a
+    student's answer is wrong (so a reference run finds it)."""
+    if isinstance(fr, Message):
+        fr, en = fr.fr, en or fr.en
+    if bool(fr.strip()) != bool(en.strip()):
+        raise ValueError(f"{part} given in one language only: fr={fr!r}, en={en!r}")
+    return Message(fr, en)
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A failure in its parts, each a French/English pair: what was checked, what was found, what
+    was expected, what to try. `message()` words them the same way in both languages, so neither
+    side can drop a part (the English text of a hand-written pair used to lose the hint)."""
+
+    what: Message
+    found: Message
+    expected: Message
+    hint: Message = NO_HINT
+
+    def __post_init__(self) -> None:
+        for part in ("what", "found", "expected", "hint"):
+            object.__setattr__(self, part, pair(getattr(self, part), part=part))
+        if not self.what.fr:
+            raise ValueError("a failure says what was checked")
+
+    def message(self) -> Message:
+        """'<what> <found> ; attendu <expected>. <hint>' / '<what> <found>; expected <expected>. <hint>'."""
+        fr = f"{self.what.fr} {self.found.fr} ; attendu {self.expected.fr}. {self.hint.fr.strip()}"
+        en = f"{self.what.en} {self.found.en}; expected {self.expected.en}. {self.hint.en.strip()}"
+        return Message(fr.strip(), en.strip())
+
+
+def fail(fr: str | Failure, en: str = "", *, details: str = "", pictures: Iterable[Picture | None] = (),
          measures: Iterable[Measure] = ()) -> NoReturn:
     """Fail the check: raises, so a failure written without `raise` can never pass a wrong answer.
 
+    `fr` is the French text (with `en` its English one) or a structured `Failure`.
     `raise fail(...)` keeps working (the `raise` is never reached).
     """
-    raise CheckFailed(Message(fr, en), Status.FAILED, details, pictures=pictures, measures=measures)
+    message = fr.message() if isinstance(fr, Failure) else Message(fr, en)
+    raise CheckFailed(message, Status.FAILED, details, pictures=pictures, measures=measures)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from grader.budget import group
-from grader.judge.checks import CheckFailed, fail
+from grader.judge.checks import NO_HINT, CheckFailed, fail
 from grader.judge.expect import as_array
 from grader.judge.observe import error_line
 from grader.model import Message, Status
@@ -66,10 +66,11 @@ def matrix(true: np.ndarray, pred: np.ndarray, classes: int = 10) -> np.ndarray:
 def require_counts(cm: np.ndarray, classes: int = 10) -> None:
     if cm.shape != (classes, classes):
         raise fail(f"`cm` a la forme {cm.shape} ; attendu ({classes}, {classes}), une ligne et une colonne par classe.",
-                   f"`cm` has shape {cm.shape}; expected ({classes}, {classes}).")
+                   f"`cm` has shape {cm.shape}; expected ({classes}, {classes}), one row and one column per class.")
     if not np.all(np.isfinite(cm)) or np.any(cm < 0) or np.any(cm != np.rint(cm)):
         raise fail("`cm` contient des valeurs négatives ou non entières : attendu des comptes d'images "
-                   "(pas une matrice normalisée).", "`cm` holds negative or non-integer values; expected counts.")
+                   "(pas une matrice normalisée).", "`cm` holds negative or non-integer values: expected counts of images (not a normalised "
+                                                    "matrix).")
 
 
 def require_rows_are_classes(cm: np.ndarray, true: np.ndarray, *, x: str, y: str) -> None:
@@ -78,15 +79,20 @@ def require_rows_are_classes(cm: np.ndarray, true: np.ndarray, *, x: str, y: str
     rows = cm.sum(axis=1).astype(np.int64)
     if np.array_equal(rows, counts):
         return
-    hint = ""
+    hint = NO_HINT
     if np.array_equal(cm.sum(axis=0).astype(np.int64), counts):
-        hint = (" Ce sont les colonnes qui somment aux classes : la matrice est transposée. Lignes = vraies "
-                "classes, colonnes = prédictions : `confusion_matrix(y_true, y_pred)`.")
+        hint = Message(" Ce sont les colonnes qui somment aux classes : la matrice est transposée. Lignes = vraies "
+                       "classes, colonnes = prédictions : `confusion_matrix(y_true, y_pred)`.",
+                       " The columns sum to the classes: the matrix is transposed. Rows = true classes, columns = "
+                       "predictions: `confusion_matrix(y_true, y_pred)`.")
     elif int(rows.sum()) != len(true):
-        hint = f" `cm` compte {int(rows.sum())} images ; `{x}` en a {group(len(true))} : calculez-la sur tout `{x}`."
+        hint = Message(f" `cm` compte {int(rows.sum())} images ; `{x}` en a {group(len(true))} : calculez-la sur "
+                       f"tout `{x}`.", f" `cm` counts {int(rows.sum())} images; `{x}` has {len(true):,}: compute it "
+                       f"on the whole of `{x}`.")
     raise fail(f"Sommes des lignes de `cm` : {rows.tolist()} ; attendu le nombre d'images de chaque classe dans "
-               f"`{y}` : {counts.tolist()}.{hint}",
-               f"Row sums of `cm`: {rows.tolist()}; expected the class counts of `{y}`: {counts.tolist()}.")
+               f"`{y}` : {counts.tolist()}.{hint.fr}",
+               f"Row sums of `cm`: {rows.tolist()}; expected the number of images of each class in `{y}`: "
+               f"{counts.tolist()}.{hint.en}")
 
 
 def require_matches(cm: np.ndarray, true: np.ndarray, pred: np.ndarray, *, model: str, x: str) -> Message:
@@ -97,12 +103,18 @@ def require_matches(cm: np.ndarray, true: np.ndarray, pred: np.ndarray, *, model
         return Message(f"`cm` correspond aux prédictions de `{model}` ({group(len(true))} images de `{x}`).",
                        f"`cm` matches the predictions of `{model}` ({len(true)} images of `{x}`).")
     if int(np.abs(cm.T - expected).sum()) // 2 <= tolerance:
-        hint = " C'est la transposée : lignes = vraies classes, colonnes = prédictions."
+        hint = Message(" C'est la transposée : lignes = vraies classes, colonnes = prédictions.",
+                       " This is the transpose: rows = true classes, columns = predictions.")
     elif np.trace(cm) != np.trace(expected):
-        hint = (f" Diagonale : {int(np.trace(cm))} images bien classées dans `cm`, {int(np.trace(expected))} pour "
-                f"`{model}` : `cm` vient-il d'un autre modèle, ou d'un `{model}` entraîné ensuite ?")
+        hint = Message(f" Diagonale : {int(np.trace(cm))} images bien classées dans `cm`, {int(np.trace(expected))} "
+                       f"pour `{model}` : `cm` vient-il d'un autre modèle, ou d'un `{model}` entraîné ensuite ?",
+                       f" Diagonal: {int(np.trace(cm))} images rightly classified in `cm`, "
+                       f"{int(np.trace(expected))} for `{model}`: does `cm` come from another model, or from a "
+                       f"`{model}` trained afterwards?")
     else:
-        hint = f" Calculez-la avec le `{model}` entraîné : `np.argmax({model}.predict({x}), axis=1)`."
+        hint = Message(f" Calculez-la avec le `{model}` entraîné : `np.argmax({model}.predict({x}), axis=1)`.",
+                       f" Compute it with the trained `{model}`: `np.argmax({model}.predict({x}), axis=1)`.")
     raise fail(f"`cm` ne correspond pas aux prédictions actuelles de `{model}` sur `{x}` : {off} image(s) sur "
-               f"{group(len(true))} ailleurs.{hint}",
-               f"`cm` does not match the current predictions of `{model}` on `{x}`: {off} image(s) misplaced.")
+               f"{group(len(true))} ailleurs.{hint.fr}",
+               f"`cm` does not match the current predictions of `{model}` on `{x}`: {off} image(s) of "
+               f"{len(true):,} elsewhere.{hint.en}")

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from grader.judge.checks import fail
+from grader.judge.checks import Failure, fail, pair
 from grader.model import Message
 from grader.runner.protocol import Opaque
 
@@ -76,14 +76,21 @@ def as_tuple(value: Any, label: Label, n: int) -> tuple:
     return tuple(value)
 
 
-def expect_shape(arr: np.ndarray, shape: tuple, label: Label, hint: str = "", hint_en: str = "") -> None:
-    """`None` in `shape` accepts any size on that axis."""
+def shape_failure(label: Label, found: tuple, want: str, hint: Message) -> Failure:
+    """'`x` a la forme (3,) ; attendu (4,).' in both languages, with the hint."""
+    fr, en = _two(label)
+    return Failure(Message(fr, en), Message(f"a la forme {found}", f"has shape {found}"), Message(want, want), hint)
+
+
+def expect_shape(arr: np.ndarray, shape: tuple, label: Label, hint: str | Message = "",
+                 hint_en: str = "") -> None:
+    """`None` in `shape` accepts any size on that axis. A hint comes in both languages (`hint` and
+    `hint_en`, or a Message), else ValueError: an English failure must never carry a French hint."""
+    what_to_try = pair(hint, hint_en)
     ok = arr.ndim == len(shape) and all(e is None or e == f for e, f in zip(shape, arr.shape, strict=False))
     if not ok:
         want = "(" + ", ".join("?" if e is None else str(e) for e in shape) + ")"
-        fr, en = _two(label)
-        raise fail(f"{fr} a la forme {tuple(arr.shape)} ; attendu {want}. {hint}".strip(),
-                   f"{en} has shape {tuple(arr.shape)}; expected {want}. {hint_en or hint}".strip())
+        fail(shape_failure(label, tuple(arr.shape), want, what_to_try))
 
 
 def expect_float(arr: np.ndarray, label: Label) -> None:
@@ -104,14 +111,15 @@ def expect_finite(arr: np.ndarray, label: Label) -> None:
 
 
 def expect_close(found: np.ndarray, expected: np.ndarray, label: Label, *, rtol: float = 1e-4,
-                 atol: float = 1e-5, hint: str = "", hint_en: str = "") -> None:
-    """Element-wise closeness; the message names the worst entry."""
+                 atol: float = 1e-5, hint: str | Message = "", hint_en: str = "") -> None:
+    """Element-wise closeness; the message names the worst entry. The hint comes in both languages
+    (see `expect_shape`)."""
+    what_to_try = pair(hint, hint_en)
     fr, en = _two(label)
     found = np.asarray(found, dtype=np.float64)
     expected = np.asarray(expected, dtype=np.float64)
     if found.shape != expected.shape:
-        raise fail(f"{fr} a la forme {found.shape} ; attendu {expected.shape}. {hint}".strip(),
-                   f"{en} has shape {found.shape}; expected {expected.shape}. {hint_en or hint}".strip())
+        fail(shape_failure(label, found.shape, str(expected.shape), what_to_try))
     with np.errstate(invalid="ignore"):
         err = np.abs(found - expected) - (atol + rtol * np.abs(expected))
     err = np.where(np.isnan(err), np.inf, err)
@@ -120,10 +128,12 @@ def expect_close(found: np.ndarray, expected: np.ndarray, label: Label, *, rtol:
         where = f" à l'indice {tuple(int(i) for i in idx)}" if err.ndim else ""
         where_en = f" at index {tuple(int(i) for i in idx)}" if err.ndim else ""
         n_bad = int(np.count_nonzero(err > 0))
-        raise fail(f"{fr} : {n_bad} valeur(s) sur {err.size} diffèrent de l'attendu ; pire écart{where} : "
-                   f"trouvé {found[idx]:.6g}, attendu {expected[idx]:.6g}. {hint}".strip(),
-                   f"{en}: {n_bad} of {err.size} value(s) differ from the expected ones; worst{where_en}: "
-                   f"found {found[idx]:.6g}, expected {expected[idx]:.6g}. {hint_en or hint}".strip())
+        fail(Failure(Message(f"{fr} :", f"{en}:"),
+                     Message(f"{n_bad} valeur(s) sur {err.size} diffèrent de l'attendu ; pire écart{where} : "
+                             f"trouvé {found[idx]:.6g}",
+                             f"{n_bad} of {err.size} value(s) differ from the expected ones; worst{where_en}: "
+                             f"found {found[idx]:.6g}"),
+                     Message(f"{expected[idx]:.6g}", f"{expected[idx]:.6g}"), what_to_try))
 
 
 def relative_error(found: np.ndarray, expected: np.ndarray) -> float:

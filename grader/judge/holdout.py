@@ -14,7 +14,7 @@ import numpy as np
 from grader import datasets
 from grader.budget import group, origin_message
 from grader.judge import pictures
-from grader.judge.checks import CheckFailed, Feedback, fail
+from grader.judge.checks import CheckFailed, Feedback, fail, pair
 from grader.judge.expect import as_array
 from grader.judge.keras import training_budget, training_words
 from grader.judge.student import student_model
@@ -128,13 +128,15 @@ def threshold(ctx, question: str, default: float) -> tuple[float, Message]:
 
 def verdict(obs, ctx, *, question: str, name: str, score: float, n: int, default: float,
             lower_is_better: bool = False, what: str = "Précision", what_en: str = "Accuracy",
-            hint: str = "", hint_en: str = "", fmt: str = ".3f", shown: tuple = ()) -> Message | Feedback:
+            hint: str | Message = "", hint_en: str = "", fmt: str = ".3f", shown: tuple = ()) -> Message | Feedback:
     """Pass or fail a held-out score against the question's threshold, naming the budget it was trained under.
 
     `shown`: pictures (None entries dropped) attached either way, e.g. learning curves and predictions.
-    `hint`/`hint_en`: what to try, appended to a failure (an English hint is required with a French one).
+    `hint`/`hint_en` (or a Message): what to try, appended to a failure; one without the other is a
+    ValueError, raised whatever the score (so the reference's run finds it).
     The score is kept either way as the result's measure (leaderboards rank on it).
     """
+    what_to_try = pair(hint, hint_en)
     limit, origin = threshold(ctx, question, default)
     measure = Measure(Message(f"{what} ({name})", f"{what_en} ({name})"), round(float(score), 4),
                       higher_is_better=not lower_is_better)
@@ -143,9 +145,9 @@ def verdict(obs, ctx, *, question: str, name: str, score: float, n: int, default
     bound, bound_en = ("au plus", "at most") if lower_is_better else ("au moins", "at least")
     if not ok:
         raise fail(f"{what} de `{name}` sur {group(n)} images cachées : {score:{fmt}} ; attendu {bound} {limit:{fmt}} "
-                   f"(seuil {origin.fr}{words.fr}).{hint}",
+                   f"(seuil {origin.fr}{words.fr}).{what_to_try.fr}",
                    f"{what_en} of `{name}` on {n:,} hidden images: {score:{fmt}}; expected {bound_en} {limit:{fmt}} "
-                   f"(threshold {origin.en}{words.en}).{hint_en or hint}",
+                   f"(threshold {origin.en}{words.en}).{what_to_try.en}",
                    pictures=shown, measures=(measure,))
     message = Message(f"{what} sur {group(n)} images cachées : {score:{fmt}} (seuil {limit:{fmt}}, {origin.fr}"
                       f"{words.fr}).",

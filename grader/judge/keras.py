@@ -13,6 +13,10 @@ from grader.model import Message, Status
 from grader.runner.probes import history as fit_history
 from grader.runner.probes import sampling
 
+#: The hint of integer labels where one-hot rows were expected (shared by the TPs that one-hot them).
+ONE_HOT_HINT = Message(" Ce sont des entiers : encodez-les en one-hot avec `keras.utils.to_categorical(y, 10)`.",
+                       " These are integers: one-hot encode them with `keras.utils.to_categorical(y, 10)`.")
+
 
 def training_budget(ctx) -> dict:
     """The run's training budget (`grader.budget.Plan.options()["training"]`)."""

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from typing import Any
 
 from grader.budget import group
-from grader.judge.checks import CheckFailed, fail
+from grader.judge.checks import CheckFailed, fail, pair
 from grader.model import Message, Status
 from grader.runner.probes import KERAS_MODEL, model
 from grader.runner.probes.activations import OTHER, leaky
@@ -159,13 +159,15 @@ def require_fresh(built_info: dict, function: str) -> None:
     if built_info["same_object"] or built_info["shared_weights"]:
         raise fail(f"Deux appels à `{function}()` renvoient le même modèle (ou des poids partagés) : créez le "
                    "modèle *dans* la fonction et renvoyez-le.",
-                   f"Two calls of `{function}()` return the same model (or share weights).")
+                   f"Two calls of `{function}()` return the same model (or shared weights): create the model "
+                   "*inside* the function and return it.")
 
 
 def require_keras_model(info: dict, what: str) -> None:
     if KERAS_MODEL not in info["mro"]:
         raise fail(f"{what} est de type {info['type']} ; attendu un modèle Keras (`keras.Sequential([...])`). "
-                   "N'oubliez pas le `return`.", f"{what} is a {info['type']}; expected a Keras model.")
+                   "N'oubliez pas le `return`.", f"{what} is a {info['type']}; expected a Keras model (`keras.Sequential([...])`). Do not "
+                                                 "forget the `return`.")
     if info.get("n_inputs") not in (None, 1) or info.get("n_outputs") not in (None, 1):
         raise fail(f"{what} doit avoir une seule entrée et une seule sortie.", f"{what} needs one input, one output.")
 
@@ -181,21 +183,28 @@ def require_input_shape(info: dict, what: str, shape: tuple[int, ...]) -> None:
                    f"{what} expects inputs of shape {tuple(found[1:])}; expected {shape}.")
 
 
-def require_params(info: dict, what: str, expected: int, hint: str = "", *,
+def require_params(info: dict, what: str, expected: int, hint: str | Message = "", hint_en: str = "", *,
                    non_trainable: int | None = None) -> None:
-    """Exact parameter count (and, when given, how many of them are non-trainable)."""
+    """Exact parameter count (and, when given, how many of them are non-trainable). The hint comes in
+    both languages (`hint` and `hint_en`, or a Message), else ValueError."""
+    what_to_try = pair(hint, hint_en)
     count = info.get("params")
     if count is None:
         raise fail(f"Impossible de compter les paramètres de {what} : le modèle n'est pas construit. Déclarez "
-                   "l'entrée avec `keras.Input(...)`.", f"Cannot count the parameters of {what}: not built.",
+                   "l'entrée avec `keras.Input(...)`.",
+                   f"Cannot count the parameters of {what}: the model is not built. Declare its input with "
+                   "`keras.Input(...)`.",
                    details=str(info.get("params_error", "")))
     if count != expected:
         per_layer = ", ".join(f"{layer['class']} : {group(layer['params'])}" for layer in info["layers"]
                               if layer.get("params"))
-        raise fail(f"{what} a {group(count)} paramètres ({per_layer}) ; attendu {group(expected)}.{hint}",
-                   f"{what} has {count:,} parameters; expected {expected:,}.")
+        per_layer_en = ", ".join(f"{layer['class']}: {layer['params']:,}" for layer in info["layers"]
+                                 if layer.get("params"))
+        raise fail(f"{what} a {group(count)} paramètres ({per_layer}) ; attendu {group(expected)}.{what_to_try.fr}",
+                   f"{what} has {count:,} parameters ({per_layer_en}); expected {expected:,}.{what_to_try.en}")
     found = info.get("non_trainable_params")
     if non_trainable is not None and found is not None and found != non_trainable:
         raise fail(f"{what} a {group(found)} paramètres non entraînables ; attendu {group(non_trainable)} "
                    "(les moyennes et variances mobiles des BatchNormalization).",
-                   f"{what} has {found:,} non-trainable parameters; expected {non_trainable:,}.")
+                   f"{what} has {found:,} non-trainable parameters; expected {non_trainable:,} (the moving means "
+                   "and variances of the BatchNormalization layers).")

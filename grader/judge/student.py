@@ -21,8 +21,8 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from grader.judge.checks import CheckFailed, fail
-from grader.judge.expect import as_array, as_number
+from grader.judge.checks import CheckFailed, Failure, fail, pair
+from grader.judge.expect import as_array, as_number, shape_failure
 from grader.model import Message, Status
 
 T = TypeVar("T")
@@ -42,30 +42,30 @@ def _shape_text(shape: Sequence[int | None]) -> str:
 
 def require_array(value: Any, label: str, *, ndim: int | Sequence[int] | None = None,
                   shape: Sequence[int | None] | None = None, dtype: str = "numeric", finite: bool = False,
-                  nonempty: bool = False, hint: str = "", hint_en: str = "") -> np.ndarray:
+                  nonempty: bool = False, hint: str | Message = "", hint_en: str = "") -> np.ndarray:
     """`value` (already observed) as an ndarray meeting every requirement, else a failed verdict.
 
     `ndim`: one rank or several accepted ones; `shape`: `None` entries accept any size on that axis;
     `dtype`: "numeric" (default), "float", "integer" or None (anything numpy can hold).
+    `hint`: what to try, in both languages (`hint` and `hint_en`, or a Message), else ValueError.
     """
+    what_to_try = pair(hint, hint_en)
+    name = Message(label, label)
     arr = as_array(value, label, numeric=dtype is not None)
     if dtype is not None and arr.dtype.kind not in DTYPES[dtype][0]:
         _, fr, en = DTYPES[dtype]
-        fail(f"{label} contient des valeurs {arr.dtype} ; attendu {fr}. {hint}".strip(),
-             f"{label} holds {arr.dtype} values; expected {en}. {hint_en or hint}".strip())
+        fail(Failure(name, Message(f"contient des valeurs {arr.dtype}", f"holds {arr.dtype} values"),
+                     Message(fr, en), what_to_try))
     if shape is not None:
         ok = arr.ndim == len(shape) and all(e is None or e == f for e, f in zip(shape, arr.shape, strict=False))
         if not ok:
-            fail(f"{label} a la forme {tuple(arr.shape)} ; attendu {_shape_text(shape)}. {hint}".strip(),
-                 f"{label} has shape {tuple(arr.shape)}; expected {_shape_text(shape)}. {hint_en or hint}".strip())
+            fail(shape_failure(label, tuple(arr.shape), _shape_text(shape), what_to_try))
     if ndim is not None:
         ranks = (ndim,) if isinstance(ndim, int) else tuple(ndim)
         if arr.ndim not in ranks:
-            want = " ou ".join(map(str, ranks))
-            fail(f"{label} a la forme {tuple(arr.shape)} ({arr.ndim} dimension(s)) ; attendu {want} dimensions. "
-                 f"{hint}".strip(),
-                 f"{label} has shape {tuple(arr.shape)} ({arr.ndim} dimension(s)); expected "
-                 f"{want.replace(' ou ', ' or ')} dimensions. {hint_en or hint}".strip())
+            want = Message(" ou ".join(map(str, ranks)) + " dimensions", " or ".join(map(str, ranks)) + " dimensions")
+            fail(Failure(name, Message(f"a la forme {tuple(arr.shape)} ({arr.ndim} dimension(s))",
+                                       f"has shape {tuple(arr.shape)} ({arr.ndim} dimension(s))"), want, what_to_try))
     if nonempty and arr.size == 0:
         fail(f"{label} est vide (forme {tuple(arr.shape)}).", f"{label} is empty (shape {tuple(arr.shape)}).")
     if finite and arr.dtype.kind in "fc" and not np.all(np.isfinite(arr)):

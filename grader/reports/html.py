@@ -17,7 +17,7 @@ import struct
 from pathlib import Path
 
 import jinja2
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from grader.courses import templates
 from grader.model import (
@@ -38,6 +38,7 @@ from grader.reports import (
     text,
     total,
 )
+from grader.reports.markup import to_html
 from grader.text import ANSI, CONTROL
 
 MAX_PRE = 20_000  # characters of a traceback or output excerpt shown in one <pre>
@@ -349,9 +350,9 @@ def data_uri(data: bytes) -> str:
 
 
 def _inline_code(value: str) -> Markup:
-    """`code` in a message becomes <code>; the text is escaped first, so nothing else is HTML."""
-    escaped = str(escape(value))
-    return Markup(re.sub(r"`([^`\n]+)`", r"<code>\1</code>", escaped))
+    """`code` in a message becomes <code>, **bold** <strong>; the text is escaped first, so nothing
+    else is HTML (`grader.reports.markup`)."""
+    return to_html(value)
 
 
 @functools.cache

@@ -20,6 +20,7 @@ from grader.judge.checks import Check
 from grader.model import Assignment, Message, SubmissionResult, after_penalty
 from grader.reports import aligned_scores, atomic_write, fmt_number, runner_text, text
 from grader.reports.html import clean_text, data_uri
+from grader.reports.markup import to_plain
 from grader.reports.rows import rows
 
 MAX_BYTES = 1_000_000  # PrairieLearn's limit on results.json
@@ -53,18 +54,20 @@ def document(result: SubmissionResult, assignment: Assignment, checks: Iterable[
     for row in rows(result, assignment, checks):
         res = row.result
         tests.append({
-            "name": text(row.title, lang),
-            "description": f"{row.number} · {row.question.question.id} — {text(row.question.question.title, lang)}",
+            "name": to_plain(text(row.title, lang)),  # PrairieLearn shows these as plain text: no markers
+            "description": to_plain(f"{row.number} · {row.question.question.id} — "
+                                    f"{text(row.question.question.title, lang)}"),
             "points": row.points,
             "max_points": row.max_points,
-            "message": text(row.message, lang),
+            "message": to_plain(text(row.message, lang)),
             "output": clean_text(runner_text(res.details, lang), MAX_OUTPUT, lang) if res is not None else "",
-            "images": [{"label": text(p.title, lang), "url": uri} for p in (res.pictures if res else ())
+            "images": [{"label": to_plain(text(p.title, lang)), "url": uri} for p in (res.pictures if res else ())
                        if p.is_png and (uri := data_uri(p.png_for(lang)))],
         })
     lines = [f"{qs.question.id} : {fmt_number(qs.score, dec)}/{fmt_number(qs.question.points, dec)}"
              for qs in scores]
-    output = "\n".join([*lines, *(clean_text(runner_text(e, lang), MAX_OUTPUT, lang) for e in result.errors)])
+    notes = (to_plain(runner_text(e, lang)) if isinstance(e, Message) else runner_text(e, lang) for e in result.errors)
+    output = "\n".join([*lines, *(clean_text(note, MAX_OUTPUT, lang) for note in notes)])  # our words: no markers
     doc = {"gradable": True, "score": round(min(max(total / most, 0.0), 1.0), 6) if most else 0.0,
            "message": head, "output": output, "tests": tests}
     return fit(doc, lang=lang, max_bytes=max_bytes)
@@ -72,7 +75,7 @@ def document(result: SubmissionResult, assignment: Assignment, checks: Iterable[
 
 def ungradable(reasons: list[str], *, lang: str = "fr") -> dict[str, Any]:
     """Not graded: no points awarded or lost; the reasons are what the student must fix (or tell)."""
-    errors = [clean_text(r, MAX_OUTPUT, lang) for r in reasons]
+    errors = [to_plain(clean_text(r, MAX_OUTPUT, lang)) for r in reasons]
     intro = Message("La copie n'a pas pu être corrigée : ", "The submission could not be graded: ").get(lang)
     return {"gradable": False, "message": intro + " ".join(e.splitlines()[0] if e else "" for e in errors[:1]),
             "format_errors": errors, "tests": []}

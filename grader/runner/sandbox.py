@@ -330,7 +330,7 @@ def plan(mode: str = "auto") -> SandboxPlan:
     (exit 2 on the command line) unless `mode` is "off", which marks the plan unsafe."""
     root = os.geteuid() == 0
     if mode == "off":
-        return SandboxPlan((0,), reasons=(Message("--sandbox off"),), unsafe=root)
+        return SandboxPlan((0,), reasons=(Message("--sandbox off", "--sandbox off"),), unsafe=root)
     reasons: list[Message] = []
     bwrap = shutil.which("bwrap")
     layer2 = None

@@ -1,0 +1,45 @@
+"""The little markdown our messages use — `code`, **bold**, *emphasis* — for each kind of reader.
+
+Check authors write "Réduisez sur **tous** les axes" or "`flat` a la forme (10, 3)". An HTML report
+shows them as <strong> and <code>; PrairieLearn shows a test's `message` as plain text in a <pre>
+(its `pl-external-grader-results` element escapes it), so there the markers are removed rather
+than shown raw; Gradescope's `md` outputs keep them. Inside a code span nothing is emphasis
+(`x * 255`, `W -= lr * dW`), and a lone `*` between spaces stays a multiplication.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from markupsafe import Markup, escape
+
+_CODE = re.compile(r"`([^`\n]+)`")
+_STRONG = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*")
+_EMPHASIS = re.compile(r"(?<![\w*])\*(?=[^\s*])([^*\n]+?)(?<=[^\s*])\*(?![\w*])")
+
+
+def _spans(text: str, code: Callable[[str], str], prose: Callable[[str], str]) -> str:
+    """`text` with its code spans given to `code` and everything between them to `prose`."""
+    out, last = [], 0
+    for m in _CODE.finditer(text):
+        out += [prose(text[last:m.start()]), code(m.group(1))]
+        last = m.end()
+    out.append(prose(text[last:]))
+    return "".join(out)
+
+
+def _emphasis(text: str, strong: str, em: str) -> str:
+    return _EMPHASIS.sub(em, _STRONG.sub(strong, text))
+
+
+def to_html(text: str) -> Markup:
+    """Escaped HTML: code spans as <code>, **x** as <strong>, *x* as <em>; nothing else is markup."""
+    return Markup(_spans(str(text),
+                         lambda c: f"<code>{escape(c)}</code>",
+                         lambda p: _emphasis(str(escape(p)), r"<strong>\1</strong>", r"<em>\1</em>")))
+
+
+def to_plain(text: str) -> str:
+    """The same text without its markers, for readers that show text as it is (PrairieLearn)."""
+    return _spans(str(text), lambda c: c, lambda p: _emphasis(p, r"\1", r"\1"))
