@@ -52,11 +52,11 @@ def calibrate(assignment_id: str, *, profile: str | None = None, courses: Iterab
         cleanup([sub])
     problems += [f"cellule [{c.index + 1}] : {c.status.value} {text(c.error, 'fr')[-300:]}" for c in cells
                  if c.status is not Status.PASSED]
-    points = sum(score_question(q, [r for r in results if r.question == q.id]).score for q in a.questions)
+    points = sum(score_question(q, [r for r in results if r.question == q.id]).score for q in a.auto_questions)
     problems += [f"{r.question} {r.name} : {r.status.value} — {r.message.fr[:300]}" for r in results if not r.passed]
     entry = {"profile": plan.profile, "machine": plan.machine, "training": dict(plan.training),
              "seconds": round(seconds, 2), "scores": scores, "points": round(points, 4),
-             "max_points": a.max_score, "date": dt.date.today().isoformat(),
+             "max_points": a.auto_max, "date": dt.date.today().isoformat(),
              **({"synthetic": sorted(synth)} if (synth := (ctx.options or {}).get("synthetic_datasets")) else {})}
     key = budget_mod.calibration_key(plan.profile, budget_mod.detect())
     path = budget_mod.write_calibration(Path(a.folder), key, entry) if write and not problems else None

@@ -17,11 +17,13 @@ from pathlib import Path
 from grader import assignments as assignments_mod
 from grader import budget as budget_mod
 from grader import datasets
+from grader.answers import AnswerCell, find_answers
 from grader.assignments import CourseLike
 from grader.gradebook import Gradebook
 from grader.judge.engine import Context, run_checks
 from grader.judge.observe import Observer
 from grader.model import Message, Status, SubmissionResult
+from grader.notebooks import answer_specs
 from grader.runner.process import reap_orphans
 from grader.runner.sandbox import SandboxPlan, SandboxUnavailable
 from grader.runner.sandbox import plan as sandbox_plan
@@ -188,7 +190,11 @@ def _grade_all(subs, loaded, out, workers, force, lang, limits, on_start, on_don
     if on_start:
         on_start(len(subs))
 
+    specs = _answer_specs(loaded)
+
     def one(sub: Submission) -> SubmissionResult:
+        if specs is not None:
+            _keep_answers(book, a, sub, specs)
         current = not force and book.is_current(a.id, sub.student, sub.sha256)
         reason = _stale(book, loaded, sub, ctx) if current else None
         fresh = not current or reason is not None
@@ -230,6 +236,32 @@ def _stale(book: Gradebook, loaded, sub: Submission, ctx: Context) -> str | None
     if json.dumps(stored.info.get("budget"), sort_keys=True) != json.dumps(current, sort_keys=True):
         return "budget"
     return None
+
+
+def _answer_specs(loaded) -> tuple[AnswerCell, ...] | None:
+    """Where the TP's student notebook puts its written answers; None: the TP has none."""
+    a = loaded.assignment
+    if not any(q.manual for q in a.questions):
+        return None
+    reference = loaded.located.reference if loaded.located else None
+    if reference is None or not reference.is_file():
+        return ()  # the answers' marks alone find them
+    return answer_specs(reference.read_text(encoding="utf-8"), a.id)
+
+
+def _keep_answers(book: Gradebook, a, sub: Submission, specs: tuple[AnswerCell, ...]) -> None:
+    """The written answers, and the notebook as handed in (for `grader manual export`), in the gradebook."""
+    answers = find_answers(sub.texts, [q.id for q in a.questions if q.manual], specs)
+    path = (sub.workdir / sub.entry) if sub.workdir is not None and sub.entry else Path(sub.source)
+    try:
+        data = path.read_bytes() if path.is_file() and path.stat().st_size <= MAX_KEPT_NOTEBOOK else None
+    except OSError:
+        data = None
+    book.set_answers(a.id, sub.student, answers, notebook=data, kind=sub.kind, entry=sub.entry or path.name)
+
+
+#: A handed-in notebook larger than this is not kept for the manual-grading pages (they say so).
+MAX_KEPT_NOTEBOOK = 30 * 2**20
 
 
 def _lms_info(sub: Submission) -> dict:

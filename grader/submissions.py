@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from grader.answers import NotebookCell, cells_of_module, cells_of_notebook
 from grader.downloads import DownloadName, LmsIdentity, parse
 
 KINDS = {".ipynb": "ipynb", ".py": "py"}
@@ -68,6 +69,7 @@ class Submission:
     warnings: tuple[str, ...] = ()
     entry: str = ""
     lms: LmsIdentity | None = None  # named by an LMS download (Moodle, Canvas): the student's id and name
+    texts: tuple[NotebookCell, ...] = ()  # every cell, markdown too: where written answers are looked for
 
 
 class UnreadableSubmission(ValueError):
@@ -116,6 +118,10 @@ def _cell_source(value: object) -> str | None:
 
 def parse_notebook(text: str) -> tuple[tuple[str, ...], str | None, tuple[str, ...]]:
     """Code cells, assignment hint and warnings of an nbformat v4 or v3 notebook's JSON text."""
+    return _parse_notebook(text)[:3]
+
+
+def _parse_notebook(text: str) -> tuple[tuple[str, ...], str | None, tuple[str, ...], tuple[NotebookCell, ...]]:
     try:
         nb = json.loads(text)
     except json.JSONDecodeError as e:
@@ -159,7 +165,7 @@ def parse_notebook(text: str) -> tuple[tuple[str, ...], str | None, tuple[str, .
             warnings.append(
                 f"Le notebook déclare le langage « {lang} » ; il est exécuté en Python.")
             break
-    return tuple(cells), hint, tuple(warnings)
+    return tuple(cells), hint, tuple(warnings), cells_of_notebook(raw, key)
 
 
 _MARKER = re.compile(r"#\s*%%(?=\s|\[|$)")  # `# %%time` is a commented magic, not a marker
@@ -192,12 +198,12 @@ def split_cells(text: str) -> tuple[str, ...]:
     return tuple(cells)
 
 
-def _parse(data: bytes, kind: str) -> tuple[tuple[str, ...], str | None, tuple[str, ...]]:
+def _parse(data: bytes, kind: str) -> tuple[tuple[str, ...], str | None, tuple[str, ...], tuple[NotebookCell, ...]]:
     text = _decode(data, kind)
     if kind == "ipynb":
-        return parse_notebook(text)
+        return _parse_notebook(text)
     cells = split_cells(text)
-    return cells, None, () if cells else ("Le module ne contient aucune cellule de code.",)
+    return cells, None, () if cells else ("Le module ne contient aucune cellule de code.",), cells_of_module(text)
 
 
 def _read(path: Path) -> bytes:
@@ -323,10 +329,10 @@ def _load_file(path: Path, student: str, source: str) -> Submission:
     try:
         data = _read(path)
         sub = replace(sub, sha256=hashlib.sha256(data).hexdigest())
-        cells, hint, warnings = _parse(data, kind)
+        cells, hint, warnings, texts = _parse(data, kind)
     except UnreadableSubmission as e:
         return replace(sub, sha256=sub.sha256 or file_sha256(path), error=str(e))
-    return replace(sub, cells=cells, assignment_hint=hint, warnings=warnings)
+    return replace(sub, cells=cells, assignment_hint=hint, warnings=warnings, texts=texts)
 
 
 # ---------------------------------------------------------------------------- zip

@@ -2,7 +2,9 @@
 
 The shape is a contract: `{"assignment", "submissions": [{"student", "status", "score",
 "max_score", "errors", "questions": {qid: {"score", "max_score", "checks": [...]}}}]}`.
-Extra keys may be added; none of these may be renamed or dropped.
+Extra keys may be added; none of these may be renamed or dropped. `score` counts the written
+answers graded so far (`auto_score` + `manual_score`), `pending_points` those still to grade by
+hand; a question scored by hand carries `manual` (score, comment), an overridden one `auto_score`.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from grader.model import Assignment, CellRecord, CheckResult, QuestionScore, SubmissionResult
+from grader.model import Assignment, CellRecord, CheckResult, QuestionScore, SubmissionResult, totals
 from grader.reports import aligned_scores, atomic_write, max_total, runner_text, text, total
 
 
@@ -41,11 +43,15 @@ def results_document(
 
 def submission_record(result: SubmissionResult, assignment: Assignment, lang: str) -> dict:
     scores = aligned_scores(result, assignment)
+    sums = totals(scores)
     return {
         "student": result.student,
         "status": result.status,
         "score": total(scores),
         "max_score": max_total(scores),
+        "auto_score": sums.auto,
+        "manual_score": sums.manual,
+        "pending_points": sums.pending,
         "errors": [runner_text(e, lang) for e in result.errors],
         "questions": {qs.question.id: _question(qs, lang) for qs in scores},
         "seconds": round(float(result.seconds), 3),
@@ -57,12 +63,21 @@ def submission_record(result: SubmissionResult, assignment: Assignment, lang: st
 
 
 def _question(qs: QuestionScore, lang: str) -> dict:
-    return {
+    out = {
         "title": text(qs.question.title, lang),
         "score": float(qs.score),
         "max_score": float(qs.question.points),
+        "kind": qs.question.kind,
         "checks": [_check(c, lang) for c in qs.checks],
     }
+    if qs.question.manual:
+        out["pending"] = qs.pending
+    if qs.manual is not None:
+        out["manual"] = {"score": float(qs.manual.score), "comment": qs.manual.comment,
+                         "grader": qs.manual.grader, "at": round(float(qs.manual.at), 3)}
+    if qs.overridden and qs.auto is not None:
+        out["auto_score"] = float(qs.auto)
+    return out
 
 
 def _check(check: CheckResult, lang: str) -> dict:

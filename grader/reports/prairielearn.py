@@ -18,7 +18,7 @@ from typing import Any
 
 from grader.judge.checks import Check
 from grader.model import Assignment, Message, SubmissionResult
-from grader.reports import aligned_scores, atomic_write, fmt_number, runner_text, text
+from grader.reports import BY_HAND, atomic_write, auto_scores, fmt_number, runner_text, text
 from grader.reports.html import clean_text, data_uri
 from grader.reports.rows import rows
 
@@ -41,8 +41,8 @@ def document(result: SubmissionResult, assignment: Assignment, checks: Iterable[
         return ungradable([runner_text(e, lang) for e in result.errors]
                           or [Message("Copie illisible.", "Unreadable submission.").get(lang)],
                           lang=lang)
-    scores = aligned_scores(result, assignment)
-    total, most = sum(qs.score for qs in scores), float(assignment.max_score)
+    scores = auto_scores(result, assignment)  # written answers are graded by hand, not here
+    total, most = sum(qs.score for qs in scores), float(assignment.auto_max)
     dec = "," if lang == "fr" else "."
     head = Message(f"{text(assignment.title, 'fr')} — note : {fmt_number(total, ',')}/{fmt_number(most, ',')}",
                    f"{text(assignment.title, 'en')} — score: {fmt_number(total)}/{fmt_number(most)}").get(lang)
@@ -61,6 +61,8 @@ def document(result: SubmissionResult, assignment: Assignment, checks: Iterable[
         })
     lines = [f"{qs.question.id} : {fmt_number(qs.score, dec)}/{fmt_number(qs.question.points, dec)}"
              for qs in scores]
+    if by_hand := [q for q in assignment.questions if q.manual]:
+        lines.append(BY_HAND.get(lang) + ", ".join(f"{q.id} ({fmt_number(q.points, dec)} pt)" for q in by_hand))
     output = "\n".join([*lines, *(clean_text(runner_text(e, lang), MAX_OUTPUT, lang) for e in result.errors)])
     doc = {"gradable": True, "score": round(min(max(total / most, 0.0), 1.0), 6) if most else 0.0,
            "message": head, "output": output, "tests": tests}
