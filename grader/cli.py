@@ -397,6 +397,22 @@ def _cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_manual(args: argparse.Namespace) -> int:
+    from grader.manual import ManualError, export, import_sheets
+
+    try:
+        if args.action == "export":
+            done = export(Path(args.out), lang=args.lang, courses=args.course)
+        else:
+            done = import_sheets(Path(args.out), [Path(f) for f in args.files], grader=args.grader or "",
+                                 courses=args.course)
+    except ManualError as e:
+        console.print(f"[red]{_error(args)}[/red] {escape(e.text(args.lang))}")
+        return 2
+    console.print(escape(done.summary(args.lang)))
+    return 0
+
+
 def _course_option(p: argparse.ArgumentParser) -> None:
     p.add_argument("--course", action="append", default=[], metavar="DIR",
                    help="a course folder (DIR/assignments/<id>/, DIR/reference/<id>.py), searched before "
@@ -464,6 +480,15 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--absent", choices=("empty", "zero"),
                      help="grade of a roster student without a submission (default: Canvas empty, Moodle 0)")
     exp.add_argument("--no-points-possible", action="store_true", help="Canvas: no 'Points Possible' row")
+    man = sub.add_parser("manual", help="grading by hand: written answers' sheets, importing filled ones")
+    man_sub = man.add_subparsers(dest="action", required=True)
+    _command(man_sub, "export", "per written question: OUT/manual/<id>.html (the answers) and <id>.csv to fill",
+             _cmd_manual).add_argument("out", help="the output folder of `grader run`")
+    man_imp = _command(man_sub, "import", "check filled sheets, store their scores, rewrite the run's reports "
+                       "(a row for an autograded question overrides its score)", _cmd_manual)
+    man_imp.add_argument("out", help="the output folder of `grader run`")
+    man_imp.add_argument("files", nargs="+", metavar="FILE.csv", help="filled sheets: student, question, score, comment")
+    man_imp.add_argument("--grader", help="who graded (kept with each score)")
     data = sub.add_parser("data", help="offline datasets: where they come from, import one")
     data_sub = data.add_subparsers(dest="action", required=True)
     data_sub.add_parser("status", help="where each dataset is found, or how to get it").set_defaults(func=_cmd_data)

@@ -14,7 +14,14 @@ import math
 from pathlib import Path
 from typing import Any
 
-from grader.model import Assignment, CellRecord, CheckResult, QuestionScore, SubmissionResult, totals
+from grader.model import (
+    Assignment,
+    CellRecord,
+    CheckResult,
+    QuestionScore,
+    SubmissionResult,
+    totals,
+)
 from grader.reports import aligned_scores, atomic_write, max_total, runner_text, text, total
 
 
