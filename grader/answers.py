@@ -42,6 +42,7 @@ class AnswerCell:
     cell_id: str
     heading: str  # first line of the question's cell, right before the answer cell
     expected: str = ""  # the reference's model answer, shown to whoever grades
+    prompt: str = ""  # the question's whole text (the cell before the answer cell)
 
 
 @dataclass(frozen=True)
@@ -165,6 +166,7 @@ def answer_cells(cells: Sequence[tuple[str, str, str, str]]) -> tuple[AnswerCell
     out = []
     for i, (_kind, source, cid, answer) in enumerate(cells):
         if answer:
-            heading = next((s for s in cells[i - 1][1].split("\n") if s.strip()), "") if i else ""
-            out.append(AnswerCell(answer, cid, heading.strip(), source))
+            prompt = cells[i - 1][1] if i else ""
+            heading = next((s for s in prompt.split("\n") if s.strip()), "")
+            out.append(AnswerCell(answer, cid, heading.strip(), source, prompt.strip()))
     return tuple(out)

@@ -129,7 +129,7 @@ def export(out: Path, *, lang: str = "fr", courses: Iterable[CourseLike] = ()) -
                                   f"assignment {a.id!r} has no question graded by hand (kind = \"manual\")"))
     folder = run.out / "manual"
     names = report_names(list(run.students))
-    expected = {s.question: s.expected for s in answer_specs(run.reference.read_text(encoding="utf-8"), a.id)} \
+    specs = {s.question: s for s in answer_specs(run.reference.read_text(encoding="utf-8"), a.id)} \
         if run.reference else {}
     book = Gradebook(run.out / "gradebook.sqlite")
     try:
@@ -151,7 +151,8 @@ def export(out: Path, *, lang: str = "fr", courses: Iterable[CourseLike] = ()) -
         csv_path = folder / f"{q.id}.csv"
         atomic_write(csv_path, sheets.sheet_csv(q, rows, lang))
         atomic_write(folder / f"{q.id}.html", sheets.sheet_html(
-            q, rows, assignment=a.id, title=a.title, expected=expected.get(q.id, ""), csv_name=csv_path.name,
+            q, rows, assignment=a.id, title=a.title, expected=specs[q.id].expected if q.id in specs else "",
+            prompt=specs[q.id].prompt if q.id in specs else "", csv_name=csv_path.name,
             out_hint=str(run.out), lang=lang))
         paths.append(folder / f"{q.id}.html")
     return Exported(tuple(paths), len(run.students))

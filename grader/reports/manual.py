@@ -59,7 +59,7 @@ class SheetRow:
 
 
 def sheet_html(question: Question, rows: list[SheetRow], *, assignment: str, title: Message, expected: str,
-               csv_name: str, out_hint: str, lang: str = "fr") -> str:
+               csv_name: str, out_hint: str, prompt: str = "", lang: str = "fr") -> str:
     """The page a grader reads: the question, the reference's answer, then each student's answer."""
     ui = UI.get(lang, UI["fr"])
     views = [{"student": r.student, "answer": clean_text(r.answer, MAX_ANSWER, lang), "notebook": r.notebook,
@@ -70,7 +70,7 @@ def sheet_html(question: Question, rows: list[SheetRow], *, assignment: str, tit
     return _env(lang).get_template("manual.html").render(
         title=text(title, lang), assignment=assignment, q={"id": question.id, "title": text(question.title, lang),
                                                            "points": question.points},
-        expected=clean_text(expected, MAX_ANSWER, lang), rows=views, mui=ui, csv_name=csv_name,
+        expected=clean_text(expected, MAX_ANSWER, lang), prompt=clean_text(prompt, MAX_ANSWER, lang), rows=views, mui=ui, csv_name=csv_name,
         answered=sum(1 for r in rows if r.answer), out_hint=out_hint)
 
 
