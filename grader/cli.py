@@ -69,8 +69,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
     statuses = {"graded": ("corrigé", "graded"), "error": ("erreur", "error")}
     for r in run.results:
         status = statuses.get(r.status, (r.status, r.status))[en]
-        table.add_row(r.student, status, *(f"{qs.score:g}" for qs in r.questions), f"{r.score:g}/{r.max_score:g}")
+        table.add_row(r.student, status, *("…" if qs.pending else f"{qs.score:g}" for qs in r.questions),
+                      f"{r.score:g}/{r.max_score:g}")
     Console().print(table)
+    if any(q.manual for q in run.assignment.questions):  # written answers: said once, with the command to grade them
+        console.print(escape("… = " + ("to be graded by hand: " if en else "à corriger à la main : ")
+                             + f"grader manual export {run.out}"))
     files = f"{run.out / 'results.json'}, {run.out / 'grades.csv'}, {run.out / 'summary.html'}"
     console.print(escape(("Results: " if en else "Résultats : ") + files))
     if run.grader_errors:

@@ -43,9 +43,9 @@ class ManualError(Exception):
     """A problem of `grader manual` the instructor must fix; `message` in both languages."""
 
     def __init__(self, message: Message, problems: Sequence[Message] = ()):
-        super().__init__(message.fr)
         self.message = message
         self.problems = tuple(problems)
+        super().__init__(self.text("fr"))
 
     def text(self, lang: str) -> str:
         return "\n".join([self.message.get(lang), *(f"  {p.get(lang)}" for p in self.problems)])
