@@ -37,6 +37,7 @@ ALIASES = {
     "grader": ("grader", "correcteur", "correctrice", "correcteur·rice"),
 }
 REQUIRED = ("student", "question", "score")
+FRENCH = {"student": "élève", "question": "question", "score": "note"}
 
 
 class ManualError(Exception):
@@ -201,8 +202,8 @@ def read_sheet(path: Path) -> tuple[list[Row], list[Message]]:
                 columns[column] = i
     missing = [c for c in REQUIRED if c not in columns]
     if missing:
-        return [], [Message(f"{where}, ligne 1 : colonne(s) manquante(s) : {', '.join(missing)} (en-tête attendu : "
-                            f"{', '.join(sheets.COLUMNS[:4])})",
+        return [], [Message(f"{where}, ligne 1 : colonne(s) manquante(s) : {', '.join(FRENCH[c] for c in missing)} (en-tête attendu : "
+                            f"{', '.join(sheets.COLUMNS_FR[:4])}, ou {', '.join(sheets.COLUMNS[:4])})",
                             f"{where}, line 1: missing column(s): {', '.join(missing)} (expected header: "
                             f"{', '.join(sheets.COLUMNS[:4])})")]
     rows = []

@@ -133,7 +133,7 @@ def test_export_writes_sheets_and_rendered_notebooks(run):
     assert "SORTIE-DE-L-ELEVE" in page and "data:image/png;base64," in page  # outputs as the student saw them
     assert "script-src" not in page and "default-src 'none'" in page  # every script forbidden
     rows = list(csv.reader(io.StringIO((run.out / "manual" / "w1.csv").read_text("utf-8-sig")), delimiter=";"))
-    assert rows[0] == ["student", "question", "score", "comment", "max"]
+    assert rows[0] == ["élève", "question", "note", "commentaire", "max"]
     assert [r[0] for r in rows[1:]] == sorted(_doc(run)) and {r[1] for r in rows[1:]} == {"w1"}
     assert all(r[2] == "" and r[4] == "2" for r in rows[1:])
 

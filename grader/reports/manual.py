@@ -20,8 +20,10 @@ from grader.reports import fmt_number, text
 from grader.reports.csv import _safe_cell
 from grader.reports.html import _env, clean_text
 
-#: The columns of a sheet to fill; `max` is there to read, import ignores it.
+#: The columns of a sheet to fill, per language; `max` is there to read, import ignores it (and reads
+#: either language's names: `grader.manual.ALIASES`).
 COLUMNS = ("student", "question", "score", "comment", "max")
+COLUMNS_FR = ("élève", "question", "note", "commentaire", "max")
 CSP = ("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; "
        "img-src data:; font-src data:; base-uri 'none'; form-action 'none'\">")
 
@@ -80,7 +82,7 @@ def sheet_csv(question: Question, rows: list[SheetRow], lang: str = "fr") -> str
     delimiter, decimal = (";", ",") if lang == "fr" else (",", ".")
     buf = io.StringIO()
     writer = csv.writer(buf, delimiter=delimiter, lineterminator="\r\n")
-    writer.writerow(COLUMNS)
+    writer.writerow(COLUMNS_FR if lang == "fr" else COLUMNS)
     for r in rows:
         writer.writerow([_safe_cell(r.student), question.id,
                          "" if r.score is None else fmt_number(r.score, decimal), _safe_cell(r.comment),
