@@ -276,3 +276,48 @@ def test_generated_answer_cell_is_marked_and_harmless():
     [cell] = [c for c in nb["cells"] if c["metadata"].get("grader", {}).get("answer") == "w1"]
     assert cell["cell_type"] == "markdown" and "".join(cell["source"]) == "*Votre réponse ici.*"
     assert "centered" not in "".join(cell["source"])  # the model answer stays in the reference
+
+
+# ---------------------------------------------------------------------------- sheets and TOML without a run
+
+
+def test_sheets_as_spreadsheets_save_them_are_read(tmp_path):
+    from grader.manual import read_sheet, validate
+    from grader.model import Assignment, Message, Question
+
+    a = Assignment("demo", Message("Démo"), (Question("q1", 3, Message("q1")),
+                                            Question("w1", 2, Message("w1"), kind="manual")))
+    tab = tmp_path / "tab.csv"
+    tab.write_bytes("élève\tquestion\tnote\tcommentaire\n'=ann\tw1\t1,25\tRéponse juste.\n".encode("cp1252"))
+    rows, problems = read_sheet(tab)
+    scores, skipped, bad = validate(rows, a, ["=ann", "bob"], grader="moi")
+    assert problems == bad == [] and skipped == 0
+    assert scores[0][0] == "=ann" and scores[0][1].score == 1.25 and scores[0][1].grader == "moi"
+    binary = tmp_path / "binary.csv"
+    binary.write_bytes(b"\x81\x8d\x8f\x90\x9d")
+    assert "encodage" in read_sheet(binary)[1][0].fr
+    twice = _fill(tmp_path / "twice.csv", [["student", "question", "score"], ["bob", "w1", "1"], ["bob", "w1", "2"],
+                                            ["bob", "q1", ""]], ",")
+    scores, skipped, bad = validate(read_sheet(twice)[0], a, ["bob"])
+    assert len(scores) == 1 and skipped == 1 and "déjà noté·e (twice.csv, ligne 2)" in bad[0].fr
+
+
+def test_a_check_for_a_written_question_or_an_unknown_kind_is_refused(tmp_path):
+    from grader.assignments import AssignmentError, load_folder, read_assignment
+
+    folder = tmp_path / "demo"
+    folder.mkdir()
+    toml = 'id = "demo"\n[[questions]]\nid = "q1"\npoints = 1\n[[questions]]\nid = "w1"\nkind = "{}"\npoints = 1\n'
+    (folder / "assignment.toml").write_text(toml.format("written"))
+    with pytest.raises(AssignmentError, match="kind"):
+        read_assignment(folder)
+    (folder / "assignment.toml").write_text(toml.format("manual"))
+    (folder / "checks.py").write_text("from grader.checks import Registry\nchecks = Registry()\n\n"
+                                      "@checks('q1', fr='x', en='x')\ndef check_x(obs, ctx):\n    pass\n")
+    loaded = load_folder(folder)  # a written question needs no check
+    assert [q.kind for q in loaded.assignment.questions] == ["auto", "manual"] and loaded.assignment.auto_max == 1
+    (folder / "checks.py").write_text("from grader.checks import Registry\nchecks = Registry()\n\n"
+                                      "@checks('q1', fr='x', en='x')\ndef check_x(obs, ctx):\n    pass\n\n"
+                                      "@checks('w1', fr='y', en='y')\ndef check_y(obs, ctx):\n    pass\n")
+    with pytest.raises(AssignmentError, match="graded by hand"):
+        load_folder(tmp_path / "demo")
