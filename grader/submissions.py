@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from grader.answers import NotebookCell, cells_of_module, cells_of_notebook
+from grader.answers import NotebookCell, answer_mark, cells_of_module, cells_of_notebook
 from grader.downloads import DownloadName, LmsIdentity, parse
 
 KINDS = {".ipynb": "ipynb", ".py": "py"}
@@ -151,8 +151,8 @@ def _parse_notebook(text: str) -> tuple[tuple[str, ...], str | None, tuple[str, 
         src = _cell_source(cell.get(key))
         if src is None:
             warnings.append(f"Cellule n° {i} ignorée : son code n'est pas au format attendu.")
-        else:
-            cells.append(src)
+        elif not (answer_mark(cell.get("metadata")) and not _compiles(src)):
+            cells.append(src)  # a written answer turned into a code cell runs only if it is Python
     if not cells:
         warnings.append("Le notebook ne contient aucune cellule de code.")
     meta = nb.get("metadata") if isinstance(nb.get("metadata"), dict) else {}
@@ -166,6 +166,14 @@ def _parse_notebook(text: str) -> tuple[tuple[str, ...], str | None, tuple[str, 
                 f"Le notebook déclare le langage « {lang} » ; il est exécuté en Python.")
             break
     return tuple(cells), hint, tuple(warnings), cells_of_notebook(raw, key)
+
+
+def _compiles(src: str) -> bool:
+    try:
+        compile(src, "<answer>", "exec", dont_inherit=True)
+    except (SyntaxError, ValueError):
+        return False
+    return True
 
 
 _MARKER = re.compile(r"#\s*%%(?=\s|\[|$)")  # `# %%time` is a commented magic, not a marker

@@ -321,3 +321,16 @@ def test_a_check_for_a_written_question_or_an_unknown_kind_is_refused(tmp_path):
                                       "@checks('w1', fr='y', en='y')\ndef check_y(obs, ctx):\n    pass\n")
     with pytest.raises(AssignmentError, match="graded by hand"):
         load_folder(tmp_path / "demo")
+
+
+def test_an_answer_turned_into_code_runs_only_if_it_is_python():
+    from grader.submissions import parse_notebook
+
+    def cell(source: str, answer: str = "") -> dict:
+        return {"cell_type": "code", "source": source, "outputs": [], "execution_count": None,
+                "metadata": {"grader": {"answer": answer}} if answer else {}}
+
+    nb = {"cells": [cell("x = 1"), cell("Centrer garde l'échelle.", "w1"), cell("# en commentaire", "w2"),
+                    cell("y = x + 1")], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    cells, _, warnings = parse_notebook(json.dumps(nb))
+    assert cells == ("x = 1", "# en commentaire", "y = x + 1") and warnings == ()
