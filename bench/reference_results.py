@@ -51,10 +51,10 @@ def run_once(assignment_id: str, path: Path, profile: str | None) -> dict:
     finally:
         cleanup([sub])
     measures = dict(graded.measures)
-    points = sum(score_question(q, [r for r in graded.checks if r.question == q.id]).score for q in a.questions)
+    points = sum(score_question(q, [r for r in graded.checks if r.question == q.id]).score for q in a.auto_questions)
     served = [d for d in plan.datasets if d in datasets.NAMES]
     synthetic = [d for d in served if getattr(datasets.locate(d), "synthetic", False)]
-    return {"points": round(points, 2), "max": a.max_score, "seconds": round(seconds, 1), "measures": measures,
+    return {"points": round(points, 2), "max": a.auto_max, "seconds": round(seconds, 1), "measures": measures,
             "profile": plan.profile, "training": dict(plan.training), "synthetic": synthetic}
 
 

@@ -17,7 +17,7 @@ from grader import courses as courses_mod
 from grader.courses import Course, Located
 from grader.judge.checks import Check, Registry
 from grader.late import LateConfigError, read_policy
-from grader.model import Assignment, Message, Question
+from grader.model import AUTO, MANUAL, Assignment, Message, Question
 
 CourseLike = Path | str | Course
 
@@ -129,10 +129,16 @@ def read_assignment(folder: Path) -> Assignment:
     questions = []
     for q in data.get("questions", []):
         try:
+            kind = str(q.get("kind", AUTO))
             questions.append(Question(str(q["id"]), float(q["points"]), Message(str(q.get("fr", q["id"])),
-                                                                                 str(q.get("en", ""))), step))
-        except (KeyError, TypeError, ValueError) as e:
+                                                                                 str(q.get("en", ""))), step, kind))
+        except (KeyError, TypeError, ValueError, AttributeError) as e:
             raise AssignmentError(f"{toml_path}: bad question {q!r}") from e
+        if kind not in (AUTO, MANUAL):
+            raise AssignmentError(f"{toml_path}: question {q['id']}: kind must be \"auto\" (checks) or "
+                                  f"\"manual\" (a written answer graded by hand), not {kind!r}")
+        if questions[-1].points < 0:
+            raise AssignmentError(f"{toml_path}: question {q['id']}: points must not be negative")
     late = None
     if "late" in data:
         try:
@@ -207,9 +213,13 @@ def _validate(assignment: Assignment, checks: tuple[Check, ...], where: Path, *,
         raise AssignmentError(f"{where}: questions must be present and unique")
     earlier: dict[str, Check] = {}
     names = {c.name for c in checks}
+    manual = {q.id for q in assignment.questions if q.manual}
     for c in checks:
         if c.question not in ids:
             raise AssignmentError(f"{where}: check {c.name} is for unknown question {c.question}")
+        if c.question in manual:
+            raise AssignmentError(f"{where}: check {c.name} is for {c.question}, a question graded by hand "
+                                  "(kind = \"manual\"): it takes no check")
         for need in c.requires:
             if need not in names:
                 raise AssignmentError(f"{where}: check {c.name} requires unknown check {need!r}")
@@ -223,5 +233,5 @@ def _validate(assignment: Assignment, checks: tuple[Check, ...], where: Path, *,
     if public_only:
         return
     for q in ids:
-        if not any(c.question == q for c in checks):
+        if q not in manual and not any(c.question == q for c in checks):
             raise AssignmentError(f"{where}: question {q} has no check")

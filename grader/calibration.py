@@ -50,7 +50,7 @@ def calibrate(assignment_id: str, *, profile: str | None = None, courses: Iterab
                          f"cell [{c.index + 1}]: {c.status.value} {text(c.error, 'en')[-300:]}")
                  for c in graded.cells if c.status is not Status.PASSED]
     problems += [Message(text(e, "fr")[-300:], text(e, "en")[-300:]) for e in graded.errors if graded.status == "error"]
-    points = sum(score_question(q, [r for r in results if r.question == q.id]).score for q in a.questions)
+    points = sum(score_question(q, [r for r in results if r.question == q.id]).score for q in a.auto_questions)
     problems += [Message(f"{r.question} {r.name} : {r.status.value} — {r.message.fr[:300]}",
                          f"{r.question} {r.name}: {r.status.value} — {r.message.get('en')[:300]}")
                  for r in results if not r.passed]
@@ -61,7 +61,7 @@ def calibrate(assignment_id: str, *, profile: str | None = None, courses: Iterab
              "seconds": round(seconds, 2), "peak_mb": graded.info.get("peak_mb", 0),
              "cell_seconds": round(max((c.seconds for c in graded.cells), default=0.0), 3),
              "call_seconds": graded.info.get("slowest_call", 0.0), "scores": scores, "points": round(points, 4),
-             "max_points": a.max_score, "date": dt.date.today().isoformat(),
+             "max_points": a.auto_max, "date": dt.date.today().isoformat(),
              **({"synthetic": sorted(synth)} if (synth := (ctx.options or {}).get("synthetic_datasets")) else {})}
     key = budget_mod.calibration_key(plan.profile, budget_mod.detect())
     path = budget_mod.write_calibration(Path(a.folder), key, entry) if write and not problems else None

@@ -78,9 +78,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
     for r in run.results:
         status = statuses.get(r.status, (r.status, r.status))[en]
         cut = f"−{r.penalty.percent:g}{'' if en else ' '}%" if r.penalty is not None and r.penalty.percent > 0 else "—"
-        table.add_row(r.student, status, *(f"{qs.score:g}" for qs in r.questions), f"{r.score:g}/{r.max_score:g}",
-                      *((cut,) if late else ()))
+        table.add_row(r.student, status, *("…" if qs.pending else f"{qs.score:g}" for qs in r.questions),
+                      f"{r.score:g}/{r.max_score:g}", *((cut,) if late else ()))
     Console().print(table)
+    if any(q.manual for q in run.assignment.questions):  # written answers: said once, with the command to grade them
+        console.print(escape("… = " + ("to be graded by hand: " if en else "à corriger à la main : ")
+                             + f"grader manual export {run.out}"))
     files = f"{run.out / 'results.json'}, {run.out / 'grades.csv'}, {run.out / 'summary.html'}"
     console.print(escape(("Results: " if en else "Résultats : ") + files))
     if run.grader_errors:
@@ -424,6 +427,22 @@ def _cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_manual(args: argparse.Namespace) -> int:
+    from grader.manual import ManualError, export, import_sheets
+
+    try:
+        if args.action == "export":
+            done = export(Path(args.out), lang=args.lang, courses=args.course)
+        else:
+            done = import_sheets(Path(args.out), [Path(f) for f in args.files], grader=args.grader or "",
+                                 courses=args.course)
+    except ManualError as e:
+        console.print(f"[red]{_error(args)}[/red] {escape(e.text(args.lang))}")
+        return 2
+    console.print(escape(done.summary(args.lang)))
+    return 0
+
+
 def _course_option(p: argparse.ArgumentParser) -> None:
     p.add_argument("--course", action="append", default=[], metavar="DIR",
                    help="a course folder (DIR/assignments/<id>/, DIR/reference/<id>.py), searched before "
@@ -500,6 +519,15 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--absent", choices=("empty", "zero"),
                      help="grade of a roster student without a submission (default: Canvas empty, Moodle 0)")
     exp.add_argument("--no-points-possible", action="store_true", help="Canvas: no 'Points Possible' row")
+    man = sub.add_parser("manual", help="grading by hand: written answers' sheets, importing filled ones")
+    man_sub = man.add_subparsers(dest="action", required=True)
+    _command(man_sub, "export", "per written question: OUT/manual/<id>.html (the answers) and <id>.csv to fill",
+             _cmd_manual).add_argument("out", help="the output folder of `grader run`")
+    man_imp = _command(man_sub, "import", "check filled sheets, store their scores, rewrite the run's reports "
+                       "(a row for an autograded question overrides its score)", _cmd_manual)
+    man_imp.add_argument("out", help="the output folder of `grader run`")
+    man_imp.add_argument("files", nargs="+", metavar="FILE.csv", help="filled sheets: student, question, score, comment")
+    man_imp.add_argument("--grader", help="who graded (kept with each score)")
     data = sub.add_parser("data", help="offline datasets: where they come from, import one")
     data_sub = data.add_subparsers(dest="action", required=True)
     _command(data_sub, "status", "where each dataset is found, or how to get it", _cmd_data, course=False)

@@ -4,6 +4,8 @@ A submission is identified by (assignment, student) and its content hash; an
 unchanged, complete submission is never regraded, and an interrupted one keeps
 the checks it already finished. A check's pictures are written in the same
 transaction as the check, so a resumed run never shows a result without them.
+Scores given by hand (written answers, regrade overrides) live in their own table: a regrade of the
+checks never drops them, and a result is always its checks plus them.
 """
 
 from __future__ import annotations
@@ -12,15 +14,17 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from grader import late
+from grader.answers import Answer
 from grader.model import (
     Assignment,
     CellRecord,
     CheckResult,
+    ManualScore,
     Measure,
     Message,
     Picture,
@@ -50,6 +54,16 @@ CREATE TABLE IF NOT EXISTS pictures (
     assignment TEXT NOT NULL, student TEXT NOT NULL, name TEXT NOT NULL, idx INTEGER NOT NULL,
     fr TEXT, en TEXT, png BLOB, png_en BLOB,
     PRIMARY KEY (assignment, student, name, idx));
+CREATE TABLE IF NOT EXISTS answers (
+    assignment TEXT NOT NULL, student TEXT NOT NULL, question TEXT NOT NULL, text TEXT, cell_type TEXT,
+    found TEXT, PRIMARY KEY (assignment, student, question));
+CREATE TABLE IF NOT EXISTS notebooks (
+    assignment TEXT NOT NULL, student TEXT NOT NULL, kind TEXT, entry TEXT, data BLOB,
+    PRIMARY KEY (assignment, student));
+CREATE TABLE IF NOT EXISTS manual_scores (
+    assignment TEXT NOT NULL, student TEXT NOT NULL, question TEXT NOT NULL, score REAL NOT NULL,
+    comment TEXT DEFAULT '', grader TEXT DEFAULT '', at REAL, sha256 TEXT DEFAULT '',
+    PRIMARY KEY (assignment, student, question));
 """
 
 
@@ -199,7 +213,9 @@ class Gradebook:
             return None
         sha, status, errors, cells, info, seconds, complete = rows[0]
         checks = list(self.done_checks(assignment.id, student).values())
-        questions = tuple(score_question(q, [c for c in checks if c.question == q.id]) for q in assignment.questions)
+        by_hand = self.manual_scores(assignment.id, student)
+        questions = tuple(score_question(q, [c for c in checks if c.question == q.id], by_hand.get(q.id))
+                          for q in assignment.questions)
         figures = tuple(r[0] for r in self._exec("SELECT png FROM figures WHERE assignment=? AND student=? "
                                                    "ORDER BY idx", (assignment.id, student)))
         cell_records = tuple(CellRecord(c["index"], Status(c["status"]), c["seconds"], as_message(c["error"]),
@@ -214,6 +230,54 @@ class Gradebook:
                                 figures, sha, seconds or 0.0, details,
                                 late.assess(assignment.late, details, student=student,
                                             overrides=self.late_overrides(assignment.id)))
+
+
+    # ------------------------------------------------------------------ written answers, hand scores
+
+    def set_answers(self, assignment: str, student: str, answers: Iterable[Answer], *,
+                    notebook: bytes | None = None, kind: str = "", entry: str = "") -> None:
+        """A submission's written answers and the file handed in, replacing what was kept before."""
+        with self._transaction() as db:
+            db.execute("DELETE FROM answers WHERE assignment=? AND student=?", (assignment, student))
+            db.executemany("INSERT INTO answers VALUES (?,?,?,?,?,?)",
+                           [(assignment, student, a.question, a.text, a.cell_type, a.found) for a in answers])
+            db.execute("INSERT OR REPLACE INTO notebooks VALUES (?,?,?,?,?)",
+                       (assignment, student, kind, entry, notebook))
+
+    def answers(self, assignment: str, student: str) -> dict[str, Answer]:
+        rows = self._exec("SELECT question, text, cell_type, found FROM answers WHERE assignment=? AND student=?",
+                          (assignment, student))
+        return {r[0]: Answer(r[0], r[1] or "", r[2] or "", r[3] or "") for r in rows}
+
+    def notebook(self, assignment: str, student: str) -> tuple[str, str, bytes | None]:
+        """(kind, entry name, bytes) of the file handed in; bytes None when it was not kept."""
+        rows = self._exec("SELECT kind, entry, data FROM notebooks WHERE assignment=? AND student=?",
+                          (assignment, student))
+        if not rows:
+            return "", "", None
+        kind, entry, data = rows[0]
+        return kind or "", entry or "", bytes(data) if data is not None else None
+
+    def students(self, assignment: str) -> list[str]:
+        return [r[0] for r in self._exec("SELECT student FROM submissions WHERE assignment=? ORDER BY student",
+                                         (assignment,))]
+
+    def manual_scores(self, assignment: str, student: str) -> dict[str, ManualScore]:
+        rows = self._exec("SELECT question, score, comment, grader, at FROM manual_scores WHERE assignment=? "
+                          "AND student=?", (assignment, student))
+        return {r[0]: ManualScore(r[0], float(r[1]), r[2] or "", r[3] or "", float(r[4] or 0)) for r in rows}
+
+    def add_manual_scores(self, assignment: str, scores: Iterable[tuple[str, ManualScore]]) -> int:
+        """Store (student, score) pairs, all or none, each replacing that question's previous one."""
+        rows = [(assignment, student, m.question, m.score, m.comment, m.grader, m.at or time.time())
+                for student, m in scores]
+        with self._transaction() as db:
+            for row in rows:
+                sha = db.execute("SELECT sha256 FROM submissions WHERE assignment=? AND student=?",
+                                 row[:2]).fetchone()
+                db.execute("INSERT OR REPLACE INTO manual_scores (assignment, student, question, score, comment, "
+                           "grader, at, sha256) VALUES (?,?,?,?,?,?,?,?)", (*row, sha[0] if sha else ""))
+        return len(rows)
 
 
 def _measure_row(m: Measure) -> dict:

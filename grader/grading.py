@@ -16,12 +16,14 @@ from grader import assignments as assignments_mod
 from grader import budget as budget_mod
 from grader import datasets, executors
 from grader import late as late_mod
+from grader.answers import AnswerCell, find_answers
 from grader.assignments import CourseLike
 from grader.executors import Work
 from grader.executors.sizing import size
 from grader.gradebook import Gradebook
 from grader.judge.engine import Context
 from grader.model import CheckResult, Message, Status, SubmissionResult
+from grader.notebooks import answer_specs
 from grader.pipeline import LOST, Graded, GradingOptions
 from grader.runner import session as session_mod
 from grader.runner.process import RunnerStarter, reap_orphans
@@ -241,6 +243,7 @@ def _grade_all(subs: list[Submission], loaded, opts: ClassOptions, box: SandboxP
     stored: dict[str, set[str]] = {}  # per student, the checks already in the gradebook
     when: dict[str, dict] = {}  # per student, `submitted_at` and where it comes from
     lost: list[str] = []
+    specs = _answer_specs(loaded)
 
     def on_check(item: Work, r: CheckResult) -> None:
         book.add_check(a.id, item.sub.student, r)
@@ -262,6 +265,8 @@ def _grade_all(subs: list[Submission], loaded, opts: ClassOptions, box: SandboxP
     try:
         work = []
         for sub in subs:
+            if specs is not None:
+                _keep_answers(book, a, sub, specs)
             current = not opts.force and book.is_current(a.id, sub.student, sub.sha256)
             reason = _stale(book, loaded, sub, ctx) if current else None
             if reason is not None:
@@ -340,3 +345,29 @@ def _submission_time(sub: Submission, known: late_mod.Submitted | None, a) -> di
         return {}
     moment = late_mod.from_epoch(sub.mtime)
     return {"submitted_at": late_mod.stamp(moment, a.late), "submitted_from": "file"}
+
+
+def _answer_specs(loaded) -> tuple[AnswerCell, ...] | None:
+    """Where the TP's student notebook puts its written answers; None: the TP has none."""
+    a = loaded.assignment
+    if not any(q.manual for q in a.questions):
+        return None
+    reference = loaded.located.reference if loaded.located else None
+    if reference is None or not reference.is_file():
+        return ()  # the answers' marks alone find them
+    return answer_specs(reference.read_text(encoding="utf-8"), a.id)
+
+
+def _keep_answers(book: Gradebook, a, sub: Submission, specs: tuple[AnswerCell, ...]) -> None:
+    """The written answers, and the notebook as handed in (for `grader manual export`), in the gradebook."""
+    answers = find_answers(sub.texts, [q.id for q in a.questions if q.manual], specs)
+    path = (sub.workdir / sub.entry) if sub.workdir is not None and sub.entry else Path(sub.source)
+    try:
+        data = path.read_bytes() if path.is_file() and path.stat().st_size <= MAX_KEPT_NOTEBOOK else None
+    except OSError:
+        data = None
+    book.set_answers(a.id, sub.student, answers, notebook=data, kind=sub.kind, entry=sub.entry or path.name)
+
+
+#: A handed-in notebook larger than this is not kept for the manual-grading pages (they say so).
+MAX_KEPT_NOTEBOOK = 30 * 2**20

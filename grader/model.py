@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -91,12 +92,21 @@ class Measure:
     higher_is_better: bool = True
 
 
+#: Question kinds: `auto` is scored by its checks, `manual` (a written answer, ids `w1`, `w2`...) by hand.
+AUTO, MANUAL = "auto", "manual"
+
+
 @dataclass(frozen=True)
 class Question:
     id: str
     points: float
     title: Message
     step: float = 0.25  # scores shown are rounded down to this grid ([scoring] step; 0: exact)
+    kind: str = AUTO
+
+    @property
+    def manual(self) -> bool:
+        return self.kind == MANUAL
 
 
 @dataclass(frozen=True)
@@ -139,7 +149,17 @@ class Assignment:
 
     @property
     def max_score(self) -> float:
+        """Every question's points, written answers included."""
         return sum(q.points for q in self.questions)
+
+    @property
+    def auto_max(self) -> float:
+        """The autograded questions' points: what an LMS autograder (Gradescope, PrairieLearn) scores."""
+        return sum(q.points for q in self.questions if not q.manual)
+
+    @property
+    def auto_questions(self) -> tuple[Question, ...]:
+        return tuple(q for q in self.questions if not q.manual)
 
 
 @dataclass(frozen=True)
@@ -170,11 +190,34 @@ class CellRecord:
 
 
 @dataclass(frozen=True)
+class ManualScore:
+    """A score given by hand (`grader manual import`): a written answer's, or an automatic score
+    overridden after a regrade request; the comment is shown to the student."""
+
+    question: str
+    score: float
+    comment: str = ""
+    grader: str = ""  # who graded it (optional)
+    at: float = 0.0  # when it was imported (epoch seconds)
+
+
+@dataclass(frozen=True)
 class QuestionScore:
     question: Question
-    score: float  # on the question's grid: what every report and export shows
+    score: float  # on the question's grid (or as given by hand): what every report and export shows
     checks: tuple[CheckResult, ...]
     raw: float | None = None  # points pro rata the weights, before rounding (audits)
+    manual: ManualScore | None = None  # the hand-given score: a written answer's, or an override
+    auto: float | None = None  # an overridden question: what its checks gave (shown beside the override)
+
+    @property
+    def pending(self) -> bool:
+        """A written answer not graded by hand yet: it counts nothing, and the reports say so."""
+        return self.question.manual and self.manual is None
+
+    @property
+    def overridden(self) -> bool:
+        return not self.question.manual and self.manual is not None
 
 
 def on_grid(raw: float, step: float, points: float) -> float:
@@ -186,8 +229,21 @@ def on_grid(raw: float, step: float, points: float) -> float:
     return round(min(steps * step, points), 4)
 
 
-def score_question(question: Question, checks: list[CheckResult]) -> QuestionScore:
-    """Points pro rata the weights of the passed checks, on the grid; a question without checks scores zero."""
+def score_question(question: Question, checks: list[CheckResult],
+                   manual: ManualScore | None = None) -> QuestionScore:
+    """Points pro rata the weights of the passed checks, on the grid; a question without checks scores
+    zero. A hand-given score (`manual`) is the score: a written answer's, or an override of the checks'."""
+    if question.manual:
+        given = round(min(max(manual.score, 0.0), question.points), 4) if manual else 0.0
+        return QuestionScore(question, given, tuple(checks), None, manual)
+    auto = _auto_score(question, checks)
+    if manual is None:
+        return auto
+    given = round(min(max(manual.score, 0.0), question.points), 4)
+    return QuestionScore(question, given, auto.checks, auto.raw, manual, auto.score)
+
+
+def _auto_score(question: Question, checks: list[CheckResult]) -> QuestionScore:
     total = sum(c.weight for c in checks)
     earned = sum(c.weight for c in checks if c.passed)
     raw = question.points * earned / total if total else 0.0
@@ -195,6 +251,42 @@ def score_question(question: Question, checks: list[CheckResult]) -> QuestionSco
     if shown >= question.points and any(not c.passed and c.weight > 0 for c in checks):
         shown = round(max(question.points - (question.step or 1e-4), 0.0), 4)  # a weight too small to count
     return QuestionScore(question, shown, tuple(checks), round(raw, 6))
+
+
+@dataclass(frozen=True)
+class Totals:
+    """A submission's points, split so reports can say what is still to be graded by hand.
+
+    `score` is the one total every report and export shows (autograded, overrides included, plus
+    the written answers graded so far) out of `max` (every question's points); `pending` are the
+    points of written answers not graded yet. A later adjustment (a late penalty) applies to `score`.
+    """
+
+    auto: float  # autograded questions, hand overrides included
+    manual: float  # written answers graded by hand so far
+    pending: float  # points of written answers still to grade
+    max: float  # every question's points
+    auto_max: float  # the autograded questions' points
+
+    @property
+    def score(self) -> float:
+        return round(self.auto + self.manual, 4)
+
+
+def totals(scores: Iterable[QuestionScore]) -> Totals:
+    """The one place a submission's total is computed from its question scores."""
+    auto = manual = pending = most = auto_most = 0.0
+    for qs in scores:
+        most += qs.question.points
+        if qs.question.manual:
+            if qs.pending:
+                pending += qs.question.points
+            else:
+                manual += qs.score
+        else:
+            auto += qs.score
+            auto_most += qs.question.points
+    return Totals(round(auto, 4), round(manual, 4), round(pending, 4), round(most, 4), round(auto_most, 4))
 
 
 @dataclass(frozen=True)
@@ -213,18 +305,23 @@ class SubmissionResult:
 
     @property
     def points(self) -> float:
-        """What the questions earned, before any late penalty."""
-        return round(sum(q.score for q in self.questions), 4)
+        """What the questions earned (autograded + hand-graded so far), before any late penalty."""
+        return round(self.totals.score, 4)
+
+    @property
+    def totals(self) -> Totals:
+        return totals(self.questions)
 
     @property
     def score(self) -> float:
-        """The grade: the points less the late penalty. The one place a penalty is applied, to the
-        whole total, so every report and export shows the same grade."""
+        """The grade: autograded points plus the written answers graded so far (`Totals`), less the
+        late penalty. The one place a penalty is applied, to the whole total, so every report and
+        export shows the same grade."""
         return after_penalty(self.points, self.penalty)
 
     @property
     def max_score(self) -> float:
-        return sum(q.question.points for q in self.questions)
+        return self.totals.max
 
 
 def after_penalty(points: float, penalty: Penalty | None) -> float:

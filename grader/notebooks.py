@@ -3,6 +3,9 @@
 A reference is a percent-format Python file: `# %%` starts a code cell,
 `# %% [markdown]` a text cell; code between `# BEGIN SOLUTION` and
 `# END SOLUTION` is replaced by `# VOTRE CODE ICI` and the block's `# STUB:` lines.
+`# %% [markdown] answer=w1` is the answer cell of written question `w1`: the reference holds the
+model answer, the student notebook a placeholder, marked `{"grader": {"answer": "w1"}}` in the
+cell's metadata so that intake finds it wherever the student moves it.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
+from grader.answers import ANSWER_TAG, PLACEHOLDER, AnswerCell, answer_cells
 from grader.assignments import AssignmentError, CourseLike, locate
 
 _MARKER = re.compile(r"^# %%(.*)$")
@@ -24,24 +28,42 @@ def reference_path(assignment_id: str, courses: Iterable[CourseLike] = ()) -> Pa
 
 def split_cells(text: str) -> list[tuple[str, str]]:
     """(kind, source) pairs of a percent-format file; kind is 'code' or 'markdown'."""
-    cells: list[tuple[str, list[str]]] = []
-    kind, lines = "code", []
+    return [(kind, source) for kind, source, _ in split_tagged(text)]
+
+
+def split_tagged(text: str) -> list[tuple[str, str, str]]:
+    """(kind, source, answer) of a percent-format file; `answer` is the written question an
+    `answer=ID` header marks the cell for ("" for the others)."""
+    cells: list[tuple[str, str, list[str]]] = []
+    kind, tag, lines = "code", "", []
     for line in text.splitlines():
         m = _MARKER.match(line)
         if m:
-            if any(s.strip() for s in lines):
-                cells.append((kind, lines))
-            kind, lines = ("markdown" if "[markdown]" in m.group(1) else "code"), []
+            if any(s.strip() for s in lines) or tag:
+                cells.append((kind, tag, lines))
+            found = ANSWER_TAG.search(m.group(1))
+            kind, tag, lines = ("markdown" if "[markdown]" in m.group(1) else "code"), found[1] if found else "", []
         else:
             lines.append(line)
-    if any(s.strip() for s in lines):
-        cells.append((kind, lines))
+    if any(s.strip() for s in lines) or tag:
+        cells.append((kind, tag, lines))
     out = []
-    for kind, lines in cells:
+    for kind, tag, lines in cells:
         if kind == "markdown":
             lines = [re.sub(r"^# ?", "", s) for s in lines]
-        out.append((kind, "\n".join(lines).strip("\n")))
+        out.append((kind, "\n".join(lines).strip("\n"), tag))
     return out
+
+
+def _cell_id(assignment_id: str, i: int) -> str:
+    return hashlib.sha1(f"{assignment_id}:{i}".encode()).hexdigest()[:12]
+
+
+def answer_specs(text: str, assignment_id: str) -> tuple[AnswerCell, ...]:
+    """Where the student notebook generated from reference `text` puts each written answer (cell
+    id, the question's line before it) and the reference's model answer: intake's fallbacks."""
+    return answer_cells([(kind, source, _cell_id(assignment_id, i), tag)
+                         for i, (kind, source, tag) in enumerate(split_tagged(text))])
 
 
 def strip_solutions(source: str) -> str:
@@ -70,10 +92,14 @@ def student_notebook(assignment_id: str, courses: Iterable[CourseLike] = ()) -> 
 def notebook_from_reference(text: str, assignment_id: str) -> dict:
     """The student notebook of a percent-format reference: solutions out, the id in the metadata."""
     cells = []
-    for i, (kind, source) in enumerate(split_cells(text)):
+    for i, (kind, source, answer) in enumerate(split_tagged(text)):
         text = strip_solutions(source) if kind == "code" else source
-        cell = {"cell_type": kind, "id": hashlib.sha1(f"{assignment_id}:{i}".encode()).hexdigest()[:12],
-                "metadata": {}, "source": text.splitlines(keepends=True)}
+        metadata: dict = {}
+        if answer:  # a written answer: the model answer stays in the reference
+            text = PLACEHOLDER if kind == "markdown" else f"# {PLACEHOLDER}"
+            metadata = {"grader": {"answer": answer}}
+        cell = {"cell_type": kind, "id": _cell_id(assignment_id, i),
+                "metadata": metadata, "source": text.splitlines(keepends=True)}
         if kind == "code":
             cell.update(execution_count=None, outputs=[])
         cells.append(cell)

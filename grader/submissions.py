@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from grader.answers import NotebookCell, answer_mark, cells_of_module, cells_of_notebook
 from grader.downloads import DownloadName, LmsIdentity, parse
 from grader.model import Message
 
@@ -73,6 +74,7 @@ class Submission:
     entry: str = ""
     lms: LmsIdentity | None = None  # named by an LMS download (Moodle, Canvas): the student's id and name
     mtime: float | None = None  # when it was handed in, as its file says (late work): epoch seconds
+    texts: tuple[NotebookCell, ...] = ()  # every cell, markdown too: where written answers are looked for
 
 
 class UnreadableSubmission(ValueError):
@@ -125,6 +127,10 @@ def _cell_source(value: object) -> str | None:
 
 def parse_notebook(text: str) -> tuple[tuple[str, ...], str | None, tuple[Message, ...]]:
     """Code cells, assignment hint and warnings of an nbformat v4 or v3 notebook's JSON text."""
+    return _parse_notebook(text)[:3]
+
+
+def _parse_notebook(text: str) -> tuple[tuple[str, ...], str | None, tuple[Message, ...], tuple[NotebookCell, ...]]:
     try:
         nb = json.loads(text)
     except json.JSONDecodeError as e:
@@ -156,8 +162,8 @@ def parse_notebook(text: str) -> tuple[tuple[str, ...], str | None, tuple[Messag
         if src is None:
             warnings.append(Message(f"Cellule n° {i} ignorée : son code n'est pas au format attendu.",
                                     f"Cell #{i} ignored: its code is not in the expected format."))
-        else:
-            cells.append(src)
+        elif not (answer_mark(cell.get("metadata")) and not _compiles(src)):
+            cells.append(src)  # a written answer turned into a code cell runs only if it is Python
     if not cells:
         warnings.append(Message("Le notebook ne contient aucune cellule de code.",
                                 "The notebook holds no code cell."))
@@ -171,7 +177,15 @@ def parse_notebook(text: str) -> tuple[tuple[str, ...], str | None, tuple[Messag
             warnings.append(Message(f"Le notebook déclare le langage « {lang} » ; il est exécuté en Python.",
                                     f"The notebook declares the language '{lang}'; it is run as Python."))
             break
-    return tuple(cells), hint, tuple(warnings)
+    return tuple(cells), hint, tuple(warnings), cells_of_notebook(raw, key)
+
+
+def _compiles(src: str) -> bool:
+    try:
+        compile(src, "<answer>", "exec", dont_inherit=True)
+    except (SyntaxError, ValueError):
+        return False
+    return True
 
 
 _MARKER = re.compile(r"#\s*%%(?=\s|\[|$)")  # `# %%time` is a commented magic, not a marker
@@ -204,13 +218,13 @@ def split_cells(text: str) -> tuple[str, ...]:
     return tuple(cells)
 
 
-def _parse(data: bytes, kind: str) -> tuple[tuple[str, ...], str | None, tuple[Message, ...]]:
+def _parse(data: bytes, kind: str) -> tuple[tuple[str, ...], str | None, tuple[Message, ...], tuple[NotebookCell, ...]]:
     text = _decode(data, kind)
     if kind == "ipynb":
-        return parse_notebook(text)
+        return _parse_notebook(text)
     cells = split_cells(text)
     return cells, None, () if cells else (Message("Le module ne contient aucune cellule de code.",
-                                                   "The module holds no code cell."),)
+                                                   "The module holds no code cell."),), cells_of_module(text)
 
 
 def _read(path: Path) -> bytes:
@@ -339,10 +353,10 @@ def _load_file(path: Path, student: str, source: str) -> Submission:
     try:
         data = _read(path)
         sub = replace(sub, sha256=hashlib.sha256(data).hexdigest())
-        cells, hint, warnings = _parse(data, kind)
+        cells, hint, warnings, texts = _parse(data, kind)
     except UnreadableSubmission as e:
         return replace(sub, sha256=sub.sha256 or file_sha256(path), error=e.message)
-    return replace(sub, cells=cells, assignment_hint=hint, warnings=warnings)
+    return replace(sub, cells=cells, assignment_hint=hint, warnings=warnings, texts=texts)
 
 
 # ---------------------------------------------------------------------------- zip

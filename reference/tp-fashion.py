@@ -118,6 +118,18 @@ plt.ylabel("précision de validation")
 plt.show()
 
 # %% [markdown]
+# ## Question écrite w1 — ReLU et Softmax
+# Quelle est la différence entre ReLU et Softmax ? Où utilise-t-on chacune, et
+# laquelle des quatre activations de Q3 a donné la meilleure précision ici ?
+
+# %% [markdown] answer=w1
+# ReLU (max(0, x)) agit élément par élément dans les couches cachées : non
+# linéaire, pas de saturation pour x > 0, gradients qui ne s'évanouissent pas.
+# Softmax agit sur tout le vecteur de sortie et en fait des probabilités de somme
+# 1 : couche de sortie d'un classifieur multi-classe. ReLU ou leaky ReLU donnent
+# en général la meilleure précision, sigmoïde la moins bonne.
+
+# %% [markdown]
 # ## Q4 — Un réseau convolutif (CNN)
 # `build_cnn()` renvoie un nouveau modèle : entrée `(28, 28, 1)`,
 # `Conv2D(32, 3, relu)`, `MaxPooling2D(2)`, `Conv2D(64, 3, relu)`,

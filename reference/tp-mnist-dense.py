@@ -41,6 +41,17 @@ for i in range(8):
 plt.show()
 
 # %% [markdown]
+# ## Question écrite w1 — Pourquoi normaliser les pixels ?
+# **Questions :** pourquoi met-on les pixels à l'échelle [0, 1] avant
+# l'entraînement ? Que se passerait-il avec les entiers de 0 à 255 ?
+
+# %% [markdown] answer=w1
+# Des entrées petites et de même échelle gardent les activations et les gradients
+# dans une plage raisonnable : l'optimiseur converge plus vite et plus sûrement.
+# Avec des valeurs jusqu'à 255, les sommes pondérées sont grandes, les gradients
+# instables, et le taux d'apprentissage par défaut d'Adam ne convient plus.
+
+# %% [markdown]
 # ## Q2 — Le modèle
 # `build_model()` renvoie un **nouveau** modèle `keras.Sequential` à chaque
 # appel : entrée `(28, 28)` (`keras.Input`), `Flatten`, une couche `Dense` de
@@ -62,6 +73,17 @@ def build_model():
 
 model = build_model()
 model.summary()
+
+# %% [markdown]
+# ## Question écrite w2 — Que fait `Flatten` ?
+# **Questions :** que fait la couche `Flatten` ? Pourquoi n'a-t-elle aucun
+# paramètre ? Pourquoi `softmax` sur la dernière couche ?
+
+# %% [markdown] answer=w2
+# `Flatten` met chaque image 28 x 28 à plat en un vecteur de 784 valeurs, la forme
+# qu'attend une couche `Dense` ; elle ne fait que réarranger les valeurs, donc rien
+# à apprendre. `softmax` transforme les 10 sorties en probabilités positives de
+# somme 1, une par chiffre, ce que compare la perte d'entropie croisée.
 
 # %% [markdown]
 # ## Q3 — Compilation
@@ -117,3 +139,14 @@ print("prédit :", predictions, "| vrai :", y_test[:10])
 n_params = (28 * 28 * 128 + 128) + (128 * 10 + 10)
 # END SOLUTION
 print(n_params, model.count_params())
+
+# %% [markdown]
+# ## Question écrite w3 — Améliorer le modèle
+# **Questions :** citez deux façons d'améliorer la précision de ce modèle, et
+# dites comment vous vérifieriez qu'elles n'entraînent pas de surapprentissage.
+
+# %% [markdown] answer=w3
+# Par exemple : plus d'époques, une couche cachée de plus ou plus large, du
+# Dropout, un réseau convolutif (qui exploite la structure 2D des images).
+# On compare la précision d'entraînement et celle de validation (`history`) : un
+# écart qui se creuse signale le surapprentissage.

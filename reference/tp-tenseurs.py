@@ -58,6 +58,19 @@ centered = batch - tf.reduce_mean(batch, axis=0)
 # END SOLUTION
 
 # %% [markdown]
+# ## Question écrite w1 — Normaliser ou centrer ?
+# Quelle différence y a-t-il entre `normalized` (Q2) et `centered` (Q4) ? Pourquoi
+# normalise-t-on les entrées d'un réseau de neurones ? Répondez dans la cellule
+# ci-dessous, en quelques phrases.
+
+# %% [markdown] answer=w1
+# `centered` retire à chaque pixel la moyenne de ce pixel sur le lot (l'image
+# moyenne) : les valeurs restent à leur échelle. `normalized` retire la moyenne
+# globale et divise par l'écart-type global : moyenne 0, écart-type 1. Des entrées
+# normalisées, d'échelle comparable, rendent la descente de gradient plus stable
+# et plus rapide (pas de direction dominée par de grandes valeurs).
+
+# %% [markdown]
 # ## Q5 — Mise à plat
 # `flat` : chaque image mise à plat en un vecteur de 784 valeurs, forme
 # `(10, 784)`, dans l'ordre ligne par ligne (`tf.reshape`).

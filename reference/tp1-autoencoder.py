@@ -102,3 +102,13 @@ for i in range(10):
     plt.imshow(decoded_imgs[i].reshape(32, 32, 3))
     plt.axis("off")
 plt.show()
+
+# %% [markdown]
+# ## Question écrite w1 — Améliorer la reconstruction
+# Les images reconstruites sont floues : pourquoi ? Proposez deux améliorations
+# de l'autoencodeur.
+
+# %% [markdown] answer=w1
+# Le goulot de 64 dimensions ne garde que l'essentiel (3 072 -> 64) et la perte MSE
+# moyenne les détails, d'où le flou. Améliorations : un autoencodeur convolutif,
+# un goulot plus large, plus d'époques, une perte perceptuelle ou SSIM.

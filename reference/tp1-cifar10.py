@@ -163,3 +163,14 @@ def predict_image(path):
 keras.utils.save_img("exemple.png", X_test[0])
 name, confidence = predict_image("exemple.png")
 print(f"exemple.png : {name} ({confidence:.1%}) ; vraie classe : {class_names[int(np.argmax(y_test_cat[0]))]}")
+
+# %% [markdown]
+# ## Question écrite w1 — Améliorations possibles
+# Le modèle se trompe surtout entre quelles classes ? Proposez deux améliorations
+# possibles du modèle ou de l'entraînement, et dites ce que chacune devrait changer.
+
+# %% [markdown] answer=w1
+# Les confusions typiques : chat et chien, camion et automobile, cerf et cheval.
+# Améliorations : augmentation de données (retournements, décalages), un réseau
+# plus profond ou résiduel, plus d'époques avec la réduction du taux
+# d'apprentissage, le transfer learning d'un réseau pré-entraîné.

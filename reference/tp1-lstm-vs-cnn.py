@@ -187,3 +187,24 @@ for ax, key, title in zip(axes, ("accuracy", "train_time_s", "params"),
     ax.bar(["CNN", "LSTM"], [comparison["cnn"][key], comparison["rnn"][key]], color=["tab:blue", "tab:orange"])
     ax.set_title(title)
 plt.show()
+
+# %% [markdown]
+# ## Question écrite w1 — CNN ou LSTM ?
+# D'après `comparison`, quel modèle est le plus précis, lequel s'entraîne le plus
+# vite, lequel a le moins de paramètres ? Expliquez pourquoi un CNN convient
+# mieux aux images qu'un LSTM qui les lit ligne par ligne.
+
+# %% [markdown] answer=w1
+# Le CNN est en général plus précis et bien plus rapide ; le LSTM a moins de
+# paramètres mais ses 28 pas de temps sont séquentiels. Les convolutions
+# exploitent la localité 2D et l'invariance par translation ; le LSTM ne voit
+# qu'une ligne à la fois et doit mémoriser la structure verticale.
+
+# %% [markdown]
+# ## Question écrite w2 — Quel modèle pour le temps réel ?
+# Pour une application en temps réel (reconnaître des chiffres sur une caméra),
+# quel modèle choisiriez-vous, et pourquoi ?
+
+# %% [markdown] answer=w2
+# Le CNN : sa prédiction se parallélise (pas de récurrence), elle est plus rapide
+# par image et plus précise ; le LSTM, séquentiel, a une latence plus grande.

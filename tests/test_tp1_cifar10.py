@@ -99,7 +99,7 @@ def run(tmp_path_factory):
 def test_reference_and_variants_get_full_marks(run):
     for name in ("reference", "variant_functional_tfkeras", "variant_sequential_add"):
         r = by_student(run)[name]
-        assert r.score == r.max_score == 20, (name, question_scores(r))
+        assert r.totals.auto == r.totals.auto_max == 20 and r.totals.pending == r.max_score - 20, (name, question_scores(r))
 
 
 @pytest.mark.parametrize("student", ["mutant_q1_labels", "mutant_q3", "mutant_q4_rebuilt",

@@ -12,9 +12,9 @@ import re
 import tempfile
 from pathlib import Path
 
-from grader.model import Assignment, Message, QuestionScore, SubmissionResult
+from grader.model import Assignment, Message, QuestionScore, SubmissionResult, totals
 
-__all__ = ["aligned_scores", "atomic_write", "fmt_number", "runner_text", "text", "write_all"]
+__all__ = ["BY_HAND", "aligned_scores", "auto_scores", "atomic_write", "fmt_number", "runner_text", "text", "write_all"]
 
 
 def write_all(
@@ -44,13 +44,22 @@ def aligned_scores(result: SubmissionResult, assignment: Assignment) -> list[Que
     return rows + list(by_id.values())
 
 
+def auto_scores(result: SubmissionResult, assignment: Assignment) -> list[QuestionScore]:
+    """The autograded questions only: what an LMS autograder scores (it grades written answers itself)."""
+    return [qs for qs in aligned_scores(result, assignment) if not qs.question.manual]
+
+
+#: An LMS autograder's line about the written answers, which it does not grade.
+BY_HAND = Message("À corriger à la main (hors de cette note) : ", "Graded by hand (not in this score): ")
+
+
 def total(scores: list[QuestionScore]) -> float:
-    """Sum of question scores, rounded like `SubmissionResult.score`."""
-    return round(sum(qs.score for qs in scores), 4)
+    """The total every report shows (`model.totals`: autograded + written answers graded so far)."""
+    return totals(scores).score
 
 
 def max_total(scores: list[QuestionScore]) -> float:
-    return float(sum(qs.question.points for qs in scores))
+    return float(totals(scores).max)
 
 
 def text(value: Message | str | None, lang: str) -> str:

@@ -28,7 +28,7 @@ from typing import Any
 import grader
 from grader.judge.checks import Check
 from grader.model import Assignment, Message, SubmissionResult, after_penalty
-from grader.reports import aligned_scores, atomic_write, fmt_number, runner_text, text
+from grader.reports import BY_HAND, atomic_write, auto_scores, fmt_number, runner_text, text
 from grader.reports.html import STATUS_LABELS, clean_text
 from grader.reports.rows import Row, rounding_gap, rows
 
@@ -47,7 +47,7 @@ def document(result: SubmissionResult, assignment: Assignment, checks: Iterable[
              lang: str = "fr", seconds: float = 0.0, created_at: str | None = None) -> dict[str, Any]:
     """The whole results.json of one graded submission."""
     table = rows(result, assignment, checks)
-    points = round(sum(qs.score for qs in aligned_scores(result, assignment)), 4)
+    points = round(sum(qs.score for qs in auto_scores(result, assignment)), 4)  # written answers: by hand
     score = after_penalty(points, result.penalty)
     late = {"score_before_penalty": points, "late": result.penalty.as_dict()} if result.penalty else {}
     doc: dict[str, Any] = {
@@ -59,7 +59,7 @@ def document(result: SubmissionResult, assignment: Assignment, checks: Iterable[
         "test_name_format": FORMAT,
         "tests": [_test(r, lang) for r in table],
         "extra_data": _extra(assignment.id, lang, created_at, status=result.status,
-                             max_score=float(assignment.max_score),
+                             max_score=float(assignment.auto_max),
                              sandbox_layers=list(result.info.get("sandbox_layers") or []), **late),
     }
     if board := leaderboard(table, lang):
@@ -114,15 +114,17 @@ def _summary(result: SubmissionResult, assignment: Assignment, table: list[Row],
              created_at: str | None) -> str:
     dec, colon = ("," if lang == "fr" else "."), (" :" if lang == "fr" else ":")
     title, word = text(assignment.title, lang), Message("note", "score").get(lang)
-    head = f"**{title}** — {word}{colon} {fmt_number(score, dec)}/{fmt_number(assignment.max_score, dec)}"
+    head = f"**{title}** — {word}{colon} {fmt_number(score, dec)}/{fmt_number(assignment.auto_max, dec)}"
     if result.penalty is not None:
-        before = Message(f" (avant pénalité de retard : {fmt_number(result.points, dec)})",
-                         f" (before the late penalty: {fmt_number(result.points, dec)})") \
+        before = Message(f" (avant pénalité de retard : {fmt_number(sum(qs.score for qs in auto_scores(result, assignment)), dec)})",
+                         f" (before the late penalty: {fmt_number(sum(qs.score for qs in auto_scores(result, assignment)), dec)})") \
             if result.penalty.percent > 0 else Message("", "")
         head += f"{before.get(lang)}\n\n{text(result.penalty.reason, lang)}"
     parts = [head, "\n".join(f"- {qs.question.id} — {text(qs.question.title, lang)}{colon} "
                              f"{fmt_number(qs.score, dec)}/{fmt_number(qs.question.points, dec)}"
-                             for qs in aligned_scores(result, assignment))]
+                             for qs in auto_scores(result, assignment))]
+    if by_hand := [q for q in assignment.questions if q.manual]:
+        parts.append(BY_HAND.get(lang) + ", ".join(f"{q.id} ({fmt_number(q.points, dec)} pt)" for q in by_hand))
     if (gap := rounding_gap(result, assignment, table)) > 0:
         step = fmt_number(min((q.step for q in assignment.questions if q.step > 0), default=0.25), dec)
         parts.append(Message(f"Chaque question est notée au prorata de ses vérifications réussies, puis arrondie "

@@ -28,6 +28,7 @@ from grader.model import (
     Picture,
     SubmissionResult,
     after_penalty,
+    totals,
 )
 from grader.reports import (
     aligned_scores,
@@ -60,6 +61,10 @@ UI: dict[str, dict[str, str]] = {
         "graded": "Corrigé", "failed_sub": "Erreur", "none": "—",
         "picture_omitted": "Image omise : le rapport en contient déjà assez.",
         "late": "Retard", "before_penalty": "Avant pénalité",
+        "pending": "à corriger à la main", "by_hand": "corrigée à la main",
+        "pending_total": "point(s) en attente de correction à la main",
+        "overridden": "note modifiée à la main", "auto_was": "note automatique",
+        "comment": "commentaire", "pending_col": "En attente", "colon": " : ",
     },
     "en": {
         "report": "Grading report", "summary": "Class summary",
@@ -76,6 +81,10 @@ UI: dict[str, dict[str, str]] = {
         "graded": "Graded", "failed_sub": "Error", "none": "—",
         "picture_omitted": "Picture left out: the report already holds enough of them.",
         "late": "Late work", "before_penalty": "Before the penalty",
+        "pending": "to be graded by hand", "by_hand": "graded by hand",
+        "pending_total": "point(s) pending hand grading",
+        "overridden": "score changed by hand", "auto_was": "automatic score",
+        "comment": "comment", "pending_col": "Pending", "colon": ": ",
     },
 }
 
@@ -164,7 +173,9 @@ def render_report(result: SubmissionResult, assignment: Assignment, lang: str = 
     questions = [
         {
             "id": qs.question.id, "title": text(qs.question.title, lang),
-            "score": qs.score, "max": qs.question.points,
+            "score": qs.score, "max": qs.question.points, "manual": qs.question.manual,
+            "pending": qs.pending, "overridden": qs.overridden, "auto": qs.auto,
+            "comment": clean_text(qs.manual.comment, 5000, lang) if qs.manual else "",
             "checks": [_check_view(c, lang, budget) for c in qs.checks],
         }
         for qs in scores
@@ -172,7 +183,7 @@ def render_report(result: SubmissionResult, assignment: Assignment, lang: str = 
     return _env(lang).get_template("report.html").render(
         title=text(assignment.title, lang), student=result.student,
         score=after_penalty(total(scores), result.penalty), max_score=max_total(scores),
-        late=late_view(result.penalty, total(scores), lang),
+        late=late_view(result.penalty, total(scores), lang), pending=totals(scores).pending,
         status=_submission_badge(result.status, lang), questions=questions,
         errors=[clean_text(runner_text(e, lang), lang=lang) for e in result.errors],
         cells=[_cell_view(c, lang) for c in result.cells if _worth_showing(c)],
@@ -248,22 +259,24 @@ def render_summary(
                      "total": after_penalty(total(scores), penalty),
                      "late": penalty.percent if penalty else None,
                      "late_title": penalty.reason.get(lang) if penalty else "",
-                     "scores": {qs.question.id: qs.score for qs in scores}})
-    totals = [row["total"] for row in rows]
+                     "pending": totals(scores).pending,
+                     "scores": {qs.question.id: None if qs.pending else qs.score for qs in scores}})
+    all_totals = [row["total"] for row in rows]
     questions = []
     for q in assignment.questions:
-        got = [row["scores"].get(q.id, 0.0) for row in rows]
+        got = [s for row in rows if (s := row["scores"].get(q.id, 0.0)) is not None]  # graded ones only
         full = sum(1 for s in got if q.points > 0 and s >= q.points - 1e-9)
         questions.append({"id": q.id, "title": text(q.title, lang), "points": q.points,
                           "mean": statistics.fmean(got) if got else None,
                           "pass_rate": 100 * full / len(got) if got else None})
-    stats = {"mean": statistics.fmean(totals), "median": statistics.median(totals),
-             "min": min(totals), "max": max(totals)} if totals else {}
+    stats = {"mean": statistics.fmean(all_totals), "median": statistics.median(all_totals),
+             "min": min(all_totals), "max": max(all_totals)} if all_totals else {}
     synthetic = sorted({name for r in results for name in synthetic_datasets(r.info)})
     return _env(lang).get_template("summary.html").render(
         title=text(assignment.title, lang), max_score=float(assignment.max_score),
         n=len(rows), stats=stats, questions=questions, rows=rows, late=assignment.late is not None,
-        histogram=histogram(totals, float(assignment.max_score)),
+        histogram=histogram(all_totals, float(assignment.max_score)),
+        by_hand=any(q.manual for q in assignment.questions),
         synthetic=synthetic_banner(synthetic, lang),
     )
 

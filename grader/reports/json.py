@@ -6,6 +6,9 @@ Extra keys may be added; none of these may be renamed or dropped. `score` is the
 any late penalty; with a `[late]` policy each submission also has `score_before_penalty` and
 `late` (`seconds`, `penalty_percent`, `reason` in both languages, `submitted_at`, `source`), and
 the document the policy itself (`late`).
+`score` counts the written answers graded so far (`auto_score` + `manual_score`), `pending_points`
+those still to grade by hand; a question scored by hand carries `manual` (score, comment), an
+overridden one `auto_score`.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from grader.model import (
     QuestionScore,
     SubmissionResult,
     after_penalty,
+    totals,
 )
 from grader.reports import aligned_scores, atomic_write, max_total, runner_text, text, total
 
@@ -63,12 +67,16 @@ def submission_record(result: SubmissionResult, assignment: Assignment, lang: st
     scores = aligned_scores(result, assignment)
     points = total(scores)
     late = {"score_before_penalty": points, "late": result.penalty.as_dict()} if result.penalty else {}
+    sums = totals(scores)
     return {
         "student": result.student,
         "status": result.status,
         "score": after_penalty(points, result.penalty),
         **late,
         "max_score": max_total(scores),
+        "auto_score": sums.auto,
+        "manual_score": sums.manual,
+        "pending_points": sums.pending,
         "errors": [runner_text(e, lang) for e in result.errors],
         "questions": {qs.question.id: _question(qs, lang) for qs in scores},
         "seconds": round(float(result.seconds), 3),
@@ -80,12 +88,21 @@ def submission_record(result: SubmissionResult, assignment: Assignment, lang: st
 
 
 def _question(qs: QuestionScore, lang: str) -> dict:
-    return {
+    out = {
         "title": text(qs.question.title, lang),
         "score": float(qs.score),
         "max_score": float(qs.question.points),
+        "kind": qs.question.kind,
         "checks": [_check(c, lang) for c in qs.checks],
     }
+    if qs.question.manual:
+        out["pending"] = qs.pending
+    if qs.manual is not None:
+        out["manual"] = {"score": float(qs.manual.score), "comment": qs.manual.comment,
+                         "grader": qs.manual.grader, "at": round(float(qs.manual.at), 3)}
+    if qs.overridden and qs.auto is not None:
+        out["auto_score"] = float(qs.auto)
+    return out
 
 
 def _check(check: CheckResult, lang: str) -> dict:

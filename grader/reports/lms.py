@@ -30,6 +30,9 @@ FAILED = frozenset({"failed", "error", "timeout", "memory", "output-limit", "cra
 MAX_FAILURES = 3  # per question, in the feedback
 MAX_MESSAGE = 300  # characters of one check message in the feedback
 NO_SUBMISSION = Message("Aucune copie reçue par le correcteur.", "No submission reached the grader.")
+PENDING = Message("({} point(s) en attente de correction à la main)", "({} point(s) pending hand grading)")
+BY_HAND_PENDING = Message("à corriger à la main", "to be graded by hand")
+OVERRIDDEN = Message("note modifiée à la main", "score changed by hand")
 
 
 class ExportError(RosterError):
@@ -172,14 +175,23 @@ def feedback(run: Run, graded: Graded | None, lang: str) -> str:
         return f"{fmt_number(a, decimal)}/{fmt_number(b, decimal)}"
 
     title = run.toml.title.get(lang) if run.toml else run.title if same_lang else run.assignment
-    out = [f"{title}{colon}{pts(graded.score, graded.max_score)}"]
+    pending = float(graded.record.get("pending_points") or 0)
+    out = [f"{title}{colon}{pts(graded.score, graded.max_score)}"
+           + (" " + PENDING.get(lang).format(fmt_number(pending, decimal)) if pending else "")]
     if (late := late_reason(graded.record, lang)) is not None:
         out.append(late)
     for error in graded.record.get("errors") or []:
         out.append(("Problème : " if lang == "fr" else "Problem: ") + _short(str(error)))
     for qid, q in (graded.record.get("questions") or {}).items():
         name = titles.get(qid) or (q.get("title") if same_lang else "")
-        out.append(f"{qid}{' ' + name if name else ''}{colon}{pts(float(q.get('score', 0)), float(q.get('max_score', 0)))}")
+        shown = BY_HAND_PENDING.get(lang) if q.get("pending") else pts(float(q.get('score', 0)),
+                                                                      float(q.get('max_score', 0)))
+        out.append(f"{qid}{' ' + name if name else ''}{colon}{shown}")
+        hand = q.get("manual") if isinstance(q.get("manual"), dict) else None
+        if hand is not None and (q.get("kind") != "manual" or hand.get("comment")):
+            said = OVERRIDDEN.get(lang) if q.get("kind") != "manual" else ""
+            comment = _short(str(hand.get("comment") or ""))
+            out.append("  - " + (f"{said}{colon}{comment}" if said and comment else said or comment))
         failed = [c for c in q.get("checks") or [] if c.get("status") in FAILED]
         for c in failed[:MAX_FAILURES]:
             message = run.messages.get((graded.student, str(c.get("name"))))

@@ -18,7 +18,7 @@ from typing import Any
 
 from grader.judge.checks import Check
 from grader.model import Assignment, Message, SubmissionResult, after_penalty
-from grader.reports import aligned_scores, atomic_write, fmt_number, runner_text, text
+from grader.reports import BY_HAND, atomic_write, auto_scores, fmt_number, runner_text, text
 from grader.reports.html import clean_text, data_uri
 from grader.reports.markup import to_plain
 from grader.reports.rows import rows
@@ -42,8 +42,8 @@ def document(result: SubmissionResult, assignment: Assignment, checks: Iterable[
         return ungradable([runner_text(e, lang) for e in result.errors]
                           or [Message("Copie illisible.", "Unreadable submission.").get(lang)],
                           lang=lang)
-    scores = aligned_scores(result, assignment)
-    points, most = sum(qs.score for qs in scores), float(assignment.max_score)
+    scores = auto_scores(result, assignment)  # written answers are graded by hand, not here
+    points, most = sum(qs.score for qs in scores), float(assignment.auto_max)
     total = after_penalty(points, result.penalty)  # the grade: after any late penalty
     dec = "," if lang == "fr" else "."
     head = Message(f"{text(assignment.title, 'fr')} — note : {fmt_number(total, ',')}/{fmt_number(most, ',')}",
@@ -66,6 +66,8 @@ def document(result: SubmissionResult, assignment: Assignment, checks: Iterable[
         })
     lines = [f"{qs.question.id} : {fmt_number(qs.score, dec)}/{fmt_number(qs.question.points, dec)}"
              for qs in scores]
+    if by_hand := [q for q in assignment.questions if q.manual]:
+        lines.append(BY_HAND.get(lang) + ", ".join(f"{q.id} ({fmt_number(q.points, dec)} pt)" for q in by_hand))
     notes = (to_plain(runner_text(e, lang)) if isinstance(e, Message) else runner_text(e, lang) for e in result.errors)
     output = "\n".join([*lines, *(clean_text(note, MAX_OUTPUT, lang) for note in notes)])  # our words: no markers
     doc = {"gradable": True, "score": round(min(max(total / most, 0.0), 1.0), 6) if most else 0.0,

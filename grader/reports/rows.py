@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from grader.judge.checks import Check
 from grader.model import Assignment, CheckResult, Message, QuestionScore, Status, SubmissionResult
-from grader.reports import aligned_scores
+from grader.reports import auto_scores
 
 NOT_RUN = Message("Non vérifié : la copie n'a pas pu être exécutée jusqu'ici.",
                   "Not checked: the submission could not be run this far.")
@@ -57,7 +57,7 @@ def rows(result: SubmissionResult, assignment: Assignment, checks: Iterable[Chec
     for c in checks:
         declared.setdefault(c.question, []).append(c)
     out: list[Row] = []
-    for qi, qs in enumerate(aligned_scores(result, assignment), start=1):
+    for qi, qs in enumerate(auto_scores(result, assignment), start=1):
         got = {c.name: c for c in qs.checks}
         items = [(c.name, c.description, c.weight, c.public, got.pop(c.name, None))
                  for c in declared.get(qs.question.id, [])]
@@ -73,4 +73,4 @@ def rows(result: SubmissionResult, assignment: Assignment, checks: Iterable[Chec
 
 def rounding_gap(result: SubmissionResult, assignment: Assignment, table: list[Row]) -> float:
     """How much the tests' points exceed the grader's total (each question rounded down to its grid)."""
-    return round(sum(r.points for r in table) - sum(qs.score for qs in aligned_scores(result, assignment)), 4)
+    return round(sum(r.points for r in table) - sum(qs.score for qs in auto_scores(result, assignment)), 4)

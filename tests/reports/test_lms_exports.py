@@ -85,7 +85,7 @@ def test_canvas_import(run):
     assert done.path == run.out / "canvas.csv" and done.written == 2 and done.absent == 1
     rows = read_csv(done.path)
     assert rows[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "TP tenseurs (555)"]
-    assert rows[1] == [POINTS_POSSIBLE, "", "", "", "", "20"]
+    assert rows[1] == [POINTS_POSSIBLE, "", "", "", "", "22"]  # 20 autograded + the written answer w1
     got = scores(run)
     assert rows[2:] == [  # the roster's order and values, the Student View account left out
         ["Doe, Jane", "12345", "s-001", "jdoe", "Groupe A", f"{got['doejane_12345']:g}"],
@@ -122,7 +122,8 @@ def test_moodle_import_from_the_grading_worksheet(run):
                                          ["jean.dupont@univ.fr", f"{got['jean-dupont_32']:g}"],
                                          ["zoe@univ.fr", "0"]]  # no submission: 0, and said
     helene, jean, zoe = (r[2] for r in rows[1:])
-    assert helene.splitlines()[0].endswith(": 20/20") and "q1" in helene and "  - " not in helene
+    assert helene.splitlines()[0].endswith(": 20/22 (2 point(s) en attente de correction à la main)"), helene
+    assert "q1" in helene and "w1" in helene and "  - " not in helene
     assert "q5" in jean and "\n  - " in jean  # the failed check's message, in plain text
     assert "<" not in jean and "**" not in jean
     assert zoe == "Aucune copie reçue par le correcteur."
@@ -138,7 +139,7 @@ def test_moodle_feedback_follows_lang_and_identity_column(run, tmp_path):
     assert rows[0][2].endswith("(feedback)") and rows[3][1] == "" and rows[3][2] == "No submission reached the grader."
     jean = rows[2][2]
     assert "expected" in jean and "attendu" not in jean, jean  # English messages, from the gradebook
-    assert jean.splitlines()[0].endswith(": 17/20") and " : " not in jean  # English titles, from the TOML
+    assert jean.splitlines()[0].endswith(": 17/22 (2 point(s) pending hand grading)") and " : " not in jean  # English titles, from the TOML
     assert "Normalisation" not in jean and "q5 " in jean
     with pytest.raises(ExportError, match="username"):
         export("moodle", run.out, run.out.parent / "worksheet.csv", identity="username")
