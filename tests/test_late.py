@@ -284,7 +284,7 @@ def test_the_student_report_and_the_summary_show_the_penalty_in_each_language(la
 
     _, _, _, run = late_class
     page = html.unescape((run.out / "reports" / "bob.html").read_text())
-    assert 'id="total"><span class="score">16 / 20</span>' in page
+    assert 'id="total"><span class="score">16 / 22</span>' in page
     assert "Rendu 1 j 2 h après l'échéance" in page and "−20 %" in page and "Avant pénalité : " in page
     assert "Rendu à temps" in (run.out / "reports" / "alice.html").read_text()
     summary = (run.out / "summary.html").read_text()
