@@ -80,9 +80,8 @@ def harden(limits: dict) -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     fsize = int(limits.get("file_bytes", 1 << 30))
     resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
-    cpu = int(limits.get("cpu_seconds", 0))
-    if cpu > 0:  # SIGXCPU at the soft limit, SIGKILL at the hard one
-        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
+    if not limits.get("preload"):  # else set once the preload is done (serve): its time is not the student's
+        limit_cpu(int(limits.get("cpu_seconds", 0)))
     nofile = int(limits.get("open_files", 4096))
     with contextlib.suppress(ValueError):
         resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
@@ -90,6 +89,16 @@ def harden(limits: dict) -> None:
     os.dup2(devnull, 0)
     os.close(devnull)
     sys.stdin = open(os.devnull)  # noqa: SIM115 - stays open for the process' life
+
+
+def limit_cpu(cpu: int) -> None:
+    """RLIMIT_CPU of `cpu` seconds from now: what this process already used (importing TensorFlow
+    before the first cell) is not the student's. SIGXCPU at the soft limit, SIGKILL at the hard one."""
+    if cpu > 0:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        used = int(usage.ru_utime + usage.ru_stime) + 1
+        with contextlib.suppress(ValueError):  # a lower limit is always allowed; the first is never lower
+            resource.setrlimit(resource.RLIMIT_CPU, (used + cpu, used + cpu + 5))
 
 
 class _SeedTensorFlow:
@@ -348,9 +357,12 @@ def serve(req_fd: int, resp_fd: int, exchange: Path, workdir: str, limits: dict 
         sys.meta_path.insert(0, _SeedTensorFlow(seed))
     mplbackend.FIGURE_DIR = exchange
     warnings.filterwarnings("ignore", message=".*non-interactive.*")
-    for module in limits.get("preload", ()):  # cold: what a warm server imported, before the first cell
+    preload = list(limits.get("preload", ()))
+    for module in preload:  # cold: what a warm server imported, before the first cell
         with contextlib.suppress(Exception):
             importlib.import_module(module)
+    if preload:
+        limit_cpu(int(limits.get("cpu_seconds", 0)))  # the import's CPU time is not the student's
     worker = Worker(exchange, workdir)
     while True:
         try:
