@@ -266,6 +266,8 @@ def run_otter(specs: list[Spec], root: Path, limit: float, bin_dir: Path) -> Row
 # -- this grader --------------------------------------------------------------------------------------------
 def run_ours(specs: list[Spec], root: Path, workers: int, *, warm: bool = False, ray: bool = False,
              limits: dict | None = None, label: str = "") -> Row:
+    """`grade()` on the class as `grader run` does it (a fresh gradebook each row: `force`), cold or warm
+    runners, threads or a local Ray cluster; per-submission time is each result's own `seconds`."""
     folder = root / "ours-class"
     if not folder.exists():
         write_ours(specs, folder)
@@ -352,6 +354,7 @@ def table(rows: list[Row], specs: list[Spec]) -> str:
 
 # -- MNIST-dense -------------------------------------------------------------------------------------------
 def run_mnist(n: int, root: Path, workers: int | None, warm: bool) -> dict:
+    """A generated MNIST-dense class under the CPU profile, ours only: the scale the issue asks about."""
     folder = root / "mnist-class"
     expected = mnist_class(n, folder)
     kw = {"warm": True} if warm and "warm" in inspect.signature(grade).parameters else {}
