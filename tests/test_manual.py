@@ -126,7 +126,7 @@ def test_export_writes_sheets_and_rendered_notebooks(run):
     assert done.sheets == (sheet,) and done.notebooks == 6
     html = sheet.read_text()
     assert "Normaliser ou centrer" in html and "Réponse attendue" in html  # question and model answer
-    assert "Alice : **centrer**" in html and "Pas de réponse." in html
+    assert "Alice : <strong>centrer</strong>" in html  # a markdown answer shown as rendered and "Pas de réponse." in html
     assert "<script>alert" not in html and "&lt;script&gt;alert" in html  # escaped
     assert 'href="notebooks/alice.html"' in html
     page = (run.out / "manual" / "notebooks" / "alice.html").read_text()

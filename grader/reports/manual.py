@@ -68,6 +68,7 @@ def sheet_html(question: Question, rows: list[SheetRow], *, assignment: str, tit
               "found": (f"{ui['found']} : " if lang == "fr" else f"{ui['found']}: ")
               + text(FOUND[r.found], lang) + (f" ({ui.get(r.cell_type, r.cell_type)})" if r.cell_type else "")
               if r.found in FOUND and r.answer else "",
+              "markdown": r.cell_type == "markdown",  # shown as the student saw it rendered; code as written
               "score": r.score, "comment": r.comment} for r in rows]
     return _env(lang).get_template("manual.html").render(
         title=text(title, lang), assignment=assignment, q={"id": question.id, "title": text(question.title, lang),
