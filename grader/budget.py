@@ -205,12 +205,13 @@ def _limit_origin(key: str, limit: float, step: float, measured: float, floor: f
     """Why a calibrated limit is what it is, in the words a student reads beside a time-out."""
     what = Message("la cellule la plus lente", "the slowest cell") if key == "cell_timeout" else \
         Message("l'appel le plus long", "the longest call")
+    fr_measured = f"{measured:.2g}".replace(".", ",")
     if limit <= floor:
         return Message(f"limite {limit:g} s : le minimum, {step:g} fois {what.fr} de la solution "
-                       f"({measured:.2g} s) étant moins",
+                       f"({fr_measured} s) étant moins",
                        f"limit {limit:g} s: the minimum, {step:g} times {what.en} of the solution "
                        f"({measured:.2g} s) being less").as_dict()
-    return Message(f"limite {limit:g} s : {step:g} fois {what.fr} de la solution ({measured:.2g} s)",
+    return Message(f"limite {limit:g} s : {step:g} fois {what.fr} de la solution ({fr_measured} s)",
                    f"limit {limit:g} s: {step:g} times {what.en} of the solution ({measured:.2g} s)").as_dict()
 
 

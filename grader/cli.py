@@ -349,12 +349,15 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
         except (AssignmentError, UsageError) as e:
             console.print(f"[red]{_error(args)}[/red] {escape(str(e))}")
             return 2
+        origins = entry["limits"].pop("origins", {})
         console.print(escape(f"{aid} [{entry['key']}]: reference {entry['points']:g}/{entry['max_points']:g} in "
                              f"{entry['seconds']:.1f} s; measures {entry['scores']} -> thresholds "
                              f"{entry['thresholds']}, limits {entry['limits']}" if en else
                              f"{aid} [{entry['key']}] : référence {entry['points']:g}/{entry['max_points']:g} en "
                              f"{entry['seconds']:.1f} s ; mesures {entry['scores']} -> seuils {entry['thresholds']}, "
                              f"limites {entry['limits']}"))
+        for why in origins.values():
+            console.print(escape(f"  {why['en' if en else 'fr']}"))
         for problem in entry["problems"]:
             console.print(escape(f"  [!] {problem.get(args.lang)}"))
         if entry["problems"]:
