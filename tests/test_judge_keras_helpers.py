@@ -66,6 +66,9 @@ def test_compare_names_the_first_difference():
     with pytest.raises(CheckFailed) as e:
         compare([("Dense", 64, "relu")], [("Dense", 128, "relu")], "`m`")
     assert "Couche 1 : Dense(64, relu) au lieu de Dense(128, relu)" in e.value.message.fr
+    assert "Layer 1: Dense(64, relu) instead of Dense(128, relu)" in e.value.message.en
+    with pytest.raises(ValueError):  # a hint in French alone is refused
+        compare([("Dense", 64, "relu")], [("Dense", 128, "relu")], "`m`", " Un indice.")
 
 
 def test_non_trainable_count_is_checked_when_asked():

@@ -16,6 +16,7 @@ from grader.judge.layers import (
     require_keras_model,
     require_params,
 )
+from grader.model import Message
 from grader.runner.probes import model, values
 
 from .common import N_PARAMS_ANN, N_PARAMS_CNN, checks
@@ -52,8 +53,9 @@ def check_build_ann_returns_new_keras_model(obs, ctx):
         en="Layers: Flatten → Dense(128, relu) → Dropout(0.2) → Dense(64, relu) → Dense(10, softmax).")
 def check_build_ann_layers(obs, ctx):
     found = normalize(_ann(obs)["model"])
-    extra = " Il manque le `Dropout(0.2)` après la première couche cachée." \
-        if found == [x for x in ANN if x[0] != "Dropout"] else ""
+    extra = Message(" Il manque le `Dropout(0.2)` après la première couche cachée.",
+                    " The `Dropout(0.2)` after the first hidden layer is missing.") \
+        if found == [x for x in ANN if x[0] != "Dropout"] else None
     compare(found, ANN, "`build_ann()`", extra)
 
 
@@ -97,14 +99,19 @@ def check_activation_models_layers(obs, ctx):
         if found in (plain, with_dropout):
             continue
         expected = with_dropout if ("Dropout", 0.2) in found else plain
-        extra = ""
+        extra = None
         how = (" : une couche `layers.LeakyReLU(negative_slope=0.1)` après chaque `Dense` cachée (sans activation), "
                "ou `activation=lambda x: keras.activations.leaky_relu(x, negative_slope=0.1)`.")
+        how_en = (": a `layers.LeakyReLU(negative_slope=0.1)` layer after each hidden `Dense` (no activation), "
+                  "or `activation=lambda x: keras.activations.leaky_relu(x, negative_slope=0.1)`.")
         if act == "leaky_relu" and any(x[0] == "Dense" and x[2] == leaky(KERAS_LEAKY_DEFAULT) for x in found):
-            extra = (" `activation=\"leaky_relu\"` utilise la pente par défaut de Keras, 0.2 ; le TP demande une "
-                     f"pente de 0.1{how}")
+            extra = Message(" `activation=\"leaky_relu\"` utilise la pente par défaut de Keras, 0.2 ; le TP demande "
+                            f"une pente de 0.1{how}",
+                            " `activation=\"leaky_relu\"` uses Keras' default slope, 0.2; the TP asks for a slope "
+                            f"of 0.1{how_en}")
         elif act == "leaky_relu" and any(str(x[-1]).startswith("leaky_relu(") for x in found):
-            extra = f" La pente du leaky ReLU doit être 0.1{how}"
+            extra = Message(f" La pente du leaky ReLU doit être 0.1{how}",
+                            f" The leaky ReLU's slope must be 0.1{how_en}")
         compare(found, expected, f'`build_activation_model("{act}")`', extra)
 
 

@@ -161,8 +161,9 @@ def check_split_is_80_20(obs, ctx):
     raise fail(f"Sur un dossier de {TOTAL} images, `train_ds` en donne {n_train} et `val_ds` {n_val}{ratio} ; "
                f"attendu {N_TRAIN} et {N_VAL} : `validation_split=0.2`, `subset=\"training\"` pour l'un, "
                "`subset=\"validation\"` pour l'autre.",
-               f"On a folder of {TOTAL} images, `train_ds` yields {n_train} and `val_ds` {n_val}; expected "
-               f"{N_TRAIN} and {N_VAL}: `validation_split=0.2`.")
+               f"On a folder of {TOTAL} images, `train_ds` yields {n_train} and `val_ds` {n_val}{ratio}; expected "
+               f"{N_TRAIN} and {N_VAL}: `validation_split=0.2`, `subset=\"training\"` for one, "
+               "`subset=\"validation\"` for the other.")
 
 
 @checks("q4", weight=1, requires=("check_make_datasets_returns_two_datasets",),

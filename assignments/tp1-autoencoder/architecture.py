@@ -68,12 +68,14 @@ def check_autoencoder_is_keras_model(obs, ctx):
 def check_autoencoder_layers(obs, ctx):
     found = normalize(info(obs))
     dense = [layer for layer in found if layer[0] == "Dense"]
-    extra = ""
+    extra = None
     if len(dense) == len(EXPECTED_LAYERS) and dense[-1][2] != "sigmoid":
-        extra = (" La couche de sortie doit être en `sigmoid` : une valeur dans [0, 1] par pixel, comme les "
-                 "images.")
+        extra = Message(" La couche de sortie doit être en `sigmoid` : une valeur dans [0, 1] par pixel, comme "
+                        "les images.",
+                        " The output layer must use `sigmoid`: one value in [0, 1] per pixel, as in the images.")
     elif len(dense) == len(EXPECTED_LAYERS) and min(d[1] or 0 for d in dense[:-1]) != BOTTLENECK:
-        extra = f" Le goulot (la couche la plus étroite) doit avoir {BOTTLENECK} neurones."
+        extra = Message(f" Le goulot (la couche la plus étroite) doit avoir {BOTTLENECK} neurones.",
+                        f" The bottleneck (the narrowest layer) must have {BOTTLENECK} units.")
     compare(found, EXPECTED_LAYERS, "`autoencoder`", extra)
 
 

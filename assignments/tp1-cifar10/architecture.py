@@ -11,6 +11,7 @@ from grader.judge.layers import (
     require_keras_model,
     require_params,
 )
+from grader.model import Message
 
 from .common import IMAGE_SHAPE, N_NON_TRAINABLE, N_PARAMS, checks
 
@@ -49,21 +50,27 @@ def _cnn(obs) -> dict:
     return built(obs, "create_cnn")
 
 
-def _hint(found: list[tuple]) -> str:
+def _hint(found: list[tuple]) -> Message | None:
     """What the usual slips look like, in words."""
     convs = [x for x in found if x[0] == "Conv2D"]
     if found.count(("BatchNormalization",)) < EXPECTED.count(("BatchNormalization",)):
-        return (" Il manque une `BatchNormalization` : une après la première convolution de chaque bloc, une "
-                "après `Dense(512)`.")
+        return Message(" Il manque une `BatchNormalization` : une après la première convolution de chaque bloc, "
+                       "une après `Dense(512)`.",
+                       " A `BatchNormalization` is missing: one after the first convolution of each block, one "
+                       "after `Dense(512)`.")
     if sum("padding=same" in x for x in convs) > 3:
-        return " Seule la première convolution de chaque bloc a `padding=\"same\"` ; la seconde n'en a pas."
+        return Message(" Seule la première convolution de chaque bloc a `padding=\"same\"` ; la seconde n'en a pas.",
+                       " Only the first convolution of each block has `padding=\"same\"`; the second has none.")
     if sum("padding=same" in x for x in convs) < 3 and len(convs) == 6:
-        return " La première convolution de chaque bloc a `padding=\"same\"`."
+        return Message(" La première convolution de chaque bloc a `padding=\"same\"`.",
+                       " The first convolution of each block has `padding=\"same\"`.")
     if found.count(("Dropout", 0.5)) < 2 and ("Dense", 256, "relu") in found:
-        return " Chaque couche `Dense` cachée (512 et 256) est suivie d'un `Dropout(0.5)`."
+        return Message(" Chaque couche `Dense` cachée (512 et 256) est suivie d'un `Dropout(0.5)`.",
+                       " Each hidden `Dense` layer (512 and 256) is followed by a `Dropout(0.5)`.")
     if found.count(("Dropout", 0.25)) < 3:
-        return " Chaque bloc convolutif se termine par `Dropout(0.25)`."
-    return ""
+        return Message(" Chaque bloc convolutif se termine par `Dropout(0.25)`.",
+                       " Each convolutional block ends with `Dropout(0.25)`.")
+    return None
 
 
 @checks("q2", public=True, weight=0.5, fr="`create_cnn()` renvoie un nouveau modèle Keras, d'entrée (32, 32, 3).",
@@ -83,7 +90,7 @@ def check_create_cnn_returns_new_keras_model(obs, ctx):
         "Dense(10, softmax).")
 def check_create_cnn_layers(obs, ctx):
     found = activation_after_batchnorm(normalize(_cnn(obs)["model"]))
-    compare(found, EXPECTED, WHAT, _hint(found) if found != EXPECTED else "")
+    compare(found, EXPECTED, WHAT, _hint(found) if found != EXPECTED else None)
 
 
 @checks("q2", public=True, weight=1, requires=("check_create_cnn_returns_new_keras_model",),

@@ -52,15 +52,18 @@ def _rnn(obs) -> dict:
     return _built(obs, "create_rnn_model")
 
 
-def _order_hint(found: list[tuple], expected: list[tuple], what: str) -> str:
+def _order_hint(found: list[tuple], expected: list[tuple], what: str) -> Message | None:
     """A hint for the CNN's most common slips: no BatchNormalization, or BN before the activation."""
     plain = [x for x in expected if x[0] != "BatchNormalization"]
     if [x for x in found if x[0] != "BatchNormalization"] == plain and found.count(("BatchNormalization",)) != 2:
-        return f" {what} doit avoir une `BatchNormalization` après chacune des deux convolutions."
+        return Message(f" {what} doit avoir une `BatchNormalization` après chacune des deux convolutions.",
+                       f" {what} must have a `BatchNormalization` after each of its two convolutions.")
     if any(x[0] == "Conv2D" and x[-1] in (None, "linear") for x in found) and ("Activation", "relu") in found:
-        return (" L'ordre demandé est Conv2D(..., activation=\"relu\") puis BatchNormalization : l'activation "
-                "vient avant la normalisation, pas après.")
-    return ""
+        return Message(" L'ordre demandé est Conv2D(..., activation=\"relu\") puis BatchNormalization : "
+                       "l'activation vient avant la normalisation, pas après.",
+                       " The order asked for is Conv2D(..., activation=\"relu\") then BatchNormalization: the "
+                       "activation comes before the normalisation, not after.")
+    return None
 
 
 # -- q2 ----------------------------------------------------------------------
@@ -112,12 +115,15 @@ def check_rnn_returns_new_keras_model(obs, ctx):
 def check_rnn_layers(obs, ctx):
     info = _rnn(obs)["model"]
     found = normalize(info)
-    extra = ""
+    extra = None
     if found and found[0] == ("LSTM", 128):
-        extra = (" Le premier LSTM doit transmettre toute la séquence au second : `return_sequences=True` "
-                 "(sans lui, seul son dernier état sort).")
+        extra = Message(" Le premier LSTM doit transmettre toute la séquence au second : `return_sequences=True` "
+                        "(sans lui, seul son dernier état sort).",
+                        " The first LSTM must pass the whole sequence to the second: `return_sequences=True` "
+                        "(without it, only its last state comes out).")
     elif ("LSTM", 64, "return_sequences") in found:
-        extra = " Le second LSTM ne renvoie que son dernier état : pas de `return_sequences` sur lui."
+        extra = Message(" Le second LSTM ne renvoie que son dernier état : pas de `return_sequences` sur lui.",
+                        " The second LSTM returns only its last state: no `return_sequences` on it.")
     compare(found, RNN, "`create_rnn_model()`", extra)
     for i, layer in enumerate(x for x in info["layers"] if x["class"] == "LSTM"):
         act = layer.get("activation")  # what it computes (`grader.runner.probes.activations`), not its name

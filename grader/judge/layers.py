@@ -116,20 +116,25 @@ def show_all(layers: list[tuple]) -> str:
     return " → ".join(show(x) for x in layers) or "aucune"
 
 
-def first_difference(found: list[tuple], expected: list[tuple]) -> str:
+def first_difference(found: list[tuple], expected: list[tuple]) -> Message:
     for i, (f, e) in enumerate(zip(found, expected, strict=False)):
         if f != e:
-            return f" Couche {i + 1} : {show(f)} au lieu de {show(e)}."
-    return f" {len(found)} couche(s) au lieu de {len(expected)}."
+            return Message(f" Couche {i + 1} : {show(f)} au lieu de {show(e)}.",
+                           f" Layer {i + 1}: {show(f)} instead of {show(e)}.")
+    return Message(f" {len(found)} couche(s) au lieu de {len(expected)}.",
+                   f" {len(found)} layer(s) instead of {len(expected)}.")
 
 
-def compare(found: list[tuple], expected: list[tuple], what: str, extra: str = "") -> None:
-    """Fail naming the first differing layer; `extra` is a TP-specific hint."""
+def compare(found: list[tuple], expected: list[tuple], what: str, extra: Message | None = None) -> None:
+    """Fail naming the first differing layer; `extra` is a TP-specific hint, in both languages."""
     if found == expected:
         return
-    raise fail(f"Couches de {what} : {show_all(found)} ; attendu {show_all(expected)}."
-               f"{first_difference(found, expected)}{extra}",
-               f"Layers of {what}: {show_all(found)}; expected {show_all(expected)}.")
+    if isinstance(extra, str):
+        raise ValueError("compare(): a hint in both languages (a Message), not French alone")
+    extra = extra or Message("", "")
+    diff = first_difference(found, expected)
+    raise fail(f"Couches de {what} : {show_all(found)} ; attendu {show_all(expected)}.{diff.fr}{extra.fr}",
+               f"Layers of {what}: {show_all(found)}; expected {show_all(expected)}.{diff.en}{extra.en}")
 
 
 def built(obs, function: str, probe: Callable[..., Any] = model.fresh, *args: Any, **kwargs: Any) -> Any:
