@@ -204,9 +204,11 @@ def _unfreeze_run(ns: dict, function: str, shape: tuple, n: int | None) -> dict[
     try:
         m = student_model(ns, shape)
         if find_base(m) is None:
-            fallback = "pas de base ResNet50 dans le modèle de `build_transfer_model`"
+            fallback = {"fr": "pas de base ResNet50 dans le modèle de `build_transfer_model`",
+                        "en": "no ResNet50 base in `build_transfer_model`'s model"}
     except Exception as e:  # noqa: BLE001 - a q1 mistake: the judge's model instead
-        fallback = "`build_transfer_model(weights=None, ...)` a échoué : " + _text(e)
+        fallback = {"fr": "`build_transfer_model(weights=None, ...)` a échoué : " + _text(e),
+                    "en": "`build_transfer_model(weights=None, ...)` failed: " + _text(e)}
     if fallback:
         m = reference_model(shape)
     returned = ns[function](m) if n is None else ns[function](m, n)

@@ -78,9 +78,10 @@ def _check_flags(run: dict) -> Message | None:
                    f"entraînables ; attendu exactement les {n} dernières.{hint.fr}",
                    f"After `{_call(run)}`, {sum(flags)} of the {len(flags)} entries of `base.layers` are trainable; "
                    f"expected exactly the last {n}.{hint.en}")
-    if run["fallback"]:
-        return Message(f"Correct (vérifié sur le modèle du correcteur : {run['fallback'][:200]}).",
-                       f"Correct (checked on the grader's model: {run['fallback'][:200]}).")
+    if why := run["fallback"]:
+        fr, en = (why.get("fr", ""), why.get("en", "")) if isinstance(why, dict) else (str(why), str(why))
+        return Message(f"Correct (vérifié sur le modèle du correcteur : {fr[:200]}).",
+                       f"Correct (checked on the grader's model: {en[:200]}).")
     return None
 
 
