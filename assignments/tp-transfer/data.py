@@ -116,11 +116,12 @@ def check_labels_are_binary(obs, ctx):
         label_spec = entry["spec"][1]
         shape = label_spec["shape"]
         if shape not in ([None, 1], [None]):
-            width = f" ({shape[-1]} colonnes : étiquettes one-hot de `label_mode=\"categorical\"`)" \
-                if shape and len(shape) == 2 and shape[-1] != 1 else ""
+            wide = bool(shape and len(shape) == 2 and shape[-1] != 1)
+            width = f" ({shape[-1]} colonnes : étiquettes one-hot de `label_mode=\"categorical\"`)" if wide else ""
+            width_en = f" ({shape[-1]} columns: the one-hot labels of `label_mode=\"categorical\"`)" if wide else ""
             raise fail(f"Les étiquettes de `{name}` ont la forme {shape}{width} ; attendu une étiquette 0/1 par image, "
                        "forme (lot, 1) : `label_mode=\"binary\"`, pour une sortie sigmoïde et `binary_crossentropy`.",
-                       f"The labels of `{name}` have shape {shape}{width}; expected one 0/1 label per image, shape "
+                       f"The labels of `{name}` have shape {shape}{width_en}; expected one 0/1 label per image, shape "
                        "(batch, 1): `label_mode=\"binary\"`, for a sigmoid output and `binary_crossentropy`.")
         labels = _labels(entry)
         if labels.size and not np.isin(labels, (0.0, 1.0)).all():
