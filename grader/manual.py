@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import math
 import time
 from collections.abc import Iterable, Sequence
@@ -27,6 +26,7 @@ from grader.notebooks import answer_specs
 from grader.reports import atomic_write, fmt_number, write_all
 from grader.reports import manual as sheets
 from grader.reports.html import report_names
+from grader.reports.lms import results_document
 
 #: Header names a filled sheet may use for each column (lower-case, accents as typed).
 ALIASES = {
@@ -95,14 +95,11 @@ class Imported:
 def open_run(out: Path, courses: Iterable[CourseLike] = ()) -> Run:
     """The run in `out` (results.json, gradebook.sqlite) and its assignment's TOML."""
     out = Path(out)
+    doc = results_document(out, ManualError)
     try:
-        doc = json.loads((out / "results.json").read_text(encoding="utf-8"))
         aid = str(doc["assignment"])
         students = tuple(str(s["student"]) for s in doc["submissions"])
-    except FileNotFoundError:
-        raise ManualError(Message(f"« {out} » n'est pas le dossier d'une correction : pas de results.json",
-                                  f"{out} is not a grading run's folder: no results.json")) from None
-    except (OSError, ValueError, KeyError, TypeError) as e:
+    except (KeyError, TypeError) as e:
         raise ManualError(Message(f"results.json illisible dans « {out} » : {e}",
                                   f"unreadable results.json in {out}: {e}")) from None
     if not (out / "gradebook.sqlite").is_file():

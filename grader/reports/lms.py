@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -98,18 +98,29 @@ class Exported:
                        f"unmatched: {self.unmatched}").get(lang)
 
 
+def results_document(out: Path, error: Callable[[Message], Exception]) -> dict:
+    """A grading run's results.json, or `error` saying why there is none to read (LMS exports, manual grading)."""
+    try:
+        doc = json.loads((Path(out) / "results.json").read_text(encoding="utf-8"))
+        if not isinstance(doc, dict) or not isinstance(doc.get("submissions"), list):
+            raise ValueError("no submissions list")
+        return doc
+    except FileNotFoundError:
+        raise error(Message(f"« {out} » n'est pas le dossier d'une correction : pas de results.json",
+                            f"{out} is not a grading run's folder: no results.json")) from None
+    except (OSError, ValueError) as e:
+        raise error(Message(f"results.json illisible dans « {out} » : {e}",
+                            f"unreadable results.json in {out}: {e}")) from None
+
+
 def load_run(out: Path, courses: Iterable[CourseLike] = ()) -> Run:
     """results.json of `out` (a `grader run` output folder); messages in both languages from its
     gradebook when there is one, titles from the assignment's TOML when a course holds it."""
-    path = Path(out) / "results.json"
+    doc = results_document(out, ExportError)
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
         graded = tuple(Graded(str(s["student"]), str(s.get("status", "")), float(s["score"]),
                               float(s["max_score"]), s) for s in doc["submissions"])
-    except FileNotFoundError:
-        raise ExportError(Message(f"« {out} » n'est pas le dossier d'une correction : pas de results.json",
-                                  f"{out} is not a grading run's folder: no results.json")) from None
-    except (OSError, ValueError, KeyError, TypeError) as e:
+    except (ValueError, KeyError, TypeError) as e:
         raise ExportError(Message(f"results.json illisible dans « {out} » : {e}",
                                   f"unreadable results.json in {out}: {e}")) from None
     aid = str(doc.get("assignment", ""))
