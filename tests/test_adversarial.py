@@ -124,9 +124,12 @@ def write_attacks(folder: Path, table: dict[str, tuple[set[int], str, float]], l
     return sorted(chosen)
 
 
-@pytest.fixture(scope="module", params=["cold", "warm"])
+@pytest.fixture(scope="module", params=[pytest.param("cold", marks=pytest.mark.slow), "warm"])
 def attack(tmp_path_factory, request):
-    """The corpus graded once on cold runners, once on warm ones (forked from a fork server)."""
+    """The corpus graded once on cold runners, once on warm ones (forked from a fork server).
+
+    Warm is what `grader run` uses and runs by default; cold (the fallback and `--no-warm`), whose
+    every runner imports TensorFlow again, is the slow tier `.ci/run` runs (`-m slow`)."""
     if request.param == "warm" and (why := warm_unavailable(PLAN)) is not None:
         pytest.skip(f"warm runners unavailable: {why.en}")
     pool = WarmPool(PLAN, slots=2) if request.param == "warm" else None

@@ -96,7 +96,10 @@ def learning_curves(history: Mapping[str, Sequence[float]], *, title: Message | 
     if not panels:
         return None
     w = _WORDS.get(lang, _WORDS["fr"])
-    fig, axes = _figure(4.0 * len(panels), 2.9, ncols=len(panels))
+    fig, axes = _figure(4.0 * len(panels), 2.9, ncols=len(panels), layout=None)
+    width = 4.0 * len(panels)  # margins in inches, fixed (a constrained layout was half the drawing's cost)
+    fig.subplots_adjust(left=0.65 / width, right=1 - 0.15 / width, bottom=0.45 / 2.9, top=1 - 0.3 / 2.9,
+                        wspace=0.75 * len(panels) / width)
     for ax, panel, label in zip(axes, panels, (w["loss"] if losses else w["metric"], w["metric"]),
                                 strict=False):
         for name, (x, y) in panel:
@@ -163,21 +166,30 @@ def prediction_grid(images: Any, true: Any, pred: Any, class_names: Sequence[str
     names = _names(class_names, max(k, len(class_names) if _is_names(class_names) else 0))
     cols = math.ceil(math.sqrt(count))
     rows = math.ceil(count / cols)
-    fig, axes = _figure(1.35 * cols, 1.55 * rows, nrows=rows, ncols=cols)
-    for i, ax in enumerate(axes):
-        ax.set_xticks([])
-        ax.set_yticks([])
-        if i >= count:
-            ax.axis("off")
-            continue
-        _show(ax, imgs[i])
+    # One image of every tile (a frame of its colour around it, a band above for its caption) in one
+    # Axes: a grid of 16 Axes under a constrained layout cost ~1 s of the grader's CPU per picture.
+    shown = [_display(imgs[i]) for i in range(count)]
+    h, wd = imgs.shape[1], imgs.shape[2]
+    border, gap, band = max(1, round(h / 28)), max(2, round(wd * 0.18)), max(8, round(h * 0.42))
+    cell_w, cell_h = wd + 2 * border + gap, h + 2 * border + band
+    mosaic = np.ones((rows * cell_h, cols * cell_w, 3))
+    captions = []
+    for i, img in enumerate(shown):
+        r, c = divmod(i, cols)
         right = t[i] == p[i]
         color = GOOD if right else BAD
-        ax.set_title(f"{w['pred']} {_name(names, p[i])}\n{w['true']} {_name(names, t[i])}",
-                     fontsize=7, color=color)
-        for spine in ax.spines.values():
-            spine.set_color(color)
-            spine.set_linewidth(2.5)
+        y0, x0 = r * cell_h + band, c * cell_w + gap // 2
+        mosaic[y0:y0 + h + 2 * border, x0:x0 + wd + 2 * border] = _rgb(color)
+        tile = np.repeat(img[..., None], 3, axis=-1) if img.ndim == 2 else np.clip(img, 0, 1)
+        mosaic[y0 + border:y0 + border + h, x0 + border:x0 + border + wd] = tile
+        captions.append((x0 + border + wd / 2, y0 - border, color,
+                         f"{w['pred']} {_name(names, p[i])}\n{w['true']} {_name(names, t[i])}"))
+    fig = _plain_figure(1.35 * cols, 1.35 * cols * mosaic.shape[0] / mosaic.shape[1])
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.imshow(mosaic, interpolation="nearest", aspect="auto")
+    ax.set_axis_off()
+    for x, y, color, caption in captions:
+        ax.text(x, y, caption, ha="center", va="bottom", fontsize=7, color=color, linespacing=1.1)
     return _picture(fig, title or TITLES["grid"])
 
 
@@ -211,15 +223,29 @@ def reconstructions(originals: Any, reconstructed: Any, image_shape: Sequence[in
 # --- helpers -------------------------------------------------------------------------------
 
 
-def _figure(width: float, height: float, *, nrows: int = 1, ncols: int = 1):
+def _figure(width: float, height: float, *, nrows: int = 1, ncols: int = 1, layout: str | None = "constrained"):
     """A standalone Figure on an Agg canvas (no pyplot) and its axes as a flat list."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(width, height), dpi=DPI, layout="constrained")
+    fig = Figure(figsize=(width, height), dpi=DPI, layout=layout)
     FigureCanvasAgg(fig)
     axes = fig.subplots(nrows, ncols, squeeze=False)
     return fig, list(axes.ravel())
+
+
+def _plain_figure(width: float, height: float):
+    """A standalone Figure on an Agg canvas, no layout engine: its one Axes is placed by hand."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, height), dpi=DPI)
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _rgb(color: str) -> tuple[float, float, float]:
+    return tuple(int(color[i:i + 2], 16) / 255 for i in (1, 3, 5))  # type: ignore[return-value]
 
 
 def _picture(fig, title: Message) -> Picture | None:

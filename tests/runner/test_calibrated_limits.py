@@ -10,7 +10,7 @@ WHY = Message("limite 2 s : 20 fois la cellule la plus lente de la solution (0,1
 
 
 def test_a_timed_out_cell_carries_the_calibrated_origin_of_its_limit():
-    limits = Limits(cell_timeout=2, grace=3, wall_timeout=60, origins={"cell_timeout": WHY})
+    limits = Limits(preload=(), cell_timeout=2, grace=3, wall_timeout=60, origins={"cell_timeout": WHY})
     with RunnerSession(["x = 1", "while True:\n    pass", "y = x + 1"], None, limits) as session:
         cells = session.run_cells()
     assert [c.status for c in cells] == [Status.PASSED, Status.TIMEOUT, Status.PASSED]
@@ -20,7 +20,7 @@ def test_a_timed_out_cell_carries_the_calibrated_origin_of_its_limit():
 
 
 def test_without_a_calibration_a_time_out_has_no_origin_note():
-    limits = Limits(cell_timeout=2, grace=3, wall_timeout=60)
+    limits = Limits(preload=(), cell_timeout=2, grace=3, wall_timeout=60)
     with RunnerSession(["while True:\n    pass"], None, limits) as session:
         [cell] = session.run_cells()
     assert cell.status is Status.TIMEOUT and not any("solution" in str(n) for n in cell.notes)

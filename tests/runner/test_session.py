@@ -1,4 +1,7 @@
-"""The runner for real (no TensorFlow: fast): cell semantics, limits, replay, observations."""
+"""The runner for real (no TensorFlow: fast): cell semantics, limits, replay, observations.
+
+Nothing is preloaded (`preload=()`): these cells need no TensorFlow, and a restart re-imports what
+was preloaded; the one test about tensors imports it when its first tensor arrives."""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ from grader.model import Status
 from grader.runner.protocol import AsTensor, Opaque
 from grader.runner.session import Limits, ObservationError, RunnerSession
 
-FAST = Limits(cell_timeout=2, grace=2, wall_timeout=60, call_timeout=5)
+FAST = Limits(preload=(), cell_timeout=2, grace=2, wall_timeout=60, call_timeout=5)
 
 
 def run(cells, limits=FAST):
@@ -97,7 +100,7 @@ def test_observations_are_plain_data():
 
 
 def test_call_that_hangs_times_out_and_the_session_goes_on():
-    s, _ = run(["import time\ndef slow():\n    time.sleep(100)\nfast = 7"], Limits(call_timeout=1, grace=2))
+    s, _ = run(["import time\ndef slow():\n    time.sleep(100)\nfast = 7"], Limits(preload=(), call_timeout=1, grace=2))
     with s:
         with pytest.raises(ObservationError) as e:
             s.observe("call", name="slow")
@@ -115,7 +118,7 @@ def test_tensor_inputs_need_tensorflow_only_when_asked():
 def test_as_tensor_by_keyword_arrives_as_a_tensor_in_call_and_probe():
     """Keyword arguments (dict values) are converted like positional ones (list items)."""
     s, _ = run(["def kind(x=None, *, y=None):\n    v = x if y is None else y\n    return type(v).__module__"],
-               Limits(cell_timeout=30, grace=2, wall_timeout=240, call_timeout=60))  # the first tensor imports TF
+               Limits(preload=(), cell_timeout=30, grace=2, wall_timeout=240, call_timeout=60))  # the first tensor imports TF
     with s:
         positional = s.observe("call", name="kind", args=(AsTensor(np.ones(3)),))[0]
         keyword = s.observe("call", name="kind", kwargs={"y": AsTensor(np.ones(3))})[0]
@@ -193,7 +196,7 @@ def _ours(pids: list[int]) -> list[int]:
 
 
 def test_cpu_time_is_limited_apart_from_wall_time():
-    s, rec = run(["x = 1", "while True:\n    pass"], Limits(cell_timeout=30, grace=2, cpu_seconds=2))
+    s, rec = run(["x = 1", "while True:\n    pass"], Limits(preload=(), cell_timeout=30, grace=2, cpu_seconds=2))
     with s:
         assert rec[1].status is Status.TIMEOUT and "CPU" in rec[1].error.fr and "CPU time" in rec[1].error.en
         assert s.observe("get", name="x")[0] == 1
