@@ -273,10 +273,13 @@ def run_ours(specs: list[Spec], root: Path, workers: int, *, warm: bool = False,
         write_ours(specs, folder)
     kw: dict = {}
     name = label or f"tp-grader, {'warm' if warm else 'cold'}, {workers} worker{'s' if workers > 1 else ''}"
-    if warm:
-        if "warm" not in inspect.signature(grade).parameters:
-            return Row(name, note="n/a (no warm runners in this build)")
-        kw["warm"] = True
+    if "warm" in inspect.signature(grade).parameters:
+        kw["warm"] = warm  # said either way: `grade`'s default is warm
+        from grader.runner.warm import close_shared
+
+        close_shared()  # each row starts its own fork servers, as a fresh `grader run` does, and counts them
+    elif warm:
+        return Row(name, note="n/a (no warm runners in this build)")
     cluster = None
     if ray:
         try:
@@ -303,7 +306,8 @@ def run_ours(specs: list[Spec], root: Path, workers: int, *, warm: bool = False,
             cluster.shutdown()
     per = {r.student: float(r.seconds) for r in run.results}
     scores: dict[str, float | None] = {r.student: float(r.score) for r in run.results}
-    by_q = {r.student: {qs.question.id: float(qs.score) for qs in r.questions} for r in run.results}
+    by_q = {r.student: {qs.question.id: float(qs.score) for qs in r.questions if not qs.question.manual}
+            for r in run.results}  # the written question (pending, graded by hand) is no system's
     row = Row(name, seconds, per, scores, by_question=by_q)
     wrong = [s.name for s in specs if by_q.get(s.name) != s.expected]
     if wrong:
@@ -357,17 +361,27 @@ def run_mnist(n: int, root: Path, workers: int | None, warm: bool) -> dict:
     """A generated MNIST-dense class under the CPU profile, ours only: the scale the issue asks about."""
     folder = root / "mnist-class"
     expected = mnist_class(n, folder)
-    kw = {"warm": True} if warm and "warm" in inspect.signature(grade).parameters else {}
+    kw = {"warm": warm} if "warm" in inspect.signature(grade).parameters else {}
+    if kw:
+        from grader.runner.warm import close_shared
+
+        close_shared()  # the class's own fork servers, their start counted
     start = time.monotonic()
     run = grade(folder, assignment="tp-mnist-dense", out=root / "mnist-out", workers=workers, profile="cpu",
                 force=True, **kw)
     seconds = time.monotonic() - start
     per = [float(r.seconds) for r in run.results]
-    right = sum(1 for r in run.results if abs(float(r.score) - expected[r.student]) < 1e-6)
-    wrong = sorted(f"{r.student}={r.score:g}" for r in run.results if abs(float(r.score) - expected[r.student]) >= 1e-6)
+
+    def as_expected(r) -> bool:  # the mutant's question below full marks, every other one full
+        auto = [qs for qs in r.questions if not qs.question.manual]
+        return bool(auto) and all((qs.score < qs.question.points) == (qs.question.id == expected[r.student])
+                                  for qs in auto)
+
+    right = sum(1 for r in run.results if as_expected(r))
+    wrong = sorted(f"{r.student}={r.score:g}" for r in run.results if not as_expected(r))
     return {"n": n, "seconds": round(seconds, 1), "median": round(statistics.median(per), 2),
             "right": right, "wrong": wrong[:10], "workers": run.sizing.en if run.sizing else str(workers),
-            "warm": bool(kw), "training": dict(run.plan.training) if run.plan else {}}
+            "warm": bool(kw.get("warm")), "training": dict(run.plan.training) if run.plan else {}}
 
 
 def main() -> None:
@@ -421,8 +435,9 @@ def main() -> None:
         steps += [("warm", lambda: run_ours(specs, root, 1, warm=True, limits=ours_limits)),
                   ("warm", lambda: run_ours(specs, root, w, warm=True, limits=ours_limits))]
     if "ray" in only:
-        steps.append(("ray", lambda: run_ours(specs, root, w, ray=True, limits=ours_limits,
-                                              label=f"tp-grader, Ray cluster, {w} workers")))
+        steps.append(("ray", lambda: run_ours(specs, root, w, ray=True, warm="warm" in only, limits=ours_limits,
+                                              label=f"tp-grader, Ray cluster, {'warm' if 'warm' in only else 'cold'}, "
+                                                    f"{w} workers")))
     for key, step in steps:
         log(f"running {key} ...")
         try:
@@ -432,16 +447,18 @@ def main() -> None:
         log(f"{row.system}: {row.seconds and round(row.seconds, 1)} s")
         rows.append(row)
     ray_row = next((r for r in rows if "Ray" in r.system and r.seconds), None)
-    local_row = next((r for r in rows if r.system == f"tp-grader, cold, {w} workers" and r.seconds), None)
+    local_rows = [r for r in rows if r.system in (f"tp-grader, warm, {w} workers", f"tp-grader, cold, {w} workers")
+                  and r.seconds]
     print(f"\ntp-tenseurs, {len(specs)} notebooks ({sum(s.kind == 'correct' for s in specs)} correct, "
           f"{sum(s.kind == 'shape' for s in specs)} wrong shapes, {sum(s.kind == 'raises' for s in specs)} raising, "
           f"{sum(s.kind == 'loop' for s in specs)} infinite loop); cell limit {limit:g} s; {os.cpu_count()} cores, "
           f"load average at start {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}\n")
     print(table(rows, specs))
     same = None
-    if ray_row and local_row:
-        same = ray_row.by_question == local_row.by_question
-        print(f"\nRay run's scores identical to the local {w}-worker run's (per question): {'yes' if same else 'NO'}")
+    if ray_row and local_rows:
+        same = all(ray_row.by_question == r.by_question for r in local_rows)
+        print(f"\nRay run's scores identical (per question) to the local {w}-worker run's "
+              f"({' and '.join(r.system.split(', ')[1] for r in local_rows)}): {'yes' if same else 'NO'}")
     for r in rows:
         wrong = [f"{s.name}={r.scores.get(s.name)} (expected {s.total:g})" for s in specs
                  if r.scores and (r.scores.get(s.name) is None or abs(float(r.scores[s.name] or 0) - s.total) > 1e-6)]
