@@ -10,8 +10,10 @@ GB = 1 << 30
 
 
 def test_cores_bound_the_workers_when_memory_is_plenty():
+    """One more runner than cores: each waits while the grader judges it."""
     s = size(Hardware(8, "cpu"), profile="cpu", memory_limit=4 * GB, available=64 * GB)
-    assert (s.workers, s.threads) == (8, 1)
+    assert (s.workers, s.threads) == (9, 1)
+    assert size(Hardware(1, "cpu"), profile="cpu", memory_limit=4 * GB, available=64 * GB).workers == 2
 
 
 def test_memory_bounds_the_workers_by_the_measured_peak_or_the_limit():
@@ -27,7 +29,7 @@ def test_one_gpu_per_runner_under_the_gpu_profile():
     s = size(hw, profile="gpu", memory_limit=4 * GB, available=256 * GB)
     assert (s.workers, s.threads) == (2, 16)
     assert size(hw, profile="gpu", memory_limit=4 * GB, available=256 * GB, requested=6).workers == 2
-    assert size(hw, profile="cpu", memory_limit=4 * GB, available=256 * GB).workers == 32  # GPUs unused
+    assert size(hw, profile="cpu", memory_limit=4 * GB, available=256 * GB).workers == 33  # GPUs unused
 
 
 def test_requested_workers_win_and_threads_divide_the_cores():
