@@ -28,6 +28,10 @@ from grader import datasets
 from grader.grading import grade
 from grader.notebooks import student_notebook
 
+# The class trains real models (1-4 min on 2 cores): the slow tier, which `.ci/run` runs
+# (`pytest -m slow`); the default run keeps tp-tenseurs, tp-mnist-dense and tp-diy.
+pytestmark = pytest.mark.slow
+
 HERE = Path(__file__).parent
 REF = mutate(reference_text("tp1-autoencoder"), "batch_size=256", "batch_size=16")
 BUDGET = {"epochs": 1, "train_size": 1000, "max_batch_size": 16, "serve_train": 1000, "serve_test": 500,

@@ -30,6 +30,10 @@ from grader.grading import grade
 from grader.notebooks import student_notebook
 from grader.reports import text
 
+# The class trains real models (1-4 min on 2 cores): the slow tier, which `.ci/run` runs
+# (`pytest -m slow`); the default run keeps tp-tenseurs, tp-mnist-dense and tp-diy.
+pytestmark = pytest.mark.slow
+
 HERE = Path(__file__).parent
 SUBMISSIONS = HERE / "submissions/tp1-lstm-vs-cnn"
 REF = reference_text("tp1-lstm-vs-cnn")

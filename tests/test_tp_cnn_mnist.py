@@ -26,6 +26,10 @@ from grader.grading import grade
 from grader.notebooks import student_notebook
 from grader.reports import text
 
+# The class trains real models (1-4 min on 2 cores): the slow tier, which `.ci/run` runs
+# (`pytest -m slow`); the default run keeps tp-tenseurs, tp-mnist-dense and tp-diy.
+pytestmark = pytest.mark.slow
+
 HERE = Path(__file__).parent
 REF = reference_text("tp-cnn-mnist")
 BUDGET = {"epochs": 1, "train_size": 2000, "max_batch_size": 64, "serve_train": 2500, "serve_test": 1000,

@@ -17,6 +17,10 @@ from conftest import (
 
 from grader.grading import grade
 
+# The class trains real models (1-4 min on 2 cores): the slow tier, which `.ci/run` runs
+# (`pytest -m slow`); the default run keeps tp-tenseurs, tp-mnist-dense and tp-diy.
+pytestmark = pytest.mark.slow
+
 HERE = Path(__file__).parent
 REF = reference_text("tp-gradient")
 

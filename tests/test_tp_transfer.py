@@ -24,6 +24,10 @@ from grader.grading import grade
 from grader.model import Status
 from grader.notebooks import student_notebook
 
+# The class trains real models (1-4 min on 2 cores): the slow tier, which `.ci/run` runs
+# (`pytest -m slow`); the default run keeps tp-tenseurs, tp-mnist-dense and tp-diy.
+pytestmark = pytest.mark.slow
+
 HERE = Path(__file__).parent
 REF = reference_text("tp-transfer")
 

@@ -30,7 +30,8 @@ def _layer2() -> bool:
         return False
 
 
-pytestmark = pytest.mark.skipif(not _layer2(), reason="Ray grading requires sandbox Layer 2 (bubblewrap)")
+pytestmark = [pytest.mark.skipif(not _layer2(), reason="Ray grading requires sandbox Layer 2 (bubblewrap)"),
+              pytest.mark.slow]  # a 3-node cluster started and a class graded on it: the slow tier
 
 
 @pytest.fixture(scope="module")

@@ -273,6 +273,7 @@ def test_measures_become_leaderboard_entries_lower_first_for_an_error():
                                   {"name": "Error", "value": 0.04, "order": "asc"}]
 
 
+@pytest.mark.slow  # trains the MNIST-dense reference: the slow tier
 def test_tp_mnist_dense_reference_puts_its_held_out_accuracy_on_the_leaderboard(tmp_path, wheel_site):
     if datasets.locate("mnist") is None:
         pytest.skip(datasets.how_to_get("mnist"))

@@ -259,6 +259,7 @@ print("RESULT" + json.dumps({"out": out, "notes": patches.take_notes()}))
 """
 
 
+@pytest.mark.slow  # real Keras CIFAR-10 loading, in one runner per import path: the slow tier
 def test_real_keras_cifar10_under_every_import_path(tmp_path):
     import importlib.util
     import json

@@ -44,7 +44,8 @@ DRAWS = ("import random, numpy as np, tensorflow as tf, keras\n"
          "custom = sorted(keras.saving.get_custom_objects())")
 
 
-@pytest.mark.parametrize("assignment", ["tp-tenseurs", "tp-mnist-dense"])
+@pytest.mark.parametrize("assignment", ["tp-tenseurs",  # tp-mnist-dense trains a model: the slow tier
+                                        pytest.param("tp-mnist-dense", marks=pytest.mark.slow)])
 def test_reference_gets_the_same_results_warm_and_cold(tmp_path, pool, assignment):
     folder = write_class(tmp_path / "class", {"ref.py": reference_text(assignment)})
     roomy = {"cell_timeout": 300, "wall_timeout": 1200}  # a loaded machine: TensorFlow's cold import
