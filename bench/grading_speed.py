@@ -264,6 +264,17 @@ def run_otter(specs: list[Spec], root: Path, limit: float, bin_dir: Path) -> Row
 
 
 # -- this grader --------------------------------------------------------------------------------------------
+def _warm_kw(warm: bool) -> dict | None:
+    """`grade()`'s `warm=` said either way (its default is warm), the process's fork servers closed first
+    so that the run starts and counts its own, as a fresh `grader run` does; None: no warm runners here."""
+    if "warm" not in inspect.signature(grade).parameters:
+        return None
+    from grader.runner.warm import close_shared
+
+    close_shared()
+    return {"warm": warm}
+
+
 def run_ours(specs: list[Spec], root: Path, workers: int, *, warm: bool = False, ray: bool = False,
              limits: dict | None = None, label: str = "") -> Row:
     """`grade()` on the class as `grader run` does it (a fresh gradebook each row: `force`), cold or warm
@@ -271,15 +282,12 @@ def run_ours(specs: list[Spec], root: Path, workers: int, *, warm: bool = False,
     folder = root / "ours-class"
     if not folder.exists():
         write_ours(specs, folder)
-    kw: dict = {}
     name = label or f"tp-grader, {'warm' if warm else 'cold'}, {workers} worker{'s' if workers > 1 else ''}"
-    if "warm" in inspect.signature(grade).parameters:
-        kw["warm"] = warm  # said either way: `grade`'s default is warm
-        from grader.runner.warm import close_shared
-
-        close_shared()  # each row starts its own fork servers, as a fresh `grader run` does, and counts them
-    elif warm:
-        return Row(name, note="n/a (no warm runners in this build)")
+    kw = _warm_kw(warm)
+    if kw is None:
+        if warm:
+            return Row(name, note="n/a (no warm runners in this build)")
+        kw = {}
     cluster = None
     if ray:
         try:
@@ -361,11 +369,7 @@ def run_mnist(n: int, root: Path, workers: int | None, warm: bool) -> dict:
     """A generated MNIST-dense class under the CPU profile, ours only: the scale the issue asks about."""
     folder = root / "mnist-class"
     expected = mnist_class(n, folder)
-    kw = {"warm": warm} if "warm" in inspect.signature(grade).parameters else {}
-    if kw:
-        from grader.runner.warm import close_shared
-
-        close_shared()  # the class's own fork servers, their start counted
+    kw = _warm_kw(warm) or {}
     start = time.monotonic()
     run = grade(folder, assignment="tp-mnist-dense", out=root / "mnist-out", workers=workers, profile="cpu",
                 force=True, **kw)

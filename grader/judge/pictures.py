@@ -164,6 +164,8 @@ def prediction_grid(images: Any, true: Any, pred: Any, class_names: Sequence[str
     w = _WORDS.get(lang, _WORDS["fr"])
     k = max(int(t[:count].max()), int(p[:count].max())) + 1
     names = _names(class_names, max(k, len(class_names) if _is_names(class_names) else 0))
+    from matplotlib.colors import to_rgb
+
     cols = math.ceil(math.sqrt(count))
     rows = math.ceil(count / cols)
     # One image of every tile (a frame of its colour around it, a band above for its caption) in one
@@ -179,7 +181,7 @@ def prediction_grid(images: Any, true: Any, pred: Any, class_names: Sequence[str
         right = t[i] == p[i]
         color = GOOD if right else BAD
         y0, x0 = r * cell_h + band, c * cell_w + gap // 2
-        mosaic[y0:y0 + h + 2 * border, x0:x0 + wd + 2 * border] = _rgb(color)
+        mosaic[y0:y0 + h + 2 * border, x0:x0 + wd + 2 * border] = to_rgb(color)
         tile = np.repeat(img[..., None], 3, axis=-1) if img.ndim == 2 else np.clip(img, 0, 1)
         mosaic[y0 + border:y0 + border + h, x0 + border:x0 + border + wd] = tile
         captions.append((x0 + border + wd / 2, y0 - border, color,
@@ -225,27 +227,19 @@ def reconstructions(originals: Any, reconstructed: Any, image_shape: Sequence[in
 
 def _figure(width: float, height: float, *, nrows: int = 1, ncols: int = 1, layout: str | None = "constrained"):
     """A standalone Figure on an Agg canvas (no pyplot) and its axes as a flat list."""
+    fig = _plain_figure(width, height, layout)
+    axes = fig.subplots(nrows, ncols, squeeze=False)
+    return fig, list(axes.ravel())
+
+
+def _plain_figure(width: float, height: float, layout: str | None = None):
+    """A standalone Figure on an Agg canvas, without Axes (no layout engine: they are placed by hand)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(width, height), dpi=DPI, layout=layout)
     FigureCanvasAgg(fig)
-    axes = fig.subplots(nrows, ncols, squeeze=False)
-    return fig, list(axes.ravel())
-
-
-def _plain_figure(width: float, height: float):
-    """A standalone Figure on an Agg canvas, no layout engine: its one Axes is placed by hand."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(width, height), dpi=DPI)
-    FigureCanvasAgg(fig)
     return fig
-
-
-def _rgb(color: str) -> tuple[float, float, float]:
-    return tuple(int(color[i:i + 2], 16) / 255 for i in (1, 3, 5))  # type: ignore[return-value]
 
 
 def _picture(fig, title: Message) -> Picture | None:
