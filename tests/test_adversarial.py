@@ -93,6 +93,19 @@ def cases(port: int, paths: dict[str, Path]) -> dict[str, tuple[set[int], str, f
         "unittest_patched": ({0}, "import unittest\nunittest.TestCase.assertEqual = lambda *a, **k: None\n"
                                   "unittest.TestCase.assertTrue = lambda *a, **k: None\n"
                                   "def tensor_stats(t):\n    return (1, 2, 3, 4)", 17),
+        # what the grader reads back from the runner (grader.runner.exchange, grader.runner.protocol)
+        "fifo_figure": ({0}, "import os, pathlib\nex = pathlib.Path(os.environ['MPLCONFIGDIR']).parent\n"
+                             "for i in range(3):\n    os.mkfifo(ex / f'fig-{i:03d}.png')\n"
+                             "os.mkfifo(ex / 'out-99-1.npy')", 20),
+        "exchange_swap": ({0}, "import os, pathlib\nex = pathlib.Path(os.environ['MPLCONFIGDIR']).parent\n"
+                               "os.rename(ex, ex.with_name('elsewhere'))\n"
+                               f"os.symlink({str(paths['marker'].parent / 'victim')!r}, ex)", 20),
+        "huge_reply": ({0}, "import numpy as np, grader.runner.protocol as wire\n_encode = wire.Encoder.encode\n"
+                            "class Big:\n    pass\n"
+                            "def encode(self, obj, depth=0):\n    if isinstance(obj, Big):\n"
+                            "        ref = self._array(np.zeros(32 * 1024))\n"
+                            "        return {'list': [ref] * 400_000}\n    return _encode(self, obj, depth)\n"
+                            "wire.Encoder.encode = encode\ndef tensor_stats(t):\n    return Big()", 17),
         "html_injection": ({0}, "print('<script>document.title=\"PWNED\"</script>\\x1b[31mrouge\\x1b[0m')\n"
                                 "raise ValueError('<img src=x onerror=alert(1)>')", 20),
     }
@@ -171,6 +184,10 @@ def _attack(tmp_path_factory):
         os.symlink("/etc/shadow", folder / "shadow")
         os.symlink(REPO / "reference" / "tp-tenseurs.py", folder / "ref")
     before = {p.name: p.read_bytes() for p in paths["class"].glob("*.py")}
+    victim = root / "victim"  # where `exchange_swap` points its exchange folder: the grader must not touch it
+    victim.mkdir()
+    for name in ("in-3-1.npy", "out-5-1.npy", "fig-001.png"):
+        (victim / name).write_bytes(b"precious " + name.encode())
     os.environ["GRADER_SALT"] = SALT
     try:
         run = grade(paths["class"], assignment="tp-tenseurs", out=paths["out"], workers=2, sandbox="auto",
@@ -216,6 +233,20 @@ def test_resource_attacks_get_their_own_status(attack):
     assert results["deep_recursion"].cells[-1].status in (Status.CRASH, Status.ERROR, Status.MEMORY, Status.TIMEOUT)
     assert results["sleep_and_input"].cells[-1].status is Status.TIMEOUT
     assert "stdin is empty" in results["sleep_and_input"].cells[-1].output
+
+
+def test_what_the_runner_hands_back_is_read_as_hostile_data(attack):
+    """A FIFO named like a figure or an array, an exchange folder swapped for a link to a host folder,
+    a reply that references one array 400 000 times: each costs at most that student's check."""
+    run, _, paths, _ = attack
+    results = by_student(run)
+    assert results["fifo_figure"].score == 20 and results["exchange_swap"].score == 20
+    victim = paths["marker"].parent / "victim"
+    assert {p.name: p.read_bytes() for p in victim.iterdir()} == {
+        name: b"precious " + name.encode() for name in ("in-3-1.npy", "out-5-1.npy", "fig-001.png")}
+    huge = [c for q in results["huge_reply"].questions for c in q.checks if c.status is not Status.PASSED]
+    assert huge and all(c.status is Status.OUTPUT_LIMIT for c in huge), [(c.name, c.status) for c in huge]
+    assert any("trop volumineuse" in text(c.message, "fr") for c in huge)
 
 
 def test_injected_html_is_escaped_in_the_report(attack):

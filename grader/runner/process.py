@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Protocol
 
 from grader.model import Message
-from grader.runner.protocol import ProtocolError, read_frame, write_frame
+from grader.runner.protocol import ProtocolError, ReplyTooLarge, read_reply, write_frame
 from grader.runner.sandbox import NPROC, SandboxPlan, runner_command
 
 # Datasets reach the runner as paths in its limits, not through GRADER_DATA_DIR/KERAS_HOME.
@@ -41,6 +41,11 @@ class RunnerDied(Exception):
         self.status = status  # "timeout" | "memory" | "crash" | "output-limit"
         self.message = message
         self.lost_server = lost_server
+
+
+def too_large(e: Exception) -> Message:
+    """What a student reads when their runner's answer was over the decoder's budget."""
+    return Message(f"réponse trop volumineuse ({e})", f"reply too large ({e})")
 
 
 def runner_environ(workdir: Path, exchange: Path, sandbox: SandboxPlan) -> dict[str, str]:
@@ -258,7 +263,10 @@ class RunnerProcess:
             ready, _, _ = select.select([self._resp_r], [], [], 0.1)
             if ready:
                 try:
-                    return read_frame(self._resp_r)
+                    return read_reply(self._resp_r)
+                except ReplyTooLarge as e:  # the student's reply, refused before it is built
+                    self.kill()
+                    raise RunnerDied("output-limit", too_large(e)) from e
                 except (EOFError, OSError, ProtocolError, ValueError) as e:
                     raise self._died() from e
             if self.proc.poll() is not None:

@@ -23,8 +23,9 @@ from typing import Any
 
 from grader.budget import group
 from grader.model import CellRecord, Message, Status, as_message
-from grader.runner.process import RunnerDied, RunnerProcess, RunnerStarter, cold_starter
-from grader.runner.protocol import Encoder, decode
+from grader.runner.exchange import Exchange, UnsafeFile
+from grader.runner.process import RunnerDied, RunnerProcess, RunnerStarter, cold_starter, too_large
+from grader.runner.protocol import Decoder, Encoder, ReplyTooLarge
 from grader.runner.sandbox import GPUS, UIDS, SandboxPlan, prepare_run_dir
 
 
@@ -97,6 +98,8 @@ class RunnerSession:
             self.sandbox = replace(self.sandbox, uid=self._uid)
         self._gpu = GPUS.acquire(len(self.limits.gpus)) if self.limits.gpus else None
         self.runner: RunnerProcess | None = None
+        self.exchange: Exchange | None = None  # the live runner's exchange folder, held by fd
+        self._replayed: set[str] = set()
         self.deadline = time.monotonic() + self.limits.wall_timeout
         self.bad_cells: set[int] = set()
         self.good_cells: list[int] = []
@@ -118,6 +121,9 @@ class RunnerSession:
         else:
             workdir.mkdir(parents=True)
         exchange.mkdir(parents=True)
+        self._drop_exchange()
+        self.exchange = Exchange(exchange)  # opened before the runner can rename or replace it
+        self._replayed = set()
         prepare_run_dir(self.sandbox, self.root, run_dir)
         start = self.starter or default_starter or cold_starter
         runner = start(workdir, exchange, sandbox=self.sandbox, disk_bytes=self.limits.disk_bytes,
@@ -150,9 +156,9 @@ class RunnerSession:
     def close(self) -> None:
         if self.runner is not None:
             self.peak_bytes = max(self.peak_bytes, getattr(self.runner, "peak_bytes", 0))
-            self._collect_figures()
             self.runner.close()
             self.runner = None
+        self._drop_exchange()
         shutil.rmtree(self.root, ignore_errors=True)
         if self._uid is not None:
             UIDS.release(self._uid)
@@ -167,20 +173,31 @@ class RunnerSession:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def _collect_figures(self) -> None:
-        if self.runner is None:
+    MAX_FIGURES = 12
+    MAX_FIGURE_BYTES = 2_000_000
+
+    def _drop_exchange(self) -> None:
+        """After its runner is dead: keep the figures it handed back, then let go of its folder."""
+        if self.exchange is None:
             return
-        for png in sorted(self.runner.exchange.glob("fig-*.png")):
-            if len(self.figures) < 12 and not png.is_symlink() and png.stat().st_size < 2_000_000:
-                self.figures.append(png.read_bytes())
-            png.unlink(missing_ok=True)
+        for name in self.exchange.names("fig-*.png"):
+            if len(self.figures) >= self.MAX_FIGURES:
+                break
+            if name in self._replayed:  # drawn again by a replay: the first run's copy is kept
+                continue
+            try:
+                self.figures.append(bytes(self.exchange.read(name, self.MAX_FIGURE_BYTES)))
+            except UnsafeFile:  # a FIFO, a link, a huge file: no figure, nothing else lost
+                continue
+        self.exchange.close()
+        self.exchange = None
 
     def _lost_runner(self) -> None:
         if self.runner is not None:
             self.peak_bytes = max(self.peak_bytes, getattr(self.runner, "peak_bytes", 0))
-            self._collect_figures()
             self.runner.kill()
             self.runner = None
+        self._drop_exchange()
 
     # -- cells ------------------------------------------------------------
     def run_cells(self) -> list[CellRecord]:
@@ -212,7 +229,6 @@ class RunnerSession:
             return CellRecord(index, e.status, time.monotonic() - start, e.message)
         status = {"passed": Status.PASSED, "timeout": Status.TIMEOUT}.get(reply.get("status"), Status.ERROR)
         self.good_cells.append(index)
-        self._collect_figures()
         output = str(reply.get("output", ""))
         notes = [as_message(n) for n in reply.get("notes", [])]
         if status is Status.TIMEOUT and (why := self.limits.origins.get("cell_timeout")):
@@ -280,10 +296,9 @@ class RunnerSession:
         return runner
 
     def _collect_figures_discard(self) -> None:
-        """Figures of a replay duplicate the first run's: drop them."""
-        if self.runner is not None:
-            for png in self.runner.exchange.glob("fig-*.png"):
-                png.unlink(missing_ok=True)
+        """Figures of a replay duplicate the first run's: their names are left out when collected."""
+        if self.exchange is not None:
+            self._replayed = set(self.exchange.names("fig-*.png"))
 
     # -- observations -----------------------------------------------------
     def observe(self, op: str, *, name: str = "", args: tuple = (), kwargs: dict | None = None,
@@ -298,7 +313,8 @@ class RunnerSession:
 
         def ask(runner: RunnerProcess) -> dict:
             self.requests += 1
-            enc = Encoder(runner.exchange, f"in-{self.requests}")
+            assert self.exchange is not None
+            enc = Encoder(self.exchange, f"in-{self.requests}")
             msg: dict[str, Any] = {"op": op, "name": name, "timeout": t}
             if op == "call":
                 msg.update(args=enc.encode(list(args)), kwargs=enc.encode(dict(kwargs or {})), spy=list(spy))
@@ -328,11 +344,15 @@ class RunnerSession:
             raise ObservationError(Status(status) if status in Status._value2member_map_ else Status.ERROR,
                                    error[:4000] if isinstance(error, str) else error,
                                    str(reply.get("output", ""))[:2000])
+        box = self.exchange
+        assert box is not None
         try:
-            value = decode(reply.get("value"), runner.exchange, "out")
+            value = Decoder(box, "out").decode(reply.get("value"))
+        except ReplyTooLarge as e:  # a budget the grader's decoder enforces, whatever the runner's encoder did
+            raise ObservationError(Status.OUTPUT_LIMIT, too_large(e)) from e
         except Exception as e:  # noqa: BLE001 - malformed answers are the student's, not ours
             raise ObservationError(Status.ERROR, Message(f"valeur illisible : {e}", f"unreadable value: {e}")) from e
         finally:
-            for f in runner.exchange.glob("*-*.npy"):
-                f.unlink(missing_ok=True)
+            for name in box.names("*-*.npy"):
+                box.unlink(name)
         return value, reply

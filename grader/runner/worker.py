@@ -27,7 +27,8 @@ from typing import Any
 
 from grader.runner import mplbackend, patches
 from grader.runner.capture import CappedWriter, student_traceback
-from grader.runner.protocol import Encoder, decode, read_frame, write_frame
+from grader.runner.exchange import Exchange
+from grader.runner.protocol import MAX_FRAME, Encoder, decode, read_frame, write_frame
 
 #: Calls to `random`'s module functions that a warm fork server's imports made (rich draws an id at
 #: import): replayed after seeding, so that a warm child's `random` is where a cold runner's is once
@@ -136,11 +137,16 @@ def _convert_input(arr, kind: str):
 class Worker:
     def __init__(self, exchange: Path, workdir: str):
         self.exchange = exchange
+        self.box = Exchange(exchange)  # the judge's input files: read by fd, no link followed
         self.workdir = workdir
         self.shell = _make_shell(self)
         self.notes: list[dict[str, str]] = []  # {"fr", "en"} pairs
         self.calls = 0
         self._shipped: dict[tuple[str, str], ModuleType] = {}
+
+    def decode(self, value: Any) -> Any:
+        """The judge's inputs (trusted, and as large as a model's weights): arrays as tensors on request."""
+        return decode(value, self.box, "in", convert=_convert_input, max_bytes=MAX_FRAME * 64)
 
     def probe_function(self, module: str, function: str, source: str | None) -> Any:
         """The judge's runner-side function `module.function`: imported from `grader.runner` (what the
@@ -215,7 +221,7 @@ class Worker:
         out = CappedWriter(2000, 500)
         timeout = float(req.get("timeout", 30))
         self.calls += 1
-        enc = Encoder(self.exchange, f"out-{self.calls}")
+        enc = Encoder(self.box, f"out-{self.calls}")
         try:
             with captured(out), alarm(timeout):
                 if op == "run":
@@ -228,12 +234,12 @@ class Worker:
                                 "error": f"{module}: {type(e).__name__}: {e}"[:2000]}
                     if fn is None:
                         return {"ok": False, "status": "grader-error", "error": f"no runner function {module}.{function}"}
-                    args = decode(req.get("args", {"list": []}), self.exchange, "in", convert=_convert_input)
-                    kwargs = decode(req.get("kwargs", {"dict": []}), self.exchange, "in", convert=_convert_input)
+                    args = self.decode(req.get("args", {"list": []}))
+                    kwargs = self.decode(req.get("kwargs", {"dict": []}))
                     value = fn(ns, *args, **kwargs)
                     return {"ok": True, "value": enc.encode(value), "output": out.text()}
                 if op == "probe":
-                    inputs = decode(req.get("inputs", {"dict": []}), self.exchange, "in", convert=_convert_input)
+                    inputs = self.decode(req.get("inputs", {"dict": []}))
                     scope = {"ns": ns, **inputs}
                     exec(compile(str(req["code"]), "<judge-probe>", "exec"), scope)
                     value = scope.get("result")
@@ -246,8 +252,8 @@ class Worker:
                     return {"ok": True, "value": enc.encode(obj)}
                 if op == "describe":
                     return {"ok": True, "value": enc.encode(_describe(obj))}
-                args = decode(req.get("args", {"list": []}), self.exchange, "in", convert=_convert_input)
-                kwargs = decode(req.get("kwargs", {"dict": []}), self.exchange, "in", convert=_convert_input)
+                args = self.decode(req.get("args", {"list": []}))
+                kwargs = self.decode(req.get("kwargs", {"dict": []}))
                 with _spies(req.get("spy", [])) as counts:
                     value = obj(*args, **kwargs)
                 return {"ok": True, "value": enc.encode(value), "spy": counts, "output": out.text()}
