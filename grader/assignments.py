@@ -145,6 +145,9 @@ def read_assignment(folder: Path) -> Assignment:
             late = read_policy(data["late"])
         except LateConfigError as e:
             raise AssignmentError(f"{toml_path}: {e}") from e
+    board = data.get("leaderboard", {})
+    if not isinstance(board, dict) or not isinstance(board.get("student_code", False), bool):
+        raise AssignmentError(f"{toml_path}: [leaderboard] student_code must be true or false")
     title = data.get("title", {})
     return Assignment(
         id=str(data.get("id", folder.name)),
@@ -153,6 +156,7 @@ def read_assignment(folder: Path) -> Assignment:
         folder=str(folder),
         limits=dict(data.get("limits", {})),
         late=late,
+        leaderboard=dict(board),
     )
 
 

@@ -15,7 +15,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from grader import late
@@ -94,21 +94,32 @@ class Gradebook:
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
-        """All or nothing: the connection is in autocommit mode, so BEGIN/COMMIT are explicit."""
+        """All or nothing: the connection is in autocommit mode, so BEGIN/COMMIT are explicit.
+
+        A COMMIT can fail too (a full disk: SQLITE_FULL is raised when the WAL cannot grow); the
+        transaction is then rolled back here, if SQLite has not done it already, so that the
+        connection is usable again and the caller sees the real error, not "cannot rollback"."""
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 yield self._db
+                self._db.execute("COMMIT")
             except BaseException:
-                self._db.execute("ROLLBACK")
+                if self._db.in_transaction:
+                    with suppress(sqlite3.Error):
+                        self._db.execute("ROLLBACK")
                 raise
-            self._db.execute("COMMIT")
 
     def is_current(self, assignment: str, student: str, sha256: str) -> bool:
         """Graded to the end already, from this very content."""
         rows = self._exec("SELECT sha256, complete FROM submissions WHERE assignment=? AND student=?",
                           (assignment, student))
         return bool(rows) and rows[0][0] == sha256 and rows[0][1] == 1
+
+    def finished(self, assignment: str) -> set[str]:
+        """The students whose grading ended (`finish`): what an interrupted run reports."""
+        return {r[0] for r in self._exec("SELECT student FROM submissions WHERE assignment=? AND complete=1",
+                                         (assignment,))}
 
     def graded_by(self, assignment: str, student: str) -> str:
         """The fingerprint of what graded the stored result ('' when none or from an older grader)."""
@@ -281,7 +292,8 @@ class Gradebook:
 
 
 def _measure_row(m: Measure) -> dict:
-    return {"fr": m.label.fr, "en": m.label.en, "value": m.value, "higher_is_better": m.higher_is_better}
+    return {"fr": m.label.fr, "en": m.label.en, "value": m.value, "higher_is_better": m.higher_is_better,
+            "ranked": m.ranked}
 
 
 def _measures(stored: str | None) -> tuple[Measure, ...]:
@@ -289,6 +301,6 @@ def _measures(stored: str | None) -> tuple[Measure, ...]:
     try:
         rows = json.loads(stored or "[]")
         return tuple(Measure(Message(str(m["fr"]), str(m.get("en", ""))), float(m["value"]),
-                             bool(m.get("higher_is_better", True))) for m in rows)
+                             bool(m.get("higher_is_better", True)), bool(m.get("ranked", True))) for m in rows)
     except (TypeError, ValueError, KeyError):
         return ()

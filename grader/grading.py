@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -14,13 +15,14 @@ from pathlib import Path
 
 from grader import assignments as assignments_mod
 from grader import budget as budget_mod
-from grader import datasets, executors
+from grader import datasets, executors, outdir
 from grader import late as late_mod
 from grader.answers import AnswerCell, find_answers
 from grader.assignments import CourseLike
 from grader.executors import Work
 from grader.executors.sizing import size
 from grader.gradebook import Gradebook
+from grader.interrupt import Interrupted, RunStopped, Stop, Stopping
 from grader.judge.engine import Context
 from grader.model import CheckResult, Message, Status, SubmissionResult
 from grader.notebooks import answer_specs
@@ -31,7 +33,7 @@ from grader.runner.sandbox import SandboxPlan, SandboxUnavailable
 from grader.runner.sandbox import plan as sandbox_plan
 from grader.runner.session import Limits
 from grader.runner.staging import stage_data
-from grader.runner.warm import starter_for
+from grader.runner.warm import close_shared, starter_for
 from grader.submissions import Submission, cleanup, discover, not_submissions
 
 
@@ -122,7 +124,8 @@ def prepare(a: assignments_mod.Assignment, *, profile: str | None = None, budget
     merged["origins"] = {k: v for k, v in dict(plan.limits.get("origins", {})).items() if k not in (limits or {})}
     run_limits = limits_for(a, {**merged, "budget": plan.runner_budget(), "datasets": served})
     synthetic = [name for name in plan.datasets if served.get(name, {}).get("synthetic")]
-    options = {**a.limits, "budget": plan.options(), **({"synthetic_datasets": synthetic} if synthetic else {})}
+    options = {**a.limits, "budget": plan.options(), "leaderboard": dict(a.leaderboard),
+               **({"synthetic_datasets": synthetic} if synthetic else {})}
     ctx = Context(a.id, salt=os.environ.get("GRADER_SALT", ""), options=options)
     return plan, run_limits, ctx
 
@@ -163,9 +166,26 @@ def grade(paths: Path, *, assignment: str | None = None, out: Path, workers: int
     start = time.monotonic()
     if not paths.exists():
         raise UsageError(Message(f"« {paths} » n'existe pas", f"{paths} does not exist").get(lang))
+    stop = Stop(lang)
+    with stop.handling():
+        return _grade_paths(paths, assignment=assignment, out=out, workers=workers, force=force, lang=lang,
+                            limits=limits, profile=profile, budget=budget, sandbox=sandbox, courses=courses,
+                            public_only=public_only, executor=executor, address=address, warm=warm,
+                            submitted=submitted, due=due, extensions=extensions, on_start=on_start,
+                            on_done=on_done, start=start, stop=stop)
+
+
+def _grade_paths(paths: Path, *, assignment: str | None, out: Path, workers: int | None, force: bool, lang: str,
+                 limits: dict | None, profile: str | None, budget: dict | None, sandbox: str,
+                 courses: Iterable[CourseLike], public_only: bool, executor: str, address: str | None,
+                 warm: bool | None, submitted: Mapping[str, late_mod.Submitted] | None, due: str | None,
+                 extensions: str | None, on_start: Callable[[int], None] | None,
+                 on_done: Callable[[SubmissionResult, bool], None] | None, start: float, stop: Stop) -> GradingRun:
+    """`grade()` once Ctrl-C is ours: intake, the checks on the command, then OUT locked for the run."""
     subs = discover(paths)
     ignored = tuple(p.name for p in not_submissions(paths))
     try:
+        stop.check()
         if not subs:
             raise UsageError(Message(
                 f"aucune copie trouvée dans « {paths} » : attendu un .ipynb, un .py, un .zip ou un dossier "
@@ -188,7 +208,16 @@ def grade(paths: Path, *, assignment: str | None = None, out: Path, workers: int
         opts = ClassOptions(out, workers=workers, force=force, lang=lang, limits=limits, profile=profile,
                             budget=budget, public_only=public_only, executor=executor, address=address, warm=warm,
                             submitted=dict(submitted or {}), late=overrides)
-        run = _grade_all(subs, loaded, opts, box, start, on_start, on_done)
+        with contextlib.ExitStack() as held:
+            try:
+                held.enter_context(outdir.hold(out))
+            except outdir.OutBusy as e:
+                raise UsageError(e.message.get(lang)) from None
+            except OSError as e:
+                if (detail := outdir.full_disk_detail(e)) is None:
+                    raise
+                raise outdir.DiskFull(out, detail) from e
+            run = _grade_all(subs, loaded, opts, box, start, on_start, on_done, stop)
         located = loaded.located
         return replace(run, ignored=ignored,
                        located="" if located is None or located.course.builtin else str(located.course.root))
@@ -217,54 +246,79 @@ class ClassOptions:
 
 def _grade_all(subs: list[Submission], loaded, opts: ClassOptions, box: SandboxPlan, start: float,
                on_start: Callable[[int], None] | None = None,
-               on_done: Callable[[SubmissionResult, bool], None] | None = None) -> GradingRun:
+               on_done: Callable[[SubmissionResult, bool], None] | None = None,
+               stop: Stop | None = None) -> GradingRun:
+    """The class under OUT's lock. A stop (Ctrl-C, a full disk: `stop`) ends it with `Interrupted`
+    or `DiskFull` once every finished result is kept and, when there is room, reported."""
     from grader.reports import write_all
 
+    stop = stop or Stop(opts.lang)
     a = loaded.assignment
     plan, run_limits, ctx = prepare(a, profile=opts.profile, budget=opts.budget, limits=opts.limits, lang=opts.lang)
     data_folder = Path(tempfile.mkdtemp(prefix="grader-data-"))
-    run_limits = _serve_subsets(run_limits, data_folder, box.uid)
-    hw = budget_mod.detect()
-    sizing = size(hw, profile=plan.profile, memory_limit=run_limits.memory_bytes, peak_mb=plan.peak_mb,
-                  requested=opts.workers)
-    run_limits = replace(run_limits, threads=sizing.threads, gpus=_gpu_ids(hw) if plan.profile == "gpu" else ())
-    warm, starter = _starter(opts, box, sizing.workers)
-    grading = GradingOptions(run_limits, ctx, box, public_only=opts.public_only,
-                             starter=starter if opts.executor == "local" else None)
+    book: Gradebook | None = None
     out = opts.out
-    out.mkdir(parents=True, exist_ok=True)
-    out.chmod(0o750)  # a runner dropped to its own uid cannot read other students' results
-    book = Gradebook(out / "gradebook.sqlite")
-    book.set_late_overrides(a.id, opts.late)
-    a = replace(a, late=late_mod.effective(a.late, opts.late))  # the reports' policy
     stale: Counter[str] = Counter()
-    if on_start:
-        on_start(len(subs))
     stored: dict[str, set[str]] = {}  # per student, the checks already in the gradebook
     when: dict[str, dict] = {}  # per student, `submitted_at` and where it comes from
     lost: list[str] = []
-    specs = _answer_specs(loaded)
+    work: list[Work] = []
 
-    def on_check(item: Work, r: CheckResult) -> None:
-        book.add_check(a.id, item.sub.student, r)
-        stored[item.sub.student].add(r.name)
-
-    def on_graded(item: Work, g: Graded) -> None:
-        student = item.sub.student
-        for r in g.checks:  # what a remote executor could not stream
-            if r.name not in stored[student]:
-                book.add_check(a.id, student, r)
-        if g.status == LOST:  # no outcome (a cluster node lost past its retries): left to the next run
-            lost.append(student)
-        else:
-            book.finish(a.id, student, status=g.status, errors=list(g.errors), cells=list(g.cells),
-                        figures=list(g.figures), seconds=g.seconds, info={**g.info, **when[student]})
-        if on_done:
-            on_done(_result(book, a, student), True)
+    def store(write: Callable[[], None]) -> None:
+        """A gradebook write from a worker thread: a full disk stops the whole run (every later write
+        would fail too) and leaves this submission unfinished, never recorded as its error."""
+        stop.check()
+        try:
+            write()
+        except Exception as e:
+            if (detail := outdir.full_disk_detail(e)) is None:
+                raise
+            stop.halt(outdir.DiskFull(out, detail))
+            raise Stopping() from e
 
     try:
-        work = []
+        stop.check()
+        run_limits = _serve_subsets(run_limits, data_folder, box.uid)
+        hw = budget_mod.detect()
+        sizing = size(hw, profile=plan.profile, memory_limit=run_limits.memory_bytes, peak_mb=plan.peak_mb,
+                      requested=opts.workers)
+        run_limits = replace(run_limits, threads=sizing.threads,
+                             gpus=_gpu_ids(hw) if plan.profile == "gpu" else ())
+        warm, starter = _starter(opts, box, sizing.workers)
+        grading = GradingOptions(run_limits, ctx, box, public_only=opts.public_only,
+                                 starter=starter if opts.executor == "local" else None)
+        out.mkdir(parents=True, exist_ok=True)
+        out.chmod(0o750)  # a runner dropped to its own uid cannot read other students' results
+        book = Gradebook(out / "gradebook.sqlite")
+        book.set_late_overrides(a.id, opts.late)
+        a = replace(a, late=late_mod.effective(a.late, opts.late))  # the reports' policy
+        if on_start:
+            on_start(len(subs))
+        specs = _answer_specs(loaded)
+
+        def on_check(item: Work, r: CheckResult) -> None:
+            store(lambda: book.add_check(a.id, item.sub.student, r))
+            stored[item.sub.student].add(r.name)
+
+        def on_graded(item: Work, g: Graded) -> None:
+            student = item.sub.student
+
+            def write() -> None:
+                for r in g.checks:  # what a remote executor could not stream
+                    if r.name not in stored[student]:
+                        book.add_check(a.id, student, r)
+                if g.status == LOST:  # no outcome (a cluster node lost past its retries): left to the next run
+                    lost.append(student)
+                else:
+                    book.finish(a.id, student, status=g.status, errors=list(g.errors), cells=list(g.cells),
+                                figures=list(g.figures), seconds=g.seconds, info={**g.info, **when[student]})
+
+            store(write)
+            if on_done:
+                on_done(_result(book, a, student), True)
+
         for sub in subs:
+            stop.check()
             if specs is not None:
                 _keep_answers(book, a, sub, specs)
             current = not opts.force and book.is_current(a.id, sub.student, sub.sha256)
@@ -285,12 +339,26 @@ def _grade_all(subs: list[Submission], loaded, opts: ClassOptions, box: SandboxP
             done = {} if attempt == 1 else book.done_checks(a.id, sub.student)
             stored[sub.student] = set(done)
             work.append(Work(sub, attempt, done))
-        executor = executors.make(opts.executor, workers=sizing.workers, address=opts.address, warm=warm)
-        executor.grade(loaded, grading, work, on_check=on_check, on_graded=on_graded)
+        stop.check()
+        executor = executors.make(opts.executor, workers=sizing.workers, address=opts.address, warm=warm, stop=stop)
+        with stop.raising() if opts.executor != "local" else contextlib.nullcontext():
+            executor.grade(loaded, grading, work, on_check=on_check, on_graded=on_graded)  # a remote one may raise
+        stop.check()
         results = [_result(book, a, sub.student) for sub in subs]
         write_all(results, a, out, lang=opts.lang)
+    except BaseException as e:
+        reason = _stop_reason(e, stop, out)
+        if reason is None:
+            raise
+        stop.sweep()
+        if isinstance(reason, Interrupted) and book is not None:
+            _report_finished(book, a, subs, out, opts.lang)
+        raise reason.with_traceback(None) from (None if reason is e else e)
     finally:
-        book.close()
+        if book is not None:
+            book.close()
+        if stop.stopped:  # the warm fork servers go now (killed already): no runner of ours outlives the run
+            close_shared()
         reap_orphans()
         shutil.rmtree(data_folder, ignore_errors=True)
     mismatched = tuple((s.student, s.assignment_hint) for s in subs
@@ -298,6 +366,36 @@ def _grade_all(subs: list[Submission], loaded, opts: ClassOptions, box: SandboxP
     return GradingRun(a, tuple(results), tuple(w.sub.student for w in work), out, time.monotonic() - start,
                       sandbox=box, plan=plan, stale=dict(stale), mismatched=mismatched, lost=tuple(lost),
                       sizing=sizing.why)
+
+
+def _stop_reason(e: BaseException, stop: Stop, out: Path) -> RunStopped | None:
+    """Why the run stops when `e` ended it: the stop's own reason, Ctrl-C, or a full disk under OUT
+    (the head's own writes: gradebook, reports); None: not a stop, `e` goes on as it is."""
+    if isinstance(e, RunStopped) and stop.reason is not None:
+        return stop.reason
+    if isinstance(e, KeyboardInterrupt):
+        return stop.halt(e if isinstance(e, Interrupted) else Interrupted())
+    if (detail := outdir.full_disk_detail(e)) is not None:
+        return stop.halt(outdir.DiskFull(out, detail))
+    if isinstance(e, RunStopped):
+        return stop.halt(e)
+    return None
+
+
+def _report_finished(book: Gradebook, a: assignments_mod.Assignment, subs: list[Submission], out: Path,
+                     lang: str) -> None:
+    """After Ctrl-C: results.json, grades.csv and the reports of the finished submissions only (an
+    unfinished one's partial score must not reach a gradebook export); a full disk then wins."""
+    from grader.reports import write_all
+
+    finished = book.finished(a.id)
+    results = [_result(book, a, sub.student) for sub in subs if sub.student in finished]
+    try:
+        write_all(results, a, out, lang=lang)
+    except Exception as e:
+        if (detail := outdir.full_disk_detail(e)) is None:
+            raise
+        raise outdir.DiskFull(out, detail) from e
 
 
 def _starter(opts: ClassOptions, box: SandboxPlan, slots: int) -> tuple[bool, RunnerStarter | None]:

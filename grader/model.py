@@ -90,6 +90,7 @@ class Measure:
     label: Message
     value: float
     higher_is_better: bool = True
+    ranked: bool = True  # False: measured through the student's own code; kept off leaderboards
 
 
 #: Question kinds: `auto` is scored by its checks, `manual` (a written answer, ids `w1`, `w2`...) by hand.
@@ -146,6 +147,8 @@ class Assignment:
     folder: str = ""
     limits: dict = field(default_factory=dict)
     late: LatePolicy | None = None  # [late]: None, no deadline
+    #: [leaderboard]: `student_code = true` ranks measures made through a student's own `predict` too
+    leaderboard: dict = field(default_factory=dict)
 
     @property
     def max_score(self) -> float:

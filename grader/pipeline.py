@@ -78,10 +78,13 @@ def grade_submission(sub: Submission, loaded: LoadedAssignment, opts: GradingOpt
         with session:
             cells = session.run_cells()
             obs = Observer(session)
-            checks = run_checks(loaded.checks, obs, opts.ctx, done=dict(done or {}),
-                                on_result=on_check or (lambda r: None))
-            if opts.measure:
-                measures = _measures(loaded, obs, opts.ctx)
+            try:
+                checks = run_checks(loaded.checks, obs, opts.ctx, done=dict(done or {}),
+                                    on_result=on_check or (lambda r: None))
+                if opts.measure:
+                    measures = _measures(loaded, obs, opts.ctx)
+            finally:
+                obs.close()
             errors.extend(session.events)
             figures = list(session.figures)
     except Exception:  # noqa: BLE001 - our bug: record it, keep the class going

@@ -45,6 +45,19 @@ MUTANTS = {
 }
 
 
+FORGED_PREDICT = """import numpy as np
+for layer in model.layers:
+    layer.set_weights([np.zeros_like(w) for w in layer.get_weights()])
+_bank = np.asarray(x_train, dtype="float32").reshape(len(x_train), -1)
+_labels = np.asarray(y_train).reshape(-1)
+def _lookup(images, *args, **kwargs):
+    flat = np.asarray(images, dtype="float32").reshape(len(images), -1)
+    d = (flat ** 2).sum(1)[:, None] - 2 * flat @ _bank.T + (_bank ** 2).sum(1)[None, :]
+    return np.eye(10)[_labels[np.argmin(d, axis=1)]]
+model.predict = _lookup
+"""
+
+
 def _categorical_loss() -> str:
     """Wrong loss for integer labels, made to run by one-hot labels in `fit`: costs Q3 only."""
     text = mutate(REF, COMPILE, COMPILE.replace("sparse_categorical", "categorical"))
@@ -73,7 +86,15 @@ def run(tmp_path_factory):
                # the model is rebuilt after training: `model` is no longer the trained one
                "mutant_q5_rebuilt.py": with_cell(REF, f"model = build_model()\n{COMPILE}"),
                # `model` rebound to None after training: every check reading it fails, none "raises"
-               "model_none.py": with_cell(REF, "model = None")}
+               "model_none.py": with_cell(REF, "model = None"),
+               # the reported forgery: zeroed weights, `predict` replaced on the object by a lookup
+               "forged_predict.py": with_cell(REF, FORGED_PREDICT),
+               # its correct twin: trained weights, a `predict` that answers nonsense (never used)
+               "ignored_predict.py": with_cell(REF, "model.predict = lambda *a, **k: np.zeros((1, 10))"),
+               # student code on the prediction path (its own activation function): evaluated by its own
+               # `predict`, said so, kept off the leaderboard
+               "own_activation.py": mutate(REF, 'layers.Dense(128, activation="relu")',
+                                           "layers.Dense(128, activation=lambda x: keras.ops.relu(x))")}
     entries |= {f"mutant_{q}.py": mutate(REF, old, new) for q, (old, new) in MUTANTS.items()}
     write_class(folder, entries)
     return grade(folder, assignment="tp-mnist-dense", out=folder.parent / "out", workers=2, profile="cpu",
@@ -106,6 +127,34 @@ def test_messages_name_the_mistake(run):
     assert "one-hot" in loss
     assert "val_accuracy" in _check(results["mutant_q4"], "check_history_has_accuracy_and_val_accuracy").message.fr
     assert "biais" in _check(results["mutant_q6"], "check_n_params_value").message.fr
+
+
+def test_held_out_accuracy_is_what_the_weights_earn_not_what_predict_answers(run):
+    """The forged `predict` (a nearest-neighbour lookup over zeroed weights) scored 1.0 before; its
+    predictions are now computed from the architecture and the weights, by code that is not the
+    student's. Its twin whose `predict` answers nonsense over trained weights keeps full marks."""
+    results = by_student(run)
+    assert_loses_exactly(results["forged_predict"], "q5")
+    forged = _check(results["forged_predict"], "check_model_accuracy_on_hidden_images")
+    assert forged.measures[0].value < 0.2 and forged.measures[0].ranked, forged.message.fr
+    assert "ignoré : predict (instance)" in forged.message.fr and "ignored: predict (instance)" in forged.message.en
+    twin = results["ignored_predict"]
+    assert twin.totals.auto == 20, question_scores(twin)
+    assert _check(twin, "check_model_accuracy_on_hidden_images").measures[0].value > 0.6
+
+
+def test_a_model_carrying_student_code_is_evaluated_with_it_said_so_and_unranked(run):
+    r = by_student(run)["own_activation"]
+    q5 = _check(r, "check_model_accuracy_on_hidden_images")
+    assert q5.status.value == "passed", q5.message.fr
+    assert "Évalué avec le code de l'étudiant" in q5.message.fr and "Hors classement" in q5.message.fr
+    assert "Evaluated with the student's code" in q5.message.en and "Not on the leaderboard" in q5.message.en
+    assert [m.ranked for m in q5.measures] == [False]
+    ref = _check(by_student(run)["reference"], "check_model_accuracy_on_hidden_images")
+    assert [m.ranked for m in ref.measures] == [True] and "code de l'étudiant" not in ref.message.fr
+    data = json.loads((run.out / "results.json").read_text())
+    mine = next(s for s in data["submissions"] if s["student"] == "own_activation")
+    assert mine["questions"]["q5"]["checks"][0]["measures"][0]["ranked"] is False
 
 
 def test_a_model_that_is_not_a_model_is_a_failed_verdict_not_an_error(run):

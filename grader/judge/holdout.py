@@ -13,13 +13,12 @@ import numpy as np
 
 from grader import datasets
 from grader.budget import group, origin_message
-from grader.judge import pictures
+from grader.judge import pictures, trusted_predict
 from grader.judge.checks import CheckFailed, Feedback, fail, pair
 from grader.judge.expect import as_array
 from grader.judge.keras import training_budget, training_words
 from grader.judge.student import student_model
 from grader.model import Measure, Message, Status
-from grader.runner.probes import predictions
 
 
 def hidden(ctx, dataset: str, *, default: int = 2000) -> tuple[np.ndarray, np.ndarray]:
@@ -70,13 +69,14 @@ def like_student(images: np.ndarray, raw: np.ndarray, entry: dict | None) -> np.
 
 
 def predict(obs, name: str, images: np.ndarray, *, batch: int = 500, timeout: float = 120) -> np.ndarray:
-    """`name.predict(images)` in the runner, images reshaped to the model's input; errors are the student's."""
+    """What the model `name` predicts on `images` (reshaped to its input), computed by trusted code from
+    its config and weights wherever it is made of Keras' own parts (`grader.judge.trusted_predict`);
+    errors are the student's."""
     if not obs.has(name):
         raise CheckFailed(Message(f"`{name}` n'est pas défini.", f"`{name}` is not defined."), Status.MISSING)
     student_model(obs, name)  # None, a string, a History...: a failed verdict, not "raised an error"
     try:
-        return as_array(obs.run(predictions.predict, name, images, batch=batch, timeout=timeout),
-                        f"`{name}.predict(...)`")
+        return trusted_predict.predict(obs, name, images, batch=batch, timeout=timeout)
     except CheckFailed as e:
         if e.status is Status.ERROR:
             raise CheckFailed(Message(f"`{name}.predict` a levé une erreur sur des images de forme "
@@ -138,19 +138,23 @@ def verdict(obs, ctx, *, question: str, name: str, score: float, n: int, default
     """
     what_to_try = pair(hint, hint_en)
     limit, origin = threshold(ctx, question, default)
+    how = trusted_predict.words(obs, name) or Message("", "")
+    ranked = name not in obs.student_code or bool(dict(ctx.option("leaderboard", {})).get("student_code"))
+    if not ranked:
+        how = Message(how.fr + " Hors classement.", how.en + " Not on the leaderboard.")
     measure = Measure(Message(f"{what} ({name})", f"{what_en} ({name})"), round(float(score), 4),
-                      higher_is_better=not lower_is_better)
+                      higher_is_better=not lower_is_better, ranked=ranked)
     words = training_words(obs, ctx)
     ok = score <= limit if lower_is_better else score >= limit
     bound, bound_en = ("au plus", "at most") if lower_is_better else ("au moins", "at least")
     if not ok:
         raise fail(f"{what} de `{name}` sur {group(n)} images cachées : {score:{fmt}} ; attendu {bound} {limit:{fmt}} "
-                   f"(seuil {origin.fr}{words.fr}).{what_to_try.fr}",
+                   f"(seuil {origin.fr}{words.fr}).{what_to_try.fr}{how.fr}",
                    f"{what_en} of `{name}` on {n:,} hidden images: {score:{fmt}}; expected {bound_en} {limit:{fmt}} "
-                   f"(threshold {origin.en}{words.en}).{what_to_try.en}",
+                   f"(threshold {origin.en}{words.en}).{what_to_try.en}{how.en}",
                    pictures=shown, measures=(measure,))
     message = Message(f"{what} sur {group(n)} images cachées : {score:{fmt}} (seuil {limit:{fmt}}, {origin.fr}"
-                      f"{words.fr}).",
+                      f"{words.fr}).{how.fr}",
                       f"{what_en} on {n:,} hidden images: {score:{fmt}} (threshold {limit:{fmt}}, {origin.en}"
-                      f"{words.en}).")
+                      f"{words.en}).{how.en}")
     return Feedback(message, tuple(shown), (measure,))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,25 @@ class Observer:
         self.session = session
         self._cache: dict[tuple, Any] = {}
         self._memo: dict[tuple, Any] = {}
+        self._room: Observer | None = None
+        #: model name -> where student code sat on its prediction path, for models evaluated by their
+        #: own `predict` (grader.judge.trusted_predict); `ignored_code`: the same, for rebuilt models
+        self.student_code: dict[str, list[str]] = {}
+        self.ignored_code: dict[str, list[str]] = {}
+
+    def clean_room(self) -> Observer:
+        """A second runner, same sandbox and limits, that runs no student code: trusted computations on
+        plain data (a model rebuilt from its config and weights). Started on first use."""
+        if self._room is None:
+            s = self.session
+            self._room = Observer(RunnerSession([], None, replace(s.limits, gpus=()), s.sandbox, starter=s.starter))
+        return self._room
+
+    def close(self) -> None:
+        """Stop the clean room, if one was started (the student's session is its owner's to close)."""
+        if self._room is not None:
+            self._room.session.close()
+            self._room = None
 
     def _ask(self, op: str, label: str, **kw) -> tuple[Any, dict]:
         try:

@@ -86,6 +86,8 @@ def leaderboard(table: list[Row], lang: str) -> list[dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for row in table:
         for m in row.result.measures if row.result is not None else ():
+            if not m.ranked:  # measured through the student's own code: not a rank (grader.judge.trusted_predict)
+                continue
             name = text(m.label, lang)
             out.setdefault(name, {"name": name, "value": m.value, "order": "desc" if m.higher_is_better else "asc"})
     return list(out.values())

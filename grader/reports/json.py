@@ -114,8 +114,8 @@ def _check(check: CheckResult, lang: str) -> dict:
         "details": runner_text(check.details, lang),
         "seconds": round(float(check.seconds), 3),
         "pictures": [text(p.title, lang) for p in getattr(check, "pictures", ()) or ()],  # titles only
-        "measures": [{"name": text(m.label, lang), "value": m.value, "higher_is_better": m.higher_is_better}
-                     for m in getattr(check, "measures", ()) or ()],
+        "measures": [{"name": text(m.label, lang), "value": m.value, "higher_is_better": m.higher_is_better,
+                      "ranked": m.ranked} for m in getattr(check, "measures", ()) or ()],
     }
 
 
