@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Protocol
 
 from grader.model import Message
+from grader.runner.charged_time import ChargedClock, hard_limit
 from grader.runner.protocol import ProtocolError, ReplyTooLarge, read_reply, write_frame
 from grader.runner.sandbox import NPROC, SandboxPlan, runner_command
 
@@ -41,6 +42,20 @@ class RunnerDied(Exception):
         self.status = status  # "timeout" | "memory" | "crash" | "output-limit"
         self.message = message
         self.lost_server = lost_server
+
+
+def timeout_message(limit: float, wall: float, waited: float) -> Message:
+    """Which limit stopped the runner, and how it was measured (charged time, or the wall-clock net)."""
+    if wall >= hard_limit(limit) and wall - waited < limit:
+        return Message(f"aucune réponse après {wall:.0f} s d'horloge (filet de sécurité de la limite de {limit:.0f} s) : "
+                       "processus arrêté",
+                       f"no answer after {wall:.0f} s by the clock (safety net of the {limit:.0f} s limit): "
+                       "process stopped")
+    waits = (Message(f", sans compter {waited:.0f} s d'attente d'un processeur occupé par d'autres",
+                     f", not counting {waited:.0f} s waiting for a CPU busy with others")
+             if waited >= 1 else Message("", ""))
+    return Message(f"aucune réponse après {limit:.0f} s d'exécution{waits.fr} : processus arrêté",
+                   f"no answer after {limit:.0f} s of running{waits.en}: process stopped")
 
 
 def too_large(e: Exception) -> Message:
@@ -218,6 +233,7 @@ class RunnerProcess:
         self.raw_output = bytearray()
         self.raw_total = 0
         self.peak_bytes = 0
+        self.last_charged = 0.0  # charged seconds of the last request (grader.runner.charged_time)
 
     def start(self) -> None:
         become_subreaper()
@@ -254,28 +270,51 @@ class RunnerProcess:
     def request(self, msg: dict, timeout: float) -> dict:
         """Send one request and wait for its reply, enforcing wall, memory and output limits."""
         assert self.proc is not None
+        started = time.monotonic()
+        self.last_charged = 0.0
         try:
             write_frame(self._req_w, msg)
         except OSError as e:
             raise self._died() from e
-        deadline = time.monotonic() + timeout
+        deadline = started + timeout
+        clock: ChargedClock | None = None  # from half a second on: short requests cost no /proc reads
+        root = self.proc.pid
+
+        def charge() -> tuple[float, float]:
+            wall = time.monotonic() - started
+            waited = clock.waited() if clock is not None else 0.0
+            self.last_charged = max(0.0, wall - waited)
+            return self.last_charged, waited
+
         while True:
             ready, _, _ = select.select([self._resp_r], [], [], 0.1)
             if ready:
                 try:
-                    return read_reply(self._resp_r)
+                    reply = read_reply(self._resp_r)
+                    charge()
+                    return reply
                 except ReplyTooLarge as e:  # the student's reply, refused before it is built
+                    charge()
                     self.kill()
                     raise RunnerDied("output-limit", too_large(e)) from e
                 except (EOFError, OSError, ProtocolError, ValueError) as e:
+                    charge()
                     raise self._died() from e
             if self.proc.poll() is not None:
+                charge()
                 raise self._died()
-            if time.monotonic() > deadline:
+            now = time.monotonic()
+            if clock is None and now - started > 0.5:
+                clock = ChargedClock(lambda: _tree_pids(root), started)
+            if now > deadline:  # due by the wall clock: by the charged time too (a busy machine is not the student)?
+                charged, waited = charge()
+                if charged < timeout and now - started < hard_limit(timeout):
+                    deadline = now + max(0.1, timeout - charged)
+                    continue
                 self.kill()
-                raise RunnerDied("timeout", Message(f"aucune réponse après {timeout:.0f} s : processus arrêté",
-                                                    f"no answer after {timeout:.0f} s: process stopped"))
+                raise RunnerDied("timeout", timeout_message(timeout, now - started, waited))
             if self.raw_total > self.output_bytes:
+                charge()
                 self.kill()
                 raise RunnerDied("output-limit", Message(
                     f"sortie de plus de {self.output_bytes // 2**20} Mo : processus arrêté",
@@ -283,6 +322,7 @@ class RunnerProcess:
             if self.disk_bytes and time.monotonic() >= self._next_disk_check:
                 self._next_disk_check = time.monotonic() + 1.0
                 if _dir_bytes(self.exchange.parent) > self.disk_bytes:
+                    charge()
                     self.kill()
                     raise RunnerDied("output-limit", Message(
                         f"plus de {self.disk_bytes // 2**20} Mo écrits sur le disque : processus arrêté",
@@ -290,6 +330,7 @@ class RunnerProcess:
             used = tree_memory_bytes(self.proc.pid, self.memory_bytes) if self.memory_bytes else 0
             self.peak_bytes = max(self.peak_bytes, used)  # what sizes the workers (`grader calibrate` keeps it)
             if self.memory_bytes and used > self.memory_bytes:
+                charge()
                 self.kill()
                 raise RunnerDied("memory", Message(f"mémoire au-delà de {self.memory_bytes // 2**20} Mo : processus arrêté",
                                                     f"memory beyond {self.memory_bytes // 2**20} MB: process stopped"))

@@ -23,6 +23,7 @@ from typing import Any
 
 from grader.budget import group
 from grader.model import CellRecord, Message, Status, as_message
+from grader.runner.charged_time import hard_limit
 from grader.runner.exchange import Exchange, UnsafeFile
 from grader.runner.process import RunnerDied, RunnerProcess, RunnerStarter, cold_starter, too_large
 from grader.runner.protocol import Decoder, Encoder, ReplyTooLarge
@@ -100,7 +101,8 @@ class RunnerSession:
         self.runner: RunnerProcess | None = None
         self.exchange: Exchange | None = None  # the live runner's exchange folder, held by fd
         self._replayed: set[str] = set()
-        self.deadline = time.monotonic() + self.limits.wall_timeout
+        self.started = time.monotonic()
+        self.charged = 0.0  # seconds of the student's work so far (grader.runner.charged_time), what wall_timeout bounds
         self.bad_cells: set[int] = set()
         self.good_cells: list[int] = []
         self.restarts = 0
@@ -151,7 +153,16 @@ class RunnerSession:
         return int(self.limits.wall_timeout * min(os.cpu_count() or 1, 4)) + 10
 
     def _left(self) -> float:
-        return max(0.0, self.deadline - time.monotonic())
+        """Charged seconds left to the submission; the wall-clock safety net of its limit bounds it too."""
+        net = self.started + hard_limit(self.limits.wall_timeout) - time.monotonic()
+        return max(0.0, min(self.limits.wall_timeout - self.charged, net))
+
+    def _charged(self, runner: RunnerProcess, msg: dict, timeout: float) -> dict:
+        """`runner.request(msg)`, its charged time added to the submission's (a reply or a failure alike)."""
+        try:
+            return runner.request(msg, timeout=timeout)
+        finally:
+            self.charged += float(getattr(runner, "last_charged", 0.0) or 0.0)
 
     def close(self) -> None:
         if self.runner is not None:
@@ -214,8 +225,8 @@ class RunnerSession:
         try:
             def ask(runner: RunnerProcess) -> dict:
                 timeout = min(self.limits.cell_timeout, self._left())
-                return runner.request({"op": "run_cell", "index": index, "source": source, "timeout": timeout},
-                                      timeout=timeout + self.limits.grace)
+                return self._charged(runner, {"op": "run_cell", "index": index, "source": source,
+                                              "timeout": timeout}, timeout + self.limits.grace)
 
             reply = self._retrying(ask)
         except RunnerDied as died:
@@ -282,8 +293,8 @@ class RunnerSession:
                 if index in self.bad_cells:
                     continue
                 timeout = min(self.limits.cell_timeout, self._left())
-                runner.request({"op": "run_cell", "index": index, "source": self.cells[index], "timeout": timeout},
-                               timeout=timeout + self.limits.grace)
+                self._charged(runner, {"op": "run_cell", "index": index, "source": self.cells[index],
+                                       "timeout": timeout}, timeout + self.limits.grace)
             self._collect_figures_discard()
         except RunnerDied as died:
             if died.lost_server and self.lost_servers < self.MAX_LOST_SERVERS:
@@ -323,7 +334,7 @@ class RunnerSession:
             if op == "run":  # `function(ns, *args, **kwargs)` of a runner-side module (its source when shipped)
                 msg.update(module=module, function=function, source=source, args=enc.encode(list(args)),
                            kwargs=enc.encode(dict(kwargs or {})))
-            return runner.request(msg, timeout=t + self.limits.grace)
+            return self._charged(runner, msg, t + self.limits.grace)
 
         started = time.monotonic()
         try:

@@ -27,6 +27,7 @@ from typing import Any
 
 from grader.runner import mplbackend, patches
 from grader.runner.capture import CappedWriter, student_traceback
+from grader.runner.charged_time import ChargedClock, hard_limit
 from grader.runner.exchange import Exchange
 from grader.runner.protocol import MAX_FRAME, Encoder, decode, read_frame, write_frame
 
@@ -40,19 +41,36 @@ class CellTimeout(BaseException):
     """Raised by SIGALRM inside a cell or call that outlives its limit."""
 
 
-def _on_alarm(signum, frame):  # re-armed so that a student's bare `except:` cannot swallow it for good
+_alarm: dict[str, Any] = {}  # the limit in force: its charged clock, limit and wall-clock safety net
+
+
+def _on_alarm(signum, frame):
+    """At the limit by the wall clock: if this process waited for a CPU meanwhile (a busy machine),
+    the wait is not the student's: look again when the charged time can reach the limit. Once due,
+    re-armed so that a student's bare `except:` cannot swallow it for good."""
+    clock, limit = _alarm.get("clock"), float(_alarm.get("limit", 0))
+    if clock is not None and not _alarm.get("due"):
+        charged = clock.charged()
+        if charged < limit - 0.05 and clock.wall() < hard_limit(limit):
+            signal.setitimer(signal.ITIMER_REAL, max(limit - charged, 0.05))
+            return
+    _alarm["due"] = True
     signal.setitimer(signal.ITIMER_REAL, 0.5)
     raise CellTimeout()
 
 
 @contextlib.contextmanager
 def alarm(seconds: float):
+    """CellTimeout once `seconds` of charged time (grader.runner.charged_time) have passed."""
+    _alarm.clear()
+    _alarm.update(clock=ChargedClock(lambda: (os.getpid(),)), limit=seconds)
     signal.signal(signal.SIGALRM, _on_alarm)
     signal.setitimer(signal.ITIMER_REAL, max(seconds, 0.01))
     try:
         yield
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
+        _alarm.clear()
 
 
 @contextlib.contextmanager
