@@ -41,7 +41,8 @@ class Observer:
         plain data (a model rebuilt from its config and weights). Started on first use."""
         if self._room is None:
             s = self.session
-            self._room = Observer(RunnerSession([], None, replace(s.limits, gpus=()), s.sandbox, starter=s.starter))
+            limits = replace(s.limits, gpus=(), cpu_only=True)  # a student's GPU stays theirs
+            self._room = Observer(RunnerSession([], None, limits, s.sandbox, starter=s.starter))
         return self._room
 
     def close(self) -> None:

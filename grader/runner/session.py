@@ -50,6 +50,7 @@ class Limits:
     threads: int = 0  # compute threads per runner (grader.executors.sizing); 0: the libraries' default
     origins: dict = field(default_factory=dict)  # limit -> {"fr", "en"}: why it is what it is (calibrated)
     gpus: tuple[str, ...] = ()  # GPU ids runners may use, one each, leased (grader.runner.sandbox.GPUS)
+    cpu_only: bool = False  # no GPU at all (the judge's clean room: students' GPUs are theirs)
 
 
 def thread_environment(threads: int) -> dict[str, str]:
@@ -145,6 +146,8 @@ class RunnerSession:
         env = thread_environment(self.limits.threads) if self.limits.threads else {}
         if self._gpu is not None:
             env["CUDA_VISIBLE_DEVICES"] = self.limits.gpus[self._gpu]  # this student's GPU, no one else's now
+        elif self.limits.cpu_only:
+            env["CUDA_VISIBLE_DEVICES"] = "-1"
         return env
 
     def _cpu_seconds(self) -> int:
