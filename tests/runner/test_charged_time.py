@@ -52,11 +52,13 @@ def test_a_thread_that_waits_for_the_cpu_is_not_charged_for_the_wait():
     assert charged < 0.5 * wall and charged > 0.3, (wall, charged)
 
 
-def test_sleep_and_busy_work_on_a_quiet_machine_are_charged_by_the_clock():
+def test_sleep_and_busy_work_are_both_charged():
+    """Sleeping is not waiting for a CPU: a sleeper is charged by the clock, a loop for its CPU time
+    (its wall time on a quiet machine)."""
     clock = ChargedClock(lambda: (os.getpid(),))
     time.sleep(0.4)
     _spin(0.3)
-    assert clock.charged() > 0.6 and abs(clock.charged() - clock.wall()) < 0.15
+    assert 0.65 < clock.charged() <= clock.wall() + 1e-6, (clock.charged(), clock.wall())
 
 
 WORK = "import time\nend = time.process_time() + 1.5\nwhile time.process_time() < end:\n    pass\ndone = True"
