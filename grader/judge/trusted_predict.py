@@ -23,6 +23,7 @@ assignment's TOML allows it (`[leaderboard] student_code = true`).
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import numpy as np
@@ -89,17 +90,17 @@ def rebuildable(state: dict[str, Any]) -> tuple[Any, list[np.ndarray], list[str]
     them, else the reasons it cannot (then `config` and `weights` are None and [])."""
     chunks = state.get("config")
     if not isinstance(chunks, list) or not all(isinstance(c, str) for c in chunks):
-        return None, [], [f"config: {str(state.get('config_error') or 'illisible')[:200]}"]
+        return None, [], [f"config: {str(state.get('config_error') or '?')[:200]}"]
     text = "".join(chunks)
     if len(text) > MAX_CONFIG_CHARS:
-        return None, [], [f"config: {len(text)} caractères"]
+        return None, [], [f"config: {len(text)} > {MAX_CONFIG_CHARS}"]
     try:
         config = json.loads(text)
     except (ValueError, RecursionError):
         return None, [], ["config: JSON"]
     weights = state.get("weights")
     if not isinstance(weights, list) or not all(isinstance(w, np.ndarray) for w in weights):
-        return None, [], [f"weights: {str(state.get('weights_error') or 'illisibles')[:200]}"]
+        return None, [], [f"weights: {str(state.get('weights_error') or '?')[:200]}"]
     problems = foreign_parts(config)
     return (None, [], problems) if problems else (config, weights, [])
 
@@ -110,7 +111,8 @@ def predict(obs, name: str, images: np.ndarray, *, batch: int = 500, timeout: fl
     `obs.student_code[name]`, which the verdict says and the leaderboard reads)."""
     state = _state(obs, name, timeout)
     config, weights, problems = rebuildable(state)
-    seen = [str(x)[:120] for x in state.get("student_code") or [] if isinstance(x, str)][:10]
+    problems = [inert(p) for p in problems]
+    seen = [inert(x) for x in state.get("student_code") or [] if isinstance(x, str)][:10]
     if not problems:
         obs.ignored_code[name] = seen  # a `predict` set on the object, say: not used, and said so
         text = json.dumps(config)
@@ -128,6 +130,12 @@ def predict(obs, name: str, images: np.ndarray, *, batch: int = 500, timeout: fl
     obs.student_code[name] = problems or seen
     return as_array(obs.run(predictions.predict, name, images, batch=batch, timeout=timeout),
                     f"`{name}.predict(...)`")
+
+
+def inert(text: str) -> str:
+    """A fragment the student controls (a class name, an exception's text), cut to characters that
+    cannot be markup in any report (HTML, Gradescope's markdown, PrairieLearn)."""
+    return re.sub(r"[^\w.:/() -]", "?", str(text))[:120]
 
 
 def words(obs, name: str) -> Message | None:

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from grader.judge.trusted_predict import foreign_parts, rebuildable
+from grader.judge.trusted_predict import foreign_parts, inert, rebuildable
 
 keras = pytest.importorskip("keras")
 layers = keras.layers
@@ -92,3 +92,11 @@ def test_a_forged_config_is_never_rebuilt(forged):
 def test_an_unreadable_export_is_a_reason_not_a_crash(state):
     config, weights, why = rebuildable(state)
     assert config is None and why
+
+
+def test_what_the_student_names_is_inert_in_a_message():
+    forged = {"module": "__main__", "class_name": "**Note finale : 20/20** [ici](http://x) <img src=x>",
+              "config": {}}
+    (part,) = foreign_parts({"module": "keras", "class_name": "Sequential", "config": {"layers": [forged]}})
+    shown = inert(part)
+    assert not set(shown) & set("*[]<>`!") and len(shown) <= 120
