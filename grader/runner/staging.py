@@ -7,6 +7,13 @@ cannot read (a root umask of 077), it is mirrored into a root-owned 0755 folder:
 the filesystem allows (TensorFlow's gigabyte is not copied), copies made world-readable otherwise,
 absolute symlinks and `pyvenv.cfg` pointed at the mirrors. Mirrors of the interpreter and the venv
 are kept between runs, keyed by what is installed; nothing of the instructor's tree is changed.
+
+A mirror's name also carries the names of the mirrors it links into (a venv's `bin/python3` points at
+the interpreter's mirror): when one tree changes, every mirror that leads into it is made again, so a
+reused venv mirror never points at an older interpreter mirror that the runner's sandbox does not
+bind (Layer 2 binds only the current ones: the runner's exec would fail with "No such file or
+directory", as it did on Ray nodes). Before a runtime is handed out, its interpreter is followed link
+by link: a mirror found broken (a temp cleaner took files from /var/tmp) is made again once.
 """
 
 from __future__ import annotations
@@ -27,7 +34,7 @@ from pathlib import Path
 from grader.model import Message
 
 STAGE_NAME = "tp-grader-runtime"
-MIRROR_FORMAT = 2  # bumped when mirrors are built differently (2: .pth lines remapped)
+MIRROR_FORMAT = 3  # bumped when mirrors are built differently (2: .pth lines remapped; 3: named by their links)
 KEEP_UNUSED_SECONDS = 7 * 86400  # a mirror nobody used for a week is removed when a new one is made
 
 
@@ -127,6 +134,7 @@ def blocked(path: str | os.PathLike, uid: int) -> Denial | None:
 
 
 SYSTEM_PREFIXES = ("/", "/usr", "/usr/local")  # managed by the system: reported, never mirrored
+SYSTEM_DIRS = ("/usr", "/etc", "/lib", "/lib64", "/lib32", "/bin", "/sbin")  # bound read-only by Layer 2
 
 
 def _python_dirs(prefix: str) -> list[str]:
@@ -353,12 +361,54 @@ def _within(path: str, tree: str) -> bool:
     return path == tree or path.startswith(tree.rstrip("/") + "/")
 
 
+def _linked_keys(own: dict[str, str]) -> dict[str, str]:
+    """Each mirrored tree's key, folded with the keys of the other trees mirrored with it: a mirror
+    holds links into those (a venv into its interpreter), so its name changes whenever theirs do."""
+    out = {}
+    for t in own:
+        h = hashlib.sha256(own[t].encode())
+        for other in sorted(own):
+            if other != t:
+                h.update(f"\0{other}={own[other]}".encode())
+        out[t] = h.hexdigest()[:16]
+    return out
+
+
+def escapes(path: str, roots: tuple[str, ...] | list[str]) -> str | None:
+    """Following `path` link by link: the first hop outside `roots` and the system folders (all that
+    Layer 2 binds), or one that does not exist; None when it ends on a file inside them."""
+    allowed = (*roots, *SYSTEM_DIRS)
+    current = os.path.abspath(path)
+    for _ in range(40):
+        if not any(_within(current, r) for r in allowed):
+            return current
+        if not os.path.islink(current):
+            return None if os.path.exists(current) else current
+        current = os.path.normpath(os.path.join(os.path.dirname(current), os.readlink(current)))
+    return current
+
+
 @functools.lru_cache(maxsize=8)
 def runtime_for(uid: int) -> Runtime:
     """The runtime a runner dropped to `uid` can read: the host's where it can, mirrors where not."""
+    runtime, built = _runtime_for(uid)
+    if built and (bad := escapes(runtime.python, runtime.roots)) is not None:
+        for tree in built:  # broken since it was made (a temp cleaner, a manual rm): made again, once
+            aside = tree.with_name(f".stale-{tree.name}-{os.getpid()}")
+            with contextlib.suppress(OSError):
+                os.rename(tree, aside)
+            shutil.rmtree(aside, ignore_errors=True)
+        runtime, built = _runtime_for(uid)
+        if (bad := escapes(runtime.python, runtime.roots)) is not None:
+            raise OSError(f"{runtime.python} leads to {bad}, outside the folders given to the runner "
+                          f"({', '.join(runtime.roots)})")
+    return runtime
+
+
+def _runtime_for(uid: int) -> tuple[Runtime, list[Path]]:
     host = host_runtime()
     if uid == os.geteuid() or uid == 0:
-        return host
+        return host, []
     base, prefix = os.path.abspath(sys.base_prefix), os.path.abspath(sys.prefix)
     exe_home = str(Path(sys.executable).resolve().parent.parent)
     trees = list(dict.fromkeys([base, exe_home if not _within(exe_home, base) else base, prefix]))
@@ -373,12 +423,13 @@ def runtime_for(uid: int) -> Runtime:
     stage_package = (any(_within(package, t) for t in need) if package_in_tree
                      else blocked(package, uid) is not None)
     if not need and not stage_package:
-        return host
+        return host, []
     stage = stage_dir(uid, near=base)
-    keys = {t: _tree_key(Path(t)) for t in need}
+    keys = _linked_keys({t: _tree_key(Path(t)) for t in need})
     moves = {t: str(stage / f"{Path(t).name or 'root'}-{keys[t]}") for t in sorted(need, key=len, reverse=True)}
+    built = []
     for t in sorted(need, key=len):  # a tree inside another (a venv in a checkout) is its own mirror
-        _materialise(stage, Path(t), keys[t], moves, frozenset(o for o in need if o != t and _within(o, t)))
+        built.append(_materialise(stage, Path(t), keys[t], moves, frozenset(o for o in need if o != t and _within(o, t))))
     python = _map(os.path.abspath(sys.executable), moves)
     parent = str(_package_parent())
     if stage_package and not package_in_tree:
@@ -401,7 +452,7 @@ def runtime_for(uid: int) -> Runtime:
     roots = tuple(dict.fromkeys(_map(r, moves) for r in (*trees, str(Path(parent) / "grader"))))
     libdir = str(sysconfig.get_config_var("LIBDIR") or "")
     library_path = _map(libdir, moves) if sysconfig.get_config_var("Py_ENABLE_SHARED") and libdir else ""
-    return Runtime(python, parent, roots, library_path if library_path != libdir else "")
+    return Runtime(python, parent, roots, library_path if library_path != libdir else ""), built
 
 
 def stage_data(path: str, uid: int, folder: Path) -> str:
