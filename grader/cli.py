@@ -51,8 +51,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
                         workers=args.workers, force=args.force, lang=args.lang, sandbox=args.sandbox,
                         profile=args.profile, courses=args.course, due=args.due, extensions=args.extensions,
                         executor=args.executor, address=args.address, warm=args.warm, on_start=on_start, on_done=on_done)
-    except UsageError as e:
-        console.print(f"[red]{_error(args)}[/red] {escape(str(e))}")
+    except UsageError as e:  # one line however long (OUT busy names a pid a test or a script reads)
+        console.print(f"[red]{_error(args)}[/red] {escape(str(e))}", soft_wrap=True)
         return 2
     for notice in run.notices(args.lang):
         console.print(f"[yellow]{escape(notice)}[/yellow]")
@@ -431,14 +431,22 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 
 def _cmd_manual(args: argparse.Namespace) -> int:
+    import contextlib
+
+    from grader import outdir
     from grader.manual import ManualError, export, import_sheets
 
+    out = Path(args.out)
     try:
         if args.action == "export":
-            done = export(Path(args.out), lang=args.lang, courses=args.course)
-        else:
-            done = import_sheets(Path(args.out), [Path(f) for f in args.files], grader=args.grader or "",
-                                 courses=args.course)
+            done = export(out, lang=args.lang, courses=args.course)
+        else:  # writes the gradebook and rewrites results.json: never beside a run doing the same
+            with outdir.hold(out) if out.is_dir() else contextlib.nullcontext():
+                done = import_sheets(out, [Path(f) for f in args.files], grader=args.grader or "",
+                                     courses=args.course)
+    except outdir.OutBusy as e:
+        console.print(f"[red]{_error(args)}[/red] {escape(e.message.get(args.lang))}", soft_wrap=True)
+        return 2
     except ManualError as e:
         console.print(f"[red]{_error(args)}[/red] {escape(e.text(args.lang))}")
         return 2
@@ -566,8 +574,31 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command. Ctrl-C and a full disk end any command with one line and no traceback:
+    exit 130 (the finished work is kept; the same command resumes) and 1 (free space, run it again)."""
+    import sqlite3
+
+    from grader import interrupt, outdir
+
     args = build_parser().parse_args(argv)
-    return int(args.func(args))
+    lang = getattr(args, "lang", "fr")
+    try:
+        return int(args.func(args))
+    except KeyboardInterrupt:  # `Interrupted` from a run, or Ctrl-C anywhere else
+        console.print(f"[yellow]{escape(interrupt.INTERRUPTED.get(lang))}[/yellow]", soft_wrap=True)
+        interrupt.exit_if_stuck(130)
+        return 130
+    except outdir.DiskFull as e:
+        console.print(f"[red]{_error(args)}[/red] {escape(e.text(lang))}", soft_wrap=True)
+        interrupt.exit_if_stuck(1)
+        return 1
+    except (OSError, sqlite3.Error) as e:
+        if (detail := outdir.full_disk_detail(e)) is None:
+            raise
+        where = getattr(args, "out", None) or getattr(e, "filename", None) or "."
+        console.print(f"[red]{_error(args)}[/red] {escape(outdir.DiskFull(Path(where), detail).text(lang))}",
+                      soft_wrap=True)
+        return 1
 
 
 if __name__ == "__main__":

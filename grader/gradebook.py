@@ -6,6 +6,7 @@ the checks it already finished. A check's pictures are written in the same
 transaction as the check, so a resumed run never shows a result without them.
 Scores given by hand (written answers, regrade overrides) live in their own table: a regrade of the
 checks never drops them, and a result is always its checks plus them.
+One writer at a time: the commands that write it hold OUT's lock (`grader.outdir.hold`).
 """
 
 from __future__ import annotations

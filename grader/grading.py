@@ -201,14 +201,7 @@ def _grade_paths(paths: Path, *, assignment: str | None, out: Path, workers: int
             overrides = late_mod.read_overrides(due, extensions, loaded.assignment.late)
         except late_mod.LateConfigError as e:
             raise UsageError(str(e)) from e
-        try:
-            box = sandbox_plan(sandbox)
-        except SandboxUnavailable as e:
-            raise UsageError(e.message.get(lang)) from e
-        opts = ClassOptions(out, workers=workers, force=force, lang=lang, limits=limits, profile=profile,
-                            budget=budget, public_only=public_only, executor=executor, address=address, warm=warm,
-                            submitted=dict(submitted or {}), late=overrides)
-        with contextlib.ExitStack() as held:
+        with contextlib.ExitStack() as held:  # OUT is ours before the sandbox probe (seconds): refused at once
             try:
                 held.enter_context(outdir.hold(out))
             except outdir.OutBusy as e:
@@ -217,6 +210,13 @@ def _grade_paths(paths: Path, *, assignment: str | None, out: Path, workers: int
                 if (detail := outdir.full_disk_detail(e)) is None:
                     raise
                 raise outdir.DiskFull(out, detail) from e
+            try:
+                box = sandbox_plan(sandbox)
+            except SandboxUnavailable as e:
+                raise UsageError(e.message.get(lang)) from e
+            opts = ClassOptions(out, workers=workers, force=force, lang=lang, limits=limits, profile=profile,
+                                budget=budget, public_only=public_only, executor=executor, address=address,
+                                warm=warm, submitted=dict(submitted or {}), late=overrides)
             run = _grade_all(subs, loaded, opts, box, start, on_start, on_done, stop)
         located = loaded.located
         return replace(run, ignored=ignored,

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from grader.assignments import LoadedAssignment
+from grader.interrupt import Stop
 from grader.model import CheckResult
 from grader.pipeline import Graded, GradingOptions
 from grader.submissions import Submission
@@ -41,12 +42,14 @@ class Executor(Protocol):
         ...
 
 
-def make(name: str = "local", *, workers: int = 1, address: str | None = None, warm: bool = False) -> Executor:
-    """The executor called `name` ("local" or "ray")."""
+def make(name: str = "local", *, workers: int = 1, address: str | None = None, warm: bool = False,
+         stop: Stop | None = None) -> Executor:
+    """The executor called `name` ("local" or "ray"). `stop` is the run's stop switch (Ctrl-C, a full
+    disk): the local executor polls it; a remote one is stopped by KeyboardInterrupt in the head."""
     if name == "local":
         from grader.executors.local import ThreadExecutor
 
-        return ThreadExecutor(workers)
+        return ThreadExecutor(workers, stop=stop or Stop())
     if name == "ray":
         from grader.executors.ray import RayExecutor
 

@@ -1,13 +1,18 @@
-"""Threads on this machine: each thread drives one runner process (the work happens in the runner)."""
+"""Threads on this machine: each thread drives one runner process (the work happens in the runner).
+
+The main thread only waits, polling the run's `Stop`: on Ctrl-C (or a full disk) submissions not
+started are never dispatched, the runners in flight are stopped so that their threads come back,
+and a submission whose thread ends with the stop is left unfinished for the next run."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 from grader.assignments import LoadedAssignment
 from grader.executors import OnCheck, OnGraded, Work
+from grader.interrupt import Interrupted, RunStopped, Stop
 from grader.pipeline import GradingOptions, grade_submission
 
 
@@ -15,14 +20,34 @@ from grader.pipeline import GradingOptions, grade_submission
 class ThreadExecutor:
     workers: int = 1
     name: str = "local"
+    stop: Stop = field(default_factory=Stop)  # the run's (SIGINT, full disk); a private one never stops
 
     def grade(self, loaded: LoadedAssignment, opts: GradingOptions, work: Sequence[Work], *,
               on_check: OnCheck, on_graded: OnGraded) -> None:
-        def one(item: Work) -> None:
-            graded = grade_submission(item.sub, loaded, opts, attempt=item.attempt, done=item.done,
-                                      on_check=lambda r: on_check(item, r))
-            on_graded(item, graded)
+        stop = self.stop
+        opts = replace(opts, starter=stop.starter(opts.starter))  # no runner starts once stopped
 
-        with ThreadPoolExecutor(max_workers=max(1, self.workers)) as pool:
-            for future in [pool.submit(one, item) for item in work]:
-                future.result()
+        def one(item: Work) -> None:
+            if stop.stopped:
+                return
+            try:
+                graded = grade_submission(item.sub, loaded, opts, attempt=item.attempt, done=item.done,
+                                          on_check=lambda r: on_check(item, r))
+                stop.check()  # what came back after the stop may come from a killed runner: not kept
+                on_graded(item, graded)
+            except RunStopped:
+                return  # unfinished: the next run resumes it from the checks stored before the stop
+
+        pool = ThreadPoolExecutor(max_workers=max(1, self.workers))
+        futures = [pool.submit(one, item) for item in work]
+        try:
+            stop.wait(futures)
+        except KeyboardInterrupt as e:  # no handler of ours (not the main thread's SIGINT): the same stop
+            stop.halt(e if isinstance(e, RunStopped) else Interrupted())
+            stop.wait(futures)
+            raise
+        finally:
+            pool.shutdown(wait=not stop.stopped, cancel_futures=True)
+        for future in futures:
+            if future.done() and not future.cancelled():
+                future.result()  # our own bug in a callback: raised here, as before
