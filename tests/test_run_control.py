@@ -32,20 +32,18 @@ EXPECTED = {"alice": 20, "bruno": 17, "chloe": 17, "david": 0, "emma": 0, "aa_sl
 LAST_BUT_ONE = "check_flat_is_row_major_reshape"  # q5; q6 (`tensor_stats`, 5 calls) comes last
 
 
-def _slow_reference() -> str:
-    """The reference, whose `tensor_stats` takes 2 s a call: q6's check (5 calls) is in flight for
-    ~10 s, long enough to stop the run in the middle of it (and for a faster student to finish). It deserves 20/22 like the reference."""
+def _slow_reference(seconds: float) -> str:
+    """The reference, whose `tensor_stats` takes `seconds` a call: q6's check (5 calls) is in flight
+    long enough to stop the run in the middle of it. It deserves 20/22 like the reference."""
     return mutate(reference_text("tp-tenseurs"), "def tensor_stats(t):\n",
-                  "def tensor_stats(t):\n    import time\n    time.sleep(2.0)\n")
+                  f"def tensor_stats(t):\n    import time\n    time.sleep({seconds})\n")
 
 
-def _class(folder: Path, *, examples: tuple[str, ...] = ("alice", "bruno", "chloe", "david", "emma"),
-           slow: bool = True) -> Path:
+def _class(folder: Path, *, examples: tuple[str, ...], slow: float) -> Path:
     folder.mkdir(parents=True)
     for name in examples:
         shutil.copy(EXAMPLES / f"{name}.ipynb", folder)
-    if slow:  # sorted first: started at once
-        write_class(folder, {"aa_slow.py": _slow_reference()})
+    write_class(folder, {"aa_slow.py": _slow_reference(slow)})  # sorted first: started at once
     return folder
 
 
@@ -134,7 +132,8 @@ def test_ctrl_c_keeps_what_finished_blames_no_one_and_the_same_command_resumes(t
     left; the check cut short is not stored (no crash blamed on the student), the finished results
     are reported; the same command grades only what was unfinished and everyone gets their score."""
     students = ("alice", "bruno", "david", "emma")  # chloe's endless loop would only add 15 s to each run
-    folder, out = _class(tmp_path / "class", examples=students), tmp_path / "out"
+    # 2 s a call: alice, started beside aa_slow, has the time to finish before aa_slow's q6 is over
+    folder, out = _class(tmp_path / "class", examples=students, slow=2.0), tmp_path / "out"
     db = out / "gradebook.sqlite"
     cmd = _cmd(folder, out, "-j", "2")
     run = _start(cmd)
@@ -182,7 +181,7 @@ def test_ctrl_c_keeps_what_finished_blames_no_one_and_the_same_command_resumes(t
 
 
 def test_a_second_run_into_the_same_out_is_refused_at_once_naming_the_first(tmp_path):
-    folder, out = _class(tmp_path / "class"), tmp_path / "out"
+    folder, out = _class(tmp_path / "class", examples=("alice", "bruno"), slow=2.0), tmp_path / "out"
     first = _start(_cmd(folder, out, "--lang", "en", "-j", "1"))
     _wait(lambda: (out / outdir.LOCK_NAME).is_file() and (out / outdir.LOCK_NAME).read_text().strip(), first)
     started = time.monotonic()
@@ -334,7 +333,7 @@ def test_a_run_on_a_full_disk_says_so_in_one_line_and_the_same_command_finishes(
     """The disk fills while a check is in flight: exit 1, one line naming OUT, no traceback; the
     student in flight is left unfinished (not an error of theirs); once there is room, the same
     command resumes it from its stored checks and grades the rest."""
-    folder = _class(tmp_path / "class", examples=("alice", "david", "emma"))
+    folder = _class(tmp_path / "class", examples=("alice", "david", "emma"), slow=1.0)
     out = small_disk / "out"
     db = out / "gradebook.sqlite"
     cmd = _cmd(folder, out, "-j", "1")
