@@ -13,7 +13,7 @@ A stop is the head's decision, never a student's outcome. Once it is requested (
 `RunStopped` is a BaseException on purpose: the per-submission pipeline turns any `Exception` into
 the submission's `error` status (our bug, or nothing could run); a stop must cross it unchanged.
 
-SIGINT: the first one only sets a flag. A signal handler runs between two bytecodes of the main
+SIGINT (and SIGTERM, the same way): the first one only sets a flag. A signal handler runs between two bytecodes of the main
 thread, possibly while it holds a lock, so it takes none and kills nothing itself; the main thread
 polls (`Stop.wait`, `Stop.check`) and does the rest within a fraction of a second. A second SIGINT
 exits at once (130). Outside the main thread, or where SIGINT is ignored, nothing is installed.
@@ -152,16 +152,16 @@ class Stop:
     @contextlib.contextmanager
     def handling(self) -> Iterator[Stop]:
         """Ctrl-C stops this run (see the module's docstring) for the duration of the block."""
-        old = None
+        old: dict[int, object] = {}
         if threading.current_thread() is threading.main_thread():
-            current = signal.getsignal(signal.SIGINT)
-            if current is not signal.SIG_IGN:  # whoever started us asked for no Ctrl-C: keep it so
-                old = signal.signal(signal.SIGINT, self._on_sigint)
+            for sig in (signal.SIGINT, signal.SIGTERM):  # SIGTERM: `kill`, a scheduler's time-out
+                if signal.getsignal(sig) is not signal.SIG_IGN:  # whoever started us asked for none: kept so
+                    old[sig] = signal.signal(sig, self._on_sigint)
         try:
             yield self
         finally:
-            if old is not None:
-                signal.signal(signal.SIGINT, old)
+            for sig, handler in old.items():
+                signal.signal(sig, handler)
 
     @contextlib.contextmanager
     def raising(self) -> Iterator[None]:

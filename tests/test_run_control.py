@@ -195,7 +195,7 @@ def test_a_second_run_into_the_same_out_is_refused_at_once_naming_the_first(tmp_
     assert french.stderr.strip() == (f"erreur : « {out} » est déjà utilisé par une autre correction "
                                      f"(pid {first.pid}) ; attendez qu'elle finisse")
 
-    first.send_signal(signal.SIGINT)  # and in English, the stop's line
+    first.send_signal(signal.SIGTERM)  # `kill` stops a run as Ctrl-C does; and in English, the stop's line
     _, stderr = first.communicate(timeout=60)
     assert first.returncode == 130, stderr[-2000:]
     assert "Traceback" not in stderr
