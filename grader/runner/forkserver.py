@@ -13,8 +13,9 @@ passed as SCM_RIGHTS) it forks C, the runner's supervisor, which never runs stud
 
 - with namespaces (the grader is root): C unshares mount, IPC, network, UTS and PID namespaces
   (cgroup where it can) and forks G, PID 1 of the new namespace. G makes its mounts private,
-  mounts a fresh tmpfs on `/tmp` and `/dev/shm` (cold bwrap's sizes and modes), binds the run
-  folder (read-write) and the served datasets (read-only) at their own paths from the host view,
+  mounts a fresh tmpfs on `/tmp` and `/dev/shm` (cold bwrap's sizes and modes), attaches the run
+  folder (read-write, the mount descriptor the grader sent with the spawn) and binds the served
+  datasets (read-only) at their own paths from the host view,
   mounts a `/proc` of its own PID namespace, detaches the host view, brings up loopback, and
   forks W. When W ends, G reports W's status and exits: the kernel kills whatever W left.
 - without (Layer 0, a normal user: the cold path has no namespaces either): C is a child
@@ -101,12 +102,14 @@ def _send(sock: socket.socket, msg: dict, fds: list[int] = ()) -> None:
 
 
 def _spawn(sock: socket.socket, msg: dict, fds: list[int], children: dict[int, int], wake: tuple[int, int]) -> None:
-    if len(fds) != 3 or not tensorflow_untouched():
+    want = 4 if msg.get("run_tree") else 3  # the runner's pipe ends, and its run folder's mount (as root)
+    if len(fds) != want or not tensorflow_untouched():
         for fd in fds:
             os.close(fd)
-        _send(sock, {"id": msg.get("id"), "error": "bad spawn" if len(fds) != 3 else "tensorflow ran an op"})
+        _send(sock, {"id": msg.get("id"), "error": "bad spawn" if len(fds) != want else "tensorflow ran an op"})
         return
-    req_r, resp_w, out_w = fds
+    req_r, resp_w, out_w = fds[:3]
+    tree = fds[3] if want == 4 else None
     server = os.getpid()
     pid = os.fork()
     if pid == 0:
@@ -119,7 +122,7 @@ def _spawn(sock: socket.socket, msg: dict, fds: list[int], children: dict[int, i
             os.dup2(out_w, 1)
             os.dup2(out_w, 2)
             os.close(out_w)
-            supervisor(msg, req_r, resp_w, server)
+            supervisor(msg, req_r, resp_w, server, tree)
         except BaseException:  # noqa: BLE001
             traceback.print_exc()
         os._exit(SETUP_FAILED)

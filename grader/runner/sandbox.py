@@ -9,6 +9,11 @@
 - Layer 2 (a bubblewrap probe succeeds): new network, PID, IPC and mount namespaces in which only
   the Python install, the venv, the runner's own package, the submission's folder and its
   exchange folder are visible; /tmp is a size-capped tmpfs.
+- The run folder (the submission's copy and the exchange folder) is, when the grader runs as root, a
+  tmpfs the grader mounts on the host with the run's disk cap as its size (`make_run_dir`): a write
+  past the cap fails with ENOSPC inside the runner, files deleted while still open included, and
+  the grader reads the exchange files as before. Without root, a polling check counts the folder's
+  files (not those deleted while open).
 
 Run as root, the grader never lets student code keep root: without Layer 1, `plan()` refuses
 (`SandboxUnavailable`) unless `--sandbox off` was asked for explicitly, and that plan is marked
@@ -17,6 +22,8 @@ Run as root, the grader never lets student code keep root: without Layer 1, `pla
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import functools
 import os
 import shutil
@@ -29,7 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader.model import Message
-from grader.runner.staging import Runtime, denied, host_runtime, runtime_for
+from grader.runner.staging import SYSTEM_DIRS, Runtime, denied, host_runtime, runtime_for
 
 RUNNER_UID = int(os.environ.get("GRADER_RUNNER_UID", "64023"))
 TMPFS_BYTES = 512 << 20
@@ -174,9 +181,6 @@ def _parents(path: str, made: set[str]) -> list[str]:
     return args
 
 
-SYSTEM_DIRS = ("/usr", "/etc", "/lib", "/lib64", "/lib32", "/bin", "/sbin")
-
-
 def _system_binds() -> list[str]:
     """System folders, bound read-only at their own paths (symlinked ones recreated as links)."""
     args: list[str] = []
@@ -245,6 +249,139 @@ def prepare_run_dir(plan: SandboxPlan, session_root: Path, run_dir: Path) -> Non
         for name in [*dirnames, *filenames]:
             os.lchown(os.path.join(dirpath, name), plan.uid, plan.uid)
     os.lchown(run_dir, plan.uid, plan.uid)
+
+
+# -- the run folder as a size-capped tmpfs ---------------------------------------------------------
+
+RUN_FS = "tp-grader-run"  # the tmpfs's source in /proc/self/mountinfo: "tp-grader-run-<grader pid>"
+MIN_INODES = 65536
+_MS_NOSUID, _MS_NODEV, _MNT_DETACH = 2, 4, 2
+_capped: set[str] = set()  # run folders this process mounted and has not released
+_capped_lock = threading.Lock()
+_swept = False
+
+
+def _libc():
+    import ctypes
+
+    return ctypes.CDLL(None, use_errno=True)
+
+
+def _mount_tmpfs(target: Path, size: int) -> None:
+    import ctypes
+
+    options = f"size={size},nr_inodes={max(MIN_INODES, size // 8192)},mode=0700"
+    if _libc().mount(f"{RUN_FS}-{os.getpid()}".encode(), str(target).encode(), b"tmpfs",
+                     ctypes.c_ulong(_MS_NOSUID | _MS_NODEV), options.encode()) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, os.strerror(err), str(target))
+
+
+def _unmount(target: str) -> None:
+    _libc().umount2(target.encode(), _MNT_DETACH)  # lazy: a descriptor still open keeps it alive meanwhile
+
+
+def make_run_dir(plan: SandboxPlan, run_dir: Path, disk_bytes: int, source: Path | None = None) -> bool:
+    """Create `run_dir` with the submission's copy of `source` in `run_dir/work`; True when it is a
+    tmpfs of `disk_bytes` (the grader runs as root), so that every byte a runner writes there counts,
+    those of files deleted while still open too (a write past the cap fails with ENOSPC, the student's
+    own error). Otherwise (not root, a mount refused, a submission folder larger than the cap) a plain
+    folder, whose size the runner's polling check watches. Released by `release_run_dirs`.
+
+    Called by the session before anything is put in the run folder (the exchange folder is made after)."""
+    global _swept
+    run_dir.mkdir(parents=True)
+    capped = False
+    if os.geteuid() == 0 and disk_bytes > 0:
+        if not _swept:
+            _swept = True
+            sweep_stale_run_dirs()
+        try:
+            _mount_tmpfs(run_dir, disk_bytes)
+            capped = True
+        except OSError:
+            capped = False
+    work = run_dir / "work"
+    try:
+        if source is not None:
+            shutil.copytree(source, work, symlinks=True)
+        else:
+            work.mkdir()
+    except OSError:
+        if not capped:
+            raise
+        _unmount(str(run_dir))  # the submission's own folder is over the cap: a plain folder, polled
+        shutil.rmtree(run_dir, ignore_errors=True)
+        return make_run_dir(plan, run_dir, 0, source)
+    _sweep_released()
+    if capped:  # registered once it holds `work`: `_sweep_released` takes an empty one for a closed one
+        with _capped_lock:
+            _capped.add(str(run_dir))
+    return capped
+
+
+def release_run_dirs(root: Path) -> None:
+    """Empty and unmount the run folders this process mounted at or under `root` (a session's, when it
+    closes: its `rmtree` then removes what is left)."""
+    prefix = str(root).rstrip("/") + "/"
+    with _capped_lock:
+        mine = sorted((d for d in _capped if d == str(root) or d.startswith(prefix)), reverse=True)
+        _capped.difference_update(mine)
+    for d in mine:
+        with contextlib.suppress(OSError):
+            for entry in os.scandir(d):  # freed now, not when the last descriptor into it closes
+                if entry.is_dir(follow_symlinks=False):
+                    shutil.rmtree(entry.path, ignore_errors=True)
+                else:
+                    os.unlink(entry.path)
+        _unmount(d)
+
+
+def _sweep_released() -> None:
+    """Run folders of sessions that deleted them without unmounting (emptied by their `rmtree`)."""
+    with _capped_lock:
+        done = [d for d in _capped if not os.path.isdir(os.path.join(d, "work"))
+                and not os.path.isdir(os.path.join(d, "exchange"))]
+        _capped.difference_update(done)
+    for d in done:
+        _unmount(d)
+        with contextlib.suppress(OSError):
+            os.rmdir(d)
+            os.rmdir(os.path.dirname(d))
+
+
+def sweep_stale_run_dirs() -> int:
+    """Unmount run folders left by graders that died (their pid, in the mount's source, is gone)."""
+    gone = 0
+    with contextlib.suppress(OSError), open("/proc/self/mountinfo") as f:
+        for line in f:
+            fields = line.split()
+            try:
+                sep = fields.index("-")
+            except ValueError:
+                continue
+            source, target = fields[sep + 2], fields[4].replace("\\040", " ")
+            if fields[sep + 1] != "tmpfs" or not source.startswith(RUN_FS + "-"):
+                continue
+            pid = source.rsplit("-", 1)[1]
+            if pid.isdigit() and int(pid) != os.getpid() and not os.path.exists(f"/proc/{pid}"):
+                _unmount(target)
+                shutil.rmtree(target, ignore_errors=True)
+                with contextlib.suppress(OSError):
+                    os.rmdir(os.path.dirname(target))
+                gone += 1
+    return gone
+
+
+def _release_all() -> None:
+    with _capped_lock:
+        mine = sorted(_capped, reverse=True)
+        _capped.clear()
+    for d in mine:
+        _unmount(d)
+
+
+atexit.register(_release_all)
 
 
 PROBE_CODE = "import sys, numpy, grader.runner.worker; print('probe', sys.hexversion)"

@@ -17,8 +17,9 @@ Where the fork server runs, per layer:
 - Layer 2 (root + bubblewrap): inside its own bwrap, built as `runner_command`'s (system folders,
   the runtime, the course hidden, network/IPC/UTS namespaces) plus the host's `/` at `HOST_VIEW`,
   as root with CAP_SYS_ADMIN, CAP_SETUID, CAP_SETGID and CAP_KILL only, so that each child can
-  unshare its own namespaces, bind its run folder from the host view, detach that view and drop to
-  the submission's uid. The server keeps the grader's PID namespace: pids and pidfds it reports
+  unshare its own namespaces, attach its run folder (a mount descriptor the grader opens with
+  `open_tree`: the run folder's capped tmpfs, mounted on the host after the server started, never
+  reaches the server's view of the host), detach that view and drop to the submission's uid. The server keeps the grader's PID namespace: pids and pidfds it reports
   are the grader's (memory is measured on the child's tree, kills go through a pidfd). bwrap cannot
   be used per child (it would exec, losing the warm interpreter), and building the whole view in
   each child instead of once would redo bwrap in Python.

@@ -66,14 +66,18 @@ def _wait_for(pid: int) -> int:
             return status
 
 
-def supervisor(msg: dict, req_r: int, resp_w: int, server: int) -> None:
-    """C: isolate (or supervise), start W, exit with W's status. Never returns."""
+def supervisor(msg: dict, req_r: int, resp_w: int, server: int, tree: int | None = None) -> None:
+    """C: isolate (or supervise), start W, exit with W's status. Never returns.
+
+    `tree`: the run folder's mount as the grader holds it (`isolation.open_tree`), for G to attach."""
     libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != server:
         os._exit(SETUP_FAILED)
     os.setsid()
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     if not msg.get("namespaces"):
+        if tree is not None:
+            os.close(tree)
         libc.prctl(PR_SET_CHILD_SUBREAPER, 1)
         worker = os.fork()
         if worker == 0:
@@ -92,8 +96,8 @@ def supervisor(msg: dict, req_r: int, resp_w: int, server: int) -> None:
     init = os.fork()
     if init == 0:
         os.close(status_r)
-        _init(msg, req_r, resp_w, status_w)
-    for fd in (status_w, req_r, resp_w):
+        _init(msg, req_r, resp_w, status_w, tree)
+    for fd in (status_w, req_r, resp_w, *(() if tree is None else (tree,))):
         os.close(fd)
     status = _wait_for(init)
     data = os.read(status_r, 4)
@@ -101,11 +105,11 @@ def supervisor(msg: dict, req_r: int, resp_w: int, server: int) -> None:
     _reproduce(struct.unpack("i", data)[0] if len(data) == 4 else status)
 
 
-def _init(msg: dict, req_r: int, resp_w: int, status_w: int) -> None:
+def _init(msg: dict, req_r: int, resp_w: int, status_w: int, tree: int | None = None) -> None:
     """G, PID 1 of the runner's namespaces: set them up, start W, report its status. Never returns."""
     try:
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-        isolate_mounts(msg)
+        isolate_mounts(msg, tree)
         loopback_up()
     except BaseException:  # noqa: BLE001 - W never starts: the grader falls back to a cold runner
         traceback.print_exc()

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.model import Message
+from grader.runner.isolation import open_tree
 from grader.runner.process import (
     RunnerDied,
     RunnerProcess,
@@ -96,14 +97,22 @@ class _WarmProcess(RunnerProcess):
         limits = runner_limits(self.limits, self.sandbox)
         namespaces = os.geteuid() == 0
         limits["pidns"] = namespaces or limits["pidns"]
+        tree = None
+        if namespaces:  # the run folder as mounted now (a capped tmpfs the server's view never got)
+            try:
+                tree = open_tree(str(self.exchange.parent))
+            except OSError as e:
+                for fd in (req_r, resp_w, out_r, out_w):
+                    os.close(fd)
+                raise WarmUnavailable(str(e)) from e
         msg = {"workdir": str(self.workdir), "exchange": str(self.exchange), "run_dir": str(self.exchange.parent),
                "uid": self.sandbox.uid, "env": {**runner_environ(self.workdir, self.exchange, self.sandbox), **self.env},
                "limits": limits, "ro_paths": data, "roots": list(runtime.roots), "namespaces": namespaces,
-               "host_view": HOST_VIEW if self.sandbox.bwrap else ""}
+               "host_view": HOST_VIEW if self.sandbox.bwrap else "", "run_tree": tree is not None}
         try:
-            self.proc = server.spawn(msg, [req_r, resp_w, out_w])  # type: ignore[assignment]
+            self.proc = server.spawn(msg, [req_r, resp_w, out_w, *(() if tree is None else (tree,))])  # type: ignore[assignment]
         finally:
-            for fd in (req_r, resp_w, out_w):
+            for fd in (req_r, resp_w, out_w, *(() if tree is None else (tree,))):
                 os.close(fd)
         self.server = server
         self._drain = threading.Thread(target=self._drain_output, args=(out_r,), daemon=True)
