@@ -56,6 +56,7 @@ class GradingRun:
     located: str = ""  # the course folder the assignment came from ("" for the built-in course)
     sizing: Message | None = None  # how many submissions at once, and why
     lost: tuple[str, ...] = ()  # graded nowhere (a cluster node lost): unfinished, the next run regrades them
+    executor_notices: tuple[Message, ...] = ()  # what the executor has to say (Ray nodes left out, and why)
 
     def notices(self, lang: str = "fr") -> list[str]:
         """What the instructor must hear on the console besides the scores."""
@@ -73,6 +74,7 @@ class GradingRun:
             out.append(Message(f"{student} : le notebook indique le TP « {hint} » ; corrigé comme « "
                                f"{self.assignment.id} »",
                                f"{student}: the notebook names TP '{hint}'; graded as '{self.assignment.id}'").get(lang))
+        out.extend(n.get(lang) for n in self.executor_notices)
         if self.lost:
             out.append(Message(f"Non corrigées (nœud perdu) : {', '.join(self.lost)} ; relancez la même commande",
                                f"Not graded (node lost): {', '.join(self.lost)}; run the same command again").get(lang))
@@ -342,7 +344,10 @@ def _grade_all(subs: list[Submission], loaded, opts: ClassOptions, box: SandboxP
         stop.check()
         executor = executors.make(opts.executor, workers=sizing.workers, address=opts.address, warm=warm, stop=stop)
         with stop.raising() if opts.executor != "local" else contextlib.nullcontext():
-            executor.grade(loaded, grading, work, on_check=on_check, on_graded=on_graded)  # a remote one may raise
+            try:
+                executor.grade(loaded, grading, work, on_check=on_check, on_graded=on_graded)  # a remote one may raise
+            except SandboxUnavailable as e:  # no node of a cluster can give the layers: before any grading
+                raise UsageError(e.message.get(opts.lang)) from e
         stop.check()
         results = [_result(book, a, sub.student) for sub in subs]
         write_all(results, a, out, lang=opts.lang)
@@ -365,7 +370,7 @@ def _grade_all(subs: list[Submission], loaded, opts: ClassOptions, box: SandboxP
                        if s.assignment_hint and s.assignment_hint != a.id)
     return GradingRun(a, tuple(results), tuple(w.sub.student for w in work), out, time.monotonic() - start,
                       sandbox=box, plan=plan, stale=dict(stale), mismatched=mismatched, lost=tuple(lost),
-                      sizing=sizing.why)
+                      sizing=sizing.why, executor_notices=tuple(getattr(executor, "notices", ()) or ()))
 
 
 def _stop_reason(e: BaseException, stop: Stop, out: Path) -> RunStopped | None:

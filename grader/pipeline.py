@@ -10,16 +10,19 @@ How a runner is started is injected (`GradingOptions.starter`): cold processes, 
 
 from __future__ import annotations
 
+import tempfile
 import time
 import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from grader.assignments import LoadedAssignment
 from grader.judge.checks import CheckFailed
 from grader.judge.engine import Context, run_checks
 from grader.judge.observe import Observer
 from grader.model import CellRecord, CheckResult, Message
+from grader.outdir import DiskFull, full_disk_detail
 from grader.runner.process import RunnerStarter
 from grader.runner.sandbox import SandboxPlan
 from grader.runner.session import Limits, RunnerSession
@@ -87,7 +90,9 @@ def grade_submission(sub: Submission, loaded: LoadedAssignment, opts: GradingOpt
                 obs.close()
             errors.extend(session.events)
             figures = list(session.figures)
-    except Exception:  # noqa: BLE001 - our bug: record it, keep the class going
+    except Exception as e:  # noqa: BLE001 - our bug: record it, keep the class going
+        if (detail := full_disk_detail(e)) is not None:  # the host's temporary folder is full: neither the
+            raise DiskFull(Path(tempfile.gettempdir()), detail) from e  # student's fault nor a result: a stop
         status = "error"
         trace = traceback.format_exc(limit=4)[-1500:]
         errors.append(Message("Erreur interne du correcteur (pas de votre fait) : " + trace,

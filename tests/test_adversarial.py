@@ -304,8 +304,9 @@ def test_uncontained_attacks_never_run(tmp_path):
                  if name in ("kill_everything", "kill_grader", "fork_bomb", "hard_coded_answers")}
         written = write_attacks(tmp_path / "class", table, (0,), markers)
         assert written == ["hard_coded_answers"]
-        run = grade(tmp_path / "class", assignment="tp-tenseurs", out=tmp_path / "out", sandbox="off",
-                    limits={"cell_timeout": 20, "wall_timeout": 120})
+        with use_starter(cold_starter):  # a cold runner at Layer 0 sees the host's files (a warm child, as root,
+            run = grade(tmp_path / "class", assignment="tp-tenseurs", out=tmp_path / "out", sandbox="off",
+                        limits={"cell_timeout": 20, "wall_timeout": 120})  # its own mount namespace)
         assert [r.student for r in run.results] == ["hard_coded_answers"]
         assert sorted(p.name for p in markers.iterdir()) == ["hard_coded_answers"]
         assert canary.poll() is None, "a process outside the grading tree was killed"

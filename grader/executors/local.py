@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 
 from grader.assignments import LoadedAssignment
 from grader.executors import OnCheck, OnGraded, Work
-from grader.interrupt import Interrupted, RunStopped, Stop
+from grader.interrupt import Interrupted, RunStopped, Stop, Stopping
 from grader.pipeline import GradingOptions, grade_submission
 
 
@@ -35,8 +35,9 @@ class ThreadExecutor:
                                           on_check=lambda r: on_check(item, r))
                 stop.check()  # what came back after the stop may come from a killed runner: not kept
                 on_graded(item, graded)
-            except RunStopped:
-                return  # unfinished: the next run resumes it from the checks stored before the stop
+            except RunStopped as e:  # unfinished: the next run resumes it from the checks stored before the stop
+                if not isinstance(e, Stopping):
+                    stop.halt(e)  # a stop this submission met (the host's disk full): the whole run's
 
         pool = ThreadPoolExecutor(max_workers=max(1, self.workers))
         futures = [pool.submit(one, item) for item in work]

@@ -58,6 +58,11 @@ def timeout_message(limit: float, wall: float, waited: float) -> Message:
                    f"no answer after {limit:.0f} s of running{waits.en}: process stopped")
 
 
+def disk_limit_message(disk_bytes: int) -> Message:
+    return Message(f"plus de {disk_bytes // 2**20} Mo écrits sur le disque : processus arrêté",
+                   f"more than {disk_bytes // 2**20} MB written to disk: process stopped")
+
+
 def too_large(e: Exception) -> Message:
     """What a student reads when their runner's answer was over the decoder's budget."""
     return Message(f"réponse trop volumineuse ({e})", f"reply too large ({e})")
@@ -324,9 +329,7 @@ class RunnerProcess:
                 if _dir_bytes(self.exchange.parent) > self.disk_bytes:
                     charge()
                     self.kill()
-                    raise RunnerDied("output-limit", Message(
-                        f"plus de {self.disk_bytes // 2**20} Mo écrits sur le disque : processus arrêté",
-                        f"more than {self.disk_bytes // 2**20} MB written to disk: process stopped"))
+                    raise RunnerDied("output-limit", disk_limit_message(self.disk_bytes))
             used = tree_memory_bytes(self.proc.pid, self.memory_bytes) if self.memory_bytes else 0
             self.peak_bytes = max(self.peak_bytes, used)  # what sizes the workers (`grader calibrate` keeps it)
             if self.memory_bytes and used > self.memory_bytes:

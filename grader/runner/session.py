@@ -13,6 +13,7 @@ cell or observation is tried again; neither counts as one of the student's resta
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import tempfile
@@ -25,9 +26,23 @@ from grader.budget import group
 from grader.model import CellRecord, Message, Status, as_message
 from grader.runner.charged_time import hard_limit
 from grader.runner.exchange import Exchange, UnsafeFile
-from grader.runner.process import RunnerDied, RunnerProcess, RunnerStarter, cold_starter, too_large
+from grader.runner.process import (
+    RunnerDied,
+    RunnerProcess,
+    RunnerStarter,
+    cold_starter,
+    disk_limit_message,
+    too_large,
+)
 from grader.runner.protocol import Decoder, Encoder, ReplyTooLarge
-from grader.runner.sandbox import GPUS, UIDS, SandboxPlan, prepare_run_dir
+from grader.runner.sandbox import (
+    GPUS,
+    UIDS,
+    SandboxPlan,
+    make_run_dir,
+    prepare_run_dir,
+    release_run_dirs,
+)
 
 
 @dataclass(frozen=True)
@@ -101,6 +116,8 @@ class RunnerSession:
         self._gpu = GPUS.acquire(len(self.limits.gpus)) if self.limits.gpus else None
         self.runner: RunnerProcess | None = None
         self.exchange: Exchange | None = None  # the live runner's exchange folder, held by fd
+        self._run_dir: Path | None = None  # the live runner's run folder (its work copy and exchange)
+        self._capped = False  # that folder is a tmpfs of the disk cap (grader.runner.sandbox.make_run_dir)
         self._replayed: set[str] = set()
         self.started = time.monotonic()
         self.charged = 0.0  # seconds of the student's work so far (grader.runner.charged_time), what wall_timeout bounds
@@ -119,12 +136,11 @@ class RunnerSession:
         run_dir = self.root / f"run{self._runs}"
         self._runs += 1
         workdir, exchange = run_dir / "work", run_dir / "exchange"
-        if self.workdir_source is not None:
-            shutil.copytree(self.workdir_source, workdir, symlinks=True)
-        else:
-            workdir.mkdir(parents=True)
-        exchange.mkdir(parents=True)
         self._drop_exchange()
+        # as root a tmpfs of the disk cap, the submission's copy inside: every byte written counts
+        self._capped = make_run_dir(self.sandbox, run_dir, self.limits.disk_bytes, self.workdir_source)
+        self._run_dir = run_dir
+        exchange.mkdir(parents=True)
         self.exchange = Exchange(exchange)  # opened before the runner can rename or replace it
         self._replayed = set()
         prepare_run_dir(self.sandbox, self.root, run_dir)
@@ -173,6 +189,7 @@ class RunnerSession:
             self.runner.close()
             self.runner = None
         self._drop_exchange()
+        release_run_dirs(self.root)
         shutil.rmtree(self.root, ignore_errors=True)
         if self._uid is not None:
             UIDS.release(self._uid)
@@ -190,8 +207,20 @@ class RunnerSession:
     MAX_FIGURES = 12
     MAX_FIGURE_BYTES = 2_000_000
 
+    def _run_dir_full(self) -> bool:
+        """The run folder's capped tmpfs has no room left (under 1 MB or 1 % of the cap): the judge's inputs
+        could not even be put there. A plain folder (not root) is the polling check's."""
+        if not self._capped or self._run_dir is None:
+            return False
+        try:
+            st = os.statvfs(self._run_dir)
+        except OSError:
+            return False
+        return st.f_bavail * st.f_frsize < max(1 << 20, self.limits.disk_bytes // 100)
+
     def _drop_exchange(self) -> None:
-        """After its runner is dead: keep the figures it handed back, then let go of its folder."""
+        """After its runner is dead: keep the figures it handed back, then let go of its run folder
+        (a capped tmpfs holds memory: a replay's runner gets a fresh one)."""
         if self.exchange is None:
             return
         for name in self.exchange.names("fig-*.png"):
@@ -205,6 +234,10 @@ class RunnerSession:
                 continue
         self.exchange.close()
         self.exchange = None
+        if self._run_dir is not None:
+            release_run_dirs(self._run_dir)
+            shutil.rmtree(self._run_dir, ignore_errors=True)
+            self._run_dir = None
 
     def _lost_runner(self) -> None:
         if self.runner is not None:
@@ -241,6 +274,12 @@ class RunnerSession:
             return CellRecord(index, status, time.monotonic() - start, died.message)
         except ObservationError as e:
             return CellRecord(index, e.status, time.monotonic() - start, e.message)
+        if self._run_dir_full():  # the cell left its capped folder full: as the polling check on a plain one,
+            self._lost_runner()  # the cell is the disk's limit, and the replay goes on without it (a fresh folder)
+            self.bad_cells.add(index)
+            died = disk_limit_message(self.limits.disk_bytes)
+            self.events.append(Message(f"cellule [{index + 1}] : {died.fr}", f"cell [{index + 1}]: {died.en}"))
+            return CellRecord(index, Status.OUTPUT_LIMIT, time.monotonic() - start, died)
         status = {"passed": Status.PASSED, "timeout": Status.TIMEOUT}.get(reply.get("status"), Status.ERROR)
         self.good_cells.append(index)
         output = str(reply.get("output", ""))
@@ -339,9 +378,21 @@ class RunnerSession:
                            kwargs=enc.encode(dict(kwargs or {})))
             return self._charged(runner, msg, t + self.limits.grace)
 
+        def ask_inputs(runner: RunnerProcess) -> dict:
+            try:
+                return ask(runner)
+            except OSError as e:  # the judge's inputs go to the student's capped folder, which they filled
+                if e.errno not in (errno.ENOSPC, errno.EDQUOT):
+                    raise
+                raise ObservationError(Status.OUTPUT_LIMIT, Message(
+                    f"plus de place dans le dossier de la copie ({self.limits.disk_bytes // 2**20} Mo) : "
+                    "impossible d'y déposer les entrées de la vérification",
+                    f"no space left in the submission's folder ({self.limits.disk_bytes // 2**20} MB): the "
+                    "check's inputs cannot be put there")) from e
+
         started = time.monotonic()
         try:
-            reply = self._retrying(ask)
+            reply = self._retrying(ask_inputs)
             runner = self.runner
             assert runner is not None
         except RunnerDied as died:
