@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import site
 import sqlite3
 import subprocess
 import sys
@@ -31,8 +32,18 @@ def fake_tool(folder: Path, name: str, stderr: str, code: int = 1) -> Path:
 
 
 def make_venv(path: Path) -> Path:
-    """A venv of this Python that sees its packages (no pip: fast); returns its interpreter."""
+    """A venv of this Python that sees its packages (no pip: fast); returns its interpreter.
+
+    Made from a venv (as `.ci/run` runs the tests), `--system-site-packages` reaches the *base*
+    interpreter's packages, not this environment's: those are hard-linked into the new venv (a copy
+    where links cannot be made), so it holds its packages as an instructor's venv does."""
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", "--system-site-packages", str(path)], check=True)
+    if sys.prefix != sys.base_prefix:
+        version = f"python{sys.version_info[0]}.{sys.version_info[1]}"
+        target = path / "lib" / version / "site-packages"
+        for source in site.getsitepackages():
+            if subprocess.run(["cp", "-al", f"{source}/.", str(target)], capture_output=True).returncode:
+                shutil.copytree(source, target, symlinks=True, dirs_exist_ok=True)
     return path / "bin" / "python"
 
 
