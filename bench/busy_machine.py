@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 from grader.grading import grade
-from grader.notebooks import reference_path
+from grader.notebooks import reference_path, render, student_notebook
 
 HERE = Path(__file__).resolve().parent
 #: the small budgets the tests grade these TPs under (seconds per submission, not the course's minutes)
@@ -42,7 +42,13 @@ def build(folder: Path, assignment: str) -> None:
     ref = reference_path(assignment).read_text(encoding="utf-8")
     (folder / "reference.py").write_text(ref)
     for variant in sorted((HERE.parent / "tests" / "submissions" / assignment).glob("variant_*.py")):
-        (folder / variant.name).write_text(variant.read_text())
+        if variant.stem == "variant_sequential_add":  # a last cell under the stubs, as the tests hand it in
+            nb = student_notebook(assignment)
+            nb["cells"].append({"cell_type": "code", "execution_count": None, "id": "x", "metadata": {},
+                                "outputs": [], "source": variant.read_text()})
+            (folder / f"{variant.stem}.ipynb").write_text(render(nb))
+        else:
+            (folder / variant.name).write_text(variant.read_text())
     (folder / "loop.py").write_text(ref + "\n\n# %%\nwhile True:\n    pass\n")
 
 
