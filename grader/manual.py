@@ -25,6 +25,7 @@ from grader.model import Assignment, ManualScore, Message, Question
 from grader.notebooks import answer_specs
 from grader.reports import atomic_write, fmt_number, write_all
 from grader.reports import manual as sheets
+from grader.reports.csv import undefuse
 from grader.reports.html import report_names
 from grader.reports.lms import results_document
 
@@ -204,8 +205,18 @@ def read_sheet(path: Path) -> tuple[list[Row], list[Message]]:
                             f"{where}, line 1: missing column(s): {', '.join(missing)} (expected header: "
                             f"{', '.join(sheets.COLUMNS[:4])})")]
     rows = []
+    problems = []
     for cells in reader:
         if not any(c.strip() for c in cells):
+            continue
+        extra = [c for c in cells[len(header):] if c.strip()]
+        if extra:  # a comment holding the separator, unquoted: never cut silently
+            sep = {"\t": "tab"}.get(delimiter, delimiter)
+            problems.append(Message(
+                f"{where}, ligne {reader.line_num} : {len(cells)} champs pour {len(header)} colonnes (en trop : "
+                f"« {delimiter.join(extra)[:60]} ») ; un « {sep} » dans un commentaire doit être entre guillemets",
+                f"{where}, line {reader.line_num}: {len(cells)} fields for {len(header)} columns (extra: "
+                f"{delimiter.join(extra)[:60]!r}); a {sep!r} in a comment must be inside quotes"))
             continue
 
         def cell(column: str, cells: list[str] = cells) -> str:
@@ -214,7 +225,7 @@ def read_sheet(path: Path) -> tuple[list[Row], list[Message]]:
 
         rows.append(Row(Path(path), reader.line_num, cell("student"), cell("question"), cell("score"),
                         cell("comment"), cell("grader")))
-    return rows, []
+    return rows, problems
 
 
 def parse_score(value: str) -> float | None:
@@ -239,7 +250,7 @@ def validate(rows: Iterable[Row], assignment: Assignment, students: Iterable[str
     now = time.time()
     for row in rows:
         here = Message(f"{row.file.name}, ligne {row.line}", f"{row.file.name}, line {row.line}")
-        student = row.student[1:] if row.student.startswith("'") and row.student[1:] in known else row.student
+        student = next((s for s in (undefuse(row.student), row.student, row.student[1:]) if s in known), row.student)
         why = []
         if student not in known:
             why.append(Message(f"élève inconnu·e « {row.student} »", f"unknown student {row.student!r}"))
@@ -268,7 +279,7 @@ def validate(rows: Iterable[Row], assignment: Assignment, students: Iterable[str
                                     f"{here.en}: " + "; ".join(w.en for w in why)))
             continue
         seen[key] = row
-        out.append((student, ManualScore(row.question, float(score), row.comment, row.grader or grader, now)))
+        out.append((student, ManualScore(row.question, float(score), undefuse(row.comment), row.grader or grader, now)))
     return out, skipped, problems
 
 

@@ -13,13 +13,13 @@ UTF-8 with a byte-order mark: Excel then shows accents right, and Canvas' header
 
 from __future__ import annotations
 
-import csv
 import io
 import re
 from pathlib import Path
 
 from grader.model import Message
 from grader.reports import atomic_write
+from grader.reports.csv import DefusedWriter
 from grader.reports.lms import Exported, Run, lines, notes, number, unmatched_rows, write_unmatched
 from grader.roster import Matching, Roster
 
@@ -43,7 +43,7 @@ def canvas_csv(run: Run, matching: Matching, *, header: str, absent: str = ABSEN
     """The CSV text: one row per roster row, in the roster's order (extra students are not rows)."""
     roster = matching.roster
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\r\n")
+    writer = DefusedWriter(buf, lineterminator="\r\n")  # every cell defused (reports/csv.py)
     writer.writerow([*COLUMNS, header])
     if points_possible:
         writer.writerow([POINTS_POSSIBLE, *[""] * (len(COLUMNS) - 1), number(run.max_score)])

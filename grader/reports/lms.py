@@ -9,7 +9,6 @@ chooses the feedback's language whatever language the run used.
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from collections.abc import Callable, Iterable, Sequence
@@ -20,7 +19,7 @@ from typing import Any
 from grader.assignments import CourseLike
 from grader.model import Assignment, Message
 from grader.reports import atomic_write, fmt_number
-from grader.reports.csv import _safe_cell
+from grader.reports.csv import DefusedWriter
 from grader.roster import Matching, Roster, RosterError, Student, match, read_roster
 from grader.text import plain
 
@@ -279,9 +278,9 @@ def unmatched_rows(run: Run, matching: Matching, lang: str, absent_grade: str,
 def write_unmatched(path: Path, rows: list[list[str]]) -> None:
     """The side file, always written (header only when everyone was paired), so a stale one never lingers."""
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\r\n")
+    writer = DefusedWriter(buf, lineterminator="\r\n")  # a file name may start with "=" or hold ";="
     writer.writerow(UNMATCHED_HEADER)
-    writer.writerows([_safe_cell(c) for c in row] for row in rows)  # a file name may start with "="
+    writer.writerows(rows)
     atomic_write(path, "\ufeff" + buf.getvalue())
 
 

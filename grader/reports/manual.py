@@ -8,7 +8,6 @@ with HTML outputs sanitised and a CSP that forbids every script, so they open sa
 
 from __future__ import annotations
 
-import csv
 import io
 import re
 from dataclasses import dataclass
@@ -17,7 +16,7 @@ from markupsafe import escape
 
 from grader.model import Message, Question
 from grader.reports import fmt_number, text
-from grader.reports.csv import _safe_cell
+from grader.reports.csv import DefusedWriter
 from grader.reports.html import _env, clean_text
 
 #: The columns of a sheet to fill, per language; `max` is there to read, import ignores it (and reads
@@ -82,11 +81,11 @@ def sheet_csv(question: Question, rows: list[SheetRow], lang: str = "fr") -> str
     in French (what a French spreadsheet reads and writes), `,` and a dot in English; a BOM for Excel."""
     delimiter, decimal = (";", ",") if lang == "fr" else (",", ".")
     buf = io.StringIO()
-    writer = csv.writer(buf, delimiter=delimiter, lineterminator="\r\n")
+    writer = DefusedWriter(buf, delimiter=delimiter, lineterminator="\r\n")
     writer.writerow(COLUMNS_FR if lang == "fr" else COLUMNS)
     for r in rows:
-        writer.writerow([_safe_cell(r.student), question.id,
-                         "" if r.score is None else fmt_number(r.score, decimal), _safe_cell(r.comment),
+        writer.writerow([r.student, question.id,
+                         "" if r.score is None else fmt_number(r.score, decimal), r.comment,
                          fmt_number(question.points, decimal)])
     return "\ufeff" + buf.getvalue()
 

@@ -14,12 +14,12 @@ Grades use a dot (Moodle reads both); UTF-8 with a byte-order mark, which Moodle
 
 from __future__ import annotations
 
-import csv
 import io
 from pathlib import Path
 
 from grader.model import Message
 from grader.reports import atomic_write
+from grader.reports.csv import DefusedWriter
 from grader.reports.lms import (
     NO_SUBMISSION,
     Exported,
@@ -62,7 +62,7 @@ def moodle_csv(run: Run, matching: Matching, *, identity: int, name: str, absent
     """The CSV text, and the roster rows left out for want of an identity value."""
     roster = matching.roster
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\r\n")
+    writer = DefusedWriter(buf, lineterminator="\r\n")  # every cell defused (reports/csv.py)
     writer.writerow([roster.header[identity], name, f"{name} (feedback)" if lang == "en" else f"{name} (commentaires)"])
     skipped = []
     for line in lines(run, matching):
