@@ -5,7 +5,9 @@ A reference is a percent-format Python file: `# %%` starts a code cell,
 `# END SOLUTION` is replaced by `# VOTRE CODE ICI` and the block's `# STUB:` lines.
 `# %% [markdown] answer=w1` is the answer cell of written question `w1`: the reference holds the
 model answer, the student notebook a placeholder, marked `{"grader": {"answer": "w1"}}` in the
-cell's metadata so that intake finds it wherever the student moves it.
+cell's metadata so that intake finds it wherever the student moves it, with an id derived from
+the TP and the question (`answer_cell_id`), not from its position: adding a question to a TP
+never gives an earlier cell (in notebooks already handed out) an answer cell's id.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
-from grader.answers import ANSWER_TAG, PLACEHOLDER, AnswerCell, answer_cells
+from grader.answers import ANSWER_TAG, PLACEHOLDER, AnswerCell, answer_cell_id, answer_cells
 from grader.assignments import AssignmentError, CourseLike, locate
 
 _MARKER = re.compile(r"^# %%(.*)$")
@@ -55,14 +57,18 @@ def split_tagged(text: str) -> list[tuple[str, str, str]]:
     return out
 
 
-def _cell_id(assignment_id: str, i: int) -> str:
+def _cell_id(assignment_id: str, i: int, answer: str = "") -> str:
+    """A cell's id: an answer cell's from its question (stable, looked up by intake); the others'
+    from their position (nothing looks them up)."""
+    if answer:
+        return answer_cell_id(assignment_id, answer)
     return hashlib.sha1(f"{assignment_id}:{i}".encode()).hexdigest()[:12]
 
 
 def answer_specs(text: str, assignment_id: str) -> tuple[AnswerCell, ...]:
     """Where the student notebook generated from reference `text` puts each written answer (cell
     id, the question's line before it) and the reference's model answer: intake's fallbacks."""
-    return answer_cells([(kind, source, _cell_id(assignment_id, i), tag)
+    return answer_cells([(kind, source, _cell_id(assignment_id, i, tag), tag)
                          for i, (kind, source, tag) in enumerate(split_tagged(text))])
 
 
@@ -98,7 +104,7 @@ def notebook_from_reference(text: str, assignment_id: str) -> dict:
         if answer:  # a written answer: the model answer stays in the reference
             text = PLACEHOLDER if kind == "markdown" else f"# {PLACEHOLDER}"
             metadata = {"grader": {"answer": answer}}
-        cell = {"cell_type": kind, "id": _cell_id(assignment_id, i),
+        cell = {"cell_type": kind, "id": _cell_id(assignment_id, i, answer),
                 "metadata": metadata, "source": text.splitlines(keepends=True)}
         if kind == "code":
             cell.update(execution_count=None, outputs=[])
