@@ -13,7 +13,17 @@ itself, so a failure written without `raise` cannot pass a wrong answer. `public
 check to students (`grader release`, `grader check`); checks are hidden by default.
 """
 
-from grader.judge.checks import NO_HINT, Check, CheckFailed, Failure, Feedback, Registry, fail, pair
+from grader.judge.checks import (
+    NO_HINT,
+    Check,
+    CheckFailed,
+    Failure,
+    Feedback,
+    Registry,
+    fail,
+    pair,
+    quoted,
+)
 from grader.judge.engine import Context
 from grader.judge.expect import (
     as_array,
@@ -32,7 +42,7 @@ from grader.runner.protocol import AsTensor, Opaque
 
 __all__ = [
     "NO_HINT", "AsTensor", "Check", "CheckFailed", "Context", "Failure", "Feedback", "Message", "Observer", "Opaque",
-    "Picture", "pair",
+    "Picture", "pair", "quoted",
     "Registry", "Status", "as_array", "as_number", "as_tuple", "expect_class", "expect_close", "expect_finite",
     "expect_float", "expect_function", "expect_like", "expect_shape", "fail", "relative_error",
 ]

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from sklearn.datasets import load_digits
 
-from grader.judge.checks import CheckFailed, Failure, Registry, fail, pair
+from grader.judge.checks import CheckFailed, Failure, Registry, fail, pair, quoted
 from grader.judge.expect import expect_close
 from grader.model import Message, Status
 
@@ -27,7 +27,7 @@ def _run(obs, fn: Callable[..., Any], *args: Any, timeout: float | None = None, 
     out = obs.run(fn, *args, timeout=timeout, **kwargs)
     if isinstance(out, dict) and "__student_error__" in out:
         where, trace = out["__student_error__"]
-        last = str(trace).strip().splitlines()[-1][:300] if str(trace).strip() else ""
+        last = quoted(str(trace).strip().splitlines()[-1]) if str(trace).strip() else ""
         raise CheckFailed(Message(f"`{where}` a levé une erreur : {last}", f"`{where}` raised an error: {last}"),
                           Status.ERROR, str(trace))
     return out

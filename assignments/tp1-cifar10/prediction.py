@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from grader.judge.checks import NO_HINT, CheckFailed, fail
+from grader.judge.checks import NO_HINT, CheckFailed, fail, quoted
 from grader.judge.expect import as_array
 from grader.model import Message, Status
 
@@ -140,7 +140,8 @@ def _observe(obs) -> dict:
 def _verdict(answer: dict, probs: np.ndarray, names: list[str | None], tol: float) -> tuple[str, str] | None:
     """None when the answer is right for one of the candidate inputs; else (fr, en) saying why not."""
     if "error" in answer:
-        return (f"`predict_image` a levé une erreur : {answer['error']}", f"`predict_image` raised: {answer['error']}")
+        error = quoted(answer["error"])  # the student's own words: shown verbatim, never markup
+        return (f"`predict_image` a levé une erreur : {error}", f"`predict_image` raised: {error}")
     if answer["type"] not in ("tuple", "list") or "name_type" not in answer:
         what = f"{answer['type']}" + (f" de longueur {answer['length']}" if "length" in answer else "")
         what_en = f"{answer['type']}" + (f" of length {answer['length']}" if "length" in answer else "")

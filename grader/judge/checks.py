@@ -70,6 +70,15 @@ class CheckFailed(Exception):
 NO_HINT = Message("", "")
 
 
+def quoted(student_text: str, limit: int = 300) -> str:
+    """A student's own text (an exception's line, a value's repr) as a code span in a message: every
+    reader shows it verbatim, never as markup (a fake bold grade, a link, an image). Backticks, which
+    would close the span, and line breaks are replaced."""
+    text = " ".join(str(student_text).replace("`", "'").split())
+    text = text if len(text) <= limit else text[: limit - 1] + "…"
+    return f"`{text}`" if text else ""
+
+
 def pair(fr: str | Message = "", en: str = "", *, part: str = "hint") -> Message:
     """A French/English pair, both sides or neither: a French hint without its English one (or the
     reverse) is a bug of the check's author, raised wherever the helper is called, not only when a

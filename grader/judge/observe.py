@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from grader.judge.checks import CheckFailed
+from grader.judge.checks import CheckFailed, quoted
 from grader.model import Message, Status
 from grader.runner.protocol import AsTensor, Opaque
 from grader.runner.session import ObservationError, RunnerSession
@@ -153,8 +153,8 @@ def _as_failure(e: ObservationError, label: str) -> CheckFailed:
     fr, en = (e.message.fr, e.message.get("en")) if ours else (e.message, e.message)
     if e.status is Status.MISSING:
         return CheckFailed(Message(f"{label} n'est pas défini.", f"{label} is not defined."), Status.MISSING)
-    if e.status is Status.ERROR:
-        last, last_en = error_line(fr), error_line(en)
+    if e.status is Status.ERROR:  # the student's own exception line: quoted, never markup
+        last, last_en = (error_line(fr), error_line(en)) if ours else (quoted(error_line(fr)), quoted(error_line(en)))
         return CheckFailed(Message(f"{label} a levé une erreur" + (f" : {last}" if last else "."),
                                    f"{label} raised an error" + (f": {last_en}" if last_en else ".")), Status.ERROR,
                            "" if ours else e.message)

@@ -6,12 +6,18 @@
   passed check earns all of it. The tests may add up to a little more than `score` (each question
   is rounded down to its grid); the top-level `output` says so when they do.
 - Public checks (`public=True`, the ones `grader check` runs) are `visible`; hidden ones
-  `after_published`, so a student sees them, and the total, once the grades are published.
+  `after_published`, so a student sees them once the grades are published. The top-level `output`
+  is always visible: when a check is hidden it shows neither the total nor the score of a question
+  holding a hidden check (each resubmission would tell whether the hidden checks pass), only that
+  they come with publication.
 - Held-out measures (accuracy of a trained model) become `leaderboard` entries.
 - `extra_data` keeps the submission time from `submission_metadata.json` (`created_at`), which
   the `[late]` policy judges: `score` is after the penalty, the `output` says why, and `extra_data`
   keeps `score_before_penalty` and `late`.
-- Messages, names and outputs are markdown (`md`): the course's messages quote code in backticks.
+- Outputs are HTML (`html`), everything escaped but the little markup of our own messages
+  (`grader.reports.markup.to_html`: `code`, **bold**): a student's text (an error message, a value's
+  repr, a note) can never be a link, an image or a fake bold grade there; a student's traceback is a
+  `<pre>` block. Test names (the checks' descriptions) are plain `text`.
 
 `crash_document` is what is written when grading could not happen at all: a valid file, score 0,
 and the reason, so Gradescope never shows "the autograder failed to produce any output".
@@ -20,20 +26,22 @@ and the reason, so Gradescope never shows "the autograder failed to produce any 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
+
+from markupsafe import escape
 
 import grader
 from grader.judge.checks import Check
 from grader.model import Assignment, Message, SubmissionResult, after_penalty
 from grader.reports import BY_HAND, atomic_write, auto_scores, fmt_number, runner_text, text
 from grader.reports.html import STATUS_LABELS, clean_text
+from grader.reports.markup import to_html, to_plain
 from grader.reports.rows import Row, rounding_gap, rows
 
 VISIBLE, HIDDEN = "visible", "after_published"
-FORMAT = "md"
+FORMAT = "html"
 MAX_DETAILS = 4000  # characters of a student's traceback under one test
 MAX_NOTE = 1500  # characters of one remark (a runner note, an intake warning) in the top-level output
 
@@ -56,7 +64,7 @@ def document(result: SubmissionResult, assignment: Assignment, checks: Iterable[
         "output": _summary(result, assignment, table, score, lang, created_at),
         "output_format": FORMAT,
         "test_output_format": FORMAT,
-        "test_name_format": FORMAT,
+        "test_name_format": "text",
         "tests": [_test(r, lang) for r in table],
         "extra_data": _extra(assignment.id, lang, created_at, status=result.status,
                              max_score=float(assignment.auto_max),
@@ -74,9 +82,9 @@ def crash_document(reason: str, *, lang: str = "fr", seconds: float = 0.0, creat
                     "prévenez votre enseignant·e, qui peut relancer la correction.",
                     "**Automatic grading could not take place.** The provisional score is 0; "
                     "tell your instructor, who can run the grading again.").get(lang)
-    output = f"{intro}\n\n{_fenced(clean_text(reason, MAX_DETAILS, lang))}"
+    output = _para(intro) + _pre(clean_text(reason, MAX_DETAILS, lang))
     if created_at:
-        output += "\n\n" + _submitted(created_at, lang)
+        output += _para(_submitted(created_at, lang))
     return {"score": 0.0, "execution_time": int(round(seconds)), "output": output, "output_format": FORMAT,
             "tests": [], "extra_data": _extra(assignment_id, lang, created_at, status="crash")}
 
@@ -97,10 +105,11 @@ def _test(row: Row, lang: str) -> dict[str, Any]:
     body = text(row.message, lang)
     if body == text(row.title, lang):  # a pass with nothing to add: not the name twice
         body = STATUS_LABELS.get(lang, STATUS_LABELS["fr"])[row.status] + "."
+    body = _para(body)
     if row.result is not None and row.result.details:
-        body += "\n\n" + _fenced(clean_text(runner_text(row.result.details, lang), MAX_DETAILS, lang))
+        body += _pre(clean_text(runner_text(row.result.details, lang), MAX_DETAILS, lang))
     return {
-        "name": text(row.title, lang),
+        "name": to_plain(text(row.title, lang)),
         "number": row.number,
         "score": row.points,
         "max_score": row.max_points,
@@ -114,32 +123,39 @@ def _test(row: Row, lang: str) -> dict[str, Any]:
 
 def _summary(result: SubmissionResult, assignment: Assignment, table: list[Row], score: float, lang: str,
              created_at: str | None) -> str:
+    """The always-visible part: with a hidden check, no total and no score of a question holding one."""
     dec, colon = ("," if lang == "fr" else "."), (" :" if lang == "fr" else ":")
     title, word = text(assignment.title, lang), Message("note", "score").get(lang)
-    head = f"**{title}** — {word}{colon} {fmt_number(score, dec)}/{fmt_number(assignment.auto_max, dec)}"
-    if result.penalty is not None:
+    hidden = sum(1 for r in table if not r.public)
+    secret = {r.question.question.id for r in table if not r.public}
+    later = Message("à la publication des notes", "when grades are published").get(lang)
+    shown = later if hidden else f"{fmt_number(score, dec)}/{fmt_number(assignment.auto_max, dec)}"
+    parts = [_para(f"**{title}** — {word}{colon} {shown}")]
+    if result.penalty is not None and not hidden:
         before = Message(f" (avant pénalité de retard : {fmt_number(sum(qs.score for qs in auto_scores(result, assignment)), dec)})",
                          f" (before the late penalty: {fmt_number(sum(qs.score for qs in auto_scores(result, assignment)), dec)})") \
             if result.penalty.percent > 0 else Message("", "")
-        head += f"{before.get(lang)}\n\n{text(result.penalty.reason, lang)}"
-    parts = [head, "\n".join(f"- {qs.question.id} — {text(qs.question.title, lang)}{colon} "
-                             f"{fmt_number(qs.score, dec)}/{fmt_number(qs.question.points, dec)}"
-                             for qs in auto_scores(result, assignment))]
+        parts[0] = _para(f"**{title}** — {word}{colon} {shown}{before.get(lang)}") + _para(text(result.penalty.reason, lang))
+    elif result.penalty is not None:
+        parts.append(_para(text(result.penalty.reason, lang)))
+    parts.append(_list(f"{qs.question.id} — {text(qs.question.title, lang)}{colon} "
+                       + (later if qs.question.id in secret else
+                          f"{fmt_number(qs.score, dec)}/{fmt_number(qs.question.points, dec)}")
+                       for qs in auto_scores(result, assignment)))
     if by_hand := [q for q in assignment.questions if q.manual]:
-        parts.append(BY_HAND.get(lang) + ", ".join(f"{q.id} ({fmt_number(q.points, dec)} pt)" for q in by_hand))
-    if (gap := rounding_gap(result, assignment, table)) > 0:
+        parts.append(_para(BY_HAND.get(lang) + ", ".join(f"{q.id} ({fmt_number(q.points, dec)} pt)" for q in by_hand)))
+    if not hidden and (gap := rounding_gap(result, assignment, table)) > 0:
         step = fmt_number(min((q.step for q in assignment.questions if q.step > 0), default=0.25), dec)
-        parts.append(Message(f"Chaque question est notée au prorata de ses vérifications réussies, puis arrondie "
-                             f"vers le bas au pas de {step} point : les tests totalisent {fmt_number(gap, dec)} "
-                             "point(s) de plus que la note.",
-                             f"Each question scores pro rata its passed checks, rounded down to a step of {step} "
-                             f"point: the tests add up to {fmt_number(gap)} point(s) more than the score.").get(lang))
-    hidden = sum(1 for r in table if not r.public)
+        parts.append(_para(Message(f"Chaque question est notée au prorata de ses vérifications réussies, puis arrondie "
+                                   f"vers le bas au pas de {step} point : les tests totalisent {fmt_number(gap, dec)} "
+                                   "point(s) de plus que la note.",
+                                   f"Each question scores pro rata its passed checks, rounded down to a step of {step} "
+                                   f"point: the tests add up to {fmt_number(gap)} point(s) more than the score.").get(lang)))
     if hidden:
-        parts.append(Message(f"{hidden} vérification(s) cachée(s) : visibles, avec la note complète, à la "
-                             "publication des notes.",
-                             f"{hidden} hidden check(s): shown, with the full score, when grades are "
-                             "published.").get(lang))
+        parts.append(_para(Message(f"{hidden} vérification(s) cachée(s) : visibles, avec la note complète, à la "
+                                   "publication des notes.",
+                                   f"{hidden} hidden check(s): shown, with the full score, when grades are "
+                                   "published.").get(lang)))
     notes = [clean_text(runner_text(e, lang), MAX_NOTE, lang) for e in result.errors]
     labels = STATUS_LABELS.get(lang, STATUS_LABELS["fr"])
     for cell in result.cells:
@@ -148,23 +164,30 @@ def _summary(result: SubmissionResult, assignment: Assignment, table: list[Row],
             notes.append(f"{Message('cellule', 'cell').get(lang)} [{cell.index + 1}]{colon} "
                          f"{labels.get(str(cell.status), str(cell.status))}"
                          + (f" — {last[0]}" if last[0] else ""))
-    if notes:
-        parts.append(Message("Remarques :", "Notes:").get(lang) + "\n"
-                     + "\n".join(f"- {n}" if "\n" not in n else _fenced(n) for n in notes))
+    if notes:  # the student's own words among them: verbatim, never markup
+        parts.append(_para(Message("Remarques :", "Notes:").get(lang))
+                     + "<ul>" + "".join(f"<li><pre>{escape(n)}</pre></li>" for n in notes) + "</ul>")
     if created_at:
-        parts.append(_submitted(created_at, lang))
-    return "\n\n".join(parts)
+        parts.append(_para(_submitted(created_at, lang)))
+    return "".join(parts)
 
 
 def _submitted(created_at: str, lang: str) -> str:
     return Message(f"Soumis le {created_at}.", f"Submitted at {created_at}.").get(lang)
 
 
-def _fenced(value: str) -> str:
-    """A code block no backtick run inside can close (student tracebacks quote code)."""
-    longest = max((len(m) for m in re.findall(r"`+", value)), default=0)
-    fence = "`" * max(3, longest + 1)
-    return f"{fence}\n{value}\n{fence}"
+def _para(value: str) -> str:
+    """One paragraph of our own words: escaped, `code` and **bold** as HTML (grader.reports.markup)."""
+    return f"<p>{to_html(value)}</p>"
+
+
+def _list(items) -> str:
+    return "<ul>" + "".join(f"<li>{to_html(i)}</li>" for i in items) + "</ul>"
+
+
+def _pre(value: str) -> str:
+    """A student's text (a traceback, an output) exactly as it is: escaped in a <pre> block."""
+    return f"<pre>{escape(value)}</pre>"
 
 
 def _extra(assignment_id: str, lang: str, created_at: str | None, **more: Any) -> dict[str, Any]:

@@ -3,7 +3,8 @@
 `score` is the grader's total (after any late penalty, said in `message`) over the TP's points, in [0, 1]; `tests[]` are the checks
 (`grader.reports.rows`: `points` a passed check's share of its question, `max_points` that share),
 each with its message in the course language, the student's traceback as `output`, and the
-judge's pictures as `images[]` (PNG data URLs). PrairieLearn takes at most 1 MB: pictures are
+judge's pictures as `images[]` (PNG data URLs). A hidden check (not `public`) says passed or failed
+and nothing else: PrairieLearn shows results at once, and its message could hold an expected value. PrairieLearn takes at most 1 MB: pictures are
 dropped first, biggest first, and `message` says how many; then long outputs are cut. An
 unreadable submission (a corrupt notebook, no notebook at all) or a grading that could not happen
 is `gradable: false` with `format_errors`: PrairieLearn then neither awards nor costs an attempt.
@@ -25,6 +26,11 @@ from grader.reports.rows import rows
 
 MAX_BYTES = 1_000_000  # PrairieLearn's limit on results.json
 MAX_OUTPUT = 4000  # characters of a traceback shown under one test, before any size cut
+#: what a hidden check says to the student: never its message (expected values, hidden inputs), its
+#: output or its pictures (a grid of hidden images with their labels)
+HIDDEN_VERDICT = {True: Message("Vérification cachée : réussie.", "Hidden check: passed."),
+                  False: Message("Vérification cachée : échouée (le détail n'est pas montré).",
+                                 "Hidden check: failed (the details are not shown).")}
 
 
 def encode(doc: dict[str, Any]) -> bytes:
@@ -53,6 +59,13 @@ def document(result: SubmissionResult, assignment: Assignment, checks: Iterable[
     tests = []
     for row in rows(result, assignment, checks):
         res = row.result
+        if not row.public:  # shown at once (PrairieLearn has no publication): passed or not, nothing it compared
+            tests.append({"name": to_plain(text(row.title, lang)),
+                          "description": to_plain(f"{row.number} · {row.question.question.id} — "
+                                                  f"{text(row.question.question.title, lang)}"),
+                          "points": row.points, "max_points": row.max_points,
+                          "message": HIDDEN_VERDICT[row.passed].get(lang), "output": "", "images": []})
+            continue
         tests.append({
             "name": to_plain(text(row.title, lang)),  # PrairieLearn shows these as plain text: no markers
             "description": to_plain(f"{row.number} · {row.question.question.id} — "

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import html
 import json
 import os
 import shutil
@@ -22,6 +23,7 @@ from conftest import mutate, reference_notebook, reference_text
 
 from grader import assignments, datasets
 from grader.cli import main
+from grader.judge.checks import Check
 from grader.lms import gradescope
 from grader.model import (
     Assignment,
@@ -201,7 +203,14 @@ def test_run_autograder_grades_a_correct_notebook_with_full_marks(tmp_path, whee
     assert {t["visibility"] for n, t in by_check.items() if n not in public} == {"after_published"}
     assert doc["extra_data"]["created_at"] == CREATED_AT and CREATED_AT in doc["output"]
     assert 0 in doc["extra_data"]["sandbox_layers"]
-    assert "note : 20/20" in doc["output"]
+    # tp-tenseurs has hidden checks: the always-visible summary tells neither the total nor the score of a
+    # question holding one (each resubmission would tell whether they pass), only when they come
+    assert "20/20" not in doc["output"] and "note : à la publication des notes" in doc["output"]
+    secret = {t["tags"][0] for t in doc["tests"] if t["visibility"] != "visible"}
+    for q in secret:
+        assert f"<li>{q} — " in doc["output"] and not any(
+            line.startswith(f"{q} — ") and "/" in line.split(":")[-1]
+            for line in doc["output"].replace("</li>", "\n").replace("<li>", "\n").splitlines())
     assert "leaderboard" not in doc  # tp-tenseurs measures nothing held out
 
 
@@ -218,7 +227,8 @@ def test_run_autograder_grades_a_broken_zip_submission_and_says_why_in_english(t
     assert [t["number"] for t in failed] == ["2.2"], [(t["number"], t["output"]) for t in failed]
     assert failed[0]["score"] == 0 and failed[0]["max_score"] == 3.0
     assert failed[0]["visibility"] == "after_published" and failed[0]["output"].strip()
-    assert doc["score"] == 17.0 and "score: 17/20" in doc["output"]
+    assert doc["score"] == 17.0 and "score: when grades are published" in doc["output"]  # a hidden check failed
+    assert "17/20" not in doc["output"] and "17" not in doc["output"].split("</p>")[0]
     assert sum(t["score"] for t in doc["tests"]) == pytest.approx(doc["score"])
 
 
@@ -238,7 +248,7 @@ def test_what_cannot_be_graded_is_a_zero_with_the_reason(tmp_path, case):
     assert validate(json.loads((root / "results" / "results.json").read_text())) == doc
     assert doc["score"] == 0
     if case == "unknown assignment":
-        assert "unknown assignment 'nope'" in doc["output"] and doc["tests"] == []
+        assert "unknown assignment 'nope'" in html.unescape(doc["output"]) and doc["tests"] == []
     elif case == "empty submission":  # every check listed, none run
         assert doc["tests"] and {t["status"] for t in doc["tests"]} == {"failed"}
         assert "notebook" in doc["output"].lower()
@@ -254,7 +264,8 @@ def test_tests_add_up_to_the_score_but_for_each_question_s_grid():
     a = Assignment("demo", msg("Démo", "Demo"), (q,))
     checks = [CheckResult(f"c{i}", "q1", Status.PASSED if i < 2 else Status.FAILED, msg("m", "m")) for i in range(3)]
     result = SubmissionResult("s", "demo", "graded", (score_question(q, checks),))
-    doc = validate(report.document(result, a, lang="en"))
+    public = [Check(f"c{i}", "q1", lambda obs, ctx: None, public=True) for i in range(3)]
+    doc = validate(report.document(result, a, public, lang="en"))
     assert [t["max_score"] for t in doc["tests"]] == [0.6667] * 3
     assert doc["score"] == 1.0  # 1.333 on a 0.5 grid
     assert sum(t["score"] for t in doc["tests"]) == pytest.approx(1.3334, abs=1e-3)
@@ -286,3 +297,38 @@ def test_tp_mnist_dense_reference_puts_its_held_out_accuracy_on_the_leaderboard(
     assert entry["name"] == "Précision (model)" and entry["order"] == "desc" and 0.6 <= entry["value"] <= 1.0
     held_out = next(t for t in doc["tests"] if t["extra_data"]["check"] == "check_model_accuracy_on_hidden_images")
     assert held_out["visibility"] == "after_published" and f"{entry['value']:.3f}" in held_out["output"]
+
+
+HOSTILE = ("**Note finale : 20/20** [cliquez ici](http://evil.example/login) ![](http://evil.example/t.png) "
+           "<img src=x onerror=alert(1)> <a href='http://evil.example'>x</a> http://evil.example/bare")
+
+
+def test_student_text_is_inert_in_every_output():
+    """A student's error text, traceback and notes can be neither a fake grade, a link nor an image."""
+    q = Question("q1", 2.0, msg("Q1", "Q1"))
+    a = Assignment("demo", msg("Démo", "Demo"), (q,))
+    checks = [CheckResult("c0", "q1", Status.ERROR, msg(f"`f(x)` a levé une erreur : `{HOSTILE}`",
+                                                        f"`f(x)` raised an error: `{HOSTILE}`"), details=HOSTILE)]
+    result = SubmissionResult("s", "demo", "graded", (score_question(q, checks),), errors=(HOSTILE,))
+    public = [Check("c0", "q1", lambda obs, ctx: None, public=True)]
+    for lang in ("fr", "en"):
+        doc = validate(report.document(result, a, public, lang=lang))
+        assert doc["output_format"] == doc["test_output_format"] == "html"
+        for out in (doc["output"], *(t["output"] for t in doc["tests"])):
+            assert "<img" not in out and "<a " not in out and "<strong>Note finale" not in out, out
+            assert "&lt;img src=x" in out or "**Note finale" in out
+
+
+def test_hidden_checks_keep_the_total_and_their_questions_scores_for_publication():
+    q1, q2 = Question("q1", 2.0, msg("Q1", "Q1")), Question("q2", 3.0, msg("Q2", "Q2"))
+    a = Assignment("demo", msg("Démo", "Demo"), (q1, q2))
+    r1 = [CheckResult("open", "q1", Status.PASSED, msg("ok"))]
+    r2 = [CheckResult("secret", "q2", Status.FAILED, msg("attendu 0.995426", "expected 0.995426"))]
+    result = SubmissionResult("s", "demo", "graded", (score_question(q1, r1), score_question(q2, r2)))
+    declared = [Check("open", "q1", lambda obs, ctx: None, public=True), Check("secret", "q2", lambda obs, ctx: None)]
+    doc = validate(report.document(result, a, declared, lang="en"))
+    assert "q1 — Q1: 2/2" in doc["output"] and "q2 — Q2: when grades are published" in doc["output"]
+    assert "score: when grades are published" in doc["output"] and "2/5" not in doc["output"]
+    assert "0.995426" not in doc["output"]
+    secret = next(t for t in doc["tests"] if t["extra_data"]["check"] == "secret")
+    assert secret["visibility"] == "after_published"

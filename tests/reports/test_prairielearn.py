@@ -17,6 +17,7 @@ from conftest import REPO, reference_notebook, reference_text
 
 from grader.cli import build_parser, main
 from grader.judge import pictures
+from grader.judge.checks import Check
 from grader.lms.prairielearn import submitted_files
 from grader.model import (
     Assignment,
@@ -133,6 +134,10 @@ def _result() -> SubmissionResult:
     return SubmissionResult("s", "demo", "graded", (score_question(Q1, q1), score_question(Q2, q2)))
 
 
+PUBLIC = [Check("history", "q1", lambda obs, ctx: None, public=True),
+          Check("accuracy", "q2", lambda obs, ctx: None, public=True)]
+
+
 def _png(url: str) -> bytes:
     head, _, data = url.partition(",")
     assert head == "data:image/png;base64"
@@ -140,7 +145,7 @@ def _png(url: str) -> bytes:
 
 
 def test_pictures_are_png_data_urls_under_their_check():
-    doc = report.document(_result(), ASSIGNMENT, lang="en")
+    doc = report.document(_result(), ASSIGNMENT, PUBLIC, lang="en")
     jsonschema.validate(doc, SCHEMA)
     history, accuracy = doc["tests"]
     assert [i["label"] for i in history["images"]] == ["Learning curves (fit history)"]  # plain text there
@@ -151,16 +156,16 @@ def test_pictures_are_png_data_urls_under_their_check():
 
 
 def test_too_big_drops_the_biggest_pictures_first_and_says_so():
-    full = report.document(_result(), ASSIGNMENT, lang="fr")
+    full = report.document(_result(), ASSIGNMENT, PUBLIC, lang="fr")
     sizes = sorted((len(i["url"]) for t in full["tests"] for i in t["images"]), reverse=True)
     limit = len(report.encode(full)) - sizes[0] + 200  # room for everything but the biggest picture
-    doc = report.document(_result(), ASSIGNMENT, lang="fr", max_bytes=limit)
+    doc = report.document(_result(), ASSIGNMENT, PUBLIC, lang="fr", max_bytes=limit)
     jsonschema.validate(doc, SCHEMA)
     assert len(report.encode(doc)) <= limit
     kept = sorted((len(i["url"]) for t in doc["tests"] for i in t["images"]), reverse=True)
     assert kept == sizes[1:]  # only the biggest (the prediction grid) went
     assert "1 image(s) omise(s)" in doc["message"]
-    tiny = report.document(_result(), ASSIGNMENT, lang="en", max_bytes=2000)
+    tiny = report.document(_result(), ASSIGNMENT, PUBLIC, lang="en", max_bytes=2000)
     assert len(report.encode(tiny)) <= 2000 and "3 picture(s) left out" in tiny["message"]
     assert not any(t["images"] for t in tiny["tests"]) and tiny["score"] == full["score"]
 
@@ -181,3 +186,15 @@ def test_the_example_dockerfile_copies_what_the_build_holds_and_runs_a_real_comm
         if line.startswith("COPY "):
             src = line.split()[1]
             assert any(n.startswith(src) for n in names), line
+
+
+def test_a_hidden_check_says_passed_or_failed_and_nothing_it_compared():
+    """PrairieLearn shows results at once: a hidden check's message (an expected value), output and
+    pictures (hidden images with their labels) never reach the student."""
+    doc = report.document(_result(), ASSIGNMENT, [PUBLIC[0]], lang="fr")  # `accuracy` is hidden
+    jsonschema.validate(doc, SCHEMA)
+    history, accuracy = doc["tests"]
+    assert history["images"] and "Historique correct" in history["message"]
+    assert accuracy["message"] == "Vérification cachée : échouée (le détail n'est pas montré)."
+    assert accuracy["output"] == "" and accuracy["images"] == [] and accuracy["max_points"] == 3.0
+    assert "0,9" not in json.dumps(doc, ensure_ascii=False)
