@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import mutate, reference_text, write_class
+from conftest import REPO, mutate, reference_text, write_class
 
 from grader.answers import CELL_ID, HEADING, METADATA, NotebookCell, find_answers
 from grader.cli import main
@@ -127,7 +127,7 @@ def test_export_writes_sheets_and_rendered_notebooks(run):
     html = sheet.read_text()
     assert "Normaliser ou centrer" in html and "Réponse attendue" in html  # question and model answer
     assert "Alice : <strong>centrer</strong>" in html  # a markdown answer shown as rendered and "Pas de réponse." in html
-    assert "<script>alert" not in html and "&lt;script&gt;alert" in html  # escaped
+    assert "<script" not in html and "alert('x') écart-type 1 &amp; moyenne 0." in html  # inert text
     assert 'href="notebooks/alice.html"' in html
     page = (run.out / "manual" / "notebooks" / "alice.html").read_text()
     assert "SORTIE-DE-L-ELEVE" in page and "data:image/png;base64," in page  # outputs as the student saw them
@@ -136,6 +136,29 @@ def test_export_writes_sheets_and_rendered_notebooks(run):
     assert rows[0] == ["élève", "question", "note", "commentaire", "max"]
     assert [r[0] for r in rows[1:]] == sorted(_doc(run)) and {r[1] for r in rows[1:]} == {"w1"}
     assert all(r[2] == "" and r[4] == "2" for r in rows[1:])
+
+
+def test_a_students_markdown_is_rendered_inert_and_reads_no_file(monkeypatch):
+    """A markdown link to the reference must not make nbconvert embed it; a markdown answer shows as
+    the student saw it rendered (their <p>, bold, lists) without a link, an image or a script."""
+    from grader.model import Question, msg
+    from grader.reports.manual import SheetRow, notebook_html, sheet_html
+
+    monkeypatch.chdir(REPO)  # the reference and the checks one relative link away from the page's folder
+    nb = student_notebook("tp-tenseurs")
+    nb["cells"].append({"cell_type": "markdown", "id": "steal", "metadata": {},
+                        "source": "![](reference/tp-tenseurs.py) ![](assignments/tp-tenseurs/checks.py)"})
+    page = notebook_html("ipynb", "x.ipynb", json.dumps(nb).encode(), student="x")
+    for leaked in ("reference/tp-tenseurs.py", "assignments/tp-tenseurs/checks.py"):
+        assert base64.b64encode((REPO / leaked).read_bytes()).decode()[:60] not in page
+    answer = ("<p>Mon avis</p>\n\n**centrer** [cliquez](http://evil.example) ![](http://evil.example/t.png) "
+              "<img src=x onerror=alert(1)>\n\n- un\n- deux")
+    html = sheet_html(Question("w1", 2.0, msg("Q", "Q"), kind="manual"),
+                      [SheetRow("eve", answer, "metadata", "markdown")], assignment="tp-tenseurs",
+                      title=msg("T", "T"), expected="", csv_name="w1.csv", out_hint="out")
+    body = html.split('id="s-1"')[1]
+    assert "<p>Mon avis</p>" in body and "<strong>centrer</strong>" in body and "<li>deux</li>" in body
+    assert "&lt;p&gt;" not in body and "<a " not in body and "<img" not in body and "evil.example" not in body
 
 
 def test_a_notebook_that_cannot_be_rendered_gets_a_page_saying_so():

@@ -39,7 +39,7 @@ from grader.reports import (
     text,
     total,
 )
-from grader.reports.markup import to_html
+from grader.reports.markup import student_markdown, to_html
 from grader.text import ANSI, CONTROL
 
 MAX_PRE = 20_000  # characters of a traceback or output excerpt shown in one <pre>
@@ -377,5 +377,6 @@ def _env(lang: str) -> jinja2.Environment:
     decimal = "," if lang == "fr" else "."
     env.filters["num"] = lambda v: _ui(lang)["none"] if v is None else fmt_number(v, decimal)
     env.filters["code"] = _inline_code
+    env.filters["student_markdown"] = student_markdown
     env.globals.update(ui=_ui(lang), lang=lang)
     return env

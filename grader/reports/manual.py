@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import re
+import tempfile
 from dataclasses import dataclass
 
 from markupsafe import escape
@@ -109,7 +110,12 @@ def notebook_html(kind: str, entry: str, data: bytes | None, *, student: str, la
                                                  for k, c in _module_cells(source)])
         else:
             nb = nbformat.reads(source, as_version=4)
-        body, _ = HTMLExporter(sanitize_html=True, embed_images=True).from_notebook_node(nb)
+        # nothing read from disk: a markdown image link (`![](reference/x.py)`) is not resolved, let alone
+        # embedded (the outputs' own pictures are data already, in the notebook); relative paths point
+        # into an empty folder
+        with tempfile.TemporaryDirectory(prefix="grader-nb-") as empty:
+            body, _ = HTMLExporter(sanitize_html=True, embed_images=False).from_notebook_node(
+                nb, resources={"metadata": {"path": empty}})
     except Exception as e:  # noqa: BLE001 - a student's file, whatever is wrong in it
         return unavailable_html(student, Message(f"Le notebook n'a pas pu être rendu : {type(e).__name__}: {e}",
                                                  f"The notebook could not be rendered: {type(e).__name__}: {e}"),
