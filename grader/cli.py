@@ -284,7 +284,9 @@ def _cmd_release(args: argparse.Namespace) -> int:
                                     "public=True)" if en else "aucune vérification publique : les élèves ne "
                                     "pourront rien vérifier (marquez public=True les vérifications structurelles)")
                       + "[/yellow]")
-    console.print(escape(f"grader check NOTEBOOK --bundle {args.out}"))
+    from grader.authoring.kit import handout  # what to give students: the folder, its student wheel
+
+    console.print(escape(handout(args.out, made.wheel, args.lang)))
     return 0
 
 

@@ -8,6 +8,10 @@ definition that no kept code uses; a sibling module left with nothing is dropped
 The source is written back with `ast.unparse`: comments, which may speak of hidden things, are lost.
 Never copied: the reference, `calibration.json`, data files (images whose names carry labels).
 
+Beside the bundle go `OUT/wheels/` (the grader as a student wheel: its code without the built-in
+course) and `OUT/LISEZMOI.md` (what to install and run, French then English): `grader.authoring.kit`.
+What a student is told to install is those two, never the instructor's wheel.
+
 Before the bundle replaces an earlier one, its package is imported and must register exactly the
 public checks, in their original order; no hidden check's name may appear in any of its files.
 """
@@ -27,7 +31,7 @@ from pathlib import Path
 
 import grader
 from grader.assignments import AssignmentError, import_checks
-from grader.authoring import AuthoringError
+from grader.authoring import AuthoringError, kit
 from grader.judge.checks import Check
 
 ENTRY = "checks"  # the module the loader reads; `checks` is also the registry's name in it
@@ -47,6 +51,8 @@ class ReleaseResult:
     public_checks: tuple[str, ...]  # in registration order
     hidden_checks: tuple[str, ...]  # left out
     modules: tuple[str, ...] = field(default=())  # the check modules shipped (stems)
+    wheel: Path | None = None  # OUT/wheels/<the student wheel>, what students install
+    instructions: Path | None = None  # OUT/LISEZMOI.md
 
 
 @dataclass(frozen=True)
@@ -403,11 +409,26 @@ def _target(out: Path, assignment_id: str, folder: Path) -> Path:
     return target
 
 
-def release(assignment_folder: Path, out: Path) -> ReleaseResult:
-    """Write the student bundle of the assignment in `assignment_folder` to `out/assignments/<id>/`.
+def release(assignment_folder: Path, out: Path, *, student_kit: bool = True) -> ReleaseResult:
+    """Write the student bundle of the assignment in `assignment_folder` to `out/assignments/<id>/`,
+    and (`student_kit`) the student wheel and instructions beside it (`grader.authoring.kit`).
 
     Nothing is written when it fails (`ReleaseError`); an earlier bundle of the same id is replaced.
     """
+    if not student_kit:
+        return _release(assignment_folder, out, None)
+    try:
+        kit.check_target(Path(out))
+        with tempfile.TemporaryDirectory(prefix="grader-kit-") as tmp:
+            wheel = kit.build_student_wheel(Path(tmp))
+            return _release(assignment_folder, out, wheel)
+    except kit.KitError as e:
+        error = ReleaseError(str(e))
+        error.message = e.message  # both languages, for the console
+        raise error from e
+
+
+def _release(assignment_folder: Path, out: Path, wheel: Path | None) -> ReleaseResult:
     folder = Path(assignment_folder)
     toml_path = folder / "assignment.toml"
     if not toml_path.is_file():
@@ -489,8 +510,10 @@ def release(assignment_folder: Path, out: Path) -> ReleaseResult:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     files = tuple(sorted(target / name for name in [*texts, "student.ipynb"]))
+    made = kit.install(Path(out), wheel) if wheel is not None else None
     return ReleaseResult(assignment_id, target, files, tuple(public), tuple(hidden),
-                         tuple(sorted(sources)))
+                         tuple(sorted(sources)), made.wheel if made else None,
+                         made.instructions if made else None)
 
 
 def _verify(staging: Path, assignment_id: str, original: list[Check], hidden: list[str]) -> None:

@@ -160,7 +160,9 @@ def test_bundle_registers_exactly_the_public_checks_in_order(bundles, assignment
 def test_bundle_files_no_reference_no_calibration_no_thresholds(bundles, assignment_id):
     result = bundles[assignment_id]
     course = result.folder.parent.parent
-    everything = sorted(p.relative_to(course) for p in course.rglob("*") if p.is_file())
+    kit = {result.wheel, result.instructions}  # the student wheel and LISEZMOI.md: tests/authoring/test_kit.py
+    assert {p.relative_to(course).as_posix() for p in kit} == {"LISEZMOI.md", f"wheels/{result.wheel.name}"}
+    everything = sorted(p.relative_to(course) for p in course.rglob("*") if p.is_file() and p not in kit)
     assert all(p.parts[:2] == ("assignments", assignment_id) and len(p.parts) == 3 for p in everything), everything
     names = {p.name for p in everything}
     assert {"assignment.toml", "student.ipynb", "bundle.json", "checks.py"} <= names
