@@ -244,3 +244,19 @@ def test_grader_release_says_what_to_give_students_in_the_language_asked(tmp_pat
     (tmp_path / "LISEZMOI.md").write_text("# Mon cours\n", encoding="utf-8")
     assert main(["release", "tp-tenseurs", "--out", str(tmp_path), "--lang", "en"]) == 2
     assert "was not written by `grader release`" in " ".join(capsys.readouterr().err.split())
+
+
+def test_no_student_wheel_no_release_and_nothing_written(tmp_path, monkeypatch):
+    """Where the grader is not installed (its metadata unknown), the bundle is not written half."""
+    import importlib.metadata
+
+    from grader.lms import wheel as wheel_mod
+
+    def missing(name):
+        raise importlib.metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(wheel_mod.importlib.metadata, "distribution", missing)
+    with pytest.raises(ReleaseError, match="student wheel cannot be built") as info:
+        release(REPO / "assignments" / "tp-tenseurs", tmp_path / "out")
+    assert "wheel élève" in info.value.message.fr
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").rglob("*"))
