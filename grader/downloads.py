@@ -12,16 +12,23 @@ student's LMS id and name, which the grader keeps instead of the raw file name.
 
 The student key is `<name>_<id>` (name folded to lower-case ASCII words joined by "-"): readable in
 reports and file names, stable from one download to the next, unique because the id is.
+
+A display name and a file name are the student's own text, so an id is read only as ASCII digits and
+only where the LMS puts it: Canvas' name part holds no `_`, so its id follows the first one; Moodle's
+is the `_<id>_assignsubmission_<plugin>_` right after the name, and a file name in which that pattern
+occurs more than once (a display name or a file name holding `_12345_assignsubmission_file_`) cannot
+say whose it is: `parse` returns it as `ambiguous`, never under one of the ids it shows (a Moodle
+folder's name ends with the pattern, so its last occurrence is the LMS's own).
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-_MOODLE = re.compile(r"^(?P<name>.+?)_(?P<id>\d+)_assignsubmission_(?P<plugin>[a-z0-9]+)_(?P<rest>.*)$")
-_CANVAS = re.compile(r"^(?P<name>[^\W_]+?)(?P<late>_late)?_(?P<id>\d+)_(?P<attachment>\d+)_(?P<rest>.+)$",
+_MOODLE_MARK = re.compile(r"_(?P<id>[0-9]+)_assignsubmission_(?P<plugin>[a-z0-9]+)_")
+_CANVAS = re.compile(r"^(?P<name>[^\W_]+?)(?P<late>_late)?_(?P<id>[0-9]+)_(?P<attachment>[0-9]+)_(?P<rest>.+)$",
                      re.IGNORECASE)
 
 
@@ -55,6 +62,8 @@ class DownloadName:
     original: str  # the student's own file name ("" for a Moodle per-student folder)
     plugin: str = "file"  # Moodle's submission plugin (file, onlinetext, ...)
     order: int = 0  # Canvas attachment id: the larger, the later uploaded
+    #: the ids this name could be read as when it cannot say whose it is (then `who` is not to be used)
+    ambiguous: tuple[str, ...] = ()
 
 
 def slug(name: str) -> str:
@@ -63,11 +72,19 @@ def slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", folded.lower()).strip("-")
 
 
-def parse(name: str) -> DownloadName | None:
-    """The LMS identity in a downloaded file or folder name, or None for any other name."""
-    if m := _MOODLE.match(name):
-        who = LmsIdentity("moodle", str(int(m["id"])), m["name"].strip())
-        return DownloadName(who, m["rest"], m["plugin"])
+def parse(name: str, *, folder: bool = False) -> DownloadName | None:
+    """The LMS identity in a downloaded file or folder name, or None for any other name; a Moodle
+    name that could be several students' comes back with `ambiguous` set (see the module's note)."""
+    marks = [m for m in _MOODLE_MARK.finditer(name) if m.start() > 0]
+    if marks:
+        if folder and marks[-1].end() == len(name):  # Moodle's per-student folder: the id ends the name
+            marks = marks[-1:]
+        m = marks[0]
+        who = LmsIdentity("moodle", str(int(m["id"])), name[:m.start()].strip())
+        named = DownloadName(who, name[m.end():], m["plugin"])
+        if len(marks) > 1:
+            return replace(named, ambiguous=tuple(dict.fromkeys(str(int(k["id"])) for k in marks)))
+        return named
     if m := _CANVAS.match(name):
         who = LmsIdentity("canvas", str(int(m["id"])), m["name"], late=m["late"] is not None)
         return DownloadName(who, m["rest"], order=int(m["attachment"]))

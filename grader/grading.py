@@ -184,7 +184,7 @@ def _grade_paths(paths: Path, *, assignment: str | None, out: Path, workers: int
                  extensions: str | None, on_start: Callable[[int], None] | None,
                  on_done: Callable[[SubmissionResult, bool], None] | None, start: float, stop: Stop) -> GradingRun:
     """`grade()` once Ctrl-C is ours: intake, the checks on the command, then OUT locked for the run."""
-    subs = discover(paths)
+    subs = discover(paths, courses=courses)
     ignored = tuple(p.name for p in not_submissions(paths))
     try:
         stop.check()

@@ -104,6 +104,8 @@ def grade_submission(sub: Submission, loaded: LoadedAssignment, opts: GradingOpt
             "sandbox_layers": list(box.layers), "sandbox_layers_reasons": box.reason_texts(), **lms}
     if opts.public_only:
         info["self_check"] = True
+    if sub.chosen is not None:  # several candidate files: which one was graded and why (the console says it)
+        info["entry_choice"] = sub.chosen.as_dict()
     if box.warning is not None:  # --sandbox off as root: this student's code ran with the grader's privileges
         info["sandbox_warning"] = box.warning.as_dict()
     if synthetic := (opts.ctx.options or {}).get("synthetic_datasets"):

@@ -9,7 +9,10 @@ the user id: the gradebook export's `ID` column. Moodle's is the participant id 
 the grading worksheet's `Identifier`, not the gradebook's `ID number` (a field of the user's profile).
 Where the key finds nothing, the student's name is the fallback (every such match is warned
 about). A student that several rows match, or a row that several students match, is matched to
-nothing and listed: a grade is never guessed onto someone.
+nothing and listed: a grade is never guessed onto someone. The LMS id is checked against the roster:
+a student whose download name is not the name on the row their id finds (a display name made to
+carry another student's id) is matched to nothing and listed (`name_differs`), the row left to its
+own student.
 """
 
 from __future__ import annotations
@@ -26,6 +29,9 @@ from grader.model import Message
 
 FIRST_NAMES = ("first name", "firstname", "prénom", "prenom", "given name")
 LAST_NAMES = ("last name", "lastname", "surname", "nom", "family name", "nom de famille")
+#: Columns holding a whole name (Canvas' `Student`, Moodle's worksheet `Full name`).
+FULL_NAMES = ("student", "full name", "nom complet", "name", "étudiant", "etudiant", "nom et prénom",
+              "prénom nom", "utilisateur")
 
 
 class RosterError(ValueError):
@@ -79,6 +85,8 @@ class Matching:
     no_submission: tuple[int, ...] = ()  # rows no student claims (a doubtful row is not one of them)
     ambiguous: tuple[tuple[str, tuple[int, ...]], ...] = ()  # a student several rows match
     shared: tuple[tuple[int, tuple[str, ...]], ...] = ()  # a row several students match
+    #: a student whose LMS id finds a row of another name: (student key, that row), never paired
+    name_differs: tuple[tuple[str, int], ...] = ()
 
 
 def norm(value: str) -> str:
@@ -135,6 +143,33 @@ def _name_forms(name: str) -> set[str]:
     return {f for f in ("".join(words), "".join(sorted(words))) if f}
 
 
+def _row_names(roster: Roster, row: int) -> list[str] | None:
+    """A row's names (a whole name, first and last name); None when the roster has no name column
+    (an id-only list: nothing to check a name against)."""
+    first, last = roster.find(FIRST_NAMES), roster.find(LAST_NAMES)
+    full = roster.find(FULL_NAMES)
+    if full is None and (first is None or last is None):
+        return None
+    cells = roster.rows[row]
+    names = [cells[full]] if full is not None else []
+    if first is not None and last is not None:
+        names.append(f"{cells[first]} {cells[last]}")
+    return [n for n in names if n.strip()] or None
+
+
+def same_person(name: str, names: Iterable[str]) -> bool:
+    """Whether a download's name is one of a roster row's names, word order, case, accents and
+    punctuation aside (Canvas' glued "doejane" too); a middle name more on one side still is."""
+    mine = _name_forms(name)
+    words = set(slug(name).split("-")) - {""}
+    for other in names:
+        theirs = set(slug(other).split("-")) - {""}
+        if mine & _name_forms(other) or (len(words) > 1 and len(theirs) > 1
+                                         and (words <= theirs or theirs <= words)):
+            return True
+    return False
+
+
 def _index(roster: Roster, column: int) -> dict[str, set[int]]:
     index: dict[str, set[int]] = {}
     for r, row in enumerate(roster.rows):
@@ -174,9 +209,15 @@ def match(roster: Roster, students: Iterable[Student], key: str | None = None) -
     column = _key_column(roster, students, key)
     index = _index(roster, column) if column is not None else {}
     claims: dict[int, list[str]] = {}
-    ambiguous, unmatched = [], []
+    ambiguous, unmatched, differs = [], [], []
     for s in students:
         hits = _hits(index, s)
+        if len(hits) == 1 and s.lms_id and s.name:  # the LMS id checked against the roster's name
+            [r] = hits
+            names = _row_names(roster, r)
+            if names is not None and not same_person(s.name, names):
+                differs.append((s.key, r))
+                continue
         if len(hits) > 1:
             ambiguous.append((s.key, tuple(sorted(hits))))
         elif hits:
@@ -196,7 +237,7 @@ def match(roster: Roster, students: Iterable[Student], key: str | None = None) -
             by_name.append((s.key, rows[0]))
         else:
             not_in_roster.append(s.key)
-    if students and not by_row and not shared and not ambiguous:
+    if students and not by_row and not shared and not ambiguous and not differs:
         raise RosterError(Message(
             "aucune ligne de la liste d'élèves ne correspond aux copies corrigées : précisez la colonne "
             f"avec --key (colonnes : {', '.join(roster.header)})",
@@ -205,4 +246,4 @@ def match(roster: Roster, students: Iterable[Student], key: str | None = None) -
     claimed = set(by_row) | {r for r, _ in shared} | {r for _, rows in ambiguous for r in rows}
     return Matching(roster, roster.header[column] if column is not None else None, by_row, tuple(by_name),
                     tuple(not_in_roster), tuple(r for r in range(len(roster.rows)) if r not in claimed),
-                    tuple(ambiguous), tuple(shared))
+                    tuple(ambiguous), tuple(shared), tuple(differs))

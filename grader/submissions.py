@@ -8,6 +8,7 @@ importing nbformat costs about 2 s in every process that would need it.
 from __future__ import annotations
 
 import atexit
+import functools
 import hashlib
 import io
 import json
@@ -16,10 +17,12 @@ import re
 import shutil
 import stat
 import tempfile
+import time
 import tokenize
 import zipfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -75,6 +78,9 @@ class Submission:
     lms: LmsIdentity | None = None  # named by an LMS download (Moodle, Canvas): the student's id and name
     mtime: float | None = None  # when it was handed in, as its file says (late work): epoch seconds
     texts: tuple[NotebookCell, ...] = ()  # every cell, markdown too: where written answers are looked for
+    #: with several candidate files: which one is graded and why the others are not (also in `warnings`;
+    #: results keep it as `info["entry_choice"]` for the console)
+    chosen: Message | None = None
 
 
 class UnreadableSubmission(ValueError):
@@ -301,10 +307,57 @@ def _peek_hint(path: Path) -> str | None:
         return None
 
 
+#: The course folders intake compares handed-in notebooks with (their distributed stubs): set by
+#: `discover(courses=...)`; the built-in course and GRADER_COURSE are always searched.
+_COURSES: ContextVar[tuple] = ContextVar("grader_intake_courses", default=())
+
+
+@functools.lru_cache(maxsize=64)
+def _stub_cells(assignment_id: str, courses: tuple) -> tuple[str, ...] | None:
+    """The code cells of TP `assignment_id`'s distributed student notebook, as intake reads them;
+    None when the TP or its reference cannot be found here."""
+    try:
+        from grader.notebooks import render, student_notebook
+
+        return _parse(render(student_notebook(assignment_id, courses)).encode(), "ipynb")[0]
+    except Exception:  # noqa: BLE001 - an unknown TP, a broken course: nothing to compare with
+        return None
+
+
+def _untouched(path: Path, hint: str | None) -> bool:
+    """Whether a handed-in notebook is its TP's distributed stub, code unchanged (no work in it)."""
+    if not hint:
+        return False
+    try:
+        cells = _parse(_read(path), "ipynb")[0]
+    except UnreadableSubmission:
+        return False
+    stub = _stub_cells(hint, _COURSES.get())
+    return stub is not None and tuple(c.strip() for c in cells) == tuple(c.strip() for c in stub)
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+_WHY_NOT = (  # why a candidate ranked below the one graded, by the first criterion that told them apart
+    Message("sans TP dans ses métadonnées", "no TP in its metadata"),
+    Message("le notebook distribué, non modifié", "the distributed notebook, unchanged"),
+    Message("plus profond dans les dossiers", "deeper in the folders"),
+    Message("envoi antérieur", "an earlier upload"),
+    Message("plus ancien", "older"),
+    Message("même rang : ordre alphabétique", "same rank: alphabetical order"),
+)
+
+
 def _choose_entry(root: Path, prefer: str | None = None) -> tuple[str, Path, list[Message]]:
-    """Pick the notebook/module to grade: .ipynb over .py, then one tagged with an assignment,
-    then the shallowest, then `prefer` (the latest upload), then alphabetical; a tie is warned
-    about rather than guessed silently."""
+    """Pick the notebook/module to grade: .ipynb over .py, then one tagged with an assignment, then
+    one holding the student's work (not its TP's distributed stub unchanged), then the shallowest,
+    then `prefer` (the latest upload), then the newest, then alphabetical. With several candidates,
+    a warning says which one is graded and why each other one is not."""
     real_root = root.resolve()
     candidates: dict[str, list[tuple[str, Path]]] = {"ipynb": [], "py": []}
     for rel, p in _tree(root):
@@ -318,20 +371,22 @@ def _choose_entry(root: Path, prefer: str | None = None) -> tuple[str, Path, lis
     pool = candidates["ipynb"] or candidates["py"]
     if not pool:
         raise UnreadableSubmission(NO_ENTRY)
-    tagged = {rel for rel, p in pool if len(pool) > 1 and p.suffix.lower() == ".ipynb"
-              and _peek_hint(p)}
-
-    def rank(item: tuple[str, Path]) -> tuple[int, int]:
-        return (0 if item[0] in tagged else 1, item[0].count("/"))
-
-    best = min(rank(c) for c in pool)
-    tied = sorted((c for c in pool if rank(c) == best), key=lambda c: (c[0] != prefer, c[0]))
-    warnings = []
-    if len(tied) > 1:
-        others = ", ".join(rel for rel, _ in tied[1:])
-        warnings.append(Message(f"Plusieurs fichiers possibles : « {tied[0][0]} » est corrigé ; ignoré(s) : {others}.",
-                                f"Several possible files: '{tied[0][0]}' is graded; ignored: {others}."))
-    return tied[0][0], tied[0][1], warnings
+    if len(pool) == 1:
+        return pool[0][0], pool[0][1], []
+    hints = {rel: _peek_hint(p) if p.suffix.lower() == ".ipynb" else None for rel, p in pool}
+    ranks = {rel: (0 if hints[rel] else 1, 1 if _untouched(p, hints[rel]) else 0, rel.count("/"),
+                   0 if rel == prefer else 1, -_mtime(p), rel) for rel, p in pool}
+    ordered = sorted(pool, key=lambda c: ranks[c[0]])
+    chosen = ordered[0][0]
+    why_fr, why_en = [], []
+    for rel, _ in ordered[1:]:
+        k = next(i for i, (a, b) in enumerate(zip(ranks[chosen], ranks[rel], strict=True)) if a != b)
+        reason = _WHY_NOT[min(k, len(_WHY_NOT) - 1)]
+        why_fr.append(f"{rel} ({reason.fr})")
+        why_en.append(f"{rel} ({reason.en})")
+    warning = Message(f"Plusieurs fichiers possibles : « {chosen} » est corrigé ; ignoré(s) : {', '.join(why_fr)}.",
+                      f"Several possible files: '{chosen}' is graded; ignored: {', '.join(why_en)}.")
+    return chosen, ordered[0][1], [warning]
 
 
 def _load_folder(root: Path, student: str, source: str, warnings: tuple[Message, ...] = (),
@@ -344,7 +399,7 @@ def _load_folder(root: Path, student: str, source: str, warnings: tuple[Message,
         return replace(sub, error=e.message)
     loaded = _load_file(path, student, source)
     return replace(loaded, workdir=root, sha256=sub.sha256, entry=rel,
-                   warnings=warnings + tuple(picked) + loaded.warnings)
+                   warnings=warnings + tuple(picked) + loaded.warnings, chosen=picked[0] if picked else None)
 
 
 def _load_file(path: Path, student: str, source: str) -> Submission:
@@ -436,6 +491,16 @@ def _extract(zf: zipfile.ZipFile, plan: _Plan, dest: Path, limits: ZipLimits) ->
                         "Zip archive refused: decompressed content larger than declared or than "
                         "the allowed limit."))
                 out.write(chunk)
+        _keep_zip_time(target, info)
+
+
+def _keep_zip_time(target: Path, info: zipfile.ZipInfo) -> None:
+    """A member's own modification time, as the zip recorded it (which notebook is the newest)."""
+    try:
+        stamp = time.mktime((*info.date_time, 0, 0, -1))
+        os.utime(target, (stamp, stamp), follow_symlinks=False)
+    except (OverflowError, ValueError, OSError):
+        pass
 
 
 def _zip_problem(e: Exception) -> Message:
@@ -555,41 +620,83 @@ class _Entry:
     path: Path
     members: _Members = ()  # the LMS download's files of this student (empty: a plain entry)
     warning: Message | None = None
+    error: Message | None = None  # not graded at all (a download name that cannot say whose it is)
+
+
+def _ambiguous(named: DownloadName, p: Path) -> Message:
+    ids = " ou ".join(named.ambiguous)
+    return Message(
+        f"« {p.name} » n'est pas corrigé : ce nom de téléchargement Moodle se lit comme l'identifiant {ids} "
+        "(un nom d'affichage ou un nom de fichier qui contient « _<id>_assignsubmission_… »). Vérifiez dans "
+        "Moodle à qui il est, puis renommez-le « Nom_<id>_assignsubmission_file_<fichier> ».",
+        f"'{p.name}' is not graded: this Moodle download name reads as id {' or '.join(named.ambiguous)} (a "
+        "display name or a file name holding '_<id>_assignsubmission_...'). Check in Moodle whose it is, then "
+        "rename it 'Name_<id>_assignsubmission_file_<file>'.")
+
+
+def _split_by_name(members: list[tuple[DownloadName, Path]]) -> list[tuple[list[tuple[DownloadName, Path]],
+                                                                           Message | None]]:
+    """One LMS id's files, by the name the LMS wrote before the id: one name, one group; several
+    (a display name made to carry another student's id) are never merged, each is said and listed."""
+    by_name: dict[str, list[tuple[DownloadName, Path]]] = {}
+    for named, p in members:
+        by_name.setdefault(named.who.name, []).append((named, p))
+    if len(by_name) == 1:
+        return [(members, None)]
+    who = members[0][0].who
+    listed = " ; ".join(f"« {name} » : {', '.join(p.name for _, p in group)}" for name, group in by_name.items())
+    listed_en = "; ".join(f"'{name}': {', '.join(p.name for _, p in group)}" for name, group in by_name.items())
+    lms = "Moodle" if who.lms == "moodle" else "Canvas"
+    warning = Message(
+        f"L'identifiant {lms} {who.id} est porté par des fichiers de noms différents ({listed}) : ils ne sont "
+        "pas réunis, chaque nom est corrigé à part. Vérifiez dans l'LMS à qui est chaque fichier ; un export "
+        "vers l'LMS ne note aucun d'eux sur cet identifiant sans que la liste d'élèves le confirme.",
+        f"{lms} id {who.id} is carried by files under different names ({listed_en}): they are not merged, "
+        "each name is graded on its own. Check in the LMS whose each file is; an LMS export grades none of "
+        "them under this id unless the roster confirms it.")
+    return [(group, warning) for group in by_name.values()]
 
 
 def _entries(path: Path) -> list[_Entry]:
     """One entry per student, duplicate ids renamed `-2`, `-3`... deterministically. Names from an
     LMS download are grouped by the LMS's student id, so two files of one student (a Canvas
-    resubmission, Moodle's several files or its per-plugin folders) make one submission."""
+    resubmission, Moodle's several files or its per-plugin folders) make one submission; files of
+    one id under different names are not merged, and a name that could be two students' is refused."""
     names = [path] if not path.is_dir() else [p for p in path.iterdir() if not _ignored(p.name)]
     groups: dict[tuple[str, str], list[tuple[DownloadName, Path]]] = {}
-    plain = []
+    plain: list[tuple[str, str, Path, _Members, Message | None, Message | None]] = []
     for p in names:
-        if (named := parse(p.name)) is not None:
-            groups.setdefault((named.who.lms, named.who.id), []).append((named, p))
+        if (named := parse(p.name, folder=p.is_dir())) is not None:
+            if named.ambiguous:
+                plain.append((_student_id(p), p.name, p, (), None, _ambiguous(named, p)))
+            else:
+                groups.setdefault((named.who.lms, named.who.id), []).append((named, p))
         elif _is_entry(p) or p == path:  # named on its own, any file is one record
-            plain.append((_student_id(p), p.name, p, ()))
+            plain.append((_student_id(p), p.name, p, (), None, None))
     for members in groups.values():
-        members.sort(key=lambda m: (m[0].order, m[1].name))
-        plain.append((members[-1][0].who.key, min(p.name for _, p in members), members[-1][1],
-                      tuple(members)))
+        for group, warning in _split_by_name(members):
+            group.sort(key=lambda m: (m[0].order, m[1].name))
+            plain.append((group[-1][0].who.key, min(p.name for _, p in group), group[-1][1],
+                          tuple(group), warning, None))
     keyed = sorted(plain, key=lambda e: (e[0], e[1]))
     taken = {sid for sid, *_ in keyed}
     seen: dict[str, str] = {}
     out = []
-    for sid, name, p, members in keyed:
+    for sid, name, p, members, warning, error in keyed:
         if sid not in seen:
             seen[sid] = name
-            out.append(_Entry(sid, p, members))
+            out.append(_Entry(sid, p, members, warning, error))
             continue
         n = 2
         while f"{sid}-{n}" in taken:
             n += 1
         new = f"{sid}-{n}"
         taken.add(new)
-        out.append(_Entry(new, p, members, Message(
+        renamed = Message(
             f"Identifiant « {sid} » déjà pris par « {seen[sid]} » : « {name} » est enregistré sous « {new} ».",
-            f"Id '{sid}' already taken by '{seen[sid]}': '{name}' is recorded as '{new}'.")))
+            f"Id '{sid}' already taken by '{seen[sid]}': '{name}' is recorded as '{new}'.")
+        out.append(_Entry(new, p, members, renamed if warning is None else Message(
+            f"{warning.fr} {renamed.fr}", f"{warning.en} {renamed.en}"), error))
     return out
 
 
@@ -650,13 +757,28 @@ def _load_group(members: _Members, student: str, limits: ZipLimits | None) -> Su
     return replace(sub, workdir=None)
 
 
-def discover(path: Path | str, *, limits: ZipLimits | None = None) -> list[Submission]:
-    """Every student under `path` (a folder of entries, or one entry), sorted by student id."""
-    path = Path(path)
+def discover(path: Path | str, *, limits: ZipLimits | None = None,
+             courses: Iterable[object] = ()) -> list[Submission]:
+    """Every student under `path` (a folder of entries, or one entry), sorted by student id;
+    `courses` (with the built-in course) hold the distributed notebooks a submission holding several
+    is compared with (the student's work is graded, not an untouched download of the stub)."""
+    _stub_cells.cache_clear()  # a reference edited since the last run
+    token = _COURSES.set(tuple(courses))
+    try:
+        return _discover(Path(path), limits)
+    finally:
+        _COURSES.reset(token)
+
+
+def _discover(path: Path, limits: ZipLimits | None) -> list[Submission]:
     if not path.exists():
         raise FileNotFoundError(f"Soumissions introuvables : « {path} » n'existe pas.")
     subs = []
     for entry in _entries(path):
+        if entry.error is not None:
+            subs.append(Submission(entry.student, str(entry.path), KINDS.get(entry.path.suffix.lower(), ""),
+                                   error=entry.error, mtime=file_time(entry.path)))
+            continue
         if entry.members:  # handed in when the latest of its files was
             times = [t for _, p in entry.members if (t := file_time(p)) is not None]
             sub = replace(_load_group(entry.members, entry.student, limits), lms=entry.members[-1][0].who,

@@ -169,7 +169,8 @@ def test_folder_choice(tmp_path):
     assert any("b.ipynb" in w.fr and "b.ipynb" in w.en for w in sub.warnings)  # the tie is reported
     write(d / "sub" / "z.ipynb", nb_v4(("code", "z"), metadata={"grader": {"assignment": "tp-x"}}))
     sub = load(d)  # a notebook tagged with an assignment beats shallower ones
-    assert sub.entry == "sub/z.ipynb" and sub.assignment_hint == "tp-x" and sub.warnings == ()
+    assert sub.entry == "sub/z.ipynb" and sub.assignment_hint == "tp-x"
+    assert sub.warnings == (sub.chosen,) and "a.ipynb (no TP in its metadata)" in sub.chosen.en  # said, with why
     only_py = tmp_path / "eve"
     write(only_py / "pkg" / "deep.py", "deep = 1")
     write(only_py / "main.py", "main = 1")
@@ -484,3 +485,58 @@ def test_canvas_zips_only_the_latest_is_graded_and_the_other_named(tmp_path):
         [jane] = subs
         assert jane.cells == ("new = 1",)
         assert any("doejane_12345_500_tp.zip" in w.fr and "not used" in w.en for w in jane.warnings)
+
+
+# ---------------------------------------------------------------------------- several candidate notebooks
+
+
+def _zip_dated(path: Path, members: dict[str, tuple[str, tuple[int, ...]]]) -> Path:
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, (data, when) in members.items():
+            zf.writestr(zipfile.ZipInfo(name, date_time=when), data)
+    return path
+
+
+def _worked_tenseurs() -> str:
+    from grader.notebooks import render, student_notebook
+
+    nb = student_notebook("tp-tenseurs")
+    for cell in nb["cells"]:
+        if "".join(cell["source"]).startswith("# VOTRE CODE ICI\nbatch = None"):
+            cell["source"] = "batch = tf.random.uniform((10, 28, 28))\nprint(batch.shape, batch.dtype)"
+    return render(nb)
+
+
+def test_home_folder_zip_grades_the_work_not_the_untouched_download(tmp_path):
+    """A zip of a home folder: the untouched `Downloads/tp-tenseurs.ipynb` (newer, first
+    alphabetically) and the real `TP/tp-tenseurs.ipynb`: the work is graded, and the warning says which
+    and why (results keep it as info["entry_choice"] for the console)."""
+    from grader.notebooks import render, student_notebook
+
+    z = _zip_dated(tmp_path / "alice.zip", {
+        "Downloads/tp-tenseurs.ipynb": (render(student_notebook("tp-tenseurs")), (2026, 3, 2, 9, 0, 0)),
+        "TP/tp-tenseurs.ipynb": (_worked_tenseurs(), (2026, 3, 1, 18, 0, 0)),
+    })
+    [sub] = discover(z)
+    try:
+        assert sub.entry == "TP/tp-tenseurs.ipynb" and any("tf.random.uniform" in c for c in sub.cells)
+        assert sub.chosen is not None and sub.chosen in sub.warnings
+        assert "« TP/tp-tenseurs.ipynb » est corrigé" in sub.chosen.fr
+        assert "Downloads/tp-tenseurs.ipynb (the distributed notebook, unchanged)" in sub.chosen.en
+    finally:
+        cleanup([sub])
+
+
+def test_of_two_worked_notebooks_the_newest_is_graded(tmp_path):
+    older = _worked_tenseurs()
+    newer = older.replace("tf.random.uniform((10, 28, 28))", "tf.random.uniform((10, 28, 28), seed=1)")
+    z = _zip_dated(tmp_path / "bruno.zip", {
+        "a-copy/tp-tenseurs.ipynb": (older, (2026, 3, 1, 9, 0, 0)),
+        "b-final/tp-tenseurs.ipynb": (newer, (2026, 3, 1, 18, 0, 0)),
+    })
+    [sub] = discover(z)
+    try:
+        assert sub.entry == "b-final/tp-tenseurs.ipynb" and any("seed=1" in c for c in sub.cells)
+        assert "a-copy/tp-tenseurs.ipynb (older)" in sub.chosen.en and "(plus ancien)" in sub.chosen.fr
+    finally:
+        cleanup([sub])

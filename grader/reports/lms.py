@@ -229,6 +229,21 @@ def late_reason(record: dict[str, Any], lang: str) -> str | None:
     return _short(str(words or "")) + note
 
 
+def pending_note(run: Run, lang: str = "fr") -> str | None:
+    """The console's warning when hand-graded points are still pending: the grades sent leave them out."""
+    pending = [(g.student, float(g.record.get("pending_points") or 0)) for g in run.graded]
+    pending = [(s, p) for s, p in pending if p > 0]
+    if not pending:
+        return None
+    points = fmt_number(sum(p for _, p in pending), "," if lang == "fr" else ".")
+    return Message(f"attention : {len(pending)} copie(s) ont encore des points à corriger à la main ({points} point(s) "
+                   f"en tout) : les notes exportées ne les comptent pas. Corrigez-les (grader manual export "
+                   f"{run.out}, puis grader manual import), puis exportez de nouveau",
+                   f"warning: {len(pending)} submission(s) still have points to grade by hand ({points} point(s) in "
+                   f"all): the exported grades leave them out. Grade them (grader manual export {run.out}, then "
+                   "grader manual import), then export again").get(lang)
+
+
 def _short(text: str) -> str:
     text = " ".join(plain(text).replace("**", "").split())
     return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 1] + "…"
@@ -269,6 +284,11 @@ def unmatched_rows(run: Run, matching: Matching, lang: str, absent_grade: str,
     out += [row("shared-row", Message(f"ligne revendiquée par {', '.join(keys)} : note laissée vide",
                                       f"row claimed by {', '.join(keys)}: grade left empty"), k, r)
             for r, keys in matching.shared for k in keys]
+    out += [row("name-differs", Message(
+        f"l'identifiant LMS désigne « {roster.rows[r][who] if who is not None else r + 1} », d'un autre nom : "
+        "aucune note importée (vérifiez dans l'LMS à qui est la copie)",
+        f"the LMS id finds '{roster.rows[r][who] if who is not None else r + 1}', another name: no grade "
+        "imported (check in the LMS whose submission it is)"), s, r) for s, r in matching.name_differs]
     out += [row("matched-by-name", Message("apparié par le nom seulement : à vérifier",
                                            "matched by name only: check it"), s, r) for s, r in matching.by_name]
     out += [row(problem, detail, s, r) for problem, detail, r, s in extra]
@@ -303,6 +323,7 @@ def export(lms: str, out: Path, roster: Path, *, file: Path | None = None, key: 
     name = assignment_name or run.title
     if lms == "canvas":
         return canvas.write(run, matching, path, side, name=name, canvas_id=canvas_id,
-                            absent=absent or canvas.ABSENT, points_possible=points_possible, lang=lang)
+                            absent=absent or canvas.ABSENT, points_possible=points_possible, lang=lang,
+                            named=assignment_name is not None)
     return moodle.write(run, matching, path, side, name=name, identity=identity,
                         absent=absent or moodle.ABSENT, lang=lang)

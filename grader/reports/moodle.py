@@ -29,6 +29,7 @@ from grader.reports.lms import (
     lines,
     notes,
     number,
+    pending_note,
     unmatched_rows,
     write_unmatched,
 )
@@ -96,4 +97,6 @@ def write(run: Run, matching: Matching, path: Path, side: Path, *, name: str, id
                   f"{name} -> the assignment's grade item, feedback -> its feedback")
     written = sum(1 for r in matching.by_row if r not in skipped)
     absent_rows = sum(1 for r in matching.no_submission if r not in skipped)
-    return Exported(path, side, written, absent_rows, (how.get(lang), *notes(rows)))
+    pending = pending_note(run, lang)
+    return Exported(path, side, written, absent_rows, (how.get(lang), *((pending,) if pending else ()),
+                                                        *notes(rows)))

@@ -210,3 +210,49 @@ def test_side_file_defuses_spreadsheet_formulas(tmp_path):
 
     write_unmatched(tmp_path / "u.csv", [["not-in-roster", "x", "=HYPERLINK(1)", "", "", "0", "", ""]])
     assert read_csv(tmp_path / "u.csv")[1][2] == "'=HYPERLINK(1)"
+
+
+# ---------------------------------------------------------------------------- the column the instructor has
+
+
+def _canvas_roster(tmp_path: Path, *assignments: str) -> Path:
+    header = ",".join(("Student", "ID", "SIS User ID", "SIS Login ID", "Section", *assignments, "Current Score"))
+    blanks = "," * len(assignments)
+    path = tmp_path / "gradebook.csv"
+    path.write_text(f"{header}\r\n    Points Possible,,,,{blanks},(read only)\r\n"
+                    f'"Doe, Jane",12345,s-001,jdoe,Groupe A{blanks},\r\n'
+                    f'"Smith, John",222,s-002,jsmith,Groupe A{blanks},\r\n', encoding="utf-8")
+    return path
+
+
+def test_canvas_fills_the_rosters_own_assignment_column(run, tmp_path):
+    """The roster (a Canvas gradebook export) has one assignment column, under another title than the
+    TP's: it is the one filled (Canvas updates it), never a new assignment by accident."""
+    roster = _canvas_roster(tmp_path, "TP1 Tenseurs (67890)")
+    done = export("canvas", run.out, roster, file=tmp_path / "import.csv", lang="en")
+    assert read_csv(done.path)[0][-1] == "TP1 Tenseurs (67890)"
+    assert any("'TP1 Tenseurs (67890)', the roster's only one" in n for n in done.notes)
+    fr = export("canvas", run.out, roster, file=tmp_path / "import-fr.csv", canvas_id="67890")
+    assert read_csv(fr.path)[0][-1] == "TP1 Tenseurs (67890)"  # --canvas-id names the roster's column
+
+
+def test_canvas_asks_which_column_when_the_roster_has_several(run, tmp_path):
+    roster = _canvas_roster(tmp_path, "TP0 Rappels (111)", "TP1 Tenseurs (67890)")
+    with pytest.raises(ExportError) as refused:
+        export("canvas", run.out, roster, file=tmp_path / "import.csv", lang="en")
+    assert "TP0 Rappels (111)" in refused.value.message.en and "--canvas-id" in refused.value.message.en
+    assert "plusieurs devoirs" in refused.value.message.fr
+    assert not (tmp_path / "import.csv").exists()  # nothing written
+    done = export("canvas", run.out, roster, file=tmp_path / "import.csv", canvas_id="67890")
+    assert read_csv(done.path)[0][-1] == "TP1 Tenseurs (67890)"
+    done = export("canvas", run.out, roster, file=tmp_path / "import.csv", assignment_name="TP0 Rappels")
+    assert read_csv(done.path)[0][-1] == "TP0 Rappels (111)"
+
+
+def test_exports_warn_when_hand_graded_points_are_pending(run, tmp_path):
+    """w1 (2 points, graded by hand) is not graded yet: both exports say the grades leave it out."""
+    canvas = export("canvas", run.out, run.out.parent / "canvas.csv", file=tmp_path / "c.csv",
+                    assignment_name="TP tenseurs")
+    assert any("à corriger à la main" in n and "grader manual import" in n for n in canvas.notes)
+    moodle = export("moodle", run.out, run.out.parent / "worksheet.csv", file=tmp_path / "m.csv", lang="en")
+    assert any("still have points to grade by hand" in n for n in moodle.notes)
