@@ -200,7 +200,9 @@ def find_answers(cells: Sequence[NotebookCell], questions: Iterable[str],
     """Each question's answer: the text of the cells marked for it (several: joined), else of the
     cell with the generated answer cell's id, else of the cell after the question's text; the last
     two only when the cell belongs to no other question. Else "no answer", with the reason."""
-    by_q = {s.question: s for s in specs}
+    by_q: dict[str, AnswerCell] = {}
+    for s in specs:  # a question's first answer cell holds its id
+        by_q.setdefault(s.question, s)
     out = []
     for q in questions:
         spec = by_q.get(q)

@@ -57,19 +57,27 @@ def split_tagged(text: str) -> list[tuple[str, str, str]]:
     return out
 
 
-def _cell_id(assignment_id: str, i: int, answer: str = "") -> str:
-    """A cell's id: an answer cell's from its question (stable, looked up by intake); the others'
-    from their position (nothing looks them up)."""
-    if answer:
-        return answer_cell_id(assignment_id, answer)
-    return hashlib.sha1(f"{assignment_id}:{i}".encode()).hexdigest()[:12]
+def _cell_ids(assignment_id: str, tags: Iterable[str]) -> list[str]:
+    """Each cell's id, from the cells' answer tags in order: an answer cell's from its question
+    (stable, looked up by intake; a question's second answer cell, if any, positional: ids are
+    unique in a notebook); the others' from their position (nothing looks them up)."""
+    ids, seen = [], set()
+    for i, tag in enumerate(tags):
+        if tag and tag not in seen:
+            seen.add(tag)
+            ids.append(answer_cell_id(assignment_id, tag))
+        else:
+            ids.append(hashlib.sha1(f"{assignment_id}:{i}".encode()).hexdigest()[:12])
+    return ids
 
 
 def answer_specs(text: str, assignment_id: str) -> tuple[AnswerCell, ...]:
     """Where the student notebook generated from reference `text` puts each written answer (cell
     id, the question's line before it) and the reference's model answer: intake's fallbacks."""
-    return answer_cells([(kind, source, _cell_id(assignment_id, i, tag), tag)
-                         for i, (kind, source, tag) in enumerate(split_tagged(text))])
+    cells = split_tagged(text)
+    return answer_cells([(kind, source, cid, tag)
+                         for (kind, source, tag), cid in zip(cells, _cell_ids(assignment_id, (t for *_, t in cells)),
+                                                             strict=True)])
 
 
 def strip_solutions(source: str) -> str:
@@ -98,13 +106,14 @@ def student_notebook(assignment_id: str, courses: Iterable[CourseLike] = ()) -> 
 def notebook_from_reference(text: str, assignment_id: str) -> dict:
     """The student notebook of a percent-format reference: solutions out, the id in the metadata."""
     cells = []
-    for i, (kind, source, answer) in enumerate(split_tagged(text)):
+    tagged = split_tagged(text)
+    for (kind, source, answer), cid in zip(tagged, _cell_ids(assignment_id, (t for *_, t in tagged)), strict=True):
         text = strip_solutions(source) if kind == "code" else source
         metadata: dict = {}
         if answer:  # a written answer: the model answer stays in the reference
             text = PLACEHOLDER if kind == "markdown" else f"# {PLACEHOLDER}"
             metadata = {"grader": {"answer": answer}}
-        cell = {"cell_type": kind, "id": _cell_id(assignment_id, i, answer),
+        cell = {"cell_type": kind, "id": cid,
                 "metadata": metadata, "source": text.splitlines(keepends=True)}
         if kind == "code":
             cell.update(execution_count=None, outputs=[])

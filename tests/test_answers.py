@@ -76,6 +76,10 @@ def test_answer_ids_come_from_the_question_not_the_position():
     assert not {c["id"] for c in old["cells"]} & set(ids.values())
     for nb in (before, after):
         assert len({c["id"] for c in nb["cells"]}) == len(nb["cells"])
+    twice = mutate(REF, W1_CELL, f"{W1_CELL}\n# Première partie.\n\n{W1_CELL}")  # two answer cells for w1
+    nb = notebook_from_reference(twice, "tp-tenseurs")
+    assert len({c["id"] for c in nb["cells"]}) == len(nb["cells"])  # ids stay unique in a notebook
+    assert [c["id"] for c in nb["cells"] if c["metadata"].get("grader")][0] == ids["w1"]
 
 
 def test_built_in_student_notebooks_carry_the_stable_ids():
