@@ -326,8 +326,8 @@ def _stub_cells(assignment_id: str, courses: tuple) -> tuple[str, ...] | None:
 
 def _untouched(path: Path, hint: str | None) -> bool:
     """Whether a handed-in notebook is its TP's distributed stub, code unchanged (no work in it)."""
-    if not hint:
-        return False
+    if not hint or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}", hint) or ".." in hint:
+        return False  # the student's own metadata: never a path
     try:
         cells = _parse(_read(path), "ipynb")[0]
     except UnreadableSubmission:
