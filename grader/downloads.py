@@ -18,7 +18,8 @@ only where the LMS puts it: Canvas' name part holds no `_`, so its id follows th
 is the `_<id>_assignsubmission_<plugin>_` right after the name, and a file name in which that pattern
 occurs more than once (a display name or a file name holding `_12345_assignsubmission_file_`) cannot
 say whose it is: `parse` returns it as `ambiguous`, never under one of the ids it shows (a Moodle
-folder's name ends with the pattern, so its last occurrence is the LMS's own).
+folder's name ends with the pattern, so its last occurrence is the LMS's own); so is a name that
+reads both as Canvas' and as Moodle's (a Canvas file named `x_99_assignsubmission_file_y.ipynb`).
 """
 
 from __future__ import annotations
@@ -76,16 +77,18 @@ def parse(name: str, *, folder: bool = False) -> DownloadName | None:
     """The LMS identity in a downloaded file or folder name, or None for any other name; a Moodle
     name that could be several students' comes back with `ambiguous` set (see the module's note)."""
     marks = [m for m in _MOODLE_MARK.finditer(name) if m.start() > 0]
+    canvas = _CANVAS.match(name)
     if marks:
         if folder and marks[-1].end() == len(name):  # Moodle's per-student folder: the id ends the name
             marks = marks[-1:]
         m = marks[0]
         who = LmsIdentity("moodle", str(int(m["id"])), name[:m.start()].strip())
         named = DownloadName(who, name[m.end():], m["plugin"])
-        if len(marks) > 1:
-            return replace(named, ambiguous=tuple(dict.fromkeys(str(int(k["id"])) for k in marks)))
+        ids = [str(int(k["id"])) for k in marks] + ([str(int(canvas["id"]))] if canvas else [])
+        if len(marks) > 1 or canvas:  # several readings (a Canvas file name holding Moodle's marker too)
+            return replace(named, ambiguous=tuple(dict.fromkeys(ids)))
         return named
-    if m := _CANVAS.match(name):
+    if m := canvas:
         who = LmsIdentity("canvas", str(int(m["id"])), m["name"], late=m["late"] is not None)
         return DownloadName(who, m["rest"], order=int(m["attachment"]))
     return None

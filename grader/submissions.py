@@ -624,14 +624,15 @@ class _Entry:
 
 
 def _ambiguous(named: DownloadName, p: Path) -> Message:
-    ids = " ou ".join(named.ambiguous)
+    ids_fr, ids_en = " ou ".join(named.ambiguous), " or ".join(named.ambiguous)
     return Message(
-        f"« {p.name} » n'est pas corrigé : ce nom de téléchargement Moodle se lit comme l'identifiant {ids} "
-        "(un nom d'affichage ou un nom de fichier qui contient « _<id>_assignsubmission_… »). Vérifiez dans "
-        "Moodle à qui il est, puis renommez-le « Nom_<id>_assignsubmission_file_<fichier> ».",
-        f"'{p.name}' is not graded: this Moodle download name reads as id {' or '.join(named.ambiguous)} (a "
-        "display name or a file name holding '_<id>_assignsubmission_...'). Check in Moodle whose it is, then "
-        "rename it 'Name_<id>_assignsubmission_file_<file>'.")
+        f"« {p.name} » n'est pas corrigé : ce nom de téléchargement (Moodle, Canvas) se lit de plusieurs façons, "
+        f"identifiant {ids_fr} (un nom d'affichage ou un nom de fichier qui contient "
+        "« _<id>_assignsubmission_… »). Vérifiez dans l'LMS à qui il est, puis renommez-le "
+        "« Nom_<id>_assignsubmission_file_<fichier> » (Moodle) ou « nom_<id>_<n>_<fichier> » (Canvas).",
+        f"'{p.name}' is not graded: this download name (Moodle, Canvas) reads several ways, id {ids_en} (a "
+        "display name or a file name holding '_<id>_assignsubmission_...'). Check in the LMS whose it is, then "
+        "rename it 'Name_<id>_assignsubmission_file_<file>' (Moodle) or 'name_<id>_<n>_<file>' (Canvas).")
 
 
 def _split_by_name(members: list[tuple[DownloadName, Path]]) -> list[tuple[list[tuple[DownloadName, Path]],

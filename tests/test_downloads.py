@@ -33,13 +33,14 @@ TRICK = "Mallory_12345_assignsubmission_file_"
     (f"{TRICK}_69000_assignsubmission_file_", "69000", TRICK),  # a per-student folder: the id ends its name
     ("Alice Martin_12345_assignsubmission_file_tp.py", "12345", "Alice Martin"),
     (f"doejane_{ARABIC_12345}_67890_tp.ipynb", None, None),  # Canvas: not an id at all
+    ("mallory_555_1000_x_12345_assignsubmission_file_y.ipynb", None, None),  # Canvas and Moodle: refused
 ])
 def test_ids_are_ascii_digits_where_the_lms_puts_them(name, lms_id, who):
     named = parse(name, folder=name.endswith("_"))
     if lms_id is None:
         assert named is None or named.ambiguous, named
         if named is not None:
-            assert "12345" in named.ambiguous and len(named.ambiguous) == 2
+            assert "12345" in named.ambiguous and len(named.ambiguous) == 2 and named.who.id in named.ambiguous
     else:
         assert not named.ambiguous and (named.who.id, named.who.name) == (lms_id, who)
 
