@@ -23,7 +23,19 @@ CourseLike = Path | str | Course
 
 
 class AssignmentError(Exception):
-    """The assignment's configuration is wrong: an instructor's error, reported before grading."""
+    """The assignment's configuration is wrong: an instructor's error, reported before grading; said
+    in both languages (`text(lang)`; `str()` is the English, as before)."""
+
+    def __init__(self, message: str | Message):
+        self.message = message if isinstance(message, Message) else Message(message, message)
+        super().__init__(self.message.en)
+
+    def text(self, lang: str = "fr") -> str:
+        return self.message.get(lang)
+
+
+def _error(fr: str, en: str) -> AssignmentError:
+    return AssignmentError(Message(fr, en))
 
 
 @dataclass(frozen=True)
@@ -49,13 +61,17 @@ def locate(assignment_id: str, courses: Iterable[CourseLike] = ()) -> Located:
     found = courses_mod.locate(assignment_id, search)
     if found is None:
         known = sorted(loc.id for loc in courses_mod.everything(search))
-        raise AssignmentError(f"unknown assignment {assignment_id!r}; available: {', '.join(known) or 'none'}"
-                              + _missing_hint(search))
+        raise _error(f"TP inconnu « {assignment_id} » ; disponibles : {', '.join(known) or 'aucun'}"
+                     + _missing_hint(search, "fr"),
+                     f"unknown assignment {assignment_id!r}; available: {', '.join(known) or 'none'}"
+                     + _missing_hint(search, "en"))
     return found
 
 
-def _missing_hint(search: tuple[Course, ...]) -> str:
+def _missing_hint(search: tuple[Course, ...], lang: str = "en") -> str:
     missing = courses_mod.missing_courses(search)
+    if lang == "fr":
+        return "".join(f" (« {c.root} » n'a pas de dossier assignments/)" for c in missing)
     return "".join(f" ({c.root} has no assignments/ folder)" for c in missing)
 
 
@@ -101,7 +117,8 @@ def load_folder(folder: Path, *, located: Located | None = None, public_only: bo
     digest = fingerprint(folder, reference)
     checks_path = folder / "checks.py"
     if not checks_path.is_file():
-        raise AssignmentError(f"{folder}: no checks.py (it must define `checks = Registry()`)")
+        raise _error(f"{folder} : pas de checks.py (il doit définir `checks = Registry()`)",
+                     f"{folder}: no checks.py (it must define `checks = Registry()`)")
     module, checks = _load_checks(checks_path, assignment.id, digest)
     _validate(assignment, checks, toml_path, public_only=public_only)
     if public_only:  # a self-check's results must never pass for a full grading's in a shared gradebook
@@ -115,17 +132,19 @@ def read_assignment(folder: Path) -> Assignment:
     finished results needs, e.g. the titles in both languages."""
     toml_path = folder / "assignment.toml"
     if not toml_path.is_file():
-        raise AssignmentError(f"{folder}: no assignment.toml")
+        raise _error(f"{folder} : pas d'assignment.toml", f"{folder}: no assignment.toml")
     try:
         data = tomllib.loads(toml_path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
-        raise AssignmentError(f"{toml_path}: {e}") from e
+        raise _error(f"{toml_path} : {e}", f"{toml_path}: {e}") from e
     try:
         step = float(dict(data.get("scoring", {})).get("step", 0.25))
     except (TypeError, ValueError) as e:
-        raise AssignmentError(f"{toml_path}: [scoring] step must be a number (0.25, 0.5, 1; 0 for exact)") from e
+        raise _error(f"{toml_path} : [scoring] step doit être un nombre (0.25, 0.5, 1 ; 0 pour exact)",
+                     f"{toml_path}: [scoring] step must be a number (0.25, 0.5, 1; 0 for exact)") from e
     if step < 0:
-        raise AssignmentError(f"{toml_path}: [scoring] step must not be negative")
+        raise _error(f"{toml_path} : [scoring] step ne doit pas être négatif",
+                     f"{toml_path}: [scoring] step must not be negative")
     questions = []
     for q in data.get("questions", []):
         try:
@@ -133,21 +152,25 @@ def read_assignment(folder: Path) -> Assignment:
             questions.append(Question(str(q["id"]), float(q["points"]), Message(str(q.get("fr", q["id"])),
                                                                                  str(q.get("en", ""))), step, kind))
         except (KeyError, TypeError, ValueError, AttributeError) as e:
-            raise AssignmentError(f"{toml_path}: bad question {q!r}") from e
+            raise _error(f"{toml_path} : question mal écrite {q!r}", f"{toml_path}: bad question {q!r}") from e
         if kind not in (AUTO, MANUAL):
-            raise AssignmentError(f"{toml_path}: question {q['id']}: kind must be \"auto\" (checks) or "
-                                  f"\"manual\" (a written answer graded by hand), not {kind!r}")
+            raise _error(f"{toml_path} : question {q['id']} : kind doit être \"auto\" (vérifications) ou "
+                         f"\"manual\" (réponse écrite corrigée à la main), pas {kind!r}",
+                         f"{toml_path}: question {q['id']}: kind must be \"auto\" (checks) or "
+                         f"\"manual\" (a written answer graded by hand), not {kind!r}")
         if questions[-1].points < 0:
-            raise AssignmentError(f"{toml_path}: question {q['id']}: points must not be negative")
+            raise _error(f"{toml_path} : question {q['id']} : points ne doit pas être négatif",
+                         f"{toml_path}: question {q['id']}: points must not be negative")
     late = None
     if "late" in data:
         try:
             late = read_policy(data["late"])
         except LateConfigError as e:
-            raise AssignmentError(f"{toml_path}: {e}") from e
+            raise _error(f"{toml_path} : {e.text('fr')}", f"{toml_path}: {e.text('en')}") from e
     board = data.get("leaderboard", {})
     if not isinstance(board, dict) or not isinstance(board.get("student_code", False), bool):
-        raise AssignmentError(f"{toml_path}: [leaderboard] student_code must be true or false")
+        raise _error(f"{toml_path} : [leaderboard] student_code doit valoir true ou false",
+                     f"{toml_path}: [leaderboard] student_code must be true or false")
     title = data.get("title", {})
     return Assignment(
         id=str(data.get("id", folder.name)),
@@ -194,17 +217,18 @@ def import_checks(path: Path, package: str, *, keep: bool = True) -> tuple[Modul
         else:
             spec = importlib.util.spec_from_file_location(name, path)
             if spec is None or spec.loader is None:
-                raise AssignmentError(f"{path}: cannot load checks")
+                raise _error(f"{path} : impossible de charger les vérifications", f"{path}: cannot load checks")
             module = importlib.util.module_from_spec(spec)
             sys.modules[name] = module
             try:
                 spec.loader.exec_module(module)
             except Exception as e:
                 forget()
-                raise AssignmentError(f"{path}: cannot import the checks: {type(e).__name__}: {e}") from e
+                raise _error(f"{path} : impossible d'importer les vérifications : {type(e).__name__}: {e}",
+                             f"{path}: cannot import the checks: {type(e).__name__}: {e}") from e
         registry = getattr(module, "checks", None)
         if not isinstance(registry, Registry):
-            raise AssignmentError(f"{path}: must define `checks = Registry()`")
+            raise _error(f"{path} : doit définir `checks = Registry()`", f"{path}: must define `checks = Registry()`")
         return module, tuple(registry.checks)
     finally:
         if not keep:
@@ -214,28 +238,38 @@ def import_checks(path: Path, package: str, *, keep: bool = True) -> tuple[Modul
 def _validate(assignment: Assignment, checks: tuple[Check, ...], where: Path, *, public_only: bool = False) -> None:
     ids = [q.id for q in assignment.questions]
     if not ids or len(set(ids)) != len(ids):
-        raise AssignmentError(f"{where}: questions must be present and unique")
+        raise _error(f"{where} : les questions doivent être présentes et uniques",
+                     f"{where}: questions must be present and unique")
     earlier: dict[str, Check] = {}
     names = {c.name for c in checks}
     manual = {q.id for q in assignment.questions if q.manual}
     for c in checks:
         if c.question not in ids:
-            raise AssignmentError(f"{where}: check {c.name} is for unknown question {c.question}")
+            raise _error(f"{where} : la vérification {c.name} porte sur une question inconnue, {c.question}",
+                         f"{where}: check {c.name} is for unknown question {c.question}")
         if c.question in manual:
-            raise AssignmentError(f"{where}: check {c.name} is for {c.question}, a question graded by hand "
-                                  "(kind = \"manual\"): it takes no check")
+            raise _error(f"{where} : la vérification {c.name} porte sur {c.question}, une question corrigée à la "
+                         "main (kind = \"manual\") : elle n'en prend aucune",
+                         f"{where}: check {c.name} is for {c.question}, a question graded by hand "
+                         "(kind = \"manual\"): it takes no check")
         for need in c.requires:
             if need not in names:
-                raise AssignmentError(f"{where}: check {c.name} requires unknown check {need!r}")
+                raise _error(f"{where} : la vérification {c.name} demande une vérification inconnue, {need!r}",
+                             f"{where}: check {c.name} requires unknown check {need!r}")
             if need not in earlier:
-                raise AssignmentError(f"{where}: check {c.name} requires {need!r}, which is declared after it "
-                                      "(checks run in declaration order: move it before)")
+                raise _error(f"{where} : la vérification {c.name} demande {need!r}, déclarée après elle (les "
+                             "vérifications s'exécutent dans l'ordre de déclaration : placez-la avant)",
+                             f"{where}: check {c.name} requires {need!r}, which is declared after it "
+                             "(checks run in declaration order: move it before)")
             if c.public and not earlier[need].public:
-                raise AssignmentError(f"{where}: public check {c.name} requires hidden check {need!r}: "
-                                      "students could never run it")
+                raise _error(f"{where} : la vérification publique {c.name} demande la vérification cachée "
+                             f"{need!r} : les élèves ne pourraient jamais la lancer",
+                             f"{where}: public check {c.name} requires hidden check {need!r}: "
+                             "students could never run it")
         earlier[c.name] = c
     if public_only:
         return
     for q in ids:
         if q not in manual and not any(c.question == q for c in checks):
-            raise AssignmentError(f"{where}: question {q} has no check")
+            raise _error(f"{where} : la question {q} n'a aucune vérification",
+                         f"{where}: question {q} has no check")

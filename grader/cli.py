@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 
@@ -21,13 +22,60 @@ from rich.table import Table
 console = Console(stderr=True)
 
 
+#: A submission's status as the console says it.
+_SUBMISSION_STATUS = {"graded": ("corrigé", "graded"), "error": ("erreur", "error")}
+
+
+def _duration(seconds: float, en: bool) -> str:
+    """How late, read at a glance: "5 j 3 h", "2 h 05", "12 min" ("5 d 3 h" in English)."""
+    minutes = max(1, math.ceil(seconds / 60))
+    days, rest = divmod(minutes, 1440)
+    hours, minutes = divmod(rest, 60)
+    if days:
+        return f"{days} {'d' if en else 'j'} {hours} h" if hours else f"{days} {'d' if en else 'j'}"
+    if hours:
+        return f"{hours} h {minutes:02d}"
+    return f"{minutes} min"
+
+
+def _late_cell(penalty, en: bool) -> str:
+    """The console's late column: how late and what it cost; "—" on time; "?" when the time is unknown."""
+    if penalty is None:
+        return "—"
+    if penalty.seconds <= 0:
+        return "—" if penalty.submitted_at else "?"
+    cut = f", −{penalty.percent:g}{'' if en else ' '}%" if penalty.percent > 0 else ""
+    return _duration(penalty.seconds, en) + cut
+
+
+def _late_tag(penalty, en: bool) -> str:
+    """The progress line's word on lateness ("" when on time)."""
+    if penalty is None or penalty.seconds <= 0:
+        return ""
+    cut = f", −{penalty.percent:g}{'' if en else ' '}%" if penalty.percent > 0 else ""
+    return f" ({_duration(penalty.seconds, True)} late{cut})" if en else \
+        f" ({_duration(penalty.seconds, False)} de retard{cut})"
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     from grader.grading import UsageError, grade
 
     en = args.lang == "en"
     progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                        TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(), console=console)
+                        TimeElapsedColumn(), TextColumn("ETA" if en else "reste"), TimeRemainingColumn(),
+                        console=console)
     task = None
+
+    def on_header(head) -> None:  # before any student line: the machine's protection, how many at once, budget
+        say = progress.console.print
+        label = "Sandbox:" if en else "Bac à sable :"
+        say(escape(f"{label} {head.sandbox.describe(args.lang)}"))
+        if head.sizing is not None:
+            say(escape(("Workers: " if en else "Parallélisme : ") + head.sizing.get(args.lang)))
+        if head.sandbox.warning is not None and args.sandbox != "off":  # off: said already, before the probe
+            say(f"[bold red]{escape(head.sandbox.warning.get(args.lang))}[/bold red]")
+        for note in head.plan.notes if head.plan else ():
+            say(escape(("Budget: " if en else "Budget : ") + note.get(args.lang)))
 
     def on_start(total: int) -> None:
         nonlocal task
@@ -35,9 +83,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     def on_done(result, fresh: bool) -> None:
         tag = "" if fresh else (" (already graded)" if en else " (déjà corrigé)")
-        if result.penalty is not None and result.penalty.percent > 0:
-            tag += f" (−{result.penalty.percent:g}% late)" if en else f" (−{result.penalty.percent:g} % de retard)"
-        progress.console.print(escape(f"  {result.student}: {result.score:g}/{result.max_score:g} [{result.status}]{tag}"))
+        tag += _late_tag(result.penalty, en)
+        status = _SUBMISSION_STATUS.get(result.status, (result.status, result.status))[en]
+        progress.console.print(escape(f"  {result.student}: {result.score:g}/{result.max_score:g} "
+                                      f"[{status}]{tag}"))
         progress.advance(task)
 
     if args.sandbox == "off":  # said before any student code runs, and again with the results
@@ -50,20 +99,15 @@ def _cmd_run(args: argparse.Namespace) -> int:
             run = grade(Path(args.submissions), assignment=args.assignment, out=Path(args.out),
                         workers=args.workers, force=args.force, lang=args.lang, sandbox=args.sandbox,
                         profile=args.profile, courses=args.course, due=args.due, extensions=args.extensions,
-                        executor=args.executor, address=args.address, warm=args.warm, on_start=on_start, on_done=on_done)
+                        executor=args.executor, address=args.address, warm=args.warm, on_start=on_start,
+                        on_done=on_done, on_header=on_header, guard=True)
     except UsageError as e:  # one line however long (OUT busy names a pid a test or a script reads)
-        console.print(f"[red]{_error(args)}[/red] {escape(str(e))}", soft_wrap=True)
+        console.print(f"[red]{_error(args)}[/red] {escape(_say(e, args.lang))}", soft_wrap=True)
         return 2
     for notice in run.notices(args.lang):
         console.print(f"[yellow]{escape(notice)}[/yellow]")
-    label = "Sandbox:" if args.lang == "en" else "Bac à sable :"
-    console.print(escape(f"{label} {run.sandbox.describe(args.lang)}"))
-    if run.sizing is not None:
-        console.print(escape(("Workers: " if en else "Parallélisme : ") + run.sizing.get(args.lang)))
-    if run.sandbox.warning is not None:
+    if run.sandbox.warning is not None:  # again with the results
         console.print(f"[bold red]{escape(run.sandbox.warning.get(args.lang))}[/bold red]")
-    for note in run.plan.notes if run.plan else ():
-        console.print(escape(("Budget: " if en else "Budget : ") + note.get(args.lang)))
     table = Table(title=f"{run.assignment.id} — {len(run.results)} " + ("submission(s)" if en else "soumission(s)")
                   + f", {run.seconds:.1f} s")
     table.add_column("student" if en else "élève")
@@ -74,12 +118,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
     late = run.assignment.late is not None
     if late:
         table.add_column("late" if en else "retard", justify="right")
-    statuses = {"graded": ("corrigé", "graded"), "error": ("erreur", "error")}
     for r in run.results:
-        status = statuses.get(r.status, (r.status, r.status))[en]
-        cut = f"−{r.penalty.percent:g}{'' if en else ' '}%" if r.penalty is not None and r.penalty.percent > 0 else "—"
-        table.add_row(r.student, status, *("…" if qs.pending else f"{qs.score:g}" for qs in r.questions),
-                      f"{r.score:g}/{r.max_score:g}", *((cut,) if late else ()))
+        status = _SUBMISSION_STATUS.get(r.status, (r.status, r.status))[en]
+        table.add_row(escape(r.student), status, *("…" if qs.pending else f"{qs.score:g}" for qs in r.questions),
+                      f"{r.score:g}/{r.max_score:g}", *((_late_cell(r.penalty, en),) if late else ()))
     Console().print(table)
     if any(q.manual for q in run.assignment.questions):  # written answers: said once, with the command to grade them
         console.print(escape("… = " + ("to be graded by hand: " if en else "à corriger à la main : ")
@@ -127,7 +169,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
             run = grade(Path(tmp), assignment=assignment, out=out, lang=args.lang, sandbox=args.sandbox,
                         courses=[*courses, *args.course], public_only=True, force=True)
         except UsageError as e:
-            console.print(f"[red]{_error(args)}[/red] {escape(str(e))}")
+            console.print(f"[red]{_error(args)}[/red] {escape(_say(e, args.lang))}")
             return 2
     [result] = run.results
     table = Table(title=(f"{run.assignment.id} — self-check (public checks only)" if en
@@ -155,6 +197,17 @@ def _cmd_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def _say(e: BaseException, lang: str) -> str:
+    """An exception's words in `lang`: its `text(lang)`, its `message` pair, else what it says."""
+    from grader.model import Message
+
+    if callable(getattr(e, "text", None)):
+        return str(e.text(lang))
+    if isinstance(getattr(e, "message", None), Message):
+        return e.message.get(lang)
+    return str(e)
+
+
 def _error(args: argparse.Namespace) -> str:
     return "error:" if getattr(args, "lang", "fr") == "en" else "erreur :"
 
@@ -174,7 +227,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
         try:  # a broken assignment is listed with its error; it never hides the others
             a = load_folder(loc.folder, located=loc).assignment
         except Exception as e:  # noqa: BLE001 - an instructor's file, whatever is wrong in it
-            problem = str(e) if isinstance(e, AssignmentError) else f"{type(e).__name__}: {e}"
+            problem = e.text(args.lang) if isinstance(e, AssignmentError) else f"{type(e).__name__}: {e}"
             table.add_row(loc.id, f"[red]{escape(problem)}[/red]", "", "", escape(where))
             continue
         table.add_row(loc.id, escape(a.title.get(args.lang)), " ".join(q.id for q in a.questions),
@@ -195,7 +248,7 @@ def _cmd_generate(args: argparse.Namespace) -> int:
         try:
             path = write_student_notebook(aid, args.course)
         except AssignmentError as e:
-            console.print(f"[red]{_error(args)}[/red] {escape(str(e))}")
+            console.print(f"[red]{_error(args)}[/red] {escape(_say(e, args.lang))}")
             status = 2
             continue
         console.print(escape(f"{aid}: {path}"))
@@ -230,7 +283,7 @@ def _cmd_new(args: argparse.Namespace) -> int:
     try:
         made = new(args.id, course)
     except AuthoringError as e:
-        console.print(f"[red]{_error(args)}[/red] {escape(str(e))}")
+        console.print(f"[red]{_error(args)}[/red] {escape(_say(e, args.lang))}")
         return 2
     for path in (made.folder / "assignment.toml", made.folder / "checks.py", made.reference, made.notebook):
         console.print(escape(str(path)))
@@ -239,7 +292,7 @@ def _cmd_new(args: argparse.Namespace) -> int:
 
 
 def _cmd_assign(args: argparse.Namespace) -> int:
-    from grader.authoring import AuthoringError
+    from grader.authoring import AuthoringError, said
     from grader.authoring.convert import assign_notebook
 
     course = _target_course(args)
@@ -249,7 +302,7 @@ def _cmd_assign(args: argparse.Namespace) -> int:
         made = assign_notebook(Path(args.notebook), assignment_id=args.id, course=course,
                                run_reference=not args.no_run)
     except AuthoringError as e:
-        console.print(f"[red]{_error(args)}[/red] {escape(str(e))}")
+        console.print(f"[red]{_error(args)}[/red] {escape(_say(e, args.lang))}")
         return 2
     en = args.lang == "en"
     console.print(escape(f"{made.assignment} ({made.style}): " + ", ".join(
@@ -259,7 +312,7 @@ def _cmd_assign(args: argparse.Namespace) -> int:
     for path in made.kept:
         console.print(escape(f"  {path} " + ("(edited by hand: kept)" if en else "(modifié à la main : conservé)")))
     for warning in made.warnings:
-        console.print(f"[yellow]{escape(warning)}[/yellow]")
+        console.print(f"[yellow]{escape(said(warning, args.lang))}[/yellow]")
     console.print(escape(f"grader run {made.reference} --assignment {made.assignment} --course {course}"))
     return 0
 
@@ -272,7 +325,7 @@ def _cmd_release(args: argparse.Namespace) -> int:
     try:
         made = release(locate(args.id, args.course).folder, Path(args.out))
     except (AssignmentError, AuthoringError) as e:
-        console.print(f"[red]{_error(args)}[/red] {escape(str(e))}")
+        console.print(f"[red]{_error(args)}[/red] {escape(_say(e, args.lang))}")
         return 2
     en = args.lang == "en"
     console.print(escape(f"{made.folder}: " + (f"{len(made.public_checks)} public check(s), "
@@ -316,7 +369,7 @@ def _cmd_data(args: argparse.Namespace) -> int:
             source = synthesize(args.name, train=args.train, test=args.test, seed=args.seed,
                                 dest_root=Path(args.dir) if args.dir else None)
         except (OSError, ValueError) as e:
-            console.print(f"[red]{_error(args)}[/red] {escape(str(e))}")
+            console.print(f"[red]{_error(args)}[/red] {escape(_say(e, args.lang))}")
             return 2
         console.print(escape(f"{args.name} SYNTHETIC ({args.train} + {args.test} generated images, not the real "
                              f"dataset; used only where no real copy exists): {source.path}" if en else
@@ -333,7 +386,7 @@ def _cmd_data(args: argparse.Namespace) -> int:
         source = import_dataset(args.name, Path(args.path) if args.path else None,
                                 dest_root=Path(args.to) if args.to else None)
     except (OSError, ValueError) as e:
-        console.print(f"[red]{_error(args)}[/red] {escape(str(e))}")
+        console.print(f"[red]{_error(args)}[/red] {escape(_say(e, args.lang))}")
         return 2
     console.print(escape(f"{args.name}: {source.path}"))
     return 0
@@ -349,7 +402,7 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
         try:
             entry = calibrate(aid, profile=args.profile, write=not args.dry_run, courses=args.course, lang=args.lang)
         except (AssignmentError, UsageError) as e:
-            console.print(f"[red]{_error(args)}[/red] {escape(str(e))}")
+            console.print(f"[red]{_error(args)}[/red] {escape(_say(e, args.lang))}")
             return 2
         origins = entry["limits"].pop("origins", {})
         console.print(escape(f"{aid} [{entry['key']}]: reference {entry['points']:g}/{entry['max_points']:g} in "
@@ -387,7 +440,7 @@ def _cmd_gradescope(args: argparse.Namespace) -> int:
     try:
         made = gradescope.build(args.id, Path(args.out), courses=args.course, lang=args.lang)
     except (AssignmentError, WheelError) as e:
-        console.print(f"[red]{_error(args)}[/red] {escape(str(e))}")
+        console.print(f"[red]{_error(args)}[/red] {escape(_say(e, args.lang))}")
         return 2
     console.print(escape(f"{made.path}: {made.assignment}, {made.wheel}, {len(made.files)} file(s)" if args.lang == "en"
                          else f"{made.path} : {made.assignment}, {made.wheel}, {len(made.files)} fichier(s)"))
@@ -416,7 +469,7 @@ def _lms_run_options(p: argparse.ArgumentParser, root: str) -> None:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    from grader.reports.lms import ExportError, export
+    from grader.reports.lms import ExportError, console_note, export
 
     try:
         done = export(args.lms, Path(args.out), Path(args.roster), file=args.file, key=args.key,
@@ -427,7 +480,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
         console.print(f"[red]{_error(args)}[/red] {escape(e.message.get(args.lang))}")
         return 2
     for note in done.notes:
-        console.print(f"[yellow]{escape(note)}[/yellow]")
+        console.print(f"[yellow]{escape(console_note(note, args.lang))}[/yellow]")
     console.print(escape(done.summary(args.lang)))
     return 0
 
@@ -456,122 +509,347 @@ def _cmd_manual(args: argparse.Namespace) -> int:
     return 0
 
 
-def _course_option(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--course", action="append", default=[], metavar="DIR",
-                   help="a course folder (DIR/assignments/<id>/, DIR/reference/<id>.py), searched before "
-                        "$GRADER_COURSE and the built-in course; repeatable")
+LANGS = ("fr", "en")
+ENV_LANG = "GRADER_LANG"  # the default of --lang on this machine (fr when unset)
+
+#: argparse's own words (usage, options, its errors), in French; English is argparse's.
+_ARGPARSE_FR = {
+    "usage: ": "utilisation : ",
+    "options": "options",
+    "optional arguments": "options",
+    "positional arguments": "arguments positionnels",
+    "show this help message and exit": "afficher cette aide et quitter",
+    "show program's version number and exit": "afficher la version et quitter",
+    "the following arguments are required: %s": "arguments obligatoires manquants : %s",
+    "%(prog)s: error: %(message)s\n": "%(prog)s : erreur : %(message)s\n",
+    "unrecognized arguments: %s": "arguments non reconnus : %s",
+    "invalid choice: %(value)r (choose from %(choices)s)": "choix invalide : %(value)r (au choix : %(choices)s)",
+    "argument %(argument_name)s: %(message)s": "argument %(argument_name)s : %(message)s",
+    "expected one argument": "une valeur attendue",
+    "expected at most one argument": "au plus une valeur attendue",
+    "expected at least one argument": "au moins une valeur attendue",
+    "invalid %(type)s value: %(value)r": "valeur %(type)s invalide : %(value)r",
+    "ambiguous option: %(option)s could match %(matches)s": "option ambiguë : %(option)s peut désigner %(matches)s",
+    "not allowed with argument %s": "interdit avec l'argument %s",
+    "ignored explicit argument %r": "argument explicite ignoré : %r",
+    "one of the arguments %s is required": "l'un des arguments %s est obligatoire",
+    "unknown parser %(parser_name)r (choices: %(choices)s)": "commande inconnue %(parser_name)r (au choix : "
+                                                             "%(choices)s)",
+    "unexpected option string: %s": "option inattendue : %s",
+}
 
 
-def _command(sub, name: str, help: str, func, *, course: bool = True) -> argparse.ArgumentParser:
+def scan_lang(argv: list[str]) -> str:
+    """--lang, read before the parser is built (its help and errors are in that language), else
+    $GRADER_LANG, else French."""
+    import os
+
+    for i, arg in enumerate(argv):
+        if arg == "--":
+            break
+        if arg == "--lang" and i + 1 < len(argv) and argv[i + 1] in LANGS:
+            return argv[i + 1]
+        if arg.startswith("--lang=") and arg.split("=", 1)[1] in LANGS:
+            return arg.split("=", 1)[1]
+    env = os.environ.get(ENV_LANG, "").strip().lower()
+    return env if env in LANGS else "fr"
+
+
+class _ArgparseIn:
+    """argparse's own words in `lang` while the parser is built, parses and prints its help/errors."""
+
+    def __init__(self, lang: str):
+        self.lang = lang
+
+    def __enter__(self) -> _ArgparseIn:
+        self.saved = (argparse._, argparse.ngettext)  # type: ignore[attr-defined]
+        if self.lang == "fr":
+            argparse._ = lambda text: _ARGPARSE_FR.get(text, text)  # type: ignore[attr-defined]
+
+            def ngettext(singular: str, plural: str, n: int) -> str:
+                if singular == "expected %s argument":
+                    return "%s valeur attendue" if n == 1 else "%s valeurs attendues"
+                return singular if n == 1 else plural
+
+            argparse.ngettext = ngettext  # type: ignore[attr-defined]
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        argparse._, argparse.ngettext = self.saved  # type: ignore[attr-defined]
+
+
+def _version() -> str:
+    from importlib import metadata
+
+    from grader import __version__
+
+    try:
+        return metadata.version("tp-grader")
+    except metadata.PackageNotFoundError:
+        return __version__
+
+
+def _course_option(p: argparse.ArgumentParser, t) -> None:
+    p.add_argument("--course", action="append", default=[], metavar=t("DOSSIER", "DIR"),
+                   help=t("un dossier de cours (DOSSIER/assignments/<id>/, DOSSIER/reference/<id>.py), cherché avant "
+                          "$GRADER_COURSE et le cours intégré ; répétable",
+                          "a course folder (DIR/assignments/<id>/, DIR/reference/<id>.py), searched before "
+                          "$GRADER_COURSE and the built-in course; repeatable"))
+
+
+def _lang_option(p: argparse.ArgumentParser, t, lang: str) -> None:
+    p.add_argument("--lang", choices=LANGS, default=lang,
+                   help=t(f"langue des messages et des retours (défaut : {lang}, ou ${ENV_LANG})",
+                          f"language of messages and feedback (default: {lang}, or ${ENV_LANG})"))
+
+
+def _sandbox_option(p: argparse.ArgumentParser, t) -> None:
+    p.add_argument("--sandbox", choices=("require", "auto", "off"), default="auto",
+                   help=t("couches d'isolation : toutes exigées, celles que cette machine offre (défaut), ou aucune",
+                          "isolation layers: require all, use what this machine has (default), or none"))
+
+
+def _profile_option(p: argparse.ArgumentParser, t) -> None:
+    p.add_argument("--profile", choices=("cpu", "gpu"),
+                   help=t("budget d'entraînement (défaut : selon le matériel détecté)",
+                          "training budget (default: detected hardware)"))
+
+
+def _lms_run_options(p: argparse.ArgumentParser, root: str, t) -> None:
+    import json
+
+    p.add_argument("id", metavar="ID", help=t("l'identifiant du TP", "the assignment id"))
+    p.add_argument("--root", metavar=t("DOSSIER", "DIR"), help=t(f"le dossier de la tâche (défaut : {root})",
+                                                                 f"the job's folder (default: {root})"))
+    p.add_argument("--budget", type=json.loads, metavar="JSON",
+                   help=t('budget d\'entraînement à remplacer, p. ex. \'{"epochs": 1, "train_size": 2000}\'',
+                          'training budget overrides, e.g. \'{"epochs": 1, "train_size": 2000}\''))
+    _profile_option(p, t)
+    _sandbox_option(p, t)
+
+
+def _command(sub, name: str, help: tuple[str, str], func, t, lang: str, *, course: bool = True
+             ) -> argparse.ArgumentParser:
     """A subcommand with the options every command shares: --lang, and --course where it reads a course."""
-    cmd = sub.add_parser(name, help=help)
-    cmd.add_argument("--lang", choices=("fr", "en"), default="fr", help="language of messages and feedback")
+    cmd = sub.add_parser(name, help=t(*help), description=t(*help))
+    _lang_option(cmd, t, lang)
     if course:
-        _course_option(cmd)
+        _course_option(cmd, t)
     cmd.set_defaults(func=func)
     return cmd
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="grader", description="Grade TensorFlow/Keras practicals (TP).")
-    sub = p.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("run", help="grade a folder of submissions")
-    run.add_argument("submissions", help="folder with one entry per student (.ipynb, .py, .zip or folder)")
-    run.add_argument("--assignment", "-a", help="assignment id (default: from the notebooks' metadata)")
-    run.add_argument("--out", "-o", default="out", help="output folder (gradebook, results, reports)")
-    run.add_argument("--workers", "-j", type=int, default=None,
-                     help="submissions graded at once (default: what the cores, memory and GPUs allow)")
+def _group(sub, name: str, help: tuple[str, str], t, lang: str) -> argparse._SubParsersAction:
+    """A command made of subcommands (manual, data, gradescope)."""
+    cmd = sub.add_parser(name, help=t(*help), description=t(*help))
+    _lang_option(cmd, t, lang)
+    return cmd.add_subparsers(dest="action", required=True, metavar=t("ACTION", "ACTION"),
+                              title=t("actions", "actions"))
+
+
+def build_parser(lang: str = "fr") -> argparse.ArgumentParser:
+    """The parser, every description and help in `lang` (argparse's own words too, inside `_ArgparseIn`)."""
+    with _ArgparseIn(lang):
+        return _build_parser(lang)
+
+
+def _build_parser(lang: str) -> argparse.ArgumentParser:
+    def t(fr: str, en: str) -> str:
+        return en if lang == "en" else fr
+
+    folder = t("DOSSIER", "DIR")
+    p = argparse.ArgumentParser(prog="grader", description=t("Corriger les TP TensorFlow/Keras.",
+                                                             "Grade TensorFlow/Keras practicals (TP)."))
+    p.add_argument("--version", action="version", version=f"grader {_version()}",
+                   help=t("afficher la version et quitter", "show the version and exit"))
+    _lang_option(p, t, lang)
+    sub = p.add_subparsers(dest="command", required=True, metavar=t("COMMANDE", "COMMAND"),
+                           title=t("commandes", "commands"))
+    run = _command(sub, "run", ("corriger un dossier de copies", "grade a folder of submissions"), _cmd_run, t, lang,
+                   course=False)
+    run.add_argument("submissions", metavar=t("COPIES", "SUBMISSIONS"),
+                     help=t("dossier avec une entrée par élève (.ipynb, .py, .zip ou dossier)",
+                            "folder with one entry per student (.ipynb, .py, .zip or folder)"))
+    run.add_argument("--assignment", "-a", metavar="ID",
+                     help=t("identifiant du TP (défaut : celui des métadonnées des notebooks)",
+                            "assignment id (default: from the notebooks' metadata)"))
+    run.add_argument("--out", "-o", default="out", metavar=t("SORTIE", "OUT"),
+                     help=t("dossier de sortie (gradebook, résultats, rapports) ; un autre TP ou une autre classe "
+                            "n'y est corrigé qu'avec --force", "output folder (gradebook, results, reports); another "
+                            "TP or class is graded into it only with --force"))
+    run.add_argument("--workers", "-j", type=int, default=None, metavar="N",
+                     help=t("copies corrigées à la fois (défaut : ce que permettent cœurs, mémoire et GPU)",
+                            "submissions graded at once (default: what the cores, memory and GPUs allow)"))
     run.add_argument("--executor", choices=("local", "ray"), default="local",
-                     help="local threads, or Ray tasks (pip install 'tp-grader[ray]'; sandbox Layer 2 required)")
+                     help=t("threads locaux, ou tâches Ray (pip install 'tp-grader[ray]' ; couche 2 du bac à sable "
+                            "exigée)", "local threads, or Ray tasks (pip install 'tp-grader[ray]'; sandbox Layer 2 "
+                            "required)"))
     run.add_argument("--no-warm", dest="warm", action="store_false",
-                     help="start every runner cold (a fresh interpreter) instead of forking it from a warm server")
-    run.add_argument("--address", help="the Ray cluster to use (e.g. auto, HOST:PORT; default: a local one)")
-    run.add_argument("--force", action="store_true", help="regrade unchanged submissions")
-    run.add_argument("--lang", choices=("fr", "en"), default="fr", help="language of the feedback")
-    run.add_argument("--sandbox", choices=("require", "auto", "off"), default="auto",
-                     help="isolation layers: require all, use what this machine has (default), or none")
-    run.add_argument("--profile", choices=("cpu", "gpu"), help="training budget (default: detected hardware)")
-    run.add_argument("--due", help="this run's due date instead of [late] due (ISO; no offset: the course's clock)")
-    run.add_argument("--extensions", metavar="FILE.csv",
-                     help="per-student due dates: columns student (key or LMS id), due")
-    _course_option(run)
-    run.set_defaults(func=_cmd_run)
-    _command(sub, "list", "list the assignments", _cmd_list)
-    _command(sub, "generate", "regenerate student notebooks from the references", _cmd_generate).add_argument(
-        "ids", nargs="*")
-    chk = _command(sub, "check", "a student's self-check: run the public checks on one notebook", _cmd_check)
-    chk.add_argument("notebook", help="the student's notebook (.ipynb) or module (.py)")
-    chk.add_argument("--bundle", help="the folder written by `grader release` (default: the installed course)")
-    chk.add_argument("--assignment", "-a", help="assignment id (default: from the notebook's metadata)")
-    chk.add_argument("--out", "-o", default="grader-check", help="where the HTML report goes")
-    chk.add_argument("--sandbox", choices=("require", "auto", "off"), default="auto")
-    asg = _command(sub, "assign", "turn a teacher's solution notebook (nbgrader or otter style) into a TP",
-                   _cmd_assign)
-    asg.add_argument("notebook", help="the instructor's notebook, solutions marked")
-    asg.add_argument("--id", required=True, help="the assignment id")
+                     help=t("démarrer chaque exécuteur à froid (un interpréteur neuf) plutôt que de le dupliquer "
+                            "d'un serveur chaud", "start every runner cold (a fresh interpreter) instead of forking "
+                            "it from a warm server"))
+    run.add_argument("--address", metavar=t("ADRESSE", "ADDR"),
+                     help=t("la grappe Ray à utiliser (p. ex. auto, HÔTE:PORT ; défaut : une grappe locale)",
+                            "the Ray cluster to use (e.g. auto, HOST:PORT; default: a local one)"))
+    run.add_argument("--force", action="store_true",
+                     help=t("recorriger les copies inchangées ; remplacer la correction d'un autre TP ou d'une autre "
+                            "classe dans --out", "regrade unchanged submissions; replace another TP's or class's "
+                            "results in --out"))
+    _sandbox_option(run, t)
+    _profile_option(run, t)
+    run.add_argument("--due", metavar="ISO",
+                     help=t("date limite de cette correction au lieu de [late] due (ISO ; sans décalage : l'heure du "
+                            "cours, sinon l'heure locale)", "this run's due date instead of [late] due (ISO; no "
+                            "offset: the course's clock, else local time)"))
+    run.add_argument("--extensions", metavar=t("FICHIER.csv", "FILE.csv"),
+                     help=t("dates limites par élève : colonnes `student` (clé ou identifiant LMS) et `due`",
+                            "per-student due dates: columns `student` (key or LMS id) and `due`"))
+    _course_option(run, t)
+    _command(sub, "list", ("lister les TP", "list the assignments"), _cmd_list, t, lang)
+    _command(sub, "generate", ("régénérer les notebooks élèves depuis les références",
+                               "regenerate student notebooks from the references"), _cmd_generate, t, lang
+             ).add_argument("ids", nargs="*", metavar="ID", help=t("les TP (défaut : tous)",
+                                                                   "the assignments (default: all)"))
+    chk = _command(sub, "check", ("auto-vérification d'un élève : les vérifications publiques sur un notebook",
+                                  "a student's self-check: run the public checks on one notebook"), _cmd_check, t, lang)
+    chk.add_argument("notebook", metavar="NOTEBOOK", help=t("le notebook (.ipynb) ou module (.py) de l'élève",
+                                                            "the student's notebook (.ipynb) or module (.py)"))
+    chk.add_argument("--bundle", metavar=folder,
+                     help=t("le dossier écrit par `grader release` (défaut : le cours installé)",
+                            "the folder written by `grader release` (default: the installed course)"))
+    chk.add_argument("--assignment", "-a", metavar="ID",
+                     help=t("identifiant du TP (défaut : celui des métadonnées du notebook)",
+                            "assignment id (default: from the notebook's metadata)"))
+    chk.add_argument("--out", "-o", default="grader-check", metavar=folder,
+                     help=t("où va le rapport HTML", "where the HTML report goes"))
+    _sandbox_option(chk, t)
+    asg = _command(sub, "assign", ("faire d'un notebook corrigé d'enseignant (style nbgrader ou otter) un TP",
+                                   "turn a teacher's solution notebook (nbgrader or otter style) into a TP"),
+                   _cmd_assign, t, lang)
+    asg.add_argument("notebook", metavar="NOTEBOOK", help=t("le notebook de l'enseignant, solutions marquées",
+                                                            "the instructor's notebook, solutions marked"))
+    asg.add_argument("--id", required=True, metavar="ID", help=t("l'identifiant du TP", "the assignment id"))
     asg.add_argument("--no-run", action="store_true",
-                     help="do not run the reference (starter checks then test names only, not types or shapes)")
-    rel = _command(sub, "release", "write the student bundle: student notebook and public checks only", _cmd_release)
-    rel.add_argument("id")
-    rel.add_argument("--out", "-o", required=True, help="the bundle folder (a course folder for `grader check`)")
-    _command(sub, "new", "scaffold a working assignment (two questions) in a course folder", _cmd_new).add_argument(
-        "id", help="the assignment id (a folder name: lower-case, digits, '-', '_')")
-    exp = _command(sub, "export", "a Canvas or Moodle grade import from a run's output folder and a roster",
-                   _cmd_export)
-    exp.add_argument("lms", choices=("canvas", "moodle"))
-    exp.add_argument("out", help="the output folder of `grader run` (results.json, gradebook.sqlite)")
-    exp.add_argument("--roster", required=True, help="the class list (CSV): a Canvas gradebook export, Moodle's "
-                                                     "grading worksheet or gradebook export, ...")
-    exp.add_argument("-o", "--file", help="the import file (default: OUT/canvas.csv or OUT/moodle.csv)")
-    exp.add_argument("--key", metavar="COLUMN", help="the roster column holding the students' ids "
-                                                     "(default: the column that matches the most)")
-    exp.add_argument("--assignment-name", help="the assignment's name in the LMS (default: the TP's title)")
-    exp.add_argument("--canvas-id", help="Canvas: the assignment's id (default: from the roster's 'Name (id)' column)")
+                     help=t("ne pas exécuter la référence (les vérifications de départ ne testent alors que les "
+                            "noms, pas les types ni les formes)", "do not run the reference (starter checks then "
+                            "test names only, not types or shapes)"))
+    rel = _command(sub, "release", ("écrire le paquet élève : notebook élève et vérifications publiques seulement",
+                                    "write the student bundle: student notebook and public checks only"),
+                   _cmd_release, t, lang)
+    rel.add_argument("id", metavar="ID", help=t("l'identifiant du TP", "the assignment id"))
+    rel.add_argument("--out", "-o", required=True, metavar=folder,
+                     help=t("le dossier du paquet (un dossier de cours pour `grader check`)",
+                            "the bundle folder (a course folder for `grader check`)"))
+    _command(sub, "new", ("créer un TP qui fonctionne (deux questions) dans un dossier de cours",
+                          "scaffold a working assignment (two questions) in a course folder"), _cmd_new, t, lang
+             ).add_argument("id", metavar="ID", help=t("l'identifiant du TP (un nom de dossier : minuscules, chiffres, "
+                                                       "'-', '_')", "the assignment id (a folder name: lower-case, "
+                                                       "digits, '-', '_')"))
+    exp = _command(sub, "export", ("un import de notes Canvas ou Moodle depuis le dossier d'une correction et une "
+                                   "liste d'élèves", "a Canvas or Moodle grade import from a run's output folder and "
+                                   "a roster"), _cmd_export, t, lang)
+    exp.add_argument("lms", choices=("canvas", "moodle"), metavar="canvas|moodle",
+                     help=t("la plateforme", "the LMS"))
+    exp.add_argument("out", metavar=t("SORTIE", "OUT"),
+                     help=t("le dossier de sortie de `grader run` (results.json, gradebook.sqlite)",
+                            "the output folder of `grader run` (results.json, gradebook.sqlite)"))
+    exp.add_argument("--roster", required=True, metavar=t("LISTE.csv", "ROSTER.csv"),
+                     help=t("la liste de la classe (CSV) : un export du carnet de notes Canvas, la feuille de "
+                            "notation ou l'export du carnet de notes Moodle, ...", "the class list (CSV): a Canvas "
+                            "gradebook export, Moodle's grading worksheet or gradebook export, ..."))
+    exp.add_argument("-o", "--file", metavar=t("FICHIER", "FILE"),
+                     help=t("le fichier d'import (défaut : SORTIE/canvas.csv ou SORTIE/moodle.csv)",
+                            "the import file (default: OUT/canvas.csv or OUT/moodle.csv)"))
+    exp.add_argument("--key", metavar=t("COLONNE", "COLUMN"),
+                     help=t("la colonne de la liste qui porte les identifiants des élèves (défaut : celle qui "
+                            "correspond le plus)", "the roster column holding the students' ids (default: the "
+                            "column that matches the most)"))
+    exp.add_argument("--assignment-name", metavar=t("NOM", "NAME"),
+                     help=t("le nom du devoir dans la plateforme (défaut : le titre du TP)",
+                            "the assignment's name in the LMS (default: the TP's title)"))
+    exp.add_argument("--canvas-id", metavar="N",
+                     help=t("Canvas : l'identifiant du devoir (défaut : celui de la colonne « Nom (id) » de la liste)",
+                            "Canvas: the assignment's id (default: from the roster's 'Name (id)' column)"))
     exp.add_argument("--identity", choices=("email", "username", "idnumber"), default="email",
-                     help="Moodle: the user field the import maps the first column to")
+                     help=t("Moodle : le champ utilisateur auquel l'import associe la première colonne",
+                            "Moodle: the user field the import maps the first column to"))
     exp.add_argument("--absent", choices=("empty", "zero"),
-                     help="grade of a roster student without a submission (default: Canvas empty, Moodle 0)")
-    exp.add_argument("--no-points-possible", action="store_true", help="Canvas: no 'Points Possible' row")
-    man = sub.add_parser("manual", help="grading by hand: written answers' sheets, importing filled ones")
-    man_sub = man.add_subparsers(dest="action", required=True)
-    _command(man_sub, "export", "per written question: OUT/manual/<id>.html (the answers) and <id>.csv to fill",
-             _cmd_manual).add_argument("out", help="the output folder of `grader run`")
-    man_imp = _command(man_sub, "import", "check filled sheets, store their scores, rewrite the run's reports "
-                       "(a row for an autograded question overrides its score)", _cmd_manual)
-    man_imp.add_argument("out", help="the output folder of `grader run`")
-    man_imp.add_argument("files", nargs="+", metavar="FILE.csv", help="filled sheets: student, question, score, comment")
-    man_imp.add_argument("--grader", help="who graded (kept with each score)")
-    data = sub.add_parser("data", help="offline datasets: where they come from, import one")
-    data_sub = data.add_subparsers(dest="action", required=True)
-    _command(data_sub, "status", "where each dataset is found, or how to get it", _cmd_data, course=False)
-    imp = _command(data_sub, "import", "copy a dataset from local files (or download it) into the data dir",
-                   _cmd_data, course=False)
-    imp.add_argument("name", help="mnist, fashion_mnist or cifar10")
-    imp.add_argument("path", nargs="?", help="mnist.npz / IDX folder / .gz folder / cifar-10-python.tar.gz; "
-                                             "none: download from Keras' origin")
-    imp.add_argument("--to", help="destination (default: $GRADER_DATA_DIR or ~/.local/share/tp-grader/datasets)")
-    syn = _command(data_sub, "synthesize", "write a synthetic stand-in (tests/CI only: not the real dataset)",
-                   _cmd_data, course=False)
-    syn.add_argument("name", choices=("cifar10",))
-    syn.add_argument("--train", type=int, default=5000, help="training images (default 5000)")
-    syn.add_argument("--test", type=int, default=2000, help="test images (default 2000)")
-    syn.add_argument("--seed", type=int, default=0)
-    syn.add_argument("--dir", help="destination (default: the first folder of $GRADER_DATA_DIR)")
-    gs = sub.add_parser("gradescope", help="Gradescope: build the autograder zip, grade one submission in it")
-    gs_sub = gs.add_subparsers(dest="action", required=True)
-    gs_build = _command(gs_sub, "build", "the autograder zip: setup.sh, run_autograder, this grader's wheel, "
-                        "the assignment", _cmd_gradescope)
-    gs_build.add_argument("id", help="the assignment id")
-    gs_build.add_argument("--out", "-o", default="autograder.zip")
-    _lms_run_options(_command(gs_sub, "run", "grade $GRADESCOPE_ROOT/submission, write results/results.json",
-                              _cmd_gradescope), "$GRADESCOPE_ROOT or /autograder")
-    _lms_run_options(_command(sub, "prairielearn", "PrairieLearn external grader: grade $PL_GRADE_ROOT/student, "
-                              "write results/results.json", _cmd_prairielearn), "$PL_GRADE_ROOT or /grade")
-    cal = _command(sub, "calibrate", "run the reference here; store its time and scores for thresholds",
-                   _cmd_calibrate)
-    cal.add_argument("ids", nargs="+")
-    cal.add_argument("--profile", choices=("cpu", "gpu"), help="default: detected hardware")
-    cal.add_argument("--dry-run", action="store_true", help="measure and print, write nothing")
+                     help=t("note d'un élève de la liste sans copie (défaut : Canvas vide, Moodle 0)",
+                            "grade of a roster student without a submission (default: Canvas empty, Moodle 0)"))
+    exp.add_argument("--no-points-possible", action="store_true",
+                     help=t("Canvas : pas de ligne « Points Possible »", "Canvas: no 'Points Possible' row"))
+    man_sub = _group(sub, "manual", ("correction à la main : fiches des réponses écrites, import des fiches remplies",
+                                     "grading by hand: written answers' sheets, importing filled ones"), t, lang)
+    _command(man_sub, "export", ("par question écrite : SORTIE/manual/<id>.html (les réponses) et <id>.csv à remplir",
+                                 "per written question: OUT/manual/<id>.html (the answers) and <id>.csv to fill"),
+             _cmd_manual, t, lang).add_argument("out", metavar=t("SORTIE", "OUT"),
+                                                help=t("le dossier de sortie de `grader run`",
+                                                       "the output folder of `grader run`"))
+    man_imp = _command(man_sub, "import", ("vérifier les fiches remplies, enregistrer leurs notes, réécrire les "
+                                           "rapports de la correction (une ligne pour une question corrigée "
+                                           "automatiquement remplace sa note)", "check filled sheets, store their "
+                                           "scores, rewrite the run's reports (a row for an autograded question "
+                                           "overrides its score)"), _cmd_manual, t, lang)
+    man_imp.add_argument("out", metavar=t("SORTIE", "OUT"), help=t("le dossier de sortie de `grader run`",
+                                                                  "the output folder of `grader run`"))
+    man_imp.add_argument("files", nargs="+", metavar=t("FICHIER.csv", "FILE.csv"),
+                         help=t("fiches remplies : élève, question, note, commentaire",
+                                "filled sheets: student, question, score, comment"))
+    man_imp.add_argument("--grader", metavar=t("NOM", "NAME"), help=t("qui a corrigé (gardé avec chaque note)",
+                                                                     "who graded (kept with each score)"))
+    data_sub = _group(sub, "data", ("jeux de données hors ligne : d'où ils viennent, en importer un",
+                                    "offline datasets: where they come from, import one"), t, lang)
+    _command(data_sub, "status", ("où chaque jeu de données est trouvé, ou comment l'obtenir",
+                                  "where each dataset is found, or how to get it"), _cmd_data, t, lang, course=False)
+    imp = _command(data_sub, "import", ("copier un jeu de données depuis des fichiers locaux (ou le télécharger) "
+                                        "dans le dossier des données", "copy a dataset from local files (or download "
+                                        "it) into the data dir"), _cmd_data, t, lang, course=False)
+    imp.add_argument("name", metavar=t("NOM", "NAME"), help="mnist, fashion_mnist " + t("ou", "or") + " cifar10")
+    imp.add_argument("path", nargs="?", metavar=t("CHEMIN", "PATH"),
+                     help=t("mnist.npz / dossier IDX / dossier .gz / cifar-10-python.tar.gz ; aucun : téléchargé "
+                            "depuis l'origine de Keras", "mnist.npz / IDX folder / .gz folder / "
+                            "cifar-10-python.tar.gz; none: download from Keras' origin"))
+    imp.add_argument("--to", metavar=folder,
+                     help=t("destination (défaut : $GRADER_DATA_DIR ou ~/.local/share/tp-grader/datasets)",
+                            "destination (default: $GRADER_DATA_DIR or ~/.local/share/tp-grader/datasets)"))
+    syn = _command(data_sub, "synthesize", ("écrire un substitut synthétique (tests/CI seulement : pas le vrai jeu)",
+                                            "write a synthetic stand-in (tests/CI only: not the real dataset)"),
+                   _cmd_data, t, lang, course=False)
+    syn.add_argument("name", choices=("cifar10",), help=t("le jeu de données", "the dataset"))
+    syn.add_argument("--train", type=int, default=5000, metavar="N",
+                     help=t("images d'entraînement (défaut 5000)", "training images (default 5000)"))
+    syn.add_argument("--test", type=int, default=2000, metavar="N",
+                     help=t("images de test (défaut 2000)", "test images (default 2000)"))
+    syn.add_argument("--seed", type=int, default=0, metavar="N", help=t("graine aléatoire (défaut 0)",
+                                                                        "random seed (default 0)"))
+    syn.add_argument("--dir", metavar=folder,
+                     help=t("destination (défaut : le premier dossier de $GRADER_DATA_DIR)",
+                            "destination (default: the first folder of $GRADER_DATA_DIR)"))
+    gs_sub = _group(sub, "gradescope", ("Gradescope : construire le zip de l'autograder, y corriger une copie",
+                                        "Gradescope: build the autograder zip, grade one submission in it"), t, lang)
+    gs_build = _command(gs_sub, "build", ("le zip de l'autograder : setup.sh, run_autograder, la wheel de ce "
+                                          "correcteur, le TP", "the autograder zip: setup.sh, run_autograder, this "
+                                          "grader's wheel, the assignment"), _cmd_gradescope, t, lang)
+    gs_build.add_argument("id", metavar="ID", help=t("l'identifiant du TP", "the assignment id"))
+    gs_build.add_argument("--out", "-o", default="autograder.zip", metavar=t("FICHIER", "FILE"),
+                          help=t("le zip à écrire (défaut : autograder.zip)", "the zip to write (default: "
+                                 "autograder.zip)"))
+    _lms_run_options(_command(gs_sub, "run", ("corriger $GRADESCOPE_ROOT/submission, écrire results/results.json",
+                                              "grade $GRADESCOPE_ROOT/submission, write results/results.json"),
+                              _cmd_gradescope, t, lang), t("$GRADESCOPE_ROOT ou /autograder",
+                                                           "$GRADESCOPE_ROOT or /autograder"), t)
+    _lms_run_options(_command(sub, "prairielearn", ("correcteur externe PrairieLearn : corriger $PL_GRADE_ROOT/student, "
+                                                    "écrire results/results.json", "PrairieLearn external grader: grade "
+                                                    "$PL_GRADE_ROOT/student, write results/results.json"),
+                              _cmd_prairielearn, t, lang), t("$PL_GRADE_ROOT ou /grade", "$PL_GRADE_ROOT or /grade"), t)
+    cal = _command(sub, "calibrate", ("exécuter la référence ici ; garder son temps et ses scores pour les seuils",
+                                      "run the reference here; store its time and scores for thresholds"),
+                   _cmd_calibrate, t, lang)
+    cal.add_argument("ids", nargs="+", metavar="ID", help=t("les TP", "the assignments"))
+    cal.add_argument("--profile", choices=("cpu", "gpu"), help=t("défaut : selon le matériel détecté",
+                                                                 "default: detected hardware"))
+    cal.add_argument("--dry-run", action="store_true", help=t("mesurer et afficher, ne rien écrire",
+                                                              "measure and print, write nothing"))
     return p
 
 
@@ -582,8 +860,11 @@ def main(argv: list[str] | None = None) -> int:
 
     from grader import interrupt, outdir
 
-    args = build_parser().parse_args(argv)
-    lang = getattr(args, "lang", "fr")
+    argv = list(sys.argv[1:] if argv is None else argv)
+    lang = scan_lang(argv)
+    with _ArgparseIn(lang):
+        args = _build_parser(lang).parse_args(argv)
+    lang = getattr(args, "lang", lang)
     try:
         return int(args.func(args))
     except KeyboardInterrupt:  # `Interrupted` from a run, or Ctrl-C anywhere else

@@ -86,6 +86,47 @@ class GradingRun:
                    if c.status is Status.GRADER_ERROR)
 
 
+@dataclass(frozen=True)
+class RunHeader:
+    """What the console says before any student line: the sandbox's layers, how many at once, the budget."""
+
+    assignment: assignments_mod.Assignment
+    sandbox: SandboxPlan
+    sizing: Message | None = None
+    plan: budget_mod.Plan | None = None
+    students: int = 0
+
+
+def previous_run(out: Path) -> tuple[str, tuple[str, ...]] | None:
+    """(assignment id, students) of the results.json already in OUT; None when there is none to read."""
+    try:
+        doc = json.loads((Path(out) / "results.json").read_text(encoding="utf-8"))
+        return str(doc["assignment"]), tuple(str(s["student"]) for s in doc.get("submissions") or ())
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def guard_out(out: Path, assignment_id: str, students: Iterable[str], lang: str = "fr") -> None:
+    """Refuse to grade another TP, or another class (no student in common), into an OUT that holds a
+    run: its results.json and reports would be replaced without a word. `--force` skips this."""
+    prev = previous_run(out)
+    if prev is None:
+        return
+    old_id, old_students = prev
+    if old_id != assignment_id:
+        raise UsageError(Message(
+            f"« {out} » contient déjà la correction du TP « {old_id} » ; corrigez « {assignment_id} » dans un "
+            "autre dossier (--out), ou ajoutez --force pour la remplacer",
+            f"{out} already holds the results of assignment {old_id!r}; grade {assignment_id!r} into another "
+            "folder (--out), or add --force to replace them").get(lang))
+    if old_students and not set(old_students) & set(students):
+        raise UsageError(Message(
+            f"« {out} » contient déjà la correction d'une autre classe ({len(old_students)} élève(s), aucun "
+            "en commun avec celle-ci) ; choisissez un autre dossier (--out), ou ajoutez --force pour la remplacer",
+            f"{out} already holds another class's results ({len(old_students)} student(s), none in common with "
+            "this one); pick another folder (--out), or add --force to replace them").get(lang))
+
+
 def pick_assignment(subs: list[Submission], requested: str | None, lang: str = "fr") -> str:
     if requested:
         return requested
@@ -157,14 +198,17 @@ def grade(paths: Path, *, assignment: str | None = None, out: Path, workers: int
           executor: str = "local", address: str | None = None, warm: bool | None = None,
           submitted: Mapping[str, late_mod.Submitted] | None = None, due: str | None = None,
           extensions: str | None = None, on_start: Callable[[int], None] | None = None,
-          on_done: Callable[[SubmissionResult, bool], None] | None = None) -> GradingRun:
+          on_done: Callable[[SubmissionResult, bool], None] | None = None,
+          on_header: Callable[[RunHeader], None] | None = None, guard: bool = False) -> GradingRun:
     """Grade every submission under `paths`; resumable; never stops for a student's fault.
 
     `courses` are searched before the built-in course; `public_only` runs the checks students may
     see (`grader check`); `submitted` gives students' submission times an LMS knows (Gradescope's
     metadata), which win over their files' times; `due` and `extensions` (a CSV `student,due`)
     replace the `[late]` due date for this run's output folder, kept in its gradebook; `executor`
-    ("local" threads or "ray", at `address`) runs `workers` submissions at once."""
+    ("local" threads or "ray", at `address`) runs `workers` submissions at once. `on_header` hears the
+    sandbox, sizing and budget before any submission is graded; `guard` (the CLI) refuses an `out` that
+    holds another TP's or another class's run unless `force`."""
     start = time.monotonic()
     if not paths.exists():
         raise UsageError(Message(f"« {paths} » n'existe pas", f"{paths} does not exist").get(lang))
@@ -174,7 +218,7 @@ def grade(paths: Path, *, assignment: str | None = None, out: Path, workers: int
                             limits=limits, profile=profile, budget=budget, sandbox=sandbox, courses=courses,
                             public_only=public_only, executor=executor, address=address, warm=warm,
                             submitted=submitted, due=due, extensions=extensions, on_start=on_start,
-                            on_done=on_done, start=start, stop=stop)
+                            on_done=on_done, on_header=on_header, guard=guard, start=start, stop=stop)
 
 
 def _grade_paths(paths: Path, *, assignment: str | None, out: Path, workers: int | None, force: bool, lang: str,
@@ -182,7 +226,8 @@ def _grade_paths(paths: Path, *, assignment: str | None, out: Path, workers: int
                  courses: Iterable[CourseLike], public_only: bool, executor: str, address: str | None,
                  warm: bool | None, submitted: Mapping[str, late_mod.Submitted] | None, due: str | None,
                  extensions: str | None, on_start: Callable[[int], None] | None,
-                 on_done: Callable[[SubmissionResult, bool], None] | None, start: float, stop: Stop) -> GradingRun:
+                 on_done: Callable[[SubmissionResult, bool], None] | None, start: float, stop: Stop,
+                 on_header: Callable[[RunHeader], None] | None = None, guard: bool = False) -> GradingRun:
     """`grade()` once Ctrl-C is ours: intake, the checks on the command, then OUT locked for the run."""
     subs = discover(paths, courses=courses)
     ignored = tuple(p.name for p in not_submissions(paths))
@@ -198,11 +243,11 @@ def _grade_paths(paths: Path, *, assignment: str | None, out: Path, workers: int
         try:
             loaded = assignments_mod.load(assignment_id, courses, public_only=public_only)
         except assignments_mod.AssignmentError as e:
-            raise UsageError(str(e)) from e
+            raise UsageError(e.text(lang)) from e
         try:
             overrides = late_mod.read_overrides(due, extensions, loaded.assignment.late)
         except late_mod.LateConfigError as e:
-            raise UsageError(str(e)) from e
+            raise UsageError(e.text(lang)) from e
         with contextlib.ExitStack() as held:  # OUT is ours before the sandbox probe (seconds): refused at once
             try:
                 held.enter_context(outdir.hold(out))
@@ -212,6 +257,8 @@ def _grade_paths(paths: Path, *, assignment: str | None, out: Path, workers: int
                 if (detail := outdir.full_disk_detail(e)) is None:
                     raise
                 raise outdir.DiskFull(out, detail) from e
+            if guard and not force:
+                guard_out(out, loaded.assignment.id, (s.student for s in subs), lang)
             try:
                 box = sandbox_plan(sandbox)
             except SandboxUnavailable as e:
@@ -219,7 +266,7 @@ def _grade_paths(paths: Path, *, assignment: str | None, out: Path, workers: int
             opts = ClassOptions(out, workers=workers, force=force, lang=lang, limits=limits, profile=profile,
                                 budget=budget, public_only=public_only, executor=executor, address=address,
                                 warm=warm, submitted=dict(submitted or {}), late=overrides)
-            run = _grade_all(subs, loaded, opts, box, start, on_start, on_done, stop)
+            run = _grade_all(subs, loaded, opts, box, start, on_start, on_done, stop, on_header)
         located = loaded.located
         return replace(run, ignored=ignored,
                        located="" if located is None or located.course.builtin else str(located.course.root))
@@ -249,7 +296,7 @@ class ClassOptions:
 def _grade_all(subs: list[Submission], loaded, opts: ClassOptions, box: SandboxPlan, start: float,
                on_start: Callable[[int], None] | None = None,
                on_done: Callable[[SubmissionResult, bool], None] | None = None,
-               stop: Stop | None = None) -> GradingRun:
+               stop: Stop | None = None, on_header: Callable[[RunHeader], None] | None = None) -> GradingRun:
     """The class under OUT's lock. A stop (Ctrl-C, a full disk: `stop`) ends it with `Interrupted`
     or `DiskFull` once every finished result is kept and, when there is room, reported."""
     from grader.reports import write_all
@@ -294,6 +341,8 @@ def _grade_all(subs: list[Submission], loaded, opts: ClassOptions, box: SandboxP
         book = Gradebook(out / "gradebook.sqlite")
         book.set_late_overrides(a.id, opts.late)
         a = replace(a, late=late_mod.effective(a.late, opts.late))  # the reports' policy
+        if on_header:  # before any student line: what protects the machine, how many at once, the budget
+            on_header(RunHeader(a, box, sizing.why, plan, len(subs)))
         if on_start:
             on_start(len(subs))
         specs = _answer_specs(loaded)

@@ -34,14 +34,28 @@ _UNITS = {"d": 86400, "j": 86400, "day": 86400, "days": 86400, "jour": 86400, "j
 
 
 class LateConfigError(ValueError):
-    """`[late]` is wrong: the instructor's error, said before anything is graded."""
+    """`[late]` (or `--due`, `--extensions`) is wrong: the instructor's error, said before anything is
+    graded, in both languages (`text(lang)`; `str()` is the English)."""
+
+    def __init__(self, message: str | Message):
+        self.message = message if isinstance(message, Message) else Message(message, message)
+        super().__init__(self.message.en)
+
+    def text(self, lang: str = "fr") -> str:
+        return self.message.get(lang)
+
+    def where(self, fr: str, en: str) -> LateConfigError:
+        """The same problem, said where it is (`--due`, a file's line)."""
+        return LateConfigError(Message(f"{fr} : {self.message.fr}", f"{en}: {self.message.en}"))
 
 
 def parse_duration(value: object, what: str) -> float:
     """`"72h"`, `"3d"`, `"1h30min"`, `"15 min"` -> seconds; a bare number is refused (which unit?)."""
     if not isinstance(value, str) or not value.strip():
-        raise LateConfigError(f"[late] {what} must be a duration with its unit, e.g. \"72h\", \"3d\", "
-                              f"\"15min\" (got {value!r})")
+        raise LateConfigError(Message(f"[late] {what} doit être une durée avec son unité, p. ex. \"72h\", \"3d\", "
+                                      f"\"15min\" (reçu {value!r})",
+                                      f"[late] {what} must be a duration with its unit, e.g. \"72h\", \"3d\", "
+                                      f"\"15min\" (got {value!r})"))
     text, total, at = value.strip(), 0.0, 0
     for m in _DURATION.finditer(text):
         if text[at:m.start()].strip():
@@ -49,38 +63,55 @@ def parse_duration(value: object, what: str) -> float:
         total += float(m[1]) * _UNITS[m[2].lower()]
         at = m.end()
     if at == 0 or text[at:].strip():
-        raise LateConfigError(f"[late] {what}: cannot read {value!r} as a duration (e.g. \"72h\", \"3d\", \"15min\")")
+        raise LateConfigError(Message(f"[late] {what} : {value!r} n'est pas une durée lisible (p. ex. \"72h\", \"3d\", "
+                                      "\"15min\")",
+                                      f"[late] {what}: cannot read {value!r} as a duration (e.g. \"72h\", \"3d\", "
+                                      "\"15min\")"))
     return total
 
 
 def _zone(name: object) -> dt.tzinfo:
     if not isinstance(name, str) or not name.strip():
-        raise LateConfigError(f"[late] timezone must be a name such as \"Europe/Paris\" (got {name!r})")
+        raise LateConfigError(Message(f"[late] timezone doit être un nom tel que \"Europe/Paris\" (reçu {name!r})",
+                                      f"[late] timezone must be a name such as \"Europe/Paris\" (got {name!r})"))
     try:
         return ZoneInfo(name.strip())
     except (ZoneInfoNotFoundError, ValueError) as e:
-        raise LateConfigError(f"[late] unknown timezone {name!r} (an IANA name such as \"Europe/Paris\"; "
-                              "is the system's tzdata installed?)") from e
+        raise LateConfigError(Message(f"[late] fuseau horaire inconnu {name!r} (un nom IANA tel que "
+                                      "\"Europe/Paris\" ; la base tzdata du système est-elle installée ?)",
+                                      f"[late] unknown timezone {name!r} (an IANA name such as \"Europe/Paris\"; "
+                                      "is the system's tzdata installed?)")) from e
 
 
-def parse_due(value: object, zone: str | None) -> dt.datetime:
+def parse_due(value: object, zone: str | None, *, label: str = "[late] due") -> dt.datetime:
     """The due date as an aware datetime: a TOML datetime or an ISO string, with its own offset or
     read on `zone`'s clock."""
     if isinstance(value, str):
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
-            raise LateConfigError(f"[late] due = {value.strip()} has no time: write e.g. \"{value.strip()}T23:59\"")
+            raise LateConfigError(Message(f"{label} = {value.strip()} n'a pas d'heure : écrivez p. ex. "
+                                          f"\"{value.strip()}T23:59\"",
+                                          f"{label} = {value.strip()} has no time: write e.g. \"{value.strip()}T23:59\""))
         try:
             value = dt.datetime.fromisoformat(value.strip())
         except ValueError as e:
-            raise LateConfigError(f"[late] due: {value!r} is not a date and time such as \"2026-12-10T23:59\"") from e
+            raise LateConfigError(Message(f"{label} : {value!r} n'est pas une date et heure telle que "
+                                          "\"2026-12-10T23:59\"",
+                                          f"{label}: {value!r} is not a date and time such as \"2026-12-10T23:59\""
+                                          )) from e
     if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-        raise LateConfigError(f"[late] due = {value} has no time: write e.g. \"{value}T23:59\"")
+        raise LateConfigError(Message(f"{label} = {value} n'a pas d'heure : écrivez p. ex. \"{value}T23:59\"",
+                                      f"{label} = {value} has no time: write e.g. \"{value}T23:59\""))
     if not isinstance(value, dt.datetime):
-        raise LateConfigError(f"[late] due must be a date and time such as \"2026-12-10T23:59\" (got {value!r})")
+        raise LateConfigError(Message(f"{label} doit être une date et heure telle que \"2026-12-10T23:59\" "
+                                      f"(reçu {value!r})",
+                                      f"{label} must be a date and time such as \"2026-12-10T23:59\" (got {value!r})"))
     if value.tzinfo is None:
         if zone is None:
-            raise LateConfigError(f"[late] due = {value.isoformat()} has no offset: add timezone = \"Europe/Paris\" "
-                                  "(or write the offset, e.g. \"2026-12-10T23:59+01:00\")")
+            raise LateConfigError(Message(
+                f"{label} = {value.isoformat()} n'a pas de décalage horaire : ajoutez timezone = \"Europe/Paris\" "
+                "(ou écrivez le décalage, p. ex. \"2026-12-10T23:59+01:00\")",
+                f"{label} = {value.isoformat()} has no offset: add timezone = \"Europe/Paris\" "
+                "(or write the offset, e.g. \"2026-12-10T23:59+01:00\")"))
         value = value.replace(tzinfo=_zone(zone))
     return value
 
@@ -88,34 +119,44 @@ def parse_due(value: object, zone: str | None) -> dt.datetime:
 def read_policy(table: object) -> LatePolicy:
     """`[late]` checked and read; raises `LateConfigError` with what to write instead."""
     if not isinstance(table, Mapping):
-        raise LateConfigError("[late] must be a table (due, timezone, policy, percent, limit, grace)")
+        raise LateConfigError(Message("[late] doit être une table (due, timezone, policy, percent, limit, grace)",
+                                      "[late] must be a table (due, timezone, policy, percent, limit, grace)"))
     unknown = sorted(set(table) - KEYS)
     if unknown:
-        raise LateConfigError(f"[late] unknown key(s) {', '.join(unknown)}; known: {', '.join(sorted(KEYS))}")
+        raise LateConfigError(Message(f"[late] clé(s) inconnue(s) {', '.join(unknown)} ; connues : "
+                                      f"{', '.join(sorted(KEYS))}",
+                                      f"[late] unknown key(s) {', '.join(unknown)}; known: {', '.join(sorted(KEYS))}"))
     if "due" not in table:
-        raise LateConfigError("[late] needs due = \"2026-12-10T23:59\"")
+        raise LateConfigError(Message("[late] demande due = \"2026-12-10T23:59\"",
+                                      "[late] needs due = \"2026-12-10T23:59\""))
     zone = table.get("timezone")
     if zone is not None:
         _zone(zone)
     due = parse_due(table["due"], zone)
     policy = table.get("policy", "none")
     if policy not in POLICIES:
-        raise LateConfigError(f"[late] policy must be one of {', '.join(POLICIES)} (got {policy!r})")
+        raise LateConfigError(Message(f"[late] policy doit être l'une de {', '.join(POLICIES)} (reçu {policy!r})",
+                                      f"[late] policy must be one of {', '.join(POLICIES)} (got {policy!r})"))
     percent = table.get("percent", 0)
     if isinstance(percent, bool) or not isinstance(percent, int | float) or not 0 <= percent <= 100:
-        raise LateConfigError(f"[late] percent must be a number from 0 to 100 (got {percent!r})")
+        raise LateConfigError(Message(f"[late] percent doit être un nombre de 0 à 100 (reçu {percent!r})",
+                                      f"[late] percent must be a number from 0 to 100 (got {percent!r})"))
     if policy != "none" and "percent" not in table:
-        raise LateConfigError(f"[late] policy = \"{policy}\" needs percent = ... (taken off per started "
-                              f"{'day' if policy == 'per_day' else 'hour'} late)")
+        raise LateConfigError(Message(f"[late] policy = \"{policy}\" demande percent = ... (retiré par "
+                                      f"{'jour' if policy == 'per_day' else 'heure'} de retard entamé(e))",
+                                      f"[late] policy = \"{policy}\" needs percent = ... (taken off per started "
+                                      f"{'day' if policy == 'per_day' else 'hour'} late)"))
     if "limit" in table and "max_days" in table:
-        raise LateConfigError("[late] give limit or max_days, not both")
+        raise LateConfigError(Message("[late] donnez limit ou max_days, pas les deux",
+                                      "[late] give limit or max_days, not both"))
     limit = None
     if "limit" in table:
         limit = parse_duration(table["limit"], "limit")
     elif "max_days" in table:
         days = table["max_days"]
         if isinstance(days, bool) or not isinstance(days, int | float) or days < 0:
-            raise LateConfigError(f"[late] max_days must be a number of days, 0 or more (got {days!r})")
+            raise LateConfigError(Message(f"[late] max_days doit être un nombre de jours, 0 ou plus (reçu {days!r})",
+                                          f"[late] max_days must be a number of days, 0 or more (got {days!r})"))
         limit = float(days) * 86400
     grace = parse_duration(table["grace"], "grace") if "grace" in table else 0.0
     name = zone.strip() if isinstance(zone, str) else ""
@@ -310,18 +351,23 @@ def effective(policy: LatePolicy | None, overrides: Overrides) -> LatePolicy | N
 
 def read_overrides(due: str | None, extensions: str | None, policy: LatePolicy | None) -> Overrides:
     """`--due` and `--extensions FILE.csv` (columns `student,due`; student: the student key or LMS
-    id), read on the course's clock; raises `LateConfigError` naming the bad value or row."""
+    id). A time without an offset is read on the course's clock (the TP's `[late]` timezone, else its
+    due date's offset); a TP without `[late]` (the built-in ones) has none: this machine's local
+    clock then, as the instructor who typed it reads it. Raises `LateConfigError` naming the bad
+    value or row, in both languages."""
     import csv
 
     clock_of = clock(policy) if policy is not None else None  # a naive time is read on the course's clock
 
-    def when(value: str, where: str) -> dt.datetime:
+    def when(value: str, fr: str, en: str) -> dt.datetime:
         try:
-            moment = parse_due(value, None) if clock_of is None else parse_due(value, "UTC")
+            moment = parse_due(value, "UTC", label=en)
         except LateConfigError as e:
-            raise LateConfigError(f"{where}: {e}") from None
-        naive = parse_time(value) is None
-        return moment.replace(tzinfo=clock_of) if naive and clock_of is not None else moment
+            raise LateConfigError(Message(e.message.fr.replace(en, fr, 1), e.message.en)) from None
+        if parse_time(value) is not None:  # its own offset
+            return moment
+        naive = moment.replace(tzinfo=None)
+        return naive.replace(tzinfo=clock_of) if clock_of is not None else naive.astimezone()  # local clock
 
     pairs = []
     if extensions:
@@ -329,10 +375,14 @@ def read_overrides(due: str | None, extensions: str | None, policy: LatePolicy |
             with open(extensions, encoding="utf-8-sig", newline="") as f:
                 rows = list(csv.DictReader(f))
         except OSError as e:
-            raise LateConfigError(f"--extensions {extensions}: {e.strerror or e}") from None
+            raise LateConfigError(Message(f"--extensions {extensions} : {e.strerror or e}",
+                                          f"--extensions {extensions}: {e.strerror or e}")) from None
         for n, row in enumerate(rows, start=2):
             who, value = (row.get("student") or "").strip(), (row.get("due") or "").strip()
             if not who or not value:
-                raise LateConfigError(f"--extensions {extensions}, line {n}: needs the columns student and due")
-            pairs.append((who, when(value, f"--extensions {extensions}, line {n}")))
-    return Overrides(when(due, "--due") if due else None, tuple(pairs))
+                raise LateConfigError(Message(f"--extensions {extensions}, ligne {n} : il faut les colonnes student "
+                                              "et due",
+                                              f"--extensions {extensions}, line {n}: needs the columns student and due"))
+            pairs.append((who, when(value, f"--extensions {extensions}, ligne {n}",
+                                    f"--extensions {extensions}, line {n}")))
+    return Overrides(when(due, "--due", "--due") if due else None, tuple(pairs))

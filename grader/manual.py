@@ -109,8 +109,8 @@ def open_run(out: Path, courses: Iterable[CourseLike] = ()) -> Run:
         located = locate(aid, courses)
         assignment = read_assignment(located.folder)
     except AssignmentError as e:
-        raise ManualError(Message(f"le TP « {aid} » de cette correction est introuvable : {e}",
-                                  f"this run's assignment {aid!r} cannot be found: {e}")) from None
+        raise ManualError(Message(f"le TP « {aid} » de cette correction est introuvable : {e.text('fr')}",
+                                  f"this run's assignment {aid!r} cannot be found: {e.text('en')}")) from None
     reference = located.reference if located.reference.is_file() else None
     return Run(out, assignment, students, str(doc.get("lang") or "fr"), reference)
 

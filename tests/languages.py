@@ -14,6 +14,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 #: Calls whose two first arguments are a French text and its English one.
 PAIR_CALLS = {"Message", "msg", "fail"}
+#: Calls whose first argument is the English text and `fr=` (or the second argument) the French one:
+#: the authoring commands' errors and warnings (their English is what scripts and tests read).
+EN_FIRST_CALLS = {"AuthoringError", "Said"}
 #: Keyword pairs (French, English) of the helpers and the check registry.
 PAIR_KEYWORDS = (("fr", "en"), ("hint", "hint_en"), ("what", "what_en"), ("hint_fr", "hint_en"))
 #: The English text of a pair may not be shorter than this share of the French one.
@@ -92,9 +95,12 @@ def pairs(paths: list[Path] | None = None) -> list[Pair]:
         if _name(call) in PAIR_CALLS and call.args:
             found.append((call.args[0], call.args[1] if len(call.args) > 1 else None))
         keywords = {k.arg: k.value for k in call.keywords}
+        if _name(call) in EN_FIRST_CALLS and call.args:
+            found.append((keywords.get("fr", call.args[1] if len(call.args) > 1 else None), call.args[0]))
+            keywords.pop("fr", None)
         found += [(keywords[a], keywords.get(b)) for a, b in PAIR_KEYWORDS if a in keywords]
         for fr_node, en_node in found:
-            fr = _text(fr_node)
+            fr = _text(fr_node) if fr_node is not None else None
             if fr is None or not fr[0].strip():
                 continue
             en = _text(en_node) or ("", frozenset())

@@ -19,7 +19,9 @@ from grader.notebooks import render, student_notebook
 def test_unknown_assignment_is_a_usage_error(tmp_path, capsys):
     write_class(tmp_path / "c", {"a.py": "x = 1"})
     assert main(["run", str(tmp_path / "c"), "--assignment", "nope", "--out", str(tmp_path / "o")]) == 2
-    assert "unknown assignment" in capsys.readouterr().err
+    assert "TP inconnu « nope »" in capsys.readouterr().err  # French by default, every word
+    assert main(["run", str(tmp_path / "c"), "--assignment", "nope", "--out", str(tmp_path / "o"), "--lang", "en"]) == 2
+    assert "unknown assignment 'nope'" in capsys.readouterr().err
 
 
 def test_assignment_needed_when_no_metadata(tmp_path, capsys):

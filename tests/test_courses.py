@@ -99,7 +99,9 @@ def test_list_shows_a_broken_assignment_with_its_error_and_every_other(course, c
 def test_generate_unknown_id_is_a_clear_error(capsys):
     assert main(["generate", "no-such-tp"]) == 2
     err = capsys.readouterr().err
-    assert "unknown assignment 'no-such-tp'" in err and "Traceback" not in err
+    assert "TP inconnu « no-such-tp »" in err and "Traceback" not in err
+    assert main(["generate", "no-such-tp", "--lang", "en"]) == 2
+    assert "unknown assignment 'no-such-tp'" in capsys.readouterr().err
 
 
 def test_generate_writes_into_the_course_that_holds_the_assignment(course):

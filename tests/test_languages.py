@@ -4,11 +4,18 @@ one that says as much, hints included (issue 13, item 6). The graded side of the
 
 from __future__ import annotations
 
+import argparse
 import ast
+import datetime as dt
+import json
+import os
+import re
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+from grader import cli
 from grader.judge.checks import CheckFailed, Failure, fail, pair
 from grader.judge.expect import expect_close, expect_shape
 from grader.judge.holdout import verdict
@@ -129,3 +136,184 @@ def test_a_structured_failure_words_every_part_in_both_languages():
     assert e.value.message == failure.message()
     with pytest.raises(ValueError, match="found given in one language"):
         Failure(Message("`x`", "`x`"), Message("a la forme (3,)"), Message("(4,)", "(4,)"))
+
+
+# -- the console: every command's words, its errors and its --help in one language (issue 26, item 7) ---
+CONSOLE_ENGLISH = {"the", "of", "and", "default", "show", "exit", "usage", "required", "folder", "graded", "late",
+                   "error", "results", "sandbox", "workers", "unknown", "assignment", "already", "student",
+                   "submission", "submissions", "grade", "with", "this"}
+CONSOLE_FRENCH = {"le", "la", "les", "des", "du", "et", "ou", "dossier", "défaut", "erreur", "utilisation",
+                  "afficher", "corrigé", "retard", "élève", "copie", "copies", "inconnu", "résultats"}
+
+
+def words(text: str) -> set[str]:
+    """The prose words of console text: option names, paths, variables and placeholders left out."""
+    kept = [t for t in text.split() if not any(c in t for c in "-/$._{[<=@|:'\"`") or t.endswith(":")]
+    return {w.lower() for t in kept for w in re.findall(r"[^\W\d_]+", t.rstrip(":"))}
+
+
+def english_leaks(text: str) -> set[str]:
+    return words(text) & CONSOLE_ENGLISH
+
+
+def french_leaks(text: str) -> set[str]:
+    return (words(text) & CONSOLE_FRENCH) | set(re.findall(r"[éèàçêâîôûù«»]", text))
+
+
+def every_command(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()):
+    """(command path, its parser) for the whole tree: `run`, `manual import`, `gradescope build`, ..."""
+    yield path, parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield from every_command(sub, (*path, name))
+
+
+def help_text(path: tuple[str, ...], lang: str, capsys, monkeypatch, *, env: str | None = None) -> str:
+    if env is None:
+        monkeypatch.delenv(cli.ENV_LANG, raising=False)
+    else:
+        monkeypatch.setenv(cli.ENV_LANG, env)
+    with pytest.raises(SystemExit) as e:
+        cli.main([*path, "--help", *(("--lang", lang) if env is None and lang == "en" else ())])
+    assert e.value.code == 0
+    return capsys.readouterr().out
+
+
+def test_every_help_is_in_one_language(capsys, monkeypatch):
+    commands = [path for path, _ in every_command(cli.build_parser("fr"))]
+    assert ("manual", "import") in commands and ("gradescope", "build") in commands and len(commands) > 15
+    for path in commands:
+        fr = help_text(path, "fr", capsys, monkeypatch)
+        en = help_text(path, "en", capsys, monkeypatch)
+        assert fr.startswith("utilisation : grader") and en.startswith("usage: grader"), path
+        assert "afficher cette aide et quitter" in fr and "show this help message and exit" in en, path
+        assert not english_leaks(fr), (path, english_leaks(fr), fr)
+        assert not french_leaks(en), (path, french_leaks(en), en)
+    assert help_text(("run",), "en", capsys, monkeypatch, env="en").startswith("usage: grader run")  # GRADER_LANG
+
+
+def test_argparse_errors_and_version_in_the_language_asked(capsys, monkeypatch):
+    monkeypatch.delenv(cli.ENV_LANG, raising=False)
+    with pytest.raises(SystemExit):
+        cli.main(["run"])
+    fr = capsys.readouterr().err
+    assert "grader run : erreur : arguments obligatoires manquants : COPIES" in fr and not english_leaks(fr), fr
+    with pytest.raises(SystemExit):
+        cli.main(["run", "--lang", "en", "--nope", "x"])
+    en = capsys.readouterr().err
+    assert "error: unrecognized arguments: --nope" in en and not french_leaks(en), en
+    monkeypatch.setenv(cli.ENV_LANG, "en")
+    with pytest.raises(SystemExit):
+        cli.main(["run", "--sandbox", "maybe", "x"])
+    assert "invalid choice: 'maybe'" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as e:
+        cli.main(["--version"])
+    assert e.value.code == 0 and capsys.readouterr().out.strip() == f"grader {cli._version()}"
+
+
+@pytest.fixture(scope="module")
+def late_class(tmp_path_factory) -> Path:
+    from conftest import reference_text, write_class
+
+    root = tmp_path_factory.mktemp("console")
+    folder = write_class(root / "class", {"alice.py": reference_text("tp-tenseurs")})
+    handed_in = (dt.datetime.now(dt.UTC) - dt.timedelta(days=2)).timestamp()
+    os.utime(folder / "alice.py", (handed_in, handed_in))
+    return folder
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_a_run_reads_in_order_and_in_one_language(late_class, tmp_path, capsys, monkeypatch, lang):
+    """The header (sandbox, workers, budget) before any student line; status words, the late column
+    (five days late: said, never "—"), the refusal of another TP or class in OUT: all in `lang`."""
+    monkeypatch.delenv(cli.ENV_LANG, raising=False)
+    due = (dt.datetime.now() - dt.timedelta(days=7, hours=3)).replace(microsecond=0).isoformat()  # no offset: local
+    out = tmp_path / "out"
+    assert cli.main(["run", str(late_class), "-a", "tp-tenseurs", "--out", str(out), "--due", due,
+                     "--lang", lang]) == 0
+    got = capsys.readouterr()
+    err, table = got.err, got.out
+    sandbox = err.index("Sandbox:" if lang == "en" else "Bac à sable :")
+    assert sandbox < err.index("Budget") < err.index("  alice: "), err  # the header first
+    assert ("[graded]" if lang == "en" else "[corrigé]") in err
+    assert ("5 d" if lang == "en" else "5 j") in err and ("5 d" if lang == "en" else "5 j") in table
+    student_lines = err[err.index("  alice: "):] + table
+    if lang == "en":
+        assert not french_leaks(student_lines), student_lines
+    else:
+        assert not english_leaks(student_lines), student_lines
+    (other := tmp_path / "other").mkdir()
+    (other / "zoe.py").write_text("x = 1\n")
+    assert cli.main(["run", str(other), "-a", "tp-tenseurs", "--out", str(out), "--lang", lang]) == 2
+    refused = capsys.readouterr().err
+    assert ("another class" if lang == "en" else "une autre classe") in refused and "--force" in refused
+    assert not (french_leaks(refused) if lang == "en" else english_leaks(refused)), refused
+    assert cli.main(["run", str(other), "-a", "tp-gradient", "--out", str(out), "--lang", lang]) == 2
+    refused = capsys.readouterr().err
+    assert "tp-tenseurs" in refused and "tp-gradient" in refused
+    assert not (french_leaks(refused) if lang == "en" else english_leaks(refused)), refused
+
+
+def test_another_class_with_force_replaces_the_run_and_its_stale_reports(late_class, tmp_path, capsys):
+    from conftest import write_class
+
+    out = tmp_path / "out"
+    assert cli.main(["run", str(late_class), "-a", "tp-tenseurs", "--out", str(out)]) == 0
+    other = write_class(tmp_path / "other", {"zoe.py": "x = 1\n"})
+    assert cli.main(["run", str(other), "-a", "tp-tenseurs", "--out", str(out), "--force"]) == 0
+    capsys.readouterr()
+    assert sorted(p.name for p in (out / "reports").glob("*.html")) == ["zoe.html"]
+    assert [s["student"] for s in json.loads((out / "results.json").read_text())["submissions"]] == ["zoe"]
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_errors_of_the_course_and_of_due_in_one_language(tmp_path, capsys, monkeypatch, lang):
+    from conftest import write_class
+
+    monkeypatch.delenv(cli.ENV_LANG, raising=False)
+    folder = write_class(tmp_path / "c", {"a.py": "x = 1\n"})
+    for args in (["--assignment", "nope"], ["-a", "tp-tenseurs", "--due", "2026-12-10"],
+                 ["-a", "tp-tenseurs", "--due", "demain"]):
+        assert cli.main(["run", str(folder), "--out", str(tmp_path / "o"), "--lang", lang, *args]) == 2
+        err = capsys.readouterr().err
+        assert err.strip(), args
+        assert not (french_leaks(err) if lang == "en" else english_leaks(err)), (args, err)
+    course = tmp_path / "course"
+    (course / "assignments" / "relu-tp").mkdir(parents=True)
+    (course / "assignments" / "relu-tp" / "assignment.toml").write_text(
+        'title = { fr = "ReLU", en = "ReLU" }\n[[questions]]\nid = "relu"\npoints = 2\n')
+    (course / "assignments" / "relu-tp" / "checks.py").write_text(
+        "from grader.checks import Registry\nchecks = Registry()\n")
+    assert cli.main(["run", str(folder), "--out", str(tmp_path / "o"), "--lang", lang, "-a", "relu-tp",
+                     "--course", str(course)]) == 2
+    err = capsys.readouterr().err
+    assert ("question relu has no check" if lang == "en" else "la question relu n'a aucune vérification") in err
+
+
+def test_export_notes_say_the_problem_in_words_of_the_language():
+    from grader.reports.lms import console_note
+
+    assert console_note("no-submission: Dupont — note laissée vide", "fr") == "sans copie : Dupont — note laissée vide"
+    assert console_note("matched-by-name: a — check it", "fr") == "apparié par le nom : a — check it"
+    assert console_note("matched-by-name: a — check it", "en") == "matched-by-name: a — check it"  # the file's code
+    assert console_note("not a code: x", "fr") == "not a code: x"
+
+
+def test_authoring_warnings_and_errors_in_both_languages():
+    from grader.authoring import AuthoringError, Said, said
+    from grader.authoring.scaffold import check_id
+
+    with pytest.raises(AuthoringError) as e:
+        check_id("Bad Id")
+    assert e.value.text("fr").startswith("identifiant de TP invalide") and str(e.value).startswith("invalid")
+    warning = Said("checks.py was edited by hand: left as it is", "checks.py a été modifié à la main : laissé tel quel")
+    assert "edited by hand" in warning and said(warning, "fr").startswith("checks.py a été modifié")
+
+
+def test_every_authoring_error_and_warning_has_its_french():
+    lonely = [f"{path.relative_to(languages.REPO)}:{call.lineno}" for path, call in languages.calls()
+              if languages._name(call) in languages.EN_FIRST_CALLS and call.args and len(call.args) < 2
+              and "fr" not in {k.arg for k in call.keywords}
+              and not (path.name == "__init__.py" and path.parent.name == "authoring")]
+    assert not lonely, lonely

@@ -353,8 +353,25 @@ def test_a_bad_due_or_extensions_file_is_a_usage_error(late_class, tmp_path):
         grade(folder, assignment="tp-tenseurs", out=tmp_path / "o", courses=[course], due="tomorrow")
     bad = tmp_path / "ext.csv"
     bad.write_text("student,due\nbob,2026-02-30T10:00\n")
-    with pytest.raises(UsageError, match="line 2"):
+    with pytest.raises(UsageError, match="ligne 2 : '2026-02-30T10:00' n'est pas une date"):
         grade(folder, assignment="tp-tenseurs", out=tmp_path / "o", courses=[course], extensions=str(bad))
+    with pytest.raises(UsageError, match="line 2: '2026-02-30T10:00' is not a date"):
+        grade(folder, assignment="tp-tenseurs", out=tmp_path / "o", courses=[course], extensions=str(bad), lang="en")
+
+
+def test_due_without_offset_on_a_tp_without_late_is_read_on_the_local_clock():
+    """A built-in TP has no [late]: `--due 2026-12-10T23:59` is the instructor's own clock, as typed."""
+    from grader.late import LateConfigError, effective, read_overrides
+
+    over = read_overrides("2026-12-10T23:59", None, None)
+    assert over.due == dt.datetime(2026, 12, 10, 23, 59).astimezone()
+    assert over.due.tzinfo is not None and effective(None, over).due == over.due
+    with_offset = read_overrides("2026-12-10T23:59+01:00", None, None)
+    assert with_offset.due.utcoffset() == dt.timedelta(hours=1)
+    with pytest.raises(LateConfigError) as e:
+        read_overrides("2026-12-10", None, None)
+    assert e.value.text("fr").startswith("--due = 2026-12-10 n'a pas d'heure")
+    assert e.value.text("en").startswith("--due = 2026-12-10 has no time")
 
 
 def test_a_gradescope_submission_is_judged_by_its_metadata_not_its_files(late_class, tmp_path):

@@ -19,7 +19,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader.authoring import AuthoringError
+from grader.authoring import AuthoringError, Said
 from grader.authoring.notebook_io import write_notebook
 from grader.authoring.scaffold import check_id
 from grader.authoring.starter import (
@@ -216,8 +216,9 @@ def _run_reference(text: str, teacher: TeacherNotebook, names: list[str], where:
         try:
             box = plan("auto")
         except SandboxUnavailable as e:
-            raise AuthoringError(f"cannot run the reference here: {e.message.en} (or pass run_reference=False)") \
-                from e
+            raise AuthoringError(f"cannot run the reference here: {e.message.en} (or pass run_reference=False)",
+                                 fr=f"impossible d'exécuter la référence ici : {e.message.fr} (ou passez "
+                                    "run_reference=False)") from e
         try:
             with RunnerSession(list(sub.cells), sub.workdir, Limits(**LIMITS), box) as session:
                 for rec in session.run_cells():
@@ -225,14 +226,20 @@ def _run_reference(text: str, teacher: TeacherNotebook, names: list[str], where:
                         origin = code_origins[rec.index] + 1 if rec.index < len(code_origins) else "?"
                         raise AuthoringError(f"{where}: the reference fails in its code cell {rec.index + 1} "
                                              f"(cell {origin} of the notebook): {rec.status.value}: "
-                                             f"{runner_text(rec.error, 'en').strip()[-800:]}")
+                                             f"{runner_text(rec.error, 'en').strip()[-800:]}",
+                                             fr=f"{where} : la référence échoue dans sa cellule de code "
+                                                f"{rec.index + 1} (cellule {origin} du notebook) : "
+                                                f"{rec.status.value} : "
+                                                f"{runner_text(rec.error, 'fr').strip()[-800:]}")
                 obs, out = Observer(session), {}
                 for name in names:
                     try:
                         out[name] = obs.describe(name)
                     except CheckFailed as e:
                         raise AuthoringError(f"{where}: after running the reference, `{name}` cannot be "
-                                             f"observed: {e.message.en}") from e
+                                             f"observed: {e.message.en}",
+                                             fr=f"{where} : après exécution de la référence, `{name}` ne peut "
+                                                f"pas être observé : {e.message.fr}") from e
                 return out
         finally:
             cleanup([sub])
@@ -245,7 +252,9 @@ def student_notebook(assignment_id: str, reference: str) -> dict:
     for i, cell in enumerate(nb["cells"]):
         if cell["cell_type"] == "code" and not parses(text := "".join(cell["source"])):
             raise AuthoringError(f"student notebook, cell {i + 1}: not valid Python once the solutions are "
-                                 f"removed:\n{text}")
+                                 f"removed:\n{text}",
+                                 fr=f"notebook élève, cellule {i + 1} : du Python invalide une fois les solutions "
+                                    f"retirées :\n{text}")
     return nb
 
 
@@ -277,10 +286,12 @@ def assign_notebook(notebook: Path, *, assignment_id: str, course: Path, run_ref
     text = reference_text(teacher)
     cells = split_cells(text)
     if len(cells) != len(teacher.cells):
-        raise AuthoringError(f"{notebook.name}: the reference's cells do not split back as written")
+        raise AuthoringError(f"{notebook.name}: the reference's cells do not split back as written",
+                             fr=f"{notebook.name} : les cellules de la référence ne se redécoupent pas comme écrites")
     for cell, (kind, source) in zip(teacher.cells, cells, strict=True):
         if kind == "code" and not parses(source):
-            raise AuthoringError(f"{notebook.name}, cell {cell.origin + 1}: not valid Python:\n{source}")
+            raise AuthoringError(f"{notebook.name}, cell {cell.origin + 1}: not valid Python:\n{source}",
+                                 fr=f"{notebook.name}, cellule {cell.origin + 1} : Python invalide :\n{source}")
     nb = student_notebook(assignment_id, text)
     warnings = list(teacher.warnings)
     names: dict[str, dict[str, str]] = {q.id: {} for q in teacher.questions}
@@ -292,16 +303,22 @@ def assign_notebook(notebook: Path, *, assignment_id: str, course: Path, run_ref
     questions = []
     for q in teacher.questions:
         if not q.has_code:
-            warnings.append(f"{q.id}: written answers only, graded by hand: left out of assignment.toml")
+            warnings.append(Said(f"{q.id}: written answers only, graded by hand: left out of assignment.toml",
+                                 f"{q.id} : réponses écrites seulement, corrigées à la main : absente "
+                                 "d'assignment.toml"))
             continue
         answers = tuple(Answer(n, *expectation(k, described.get(n))) for n, k in names[q.id].items())
         if not answers:
-            warnings.append(f"{q.id}: its solution binds no top-level name: write its check in checks.py")
+            warnings.append(Said(f"{q.id}: its solution binds no top-level name: write its check in checks.py",
+                                 f"{q.id} : sa solution ne définit aucun nom de premier niveau : écrivez sa "
+                                 "vérification dans checks.py"))
         listed = ", ".join(f"`{a.name}`" for a in answers)
         title = (q.heading or f"Question {q.id}") + (f" ({listed})" if listed else "")
         questions.append(FoundQuestion(q.id, q.points, title, answers))
     if not questions:
-        raise AuthoringError(f"{notebook.name}: no autograded question (only written answers)")
+        raise AuthoringError(f"{notebook.name}: no autograded question (only written answers)",
+                             fr=f"{notebook.name} : aucune question corrigée automatiquement (seulement des réponses "
+                                "écrites)")
     by_id = {q.id: q for q in teacher.questions}
     files = {
         course / "reference" / f"{assignment_id}.py": (text, False),
@@ -315,7 +332,9 @@ def assign_notebook(notebook: Path, *, assignment_id: str, course: Path, run_ref
     for path, (content, protected) in files.items():
         if protected and _hand_edited(path):
             kept.append(path)
-            warnings.append(f"{path.name} was edited by hand: left as it is (remove it to regenerate it)")
+            warnings.append(Said(f"{path.name} was edited by hand: left as it is (remove it to regenerate it)",
+                                 f"{path.name} a été modifié à la main : laissé tel quel (supprimez-le pour le "
+                                 "régénérer)"))
             continue
         path.parent.mkdir(parents=True, exist_ok=True)
         if isinstance(content, dict):

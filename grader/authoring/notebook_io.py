@@ -19,7 +19,7 @@ def read_notebook(path: Path) -> dict:
         nb = nbformat.read(str(path), as_version=4)
         nbformat.validate(nb)
     except (OSError, ValueError, nbformat.ValidationError) as e:
-        raise AuthoringError(f"{path}: not a valid notebook: {e}") from e
+        raise AuthoringError(f"{path}: not a valid notebook: {e}", fr=f"{path} : notebook invalide : {e}") from e
     return dict(nb)
 
 

@@ -30,7 +30,9 @@ class Scaffold:
 def check_id(assignment_id: str) -> None:
     if not ID_PATTERN.match(assignment_id):
         raise AuthoringError(f"invalid assignment id {assignment_id!r}: lower-case letters, digits, '-' and '_' "
-                             "(it names a folder and a Python package)")
+                             "(it names a folder and a Python package)",
+                             fr=f"identifiant de TP invalide {assignment_id!r} : minuscules, chiffres, '-' et '_' "
+                                "(il nomme un dossier et un paquet Python)")
 
 
 def _template(name: str, assignment_id: str) -> str:
@@ -45,7 +47,8 @@ def new(assignment_id: str, course: Path) -> Scaffold:
     reference = course / "reference" / f"{assignment_id}.py"
     for existing in (folder, reference):
         if existing.exists():
-            raise AuthoringError(f"{existing} already exists: choose another id or remove it")
+            raise AuthoringError(f"{existing} already exists: choose another id or remove it",
+                                 fr=f"{existing} existe déjà : choisissez un autre identifiant ou supprimez-le")
     folder.mkdir(parents=True)
     reference.parent.mkdir(parents=True, exist_ok=True)
     reference_text = _template("reference.py", assignment_id)

@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grader.authoring import AuthoringError
+from grader.authoring import AuthoringError, Said
 
 BEGIN, END, STUB = "# BEGIN SOLUTION", "# END SOLUTION", "# STUB:"
 #: What replaces a written (markdown) answer: it is graded by hand, and the reference must not hold it.
@@ -80,14 +80,18 @@ def _check_balanced(source: str, where: str) -> None:
         s = line.strip()
         if s == BEGIN:
             if open_at is not None:
-                raise AuthoringError(f"{where}: BEGIN SOLUTION on line {n} inside the one of line {open_at}")
+                raise AuthoringError(f"{where}: BEGIN SOLUTION on line {n} inside the one of line {open_at}",
+                                     fr=f"{where} : BEGIN SOLUTION ligne {n} à l'intérieur de celui de la ligne "
+                                        f"{open_at}")
             open_at = n
         elif s == END:
             if open_at is None:
-                raise AuthoringError(f"{where}: END SOLUTION on line {n} without a BEGIN SOLUTION")
+                raise AuthoringError(f"{where}: END SOLUTION on line {n} without a BEGIN SOLUTION",
+                                     fr=f"{where} : END SOLUTION ligne {n} sans BEGIN SOLUTION")
             open_at = None
     if open_at is not None:
-        raise AuthoringError(f"{where}: BEGIN SOLUTION on line {open_at} is never closed")
+        raise AuthoringError(f"{where}: BEGIN SOLUTION on line {open_at} is never closed",
+                             fr=f"{where} : BEGIN SOLUTION ligne {open_at} n'est jamais fermé")
 
 
 def normalise_markers(source: str, where: str, *, whole: bool = False) -> str:
@@ -139,12 +143,14 @@ def otter_code(source: str, where: str) -> str:
         s = _norm(line)
         begin = s in ("# begin solution", "# begin solution no prompt", "# begin prompt")
         if begin and current is not None:
-            raise AuthoringError(f"{where}: `{line.strip()}` on line {n} inside an open region")
+            raise AuthoringError(f"{where}: `{line.strip()}` on line {n} inside an open region",
+                                 fr=f"{where} : `{line.strip()}` ligne {n} dans une région ouverte")
         if begin:
             current = ["solution", _indent(line), [], []] if "solution" in s else ["prompt", _indent(line), []]
         elif s in ("# end solution", "# end prompt"):
             if current is None or current[0] not in s:
-                raise AuthoringError(f"{where}: `{line.strip()}` on line {n} closes nothing")
+                raise AuthoringError(f"{where}: `{line.strip()}` on line {n} closes nothing",
+                                     fr=f"{where} : `{line.strip()}` ligne {n} ne ferme rien")
             segs.append(current)
             current = None
         elif current is not None:
@@ -155,7 +161,8 @@ def otter_code(source: str, where: str) -> str:
         else:
             segs.append(["code", line])
     if current is not None:
-        raise AuthoringError(f"{where}: a {current[0].upper()} region is never closed")
+        raise AuthoringError(f"{where}: a {current[0].upper()} region is never closed",
+                             fr=f"{where} : une région {current[0].upper()} n'est jamais fermée")
     if not any(seg[0] != "code" for seg in segs):
         return normalise_markers(source, where, whole=True)
     return _emit(_merge(segs, where))
@@ -170,7 +177,10 @@ def _merge(segs: list[list], where: str) -> list[list]:
             lines = [s for s in seg[2] if s.strip()]
             if any(len(_indent(s)) > len(_indent(lines[0])) for s in lines):
                 raise AuthoringError(f"{where}: a PROMPT region with nested indentation cannot become STUB "
-                                     "lines (they keep one indentation); write it on lines of one level")
+                                     "lines (they keep one indentation); write it on lines of one level",
+                                     fr=f"{where} : une région PROMPT à indentation imbriquée ne peut pas devenir des "
+                                        "lignes STUB (elles gardent une seule indentation) ; écrivez-la sur des "
+                                        "lignes d'un seul niveau")
             seg = ["solution", _indent(lines[0]) if lines else seg[1], [], [s.strip() for s in lines]]
         if seg[0] == "solution":
             j = len(out) - 1
@@ -228,7 +238,8 @@ def _points(value, where: str) -> float | None:
         return None
     items = value if isinstance(value, list) else [value]
     if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in items):
-        raise AuthoringError(f"{where}: points must be a number or a list of numbers, not {value!r}")
+        raise AuthoringError(f"{where}: points must be a number or a list of numbers, not {value!r}",
+                             fr=f"{where} : points doit être un nombre ou une liste de nombres, pas {value!r}")
     return float(sum(items))
 
 
@@ -246,7 +257,8 @@ class _Reader:
 
     def open(self, qid: str, points: float | None, index: int) -> _Q:
         if qid in self.questions:
-            raise AuthoringError(f"{self.where(index)}: question id {qid!r} used twice")
+            raise AuthoringError(f"{self.where(index)}: question id {qid!r} used twice",
+                                 fr=f"{self.where(index)} : identifiant de question {qid!r} utilisé deux fois")
         q = self.questions[qid] = _Q(qid, points, self.pending_heading)
         self.current, self.pending_heading = q, ""
         return q
@@ -268,8 +280,10 @@ class _Reader:
 
     def answer_by_hand(self, index: int, qid: str | None) -> None:
         self.cells.append(TeacherCell("markdown", ANSWER_HERE, None, index))
-        self.warnings.append(f"{self.where(index)}: a written answer{f' ({qid})' if qid else ''} is graded by "
-                             "hand; the reference and the student notebook show a blank answer")
+        self.warnings.append(Said(f"{self.where(index)}: a written answer{f' ({qid})' if qid else ''} is graded by "
+                                  "hand; the reference and the student notebook show a blank answer",
+                                  f"{self.where(index)} : une réponse écrite{f' ({qid})' if qid else ''} est corrigée "
+                                  "à la main ; la référence et le notebook élève montrent une réponse vide"))
 
 
 def _nbgrader(r: _Reader, cells: list) -> None:
@@ -289,7 +303,9 @@ def _nbgrader(r: _Reader, cells: list) -> None:
             r.code(normalise_markers(cell.source, r.where(i), whole=True), i, q)
         elif cell.cell_type == "code" and graded:
             if r.current is None:
-                r.warnings.append(f"{r.where(i)}: a test cell before any solution cell is ignored")
+                r.warnings.append(Said(f"{r.where(i)}: a test cell before any solution cell is ignored",
+                                       f"{r.where(i)} : une cellule de test avant toute cellule solution est "
+                                       "ignorée"))
                 continue
             r.current.points = (r.current.points or 0.0) + (_points(meta.get("points", 0), r.where(i)) or 0.0)
             r.current.tests.append(cell.source.strip("\n"))
@@ -354,7 +370,7 @@ def read_teacher(path: Path) -> TeacherNotebook:
                 cell.outputs, cell.execution_count = [], None
         nbformat.validate(nb)
     except (OSError, ValueError, nbformat.ValidationError) as e:
-        raise AuthoringError(f"{path}: not a readable notebook: {e}") from e
+        raise AuthoringError(f"{path}: not a readable notebook: {e}", fr=f"{path} : notebook illisible : {e}") from e
     for cell in nb.cells:
         cell.source = cell.source.replace("\r\n", "\n")
     r = _Reader(Path(path).name)
@@ -370,7 +386,9 @@ def read_teacher(path: Path) -> TeacherNotebook:
         _markers(r, nb.cells)
     if not r.questions:
         raise AuthoringError(f"{path}: no question found (nbgrader solution cells, otter "
-                             "`# BEGIN QUESTION` raw cells, or `# BEGIN SOLUTION` lines)")
+                             "`# BEGIN QUESTION` raw cells, or `# BEGIN SOLUTION` lines)",
+                             fr=f"{path} : aucune question trouvée (cellules solution nbgrader, cellules brutes otter "
+                                "`# BEGIN QUESTION`, ou lignes `# BEGIN SOLUTION`)")
     questions = tuple(TeacherQuestion(q.id, float(q.points or 0.0), q.heading, tuple(q.tests), q.has_code)
                       for q in r.questions.values())
     title = next((h for c in r.cells if c.kind == "markdown" and (h := _heading(c.source))), "")

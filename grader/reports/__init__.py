@@ -20,10 +20,12 @@ __all__ = ["BY_HAND", "aligned_scores", "auto_scores", "atomic_write", "fmt_numb
 def write_all(
     results: list[SubmissionResult], assignment: Assignment, out: Path, *, lang: str = "fr"
 ) -> None:
-    """Write results.json, grades.csv, reports/<student>.html and summary.html under `out`."""
+    """Write results.json, grades.csv, reports/<student>.html and summary.html under `out`; the report
+    of a student no longer in `results` (a file removed from the class, another class graded here with
+    --force) is removed, so reports/ never shows a grade results.json does not hold."""
     # Imported here so each reporter module can import the helpers below without a cycle.
     from grader.reports.csv import write_grades_csv
-    from grader.reports.html import write_reports
+    from grader.reports.html import report_names, write_reports
     from grader.reports.json import write_results_json
 
     out = Path(out)
@@ -31,6 +33,23 @@ def write_all(
     write_results_json(results, assignment, out / "results.json", lang)
     write_grades_csv(results, assignment, out / "grades.csv")
     write_reports(results, assignment, out, lang)
+    remove_stale_reports(out, set(report_names([r.student for r in results]).values()))
+
+
+def remove_stale_reports(out: Path, keep: set[str]) -> list[str]:
+    """Remove OUT/reports/*.html not named in `keep`; the names removed."""
+    removed = []
+    folder = Path(out) / "reports"
+    if not folder.is_dir():
+        return removed
+    for path in folder.glob("*.html"):
+        if path.name not in keep and path.is_file() and not path.is_symlink():
+            try:
+                path.unlink()
+            except OSError:
+                continue
+            removed.append(path.name)
+    return sorted(removed)
 
 
 def aligned_scores(result: SubmissionResult, assignment: Assignment) -> list[QuestionScore]:

@@ -304,6 +304,25 @@ def write_unmatched(path: Path, rows: list[list[str]]) -> None:
     atomic_write(path, "\ufeff" + buf.getvalue())
 
 
+#: The side file's problem codes as the console says them (the file keeps the codes: a script reads them).
+PROBLEMS = {"not-in-roster": Message("hors de la liste", "not in the roster"),
+            "no-submission": Message("sans copie", "no submission"),
+            "ambiguous": Message("ambigu", "ambiguous"),
+            "shared-row": Message("ligne partagée", "shared row"),
+            "matched-by-name": Message("apparié par le nom", "matched by name"),
+            "name-differs": Message("nom différent", "name differs"),
+            "no-identity": Message("sans identifiant", "no identity")}
+
+
+def console_note(note: str, lang: str = "fr") -> str:
+    """A note of `notes()` as the console says it: in French, its leading problem code in words
+    ("sans copie : ..."); in English the code itself, the side file's word (what a script greps)."""
+    code, sep, rest = note.partition(": ")
+    if lang == "en" or not sep or code not in PROBLEMS:
+        return note
+    return f"{PROBLEMS[code].fr} : {rest}"
+
+
 def notes(rows: list[list[str]]) -> tuple[str, ...]:
     """The console's lines for the side file's rows (its detail column is already in the export's language)."""
     return tuple(f"{r[0]}: {r[2] or r[7] or r[6]} — {r[1]}" for r in rows)
