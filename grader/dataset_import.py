@@ -19,6 +19,18 @@ from pathlib import Path
 import numpy as np
 
 from grader import datasets as ds
+from grader.model import Message
+
+
+class DatasetImportError(ValueError):
+    """A dataset cannot be imported as asked; `str()` is the English, `text(lang)` either language."""
+
+    def __init__(self, fr: str, en: str):
+        self.message = Message(fr, en)
+        super().__init__(en)
+
+    def text(self, lang: str = "fr") -> str:
+        return self.message.get(lang)
 
 Fetch = Callable[[str, Path], None]
 _IDX = {"x_train": "train-images-idx3-ubyte", "y_train": "train-labels-idx1-ubyte",
@@ -43,7 +55,8 @@ def import_dataset(name: str, src: Path | None = None, *, dest_root: Path | None
                    fetch: Fetch = download) -> ds.Source:
     """Copy (or download, when `src` is None) `name` into `dest_root` (default `GRADER_DATA_DIR`)."""
     if name not in ds.NAMES:
-        raise ValueError(f"unknown dataset {name!r}; known: {', '.join(ds.NAMES)}")
+        raise DatasetImportError(f"jeu de données inconnu {name!r} ; connus : {', '.join(ds.NAMES)}",
+                                 f"unknown dataset {name!r}; known: {', '.join(ds.NAMES)}")
     dest_root = Path(dest_root) if dest_root else ds.data_dir()
     dest_root.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=dest_root, prefix=".import-") as tmp_name:
@@ -68,7 +81,9 @@ def synthesize(name: str = "cifar10", *, train: int = 5000, test: int = 2000, se
     and `datasets.locate` uses it only where no real copy exists.
     """
     if name not in ds.SYNTHETIC_FILES:
-        raise ValueError(f"no synthetic {name!r}; available: {', '.join(ds.SYNTHETIC_FILES)}")
+        raise DatasetImportError(f"pas de substitut synthétique de {name!r} ; disponibles : "
+                                 f"{', '.join(ds.SYNTHETIC_FILES)}",
+                                 f"no synthetic {name!r}; available: {', '.join(ds.SYNTHETIC_FILES)}")
     from grader.synthetic import make_cifar10
 
     dest_root = Path(dest_root) if dest_root else ds.data_dir()
@@ -97,7 +112,8 @@ def _fetch_all(name: str, tmp: Path, fetch: Fetch) -> Path:
         target = folder / url.rsplit("/", 1)[1]
         fetch(url, target)
         if digest and sha256(target) != digest:
-            raise ValueError(f"{url}: sha256 mismatch (corrupt or partial download)")
+            raise DatasetImportError(f"{url} : sha256 différent (téléchargement corrompu ou partiel)",
+                                     f"{url}: sha256 mismatch (corrupt or partial download)")
     return folder / "mnist.npz" if name == "mnist" else (
         folder / "cifar-10-python.tar.gz" if name == "cifar10" else folder)
 
@@ -120,7 +136,7 @@ def _find_idx(folder: Path, stem: str) -> Path:
     for name in (f"{stem}.gz", stem, stem.replace("-idx", ".idx")):
         if (folder / name).is_file():
             return folder / name
-    raise ValueError(f"{folder}: {stem}(.gz) not found")
+    raise DatasetImportError(f"{folder} : {stem}(.gz) introuvable", f"{folder}: {stem}(.gz) not found")
 
 
 def _stage_fashion(src: Path, staged: Path) -> Path:
@@ -134,7 +150,7 @@ def _stage_fashion(src: Path, staged: Path) -> Path:
         else:
             ds.write_idx(out / fname, arr)
     if ds.read_idx(out / ds.FASHION_FILES[0]).shape[1:] != (28, 28):
-        raise ValueError(f"{src}: images are not 28 x 28")
+        raise DatasetImportError(f"{src} : les images ne font pas 28 x 28", f"{src}: images are not 28 x 28")
     return out
 
 
@@ -155,6 +171,7 @@ def _stage_cifar(src: Path, staged: Path) -> Path:
         folder = src if (src / "data_batch_1").is_file() else src / "cifar-10-batches-py"
         shutil.copytree(folder, out)
     if not ds.complete("cifar10", out):
-        raise ValueError(f"{src}: missing CIFAR-10 batches ({', '.join(ds.CIFAR_BATCHES)})")
+        raise DatasetImportError(f"{src} : lots CIFAR-10 manquants ({', '.join(ds.CIFAR_BATCHES)})",
+                                 f"{src}: missing CIFAR-10 batches ({', '.join(ds.CIFAR_BATCHES)})")
     ds.read_cifar_batch(out / "test_batch")
     return out
