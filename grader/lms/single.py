@@ -70,7 +70,7 @@ def failure_reason(error: BaseException, lang: str = "fr") -> str:
     if isinstance(error, UsageError):
         return str(error)
     if isinstance(error, assignments_mod.AssignmentError):
-        return Message("le TP est mal configuré : ", "the assignment is misconfigured: ").get(lang) + str(error)
+        return Message("le TP est mal configuré : ", "the assignment is misconfigured: ").get(lang) + error.text(lang)
     if isinstance(error, FileNotFoundError):
         return Message("aucune soumission reçue : ", "no submission received: ").get(lang) + str(error)
     return (Message("erreur interne du correcteur (pas de votre fait) : ",
