@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from conftest import REPO, mutate, reference_text, write_class
 
-from grader.answers import CELL_ID, HEADING, METADATA, NotebookCell, find_answers
+from grader.answers import CELL_ID, HEADING, METADATA, NONE_PREFIX, NotebookCell, find_answers
 from grader.cli import main
 from grader.gradebook import Gradebook
 from grader.grading import grade
@@ -157,6 +157,12 @@ def test_a_students_markdown_is_rendered_inert_and_reads_no_file(monkeypatch):
                       [SheetRow("eve", answer, "metadata", "markdown")], assignment="tp-tenseurs",
                       title=msg("T", "T"), expected="", csv_name="w1.csv", out_hint="out")
     body = html.split('id="s-1"')[1]
+    why = NONE_PREFIX + json.dumps({"fr": "aucune cellule marquée pour w1", "en": "no cell marked for w1"})
+    for lang, said in (("fr", "Pas de réponse. aucune cellule marquée pour w1"), ("en", "No answer. no cell marked for w1")):
+        none = sheet_html(Question("w1", 2.0, msg("Q", "Q"), kind="manual"), [SheetRow("zoe", "", why)],
+                          assignment="tp-tenseurs", title=msg("T", "T"), expected="", csv_name="w1.csv",
+                          out_hint="out", lang=lang)
+        assert said in none  # whoever grades by hand reads why nothing was taken
     assert "<p>Mon avis</p>" in body and "<strong>centrer</strong>" in body and "<li>deux</li>" in body
     assert "&lt;p&gt;" not in body and "<a " not in body and "<img" not in body and "evil.example" not in body
 

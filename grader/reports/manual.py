@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from markupsafe import escape
 
+from grader.answers import no_answer_reason
 from grader.model import Message, Question
 from grader.reports import fmt_number, text
 from grader.reports.csv import DefusedWriter
@@ -68,6 +69,7 @@ def sheet_html(question: Question, rows: list[SheetRow], *, assignment: str, tit
               "found": (f"{ui['found']} : " if lang == "fr" else f"{ui['found']}: ")
               + text(FOUND[r.found], lang) + (f" ({ui.get(r.cell_type, r.cell_type)})" if r.cell_type else "")
               if r.found in FOUND and r.answer else "",
+              "why_none": "" if r.answer else text(no_answer_reason(r.found) or Message(""), lang),
               "markdown": r.cell_type == "markdown",  # shown as the student saw it rendered; code as written
               "score": r.score, "comment": r.comment} for r in rows]
     return _env(lang).get_template("manual.html").render(
