@@ -551,7 +551,7 @@ def scan_lang(argv: list[str]) -> str:
             return argv[i + 1]
         if arg.startswith("--lang=") and arg.split("=", 1)[1] in LANGS:
             return arg.split("=", 1)[1]
-    env = os.environ.get(ENV_LANG, "").strip().lower()
+    env = os.environ.get(ENV_LANG, "").strip().lower()[:2]  # "en", "EN", "en_GB.UTF-8"
     return env if env in LANGS else "fr"
 
 

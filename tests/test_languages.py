@@ -191,6 +191,8 @@ def test_every_help_is_in_one_language(capsys, monkeypatch):
         assert not english_leaks(fr), (path, english_leaks(fr), fr)
         assert not french_leaks(en), (path, french_leaks(en), en)
     assert help_text(("run",), "en", capsys, monkeypatch, env="en").startswith("usage: grader run")  # GRADER_LANG
+    assert help_text(("list",), "en", capsys, monkeypatch, env="en_GB.UTF-8").startswith("usage: grader list")
+    assert help_text(("list",), "fr", capsys, monkeypatch, env="de").startswith("utilisation : grader list")
 
 
 def test_argparse_errors_and_version_in_the_language_asked(capsys, monkeypatch):
