@@ -96,3 +96,31 @@ def test_a_sheet_row_with_an_extra_field_is_named(tmp_path: Path):
     [problem] = problems
     assert "w1.csv, ligne 2" in problem.fr and "mais court" in problem.fr and "guillemets" in problem.fr
     assert "w1.csv, line 2" in problem.en and "inside quotes" in problem.en
+
+
+def test_canvas_and_moodle_imports_split_either_way_hold_no_formula(tmp_path: Path):
+    """Names and ids come from the LMS's roster and the students' files; feedback quotes student text."""
+    import json
+
+    from grader.reports.lms import export
+
+    out = tmp_path / "out"
+    out.mkdir()
+    subs = [{"student": key, "status": "graded", "score": 1.5, "max_score": 2.0,
+             "errors": [f"ValueError: ;=HYPERLINK(\"http://evil.example\") {key}"], "questions": {},
+             "info": {}} for key in ("x;=1+2", "a,=HYPERLINK(1)")]
+    (out / "results.json").write_text(json.dumps({"assignment": "tp-x", "title": "TP x", "lang": "fr",
+                                                  "max_score": 2.0, "submissions": subs}), encoding="utf-8")
+    (tmp_path / "canvas.csv").write_text(
+        "Student,ID,SIS User ID,SIS Login ID,Section\r\n"
+        '"=cmd|\' /C calc\'!A0",x;=1+2,"s;=1",x;=1+2,"A,@SUM(1)"\r\n'
+        '"Doe;+1",a;=HYPERLINK(1),s-2,"a,=HYPERLINK(1)",-B\r\n', encoding="utf-8")
+    (tmp_path / "moodle.csv").write_text(
+        'Identifier,Full name,Email address,Status\r\n'
+        'Participant 1,"x;=1+2","x;=1+2",sub\r\n'
+        'Participant 2,"a,=HYPERLINK(1)","a,=HYPERLINK(1)",sub\r\n', encoding="utf-8")
+    for lms in ("canvas", "moodle"):
+        done = export(lms, out, tmp_path / f"{lms}.csv", key="SIS Login ID" if lms == "canvas" else "Email address")
+        for path in (done.path, done.unmatched):
+            text = path.read_text(encoding="utf-8-sig")
+            assert not live(text), (lms, path.name, live(text))
