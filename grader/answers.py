@@ -252,9 +252,9 @@ def _belongs_elsewhere(cell: NotebookCell, q: str, spec: AnswerCell, where: Mess
     return None
 
 
-_NOWHERE = Message("Aucune cellule ne correspond.", "No cell fits.")
+_NOWHERE = Message("Aucune cellule ne correspond.", "No cell of the notebook matches.")
 _BY_ID = Message("La cellule qui porte l'identifiant de la cellule de réponse",
-                 "The cell with the answer cell's id")
+                 "The cell that carries the identifier of the answer cell")
 _AFTER = Message("La cellule qui suit l'énoncé de la question", "The cell after the question's text")
 
 

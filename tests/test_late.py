@@ -384,6 +384,8 @@ def test_a_gradescope_submission_is_judged_by_its_metadata_not_its_files(late_cl
     doc = gradescope.run("tp-tenseurs", root=root, courses=[course], lang="en")
     assert doc["score"] == 16 and doc["extra_data"]["score_before_penalty"] == 20
     assert doc["extra_data"]["late"]["source"] == "gradescope" and doc["extra_data"]["late"]["penalty_percent"] == 20
-    assert "before the late penalty: 20" in doc["output"]
-    assert "Submitted 1 d 6 h after the deadline" in doc["output"] and "Gradescope's time" in doc["output"]
+    # tp-tenseurs has hidden checks: the visible summary says why points go, not the score before publication
+    output = html.unescape(doc["output"])  # Gradescope's output is escaped HTML
+    assert "20" not in output.split("</p>")[0] and "when grades are published" in output
+    assert "Submitted 1 d 6 h after the deadline" in output and "Gradescope's time" in output
     assert json.loads((root / "results" / "results.json").read_text())["score"] == 16
