@@ -59,6 +59,8 @@ def _late_tag(penalty, en: bool) -> str:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from grader.grading import UsageError, grade
+    from grader.model import Message
+    from grader.reports import text
 
     en = args.lang == "en"
     progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
@@ -87,6 +89,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
         status = _SUBMISSION_STATUS.get(result.status, (result.status, result.status))[en]
         progress.console.print(escape(f"  {result.student}: {result.score:g}/{result.max_score:g} "
                                       f"[{status}]{tag}"))
+        if fresh and isinstance(choice := result.info.get("entry_choice"), dict):  # several notebooks: which, why
+            progress.console.print(f"    [yellow]{escape(text(Message(**choice), args.lang))}[/yellow]",
+                                   soft_wrap=True)
+        if fresh and result.status == "error" and result.errors:  # why nothing could be graded (a refused name)
+            progress.console.print(f"    [yellow]{escape(text(result.errors[0], args.lang)[:300])}[/yellow]",
+                                   soft_wrap=True)
         progress.advance(task)
 
     if args.sandbox == "off":  # said before any student code runs, and again with the results
