@@ -178,6 +178,10 @@ def _cmd_check(args: argparse.Namespace) -> int:
                         courses=[*courses, *args.course], public_only=True, force=True)
         except UsageError as e:
             console.print(f"[red]{_error(args)}[/red] {escape(_say(e, args.lang))}")
+            if not args.bundle:  # a student's install holds no course: the bundle is what they were given
+                console.print(escape("give --bundle DIR: the folder your instructor gave you (LISEZMOI.md)" if en
+                                     else "précisez --bundle DOSSIER : le dossier donné par votre enseignant·e "
+                                          "(LISEZMOI.md)"))
             return 2
     [result] = run.results
     table = Table(title=(f"{run.assignment.id} — self-check (public checks only)" if en
