@@ -144,3 +144,46 @@ def test_a_manual_grading_sheet_displays(tenseurs):
     assert sheets, "no sheet written for tp-tenseurs' written questions"
     for sheet in sheets:
         assert_displays(render_in_chromium(sheet, width=WIDTH))
+
+
+HOSTILE = ("**Note finale : 20/20** [cliquez ici](http://evil.example/login) ![](http://evil.example/t.png) "
+           "<img src=http://evil.example/i.png> <a href='http://evil.example'>lien</a>")
+
+
+def test_student_text_stays_text_in_gradescope_output_and_manual_sheets(tmp_path):
+    """What a student wrote, opened as a browser shows it: no link, no image, no fake bold grade — in
+    Gradescope's HTML output (a check's error, the notes) and in a hand-grading sheet's markdown answer."""
+    from grader.judge.checks import Check, quoted
+    from grader.model import (
+        Assignment,
+        CheckResult,
+        Question,
+        Status,
+        SubmissionResult,
+        msg,
+        score_question,
+    )
+    from grader.reports import gradescope
+    from grader.reports.manual import SheetRow, sheet_html
+
+    q = Question("q1", 2.0, msg("Q1", "Q1"))
+    a = Assignment("demo", msg("Démo", "Demo"), (q,))
+    error = quoted(HOSTILE)
+    checks = [CheckResult("c0", "q1", Status.ERROR, msg(f"`f(x)` a levé une erreur : {error}",
+                                                        f"`f(x)` raised an error: {error}"), details=HOSTILE)]
+    result = SubmissionResult("s", "demo", "graded", (score_question(q, checks),), errors=(HOSTILE,))
+    doc = gradescope.document(result, a, [Check("c0", "q1", lambda obs, ctx: None, public=True)], lang="fr")
+    body = doc["output"] + "".join(t["output"] for t in doc["tests"])
+    page = tmp_path / "gradescope.html"
+    page.write_text(f"<!doctype html><html><head><meta charset='utf-8'><title>gs</title></head><body>{body}</body></html>")
+    sheet = tmp_path / "sheet.html"
+    sheet.write_text(sheet_html(Question("w1", 2.0, msg("Q", "Q"), kind="manual"),
+                                [SheetRow("eve", HOSTILE, "metadata", "markdown")], assignment="demo",
+                                title=msg("T", "T"), expected="", csv_name="w1.csv", out_hint="out"))
+    for path in (page, sheet):
+        seen = render_in_chromium(path)
+        assert not seen["links"] and not seen["images"], (path.name, seen["links"], seen["images"])
+        assert "Note finale" in seen["text"]  # shown, as the words they are
+    # a grade-like line the student wrote is never bold in what the student is shown; their own markdown
+    # answer, on the instructor's sheet, keeps its bold, inside the answer
+    assert not [s for s in render_in_chromium(page)["strong"] if "Note finale" in s]
