@@ -266,20 +266,13 @@ class RunnerSession:
 
             reply = self._retrying(ask)
         except RunnerDied as died:
-            self._lost_runner()
-            self.bad_cells.add(index)
-            self.events.append(Message(f"cellule [{index + 1}] : {died.message.fr}",
-                                       f"cell [{index + 1}]: {died.message.en}"))
             status = Status(died.status) if died.status in Status._value2member_map_ else Status.CRASH
-            return CellRecord(index, status, time.monotonic() - start, died.message)
+            return self._cell_lost(index, status, died.message, start)
         except ObservationError as e:
             return CellRecord(index, e.status, time.monotonic() - start, e.message)
         if self._run_dir_full():  # the cell left its capped folder full: as the polling check on a plain one,
-            self._lost_runner()  # the cell is the disk's limit, and the replay goes on without it (a fresh folder)
-            self.bad_cells.add(index)
-            died = disk_limit_message(self.limits.disk_bytes)
-            self.events.append(Message(f"cellule [{index + 1}] : {died.fr}", f"cell [{index + 1}]: {died.en}"))
-            return CellRecord(index, Status.OUTPUT_LIMIT, time.monotonic() - start, died)
+            # the cell is the disk's limit, and the replay goes on without it (on a fresh folder)
+            return self._cell_lost(index, Status.OUTPUT_LIMIT, disk_limit_message(self.limits.disk_bytes), start)
         status = {"passed": Status.PASSED, "timeout": Status.TIMEOUT}.get(reply.get("status"), Status.ERROR)
         self.good_cells.append(index)
         output = str(reply.get("output", ""))
@@ -291,6 +284,13 @@ class RunnerSession:
                                  f"output truncated: {chars:,} characters in all"))
         return CellRecord(index, status, float(reply.get("seconds", 0.0)), as_message(reply.get("error", "")),
                           output, tuple(notes))
+
+    def _cell_lost(self, index: int, status: Status, why: Message, start: float) -> CellRecord:
+        """The cell's runner is gone (it died, or was stopped at a limit): the replay skips this cell."""
+        self._lost_runner()
+        self.bad_cells.add(index)
+        self.events.append(Message(f"cellule [{index + 1}] : {why.fr}", f"cell [{index + 1}]: {why.en}"))
+        return CellRecord(index, status, time.monotonic() - start, why)
 
     MAX_LOST_SERVERS = 3  # then the run's infrastructure is broken: the last loss is reported as a crash
 
@@ -337,7 +337,7 @@ class RunnerSession:
                 timeout = min(self.limits.cell_timeout, self._left())
                 self._charged(runner, {"op": "run_cell", "index": index, "source": self.cells[index],
                                        "timeout": timeout}, timeout + self.limits.grace)
-            self._collect_figures_discard()
+            self._mark_replayed_figures()
         except RunnerDied as died:
             if died.lost_server and self.lost_servers < self.MAX_LOST_SERVERS:
                 self._lost_server_runner()
@@ -348,7 +348,7 @@ class RunnerSession:
                                            f"could not resume: {died.message.en}")) from died
         return runner
 
-    def _collect_figures_discard(self) -> None:
+    def _mark_replayed_figures(self) -> None:
         """Figures of a replay duplicate the first run's: their names are left out when collected."""
         if self.exchange is not None:
             self._replayed = set(self.exchange.names("fig-*.png"))
@@ -369,18 +369,14 @@ class RunnerSession:
             assert self.exchange is not None
             enc = Encoder(self.exchange, f"in-{self.requests}")
             msg: dict[str, Any] = {"op": op, "name": name, "timeout": t}
-            if op == "call":
-                msg.update(args=enc.encode(list(args)), kwargs=enc.encode(dict(kwargs or {})), spy=list(spy))
-            if op == "probe":
-                msg.update(code=code, inputs=enc.encode(dict(inputs or {})))
-            if op == "run":  # `function(ns, *args, **kwargs)` of a runner-side module (its source when shipped)
-                msg.update(module=module, function=function, source=source, args=enc.encode(list(args)),
-                           kwargs=enc.encode(dict(kwargs or {})))
-            return self._charged(runner, msg, t + self.limits.grace)
-
-        def ask_inputs(runner: RunnerProcess) -> dict:
             try:
-                return ask(runner)
+                if op == "call":
+                    msg.update(args=enc.encode(list(args)), kwargs=enc.encode(dict(kwargs or {})), spy=list(spy))
+                if op == "probe":
+                    msg.update(code=code, inputs=enc.encode(dict(inputs or {})))
+                if op == "run":  # `function(ns, *args, **kwargs)` of a runner-side module (its source when shipped)
+                    msg.update(module=module, function=function, source=source, args=enc.encode(list(args)),
+                               kwargs=enc.encode(dict(kwargs or {})))
             except OSError as e:  # the judge's inputs go to the student's capped folder, which they filled
                 if e.errno not in (errno.ENOSPC, errno.EDQUOT):
                     raise
@@ -389,10 +385,11 @@ class RunnerSession:
                     "impossible d'y déposer les entrées de la vérification",
                     f"no space left in the submission's folder ({self.limits.disk_bytes // 2**20} MB): the "
                     "check's inputs cannot be put there")) from e
+            return self._charged(runner, msg, t + self.limits.grace)
 
         started = time.monotonic()
         try:
-            reply = self._retrying(ask_inputs)
+            reply = self._retrying(ask)
             runner = self.runner
             assert runner is not None
         except RunnerDied as died:

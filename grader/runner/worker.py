@@ -29,12 +29,16 @@ from grader.runner import mplbackend, patches
 from grader.runner.capture import CappedWriter, student_traceback
 from grader.runner.charged_time import ChargedClock, hard_limit
 from grader.runner.exchange import Exchange
-from grader.runner.protocol import MAX_FRAME, Encoder, decode, read_frame, write_frame
+from grader.runner.protocol import Encoder, decode, read_frame, write_frame
 
 #: Calls to `random`'s module functions that a warm fork server's imports made (rich draws an id at
 #: import): replayed after seeding, so that a warm child's `random` is where a cold runner's is once
 #: the student imported TensorFlow (Keras' default seeds come from it). Empty in a cold runner.
 PRELOAD_DRAWS: list[tuple[str, tuple, dict]] = []
+
+
+#: the arrays of one request from the judge (hidden images, a model's weights): trusted, still bounded
+INPUT_BYTES = 4 << 30
 
 
 class CellTimeout(BaseException):
@@ -164,7 +168,7 @@ class Worker:
 
     def decode(self, value: Any) -> Any:
         """The judge's inputs (trusted, and as large as a model's weights): arrays as tensors on request."""
-        return decode(value, self.box, "in", convert=_convert_input, max_bytes=MAX_FRAME * 64)
+        return decode(value, self.box, "in", convert=_convert_input, max_bytes=INPUT_BYTES)
 
     def probe_function(self, module: str, function: str, source: str | None) -> Any:
         """The judge's runner-side function `module.function`: imported from `grader.runner` (what the
