@@ -49,9 +49,42 @@ pytestmark = [pytest.mark.skipif(2 not in _layers(), reason="Ray grading needs s
 
 
 def _free_port() -> int:
+    """A port the kernel hands out: always inside its ephemeral range (see `_worker_port_base`)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def _ephemeral_floor() -> int:
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
+_WORKER_BASES: set[int] = set()
+
+
+def _worker_port_base() -> int:
+    """The first of 151 worker ports, below the kernel's ephemeral range, so that no `_free_port` (an
+    agent's, the raylet's) can fall among them, and distinct from every other node's range here.
+    (A range drawn anywhere once met the runtime-env agent's port: Ray refused to start.)"""
+    top = max(11000, _ephemeral_floor() - 200)
+    while True:
+        base = random.randrange(11000, top, 200)  # above Ray's fixed 8265 and 10001
+        if base not in _WORKER_BASES and all(_port_free(p) for p in range(base, base + 151, 25)):
+            _WORKER_BASES.add(base)
+            return base
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
 
 
 def _shell_env(extra_path: Path | None = None) -> dict[str, str]:
@@ -72,7 +105,7 @@ class Node:
 
     def __init__(self, temp_dir: Path, args: list[str], env: dict[str, str]):
         self.temp_dir = temp_dir
-        base = random.randrange(20000, 60000, 200)
+        base = _worker_port_base()
         ports = ["--node-manager-port", str(_free_port()), "--object-manager-port", str(_free_port()),
                  "--metrics-export-port", str(_free_port()), "--dashboard-agent-listen-port", str(_free_port()),
                  "--dashboard-agent-grpc-port", str(_free_port()), "--runtime-env-agent-port", str(_free_port()),
