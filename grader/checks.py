@@ -37,6 +37,7 @@ from grader.judge.expect import (
 )
 from grader.judge.observe import Observer
 from grader.judge.structure import expect_class, expect_function, expect_like
+from grader.judge.teacher_tests import run_teacher_test
 from grader.model import Message, Picture, Status
 from grader.runner.protocol import AsTensor, Opaque
 
@@ -44,5 +45,5 @@ __all__ = [
     "NO_HINT", "AsTensor", "Check", "CheckFailed", "Context", "Failure", "Feedback", "Message", "Observer", "Opaque",
     "Picture", "pair", "quoted",
     "Registry", "Status", "as_array", "as_number", "as_tuple", "expect_class", "expect_close", "expect_finite",
-    "expect_float", "expect_function", "expect_like", "expect_shape", "fail", "relative_error",
+    "expect_float", "expect_function", "expect_like", "expect_shape", "fail", "relative_error", "run_teacher_test",
 ]

@@ -325,6 +325,8 @@ def _cmd_assign(args: argparse.Namespace) -> int:
         console.print(escape(f"  {path} " + ("(edited by hand: kept)" if en else "(modifié à la main : conservé)")))
     for warning in made.warnings:
         console.print(f"[yellow]{escape(said(warning, args.lang))}[/yellow]")
+    for line in made.summary():  # what each question became: "q1: 2 tests, 1 hidden"
+        console.print(escape(f"  {said(line, args.lang)}"))
     console.print(escape(f"grader run {made.reference} --assignment {made.assignment} --course {course}"))
     return 0
 

@@ -2,21 +2,37 @@
 
 It writes the course layout `grader run --course DIR` reads: `reference/ID.py` (the solution in
 the percent format, a valid submission), `assignments/ID/student.ipynb` (what `grader generate`
-makes of that reference), `assignment.toml` and a `checks.py` of structural starter checks, one
-per question: each answer exists with the type and shape the reference's run gave it. They
-cannot tell a right value from a wrong one (nor a function's stub from its solution): the
-instructor's own tests are quoted under each check as what is left to write. Once the instructor
-edits the TOML or the checks, `grader assign` leaves that file alone (its first line fingerprints
-the generated text), so regenerating from a corrected notebook never loses their work.
+makes of that reference), `assignment.toml`, `teacher_checks.py` and `checks.py`.
+
+The instructor's tests are the grading: each nbgrader autograded test cell and each otter test
+case becomes a check of its question with its points, public or hidden as in the notebook
+(`grader.authoring.starter`), run in the clean room on the student's values as plain data
+(`grader.judge.teacher_tests`). What a test reads from the notebook is listed here once, from its
+code: a name it does not bind, that the instructor's imports do not bind, and that is no builtin
+the notebook leaves alone. A library the notebook imported where students could replace it (a
+solution cell) is imported by the test itself. Every test is run on the reference before anything
+is written: one that fails there cannot run outside the notebook's kernel, and `assign` refuses it,
+naming its cell and why; a test is never silently dropped. Graded written answers (nbgrader's
+manually graded cells, otter's `manual: true`) become questions of kind "manual".
+
+Iterating is safe: `teacher_checks.py` is rewritten by every `assign` (refused if edited by hand);
+`checks.py`, which imports its registry, and `assignment.toml` are the instructor's once edited (the
+first line fingerprints the generated text). A question new in the notebook is appended to an edited
+TOML; the files are loaded as `grader run` would before any is written, so a TP that would not load
+is refused, never left behind. Solutions never reach the student notebook: a marker or a solution
+line found there stops `assign`.
 """
 
 from __future__ import annotations
 
 import ast
+import builtins
 import hashlib
 import re
+import shutil
 import tempfile
-from dataclasses import dataclass
+import tomllib
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from grader.authoring import AuthoringError, Said
@@ -25,9 +41,12 @@ from grader.authoring.scaffold import check_id
 from grader.authoring.starter import (
     LIMITS,
     Answer,
+    ConvertedTest,
     FoundQuestion,
-    checks_module,
+    entry_module,
     expectation,
+    question_toml,
+    teacher_checks_module,
     toml_text,
 )
 from grader.authoring.teacher import (
@@ -35,6 +54,7 @@ from grader.authoring.teacher import (
     END,
     STUB,
     TeacherNotebook,
+    TeacherTest,
     read_teacher,
 )
 from grader.notebooks import notebook_from_reference, split_cells, strip_solutions
@@ -56,10 +76,16 @@ class AssignResult:
     questions: tuple[FoundQuestion, ...]
     kept: tuple[Path, ...] = ()  # hand-edited files left as they were
     warnings: tuple[str, ...] = ()
+    generated: Path | None = None  # teacher_checks.py
 
     @property
     def written(self) -> tuple[Path, ...]:
-        return tuple(p for p in (self.reference, self.student, self.toml, self.checks) if p not in self.kept)
+        files = (self.reference, self.student, self.toml, self.checks, self.generated)
+        return tuple(p for p in files if p is not None and p not in self.kept)
+
+    def summary(self) -> tuple[Said, ...]:
+        """What each question became: "q1: 2 tests, 1 hidden", "w1: graded by hand"."""
+        return tuple(Said(*q.summary()) for q in self.questions)
 
 
 _IPYTHON = None
@@ -142,13 +168,14 @@ def reference_text(teacher: TeacherNotebook) -> str:
     """The percent-format reference; a teacher's line that looks like a cell marker is escaped."""
     parts = []
     for cell in teacher.cells:
+        tag = f" answer={cell.answer}" if cell.answer else ""  # a written answer's cell, found by its mark
         if cell.kind == "markdown":
             lines = [("#" if not s.strip() else "# " + re.sub(r"^(\s*)%%", r"\1\\%%", s)) for s in
                      cell.source.split("\n")]
-            parts.append("# %% [markdown]\n" + "\n".join(lines))
+            parts.append(f"# %% [markdown]{tag}\n" + "\n".join(lines))
         else:
             lines = [(" " + s if _CELL_MARKER.match(s) else s) for s in cell.source.split("\n")]
-            parts.append("# %%\n" + _fill_empty_bodies("\n".join(lines)))
+            parts.append(f"# %%{tag}\n" + _fill_empty_bodies("\n".join(lines)))
     return "\n\n".join(parts) + "\n"
 
 
@@ -199,8 +226,171 @@ def answer_names(cell: str) -> list[tuple[str, str]]:
     return [(n, k) for n, k in found.items() if not n.startswith("_")]
 
 
-def _run_reference(text: str, teacher: TeacherNotebook, names: list[str], where: str) -> dict[str, dict]:
-    """Run the reference once in the grader's runner; the descriptions of `names` afterwards."""
+# -- the instructor's tests ---------------------------------------------------------------------
+def _binds(node: ast.stmt) -> set[str]:
+    """Names a top-level statement binds (imports, definitions, assignment targets)."""
+    if isinstance(node, ast.Import | ast.ImportFrom):
+        return {a.asname or a.name.split(".")[0] for a in node.names if a.name != "*"}
+    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+        return {node.name}
+    targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(
+        node, ast.AnnAssign | ast.AugAssign) else []
+    return {n for t in targets for n in _bound(t)}
+
+
+def _tree(source: str) -> ast.Module:
+    return ast.parse(python_of(source))
+
+
+def _loaded(node: ast.AST) -> set[str]:
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+
+
+def _bound_anywhere(tree: ast.AST) -> set[str]:
+    """Every name the test binds, at any depth (its own variables, parameters, imports, definitions)."""
+    names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store | ast.Del)}
+    for n in ast.walk(tree):
+        if isinstance(n, ast.arg):
+            names.add(n.arg)
+        elif isinstance(n, ast.Import | ast.ImportFrom | ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names |= _binds(n)
+        elif isinstance(n, ast.ExceptHandler) and n.name:
+            names.add(n.name)
+        elif isinstance(n, ast.MatchAs | ast.MatchStar) and n.name:
+            names.add(n.name)
+    return names
+
+
+def given_setup(teacher: TeacherNotebook) -> str:
+    """The instructor's top-level imports in the code students are given (solutions left out): what
+    every test may use, trusted (never the student's own modules)."""
+    lines = []
+    for cell in teacher.cells:
+        if cell.kind != "code" or cell.answer:
+            continue
+        try:
+            tree = _tree(strip_solutions(cell.source))
+        except (SyntaxError, ValueError):
+            continue
+        lines += [ast.unparse(n) for n in tree.body if isinstance(n, ast.Import | ast.ImportFrom)]
+    return "".join(dict.fromkeys(line + "\n" for line in lines))
+
+
+def _test_statements(source: str, known: set[str]) -> list[str]:
+    """What a later test may rely on from an earlier one (nbgrader runs them in one kernel): its imports
+    and definitions, and assignments computed from the instructor's names only (never the student's)."""
+    out = []
+    try:
+        tree = _tree(source)
+    except (SyntaxError, ValueError):
+        return out
+    for node in tree.body:
+        if isinstance(node, ast.Import | ast.ImportFrom | ast.FunctionDef | ast.ClassDef) or (
+                isinstance(node, ast.Assign | ast.AnnAssign) and node.value is not None
+                and _loaded(node.value) <= known | set(dir(builtins))):
+            out.append(ast.unparse(node) + "\n")
+            known |= _binds(node)
+    return out
+
+
+def _reads(source: str, setup: str, notebook_names: set[str]) -> tuple[str, ...]:
+    """The notebook's names the test reads: not bound by the test nor by its setup; a builtin only
+    when the notebook itself rebinds it (a student's `max` never stands in for the builtin)."""
+    tree = _tree(source)
+    setup_names = {n for node in _tree(setup).body for n in _binds(node)}
+    names = _loaded(tree) - _bound_anywhere(tree) - setup_names
+    builtin = set(dir(builtins)) - notebook_names
+    return tuple(sorted(n for n in names if n not in builtin and not n.startswith("__")))
+
+
+def notebook_names(teacher: TeacherNotebook) -> set[str]:
+    """Every top-level name the reference's code binds (given code and solutions)."""
+    names: set[str] = set()
+    for cell in teacher.cells:
+        if cell.kind == "code":
+            try:
+                names |= {n for node in _tree(cell.source).body for n in _binds(node)}
+            except (SyntaxError, ValueError):
+                pass
+    return names
+
+
+def _check_runnable(test: TeacherTest, where: str) -> None:
+    try:
+        transformed = python_of(test.source)
+        ast.parse(transformed)
+    except (SyntaxError, ValueError) as e:
+        raise AuthoringError(f"{where}: the test is not valid Python: {e}",
+                             fr=f"{where} : le test n'est pas du Python valide : {e}") from e
+    if "get_ipython()" in transformed:
+        raise AuthoringError(f"{where}: the test uses IPython magics (`%...`, `!...`): it cannot run outside the "
+                             "notebook's kernel; write it in plain Python",
+                             fr=f"{where} : le test utilise des commandes magiques IPython (`%...`, `!...`) : il ne "
+                                "peut pas s'exécuter hors du noyau du notebook ; écrivez-le en Python simple")
+
+
+def convert_tests(teacher: TeacherNotebook, setup: str, name: str) -> dict[str, list[ConvertedTest]]:
+    """Each question's tests as its checks run them (outputs still unknown: `_run_reference` fills them)."""
+    known = notebook_names(teacher)
+    setup_names = {n for node in _tree(setup).body for n in _binds(node)}
+    earlier_all: list[str] = []
+    earlier_public: list[str] = []
+    out: dict[str, list[ConvertedTest]] = {}
+    for q in teacher.questions:
+        for t in q.tests:
+            where = f"{name}, cell {t.origin + 1} ({q.id})"
+            _check_runnable(t, where)
+            source = python_of(t.source)
+            graded = []
+            if t.hidden and t.public.strip():  # what students see of it: shown, weightless
+                visible = python_of(t.public)
+                vis_setup = setup + "".join(earlier_public)
+                graded.append(ConvertedTest(t, visible, _reads(visible, vis_setup, known), vis_setup, True, 0.0))
+            test_setup = setup + "".join(earlier_all if t.hidden else earlier_public)
+            graded.append(ConvertedTest(t, source, _reads(source, test_setup, known), test_setup, not t.hidden,
+                                        t.points))
+            out.setdefault(q.id, []).extend(graded)
+            earlier_all += _test_statements(source, set(setup_names))
+            if not t.hidden:
+                earlier_public += _test_statements(source, set(setup_names))
+            elif t.public.strip():
+                earlier_public += _test_statements(python_of(t.public), set(setup_names))
+    return out
+
+
+def _promoted(obs, names: set[str], answers: set[str]) -> dict[str, str]:
+    """Import lines for the names tests read that are libraries in the reference's run (a module, or a
+    library function imported where a student could replace it): the test imports them itself."""
+    from grader.judge.checks import CheckFailed
+
+    code = ("import types\nobj = ns.get(name)\nresult = None\n"
+            "if isinstance(obj, types.ModuleType):\n    result = ['module', obj.__name__]\n"
+            "elif callable(obj) and getattr(obj, '__module__', None) not in (None, '__main__', 'builtins'):\n"
+            "    result = ['function', obj.__module__, getattr(obj, '__qualname__', '')]\n")
+    lines = {}
+    for name in sorted(names - answers):
+        try:
+            found = obs.probe(code, name=name)
+        except CheckFailed:
+            continue
+        if not isinstance(found, list):
+            continue
+        if found[0] == "module":
+            mod = str(found[1])
+            lines[name] = f"import {mod}\n" if mod == name else (
+                f"import {mod} as {name}\n" if "." not in mod else
+                f"from {mod.rsplit('.', 1)[0]} import {mod.rsplit('.', 1)[1]} as {name}\n")
+        elif found[0] == "function" and re.fullmatch(r"[A-Za-z_][\w.]*", str(found[1])) and \
+                re.fullmatch(r"[A-Za-z_]\w*", str(found[2])) and not str(found[1]).startswith("grader"):
+            lines[name] = f"from {found[1]} import {found[2]} as {name}\n"
+    return lines
+
+
+def _run_reference(text: str, teacher: TeacherNotebook, names: list[str], where: str,
+                   tests: dict[str, list[ConvertedTest]] | None = None, setup: str = "",
+                   answers: set[str] = frozenset()) -> tuple[dict[str, dict], dict[str, list[ConvertedTest]], str]:
+    """Run the reference once in the grader's runner: the descriptions of `names`, and the tests as
+    they will run (libraries they read imported by them; otter's outputs recorded), each passed on it."""
     from grader.judge.checks import CheckFailed
     from grader.judge.observe import Observer
     from grader.model import Status
@@ -208,6 +398,7 @@ def _run_reference(text: str, teacher: TeacherNotebook, names: list[str], where:
     from grader.runner.session import Limits, RunnerSession
     from grader.submissions import cleanup, load
 
+    tests = tests or {}
     code_origins = [c.origin for c in teacher.cells if c.kind == "code"]
     with tempfile.TemporaryDirectory(prefix="grader-assign-") as tmp:
         path = Path(tmp) / "reference.py"
@@ -232,17 +423,68 @@ def _run_reference(text: str, teacher: TeacherNotebook, names: list[str], where:
                                                 f"{rec.status.value} : "
                                                 f"{runner_text(rec.error, 'fr').strip()[-800:]}")
                 obs, out = Observer(session), {}
-                for name in names:
-                    try:
-                        out[name] = obs.describe(name)
-                    except CheckFailed as e:
-                        raise AuthoringError(f"{where}: after running the reference, `{name}` cannot be "
-                                             f"observed: {e.message.en}",
-                                             fr=f"{where} : après exécution de la référence, `{name}` ne peut "
-                                                f"pas être observé : {e.message.fr}") from e
-                return out
+                try:
+                    for name in names:
+                        try:
+                            out[name] = obs.describe(name)
+                        except CheckFailed as e:
+                            raise AuthoringError(f"{where}: after running the reference, `{name}` cannot be "
+                                                 f"observed: {e.message.en}",
+                                                 fr=f"{where} : après exécution de la référence, `{name}` ne peut "
+                                                    f"pas être observé : {e.message.fr}") from e
+                    read = {n for group in tests.values() for t in group for n in t.reads}
+                    promoted = _promoted(obs, read, answers)
+                    extra = "".join(promoted.values())
+                    done: dict[str, list[ConvertedTest]] = {}
+                    for qid, group in tests.items():
+                        for t in group:
+                            t = replace(t, setup=extra + t.setup, reads=tuple(n for n in t.reads if n not in promoted))
+                            t = replace(t, output=_passes_on_reference(obs, t, qid, where))
+                            done.setdefault(qid, []).append(t)
+                    return out, done, extra + setup
+                finally:
+                    obs.close()
         finally:
             cleanup([sub])
+
+
+def _passes_on_reference(obs, t: ConvertedTest, qid: str, where: str) -> str | None:
+    """Run the test on the reference; its printed output (kept for otter's doctests); refuse if it fails."""
+    from grader.judge.checks import CheckFailed
+    from grader.judge.teacher_tests import run_teacher_test
+
+    try:
+        printed = run_teacher_test(obs, t.source, reads=t.reads, setup=t.setup)
+    except CheckFailed as e:
+        opaque = []
+        for name in t.reads:
+            try:
+                desc = obs.describe(name)
+            except CheckFailed:
+                continue
+            if not desc.get("callable") and not _plain(desc):
+                opaque.append(f"`{name}` ({desc.get('type')})")
+        why_en = (f"; it reads {', '.join(opaque)}, which has no plain-data form" if opaque else "")
+        why_fr = (f" ; il lit {', '.join(opaque)}, sans forme en données simples" if opaque else "")
+        part = " (its visible part)" if t.public and t.test.hidden and t.weight == 0 else ""
+        raise AuthoringError(
+            f"{where}, cell {t.test.origin + 1}: the test of {qid}{part} fails on the reference when run outside "
+            f"the notebook's kernel: {e.message.en}{why_en}. A test may read the notebook's plain values "
+            "(numbers, strings, lists, dicts, arrays, tensors) and call its functions with plain-data arguments; "
+            "write this one as a check in checks.py, or change it",
+            fr=f"{where}, cellule {t.test.origin + 1} : le test de {qid}{part.replace('its visible part', 'sa partie visible')} "
+               f"échoue sur la référence hors du noyau du notebook : {e.message.fr}{why_fr}. Un test peut lire les "
+               "valeurs simples du notebook (nombres, chaînes, listes, dictionnaires, tableaux, tenseurs) et appeler "
+               "ses fonctions avec des arguments simples ; écrivez celui-ci comme une vérification dans checks.py, "
+               "ou modifiez-le") from e
+    return printed if t.test.output else None
+
+
+def _plain(desc: dict) -> bool:
+    mro = {str(m) for m in desc.get("mro") or ()}
+    plain = {"builtins.int", "builtins.float", "builtins.str", "builtins.bool", "builtins.list", "builtins.tuple",
+             "builtins.dict", "builtins.NoneType", "numpy.ndarray", "numpy.generic", "builtins.complex"}
+    return bool(mro & plain) or str(desc.get("type", "")).startswith("tensorflow.")
 
 
 # -- files -------------------------------------------------------------------------------------
@@ -274,11 +516,58 @@ def _hand_edited(path: Path) -> bool:
     return m is None or hashlib.sha256(text[m.end():].encode()).hexdigest() != m.group(1)
 
 
+def _leaks(nb: dict, reference: str) -> list[str]:
+    """What of the solutions shows in the student notebook: a solution or hidden-test marker, otter's
+    `# SOLUTION` line, or a line of a solution block that the given code does not hold too."""
+    marker = re.compile(r"#+\s*(begin|end)\s+(solution|hidden\s+tests?|prompt)\b|#\s*solution(\s+no\s+prompt)?\s*$",
+                        re.IGNORECASE)
+    given, secret = set(), set()
+    for kind, source in split_cells(reference):
+        if kind != "code":
+            continue
+        inside = False
+        for line in source.split("\n"):
+            s = line.strip()
+            if s == BEGIN:
+                inside = True
+            elif s == END:
+                inside = False
+            elif inside and not s.startswith(STUB) and len(s) >= 8 and not s.startswith("#"):
+                secret.add(s)
+            elif not inside:
+                given.add(s)
+    secret -= given
+    found = []
+    for i, cell in enumerate(nb["cells"]):
+        for line in "".join(cell["source"]).split("\n"):
+            if (cell["cell_type"] == "code" and marker.search(line)) or line.strip() in secret:
+                found.append(f"cell {i + 1}: {line.strip()[:120]}")
+    return found
+
+
+_FILES = ("assignment.toml", "checks.py", "teacher_checks.py", "student.ipynb")
+
+
+def _toml_with(path: Path, questions: list[FoundQuestion]) -> tuple[str, list[str]]:
+    """A hand-edited TOML, with `[[questions]]` tables appended for the questions it lacks."""
+    text = path.read_text(encoding="utf-8")
+    try:
+        have = {str(q.get("id")) for q in tomllib.loads(text).get("questions", []) if isinstance(q, dict)}
+    except tomllib.TOMLDecodeError as e:
+        raise AuthoringError(f"{path}: not valid TOML ({e}): fix it or remove it to regenerate it",
+                             fr=f"{path} : TOML invalide ({e}) : corrigez-le ou supprimez-le pour le régénérer") from e
+    missing = [q for q in questions if q.id not in have]
+    for q in missing:
+        text = text.rstrip("\n") + "\n\n" + "\n".join(question_toml(q)) + "\n"
+    return text, [q.id for q in missing]
+
+
 def assign_notebook(notebook: Path, *, assignment_id: str, course: Path, run_reference: bool = True) -> AssignResult:
     """Turn the instructor's solution notebook into `assignment_id` in the course folder `course`.
 
     Raises AuthoringError (a usage error) when the notebook cannot be read, its marks are broken,
-    or its reference fails to run; nothing is written then.
+    its reference or one of its tests fails to run, a solution would reach the student notebook, or
+    the TP would not load; nothing is written then.
     """
     check_id(assignment_id)
     notebook, course = Path(notebook), Path(course)
@@ -293,54 +582,121 @@ def assign_notebook(notebook: Path, *, assignment_id: str, course: Path, run_ref
             raise AuthoringError(f"{notebook.name}, cell {cell.origin + 1}: not valid Python:\n{source}",
                                  fr=f"{notebook.name}, cellule {cell.origin + 1} : Python invalide :\n{source}")
     nb = student_notebook(assignment_id, text)
+    if leaks := _leaks(nb, text):
+        raise AuthoringError(f"{notebook.name}: the student notebook would show solutions (refused rather than "
+                             "leaked): " + "; ".join(leaks[:5]),
+                             fr=f"{notebook.name} : le notebook élève montrerait des solutions (refusé plutôt que "
+                                "divulgué) : " + "; ".join(leaks[:5]).replace("cell ", "cellule "))
     warnings = list(teacher.warnings)
     names: dict[str, dict[str, str]] = {q.id: {} for q in teacher.questions}
     for cell, (kind, source) in zip(teacher.cells, cells, strict=True):
         if kind == "code" and cell.question in names:
             names[cell.question].update(answer_names(source))
     found = sorted({n for per in names.values() for n in per})
-    described = _run_reference(text, teacher, found, notebook.name) if run_reference else {}
+    setup = given_setup(teacher)
+    tests = convert_tests(teacher, setup, notebook.name)
+    if run_reference:
+        described, tests, setup = _run_reference(text, teacher, found, notebook.name, tests, setup, set(found))
+    else:
+        described = {}
+        for group in tests.values():
+            for t in group:
+                if t.test.output and _prints(t.source):
+                    raise AuthoringError(
+                        f"{notebook.name}, cell {t.test.origin + 1}: this otter test compares printed output; "
+                        "its expected output comes from running the reference (drop --no-run)",
+                        fr=f"{notebook.name}, cellule {t.test.origin + 1} : ce test otter compare une sortie "
+                           "affichée ; la sortie attendue vient de l'exécution de la référence (retirez --no-run)")
+        tests = {q: [replace(t, output="" if t.test.output else None) for t in group] for q, group in tests.items()}
     questions = []
     for q in teacher.questions:
-        if not q.has_code:
-            warnings.append(Said(f"{q.id}: written answers only, graded by hand: left out of assignment.toml",
-                                 f"{q.id} : réponses écrites seulement, corrigées à la main : absente "
-                                 "d'assignment.toml"))
-            continue
         answers = tuple(Answer(n, *expectation(k, described.get(n))) for n, k in names[q.id].items())
-        if not answers:
-            warnings.append(Said(f"{q.id}: its solution binds no top-level name: write its check in checks.py",
-                                 f"{q.id} : sa solution ne définit aucun nom de premier niveau : écrivez sa "
-                                 "vérification dans checks.py"))
         listed = ", ".join(f"`{a.name}`" for a in answers)
         title = (q.heading or f"Question {q.id}") + (f" ({listed})" if listed else "")
-        questions.append(FoundQuestion(q.id, q.points, title, answers))
-    if not questions:
-        raise AuthoringError(f"{notebook.name}: no autograded question (only written answers)",
-                             fr=f"{notebook.name} : aucune question corrigée automatiquement (seulement des réponses "
-                                "écrites)")
-    by_id = {q.id: q for q in teacher.questions}
-    files = {
-        course / "reference" / f"{assignment_id}.py": (text, False),
-        course / "assignments" / assignment_id / "student.ipynb": (nb, False),
-        course / "assignments" / assignment_id / "assignment.toml":
-            (_fingerprinted(toml_text(assignment_id, teacher.title or assignment_id, questions)), True),
-        course / "assignments" / assignment_id / "checks.py":
-            (_fingerprinted(checks_module(assignment_id, notebook.name, questions, by_id, run_reference)), True),
-    }
-    kept = []
-    for path, (content, protected) in files.items():
-        if protected and _hand_edited(path):
-            kept.append(path)
-            warnings.append(Said(f"{path.name} was edited by hand: left as it is (remove it to regenerate it)",
-                                 f"{path.name} a été modifié à la main : laissé tel quel (supprimez-le pour le "
-                                 "régénérer)"))
+        if q.manual:
+            questions.append(FoundQuestion(q.id, q.points, q.heading or f"Question {q.id}", (), manual=True))
             continue
+        if not q.tests and not answers:
+            warnings.append(Said(f"{q.id}: its solution binds no top-level name and no test grades it: write its "
+                                 "check in checks.py",
+                                 f"{q.id} : sa solution ne définit aucun nom de premier niveau et aucun test ne la "
+                                 "note : écrivez sa vérification dans checks.py"))
+        elif not q.tests:
+            warnings.append(Said(f"{q.id}: no test of yours grades it: its starter check only asks that "
+                                 f"{listed} exist; write checks of their values",
+                                 f"{q.id} : aucun de vos tests ne la note : sa vérification de départ demande "
+                                 f"seulement que {listed} existe(nt) ; écrivez des vérifications de leurs valeurs"))
+        questions.append(FoundQuestion(q.id, q.points, title, answers, tuple(tests.get(q.id, ())), False,
+                                       q.all_or_nothing))
+    if not any(not q.manual for q in questions) and not any(q.manual for q in questions):
+        raise AuthoringError(f"{notebook.name}: no question found",
+                             fr=f"{notebook.name} : aucune question trouvée")
+    folder = course / "assignments" / assignment_id
+    generated = teacher_checks_module(assignment_id, notebook.name, questions, setup, run_reference)
+    files: dict[Path, str | dict] = {
+        course / "reference" / f"{assignment_id}.py": text,
+        folder / "student.ipynb": nb,
+        folder / "teacher_checks.py": _fingerprinted(generated),
+    }
+    if _hand_edited(folder / "teacher_checks.py"):
+        raise AuthoringError(f"{folder / 'teacher_checks.py'} was edited by hand, and `assign` rewrites it: move "
+                             "your checks to checks.py, remove it, and assign again",
+                             fr=f"{folder / 'teacher_checks.py'} a été modifié à la main, et `assign` le réécrit : "
+                                "déplacez vos vérifications dans checks.py, supprimez-le, et relancez assign")
+    kept = []
+    toml_path = folder / "assignment.toml"
+    if _hand_edited(toml_path):
+        files[toml_path], added = _toml_with(toml_path, questions)
+        kept.append(toml_path)
+        warnings.append(Said(f"{toml_path.name} was edited by hand: kept" + (
+            f", the new question(s) {', '.join(added)} appended" if added else "") + " (remove it to regenerate it)",
+            f"{toml_path.name} a été modifié à la main : conservé" + (
+                f", nouvelle(s) question(s) {', '.join(added)} ajoutée(s) à la fin" if added else "")
+            + " (supprimez-le pour le régénérer)"))
+    else:
+        files[toml_path] = _fingerprinted(toml_text(assignment_id, teacher.title or assignment_id, questions))
+    checks_path = folder / "checks.py"
+    if _hand_edited(checks_path):
+        kept.append(checks_path)
+        warnings.append(Said(f"{checks_path.name} was edited by hand: kept (remove it to regenerate it)",
+                             f"{checks_path.name} a été modifié à la main : conservé (supprimez-le pour le "
+                             "régénérer)"))
+    else:
+        files[checks_path] = _fingerprinted(entry_module(assignment_id))
+    _loads_or_refuse(course, folder, files, assignment_id)
+    for path, content in files.items():
         path.parent.mkdir(parents=True, exist_ok=True)
         if isinstance(content, dict):
             write_notebook(content, path)
         else:
             path.write_text(content, encoding="utf-8")
-    reference, student, toml, checks = files
-    return AssignResult(assignment_id, teacher.style, reference, student, toml, checks, tuple(questions),
-                        tuple(kept), tuple(warnings))
+    return AssignResult(assignment_id, teacher.style, course / "reference" / f"{assignment_id}.py",
+                        folder / "student.ipynb", toml_path, checks_path, tuple(questions), tuple(kept),
+                        tuple(warnings), folder / "teacher_checks.py")
+
+
+def _prints(source: str) -> bool:
+    """Whether a doctest would print something: a bare expression (not a call) or a `print`."""
+    tree = ast.parse(source)
+    return any(isinstance(n, ast.Expr) and not isinstance(n.value, ast.Constant) for n in tree.body)
+
+
+def _loads_or_refuse(course: Path, folder: Path, files: dict[Path, str | dict], assignment_id: str) -> None:
+    """Load the TP as `grader run` would, from a copy with the new files in place; refuse if it fails."""
+    from grader.assignments import AssignmentError, load_folder
+
+    with tempfile.TemporaryDirectory(prefix="grader-assign-check-") as tmp:
+        copy = Path(tmp) / "assignments" / assignment_id
+        if folder.is_dir():
+            shutil.copytree(folder, copy, ignore=shutil.ignore_patterns("__pycache__"))
+        copy.mkdir(parents=True, exist_ok=True)
+        for path, content in files.items():
+            if path.parent == folder and isinstance(content, str):
+                (copy / path.name).write_text(content, encoding="utf-8")
+        try:
+            load_folder(copy)
+        except AssignmentError as e:
+            raise AuthoringError(f"{folder}: with these files the TP would not load, so nothing was written: "
+                                 f"{e.text('en') if hasattr(e, 'text') else e}",
+                                 fr=f"{folder} : avec ces fichiers le TP ne se chargerait pas, rien n'a donc été "
+                                    f"écrit : {e.text('fr') if hasattr(e, 'text') else e}") from e

@@ -64,11 +64,14 @@ class Observer:
             self._memo[key] = compute()
         return self._memo[key]
 
-    def value(self, name: str) -> Any:
-        """The value of a top-level name, converted to plain data (cached per submission)."""
-        key = ("get", name)
+    def value(self, name: str, *, tensors: bool = False) -> Any:
+        """The value of a top-level name, converted to plain data (cached per submission).
+
+        `tensors=True`: arrays that were TensorFlow tensors come as `AsTensor`, so that handed to another
+        runner (the clean room) they are tensors again."""
+        key = ("get", name, tensors)
         if key not in self._cache:
-            self._cache[key] = self._ask("get", f"`{name}`", name=name)[0]
+            self._cache[key] = self._ask("get", f"`{name}`", name=name, tensors=tensors)[0]
         return self._cache[key]
 
     def describe(self, name: str) -> dict:
@@ -87,25 +90,27 @@ class Observer:
         return True
 
     def call(self, name: str, *args: Any, timeout: float | None = None, spy: tuple[str, ...] = (),
-             **kwargs: Any) -> Any:
-        """Call the student's function on inputs the judge chose; wrap arrays in AsTensor for tf."""
-        return self.call_spied(name, *args, timeout=timeout, spy=spy, **kwargs)[0]
+             tensors: bool = False, **kwargs: Any) -> Any:
+        """Call the student's function on inputs the judge chose; wrap arrays in AsTensor for tf.
+        `tensors=True`: tensors in the answer come back as `AsTensor` (see `value`)."""
+        return self.call_spied(name, *args, timeout=timeout, spy=spy, tensors=tensors, **kwargs)[0]
 
     def call_spied(self, name: str, *args: Any, timeout: float | None = None,
-                   spy: tuple[str, ...] = (), **kwargs: Any) -> tuple[Any, dict]:
+                   spy: tuple[str, ...] = (), tensors: bool = False, **kwargs: Any) -> tuple[Any, dict]:
         desc = self.describe(name)
         if not desc.get("callable"):
             raise CheckFailed(Message(f"`{name}` n'est pas une fonction (type {desc.get('type')}).",
                                       f"`{name}` is not a function (type {desc.get('type')})."))
         value, reply = self._ask("call", f"`{name}(...)`", name=name, args=args, kwargs=kwargs,
-                                 timeout=timeout, spy=spy)
+                                 timeout=timeout, spy=spy, tensors=tensors)
         return value, {str(k): int(v) for k, v in dict(reply.get("spy") or {}).items()}
 
     def probe(self, code: str, timeout: float | None = None, **inputs: Any) -> Any:
         """Run trusted judge code in the runner (`ns` is the student's namespace; set `result`)."""
         return self._ask("probe", "observation", code=code, inputs=inputs, timeout=timeout)[0]
 
-    def run(self, function: Callable[..., Any], *args: Any, timeout: float | None = None, **kwargs: Any) -> Any:
+    def run(self, function: Callable[..., Any], *args: Any, timeout: float | None = None, tensors: bool = False,
+            **kwargs: Any) -> Any:
         """`function(ns, *args, **kwargs)` in the runner, on plain-data arguments; its plain-data answer.
 
         `function` is a real function of a runner-side module, named here and called there by name:
@@ -113,7 +118,7 @@ class Observer:
         (the runner cannot see the course: that module's source is shipped with the request)."""
         module, name, source = runner_target(function)
         return self._ask("run", "observation", module=module, function=name, source=source, args=args,
-                         kwargs=kwargs, timeout=timeout)[0]
+                         kwargs=kwargs, timeout=timeout, tensors=tensors)[0]
 
 
 def runner_target(function: Callable[..., Any]) -> tuple[str, str, str | None]:

@@ -34,7 +34,7 @@ from grader.runner.process import (
     disk_limit_message,
     too_large,
 )
-from grader.runner.protocol import Decoder, Encoder, ReplyTooLarge
+from grader.runner.protocol import AsTensor, Decoder, Encoder, ReplyTooLarge
 from grader.runner.sandbox import (
     GPUS,
     UIDS,
@@ -87,6 +87,10 @@ default_starter: RunnerStarter | None = None
 
 class _ServerLost(Exception):
     """Internal: a (re)start failed because the fork server died; try again on a fresh one."""
+
+
+def _keep_tensors(arr: Any, kind: str) -> Any:
+    return AsTensor(arr, variable=kind == "variable") if kind in ("tensor", "variable") else arr
 
 
 class ObservationError(Exception):
@@ -357,8 +361,11 @@ class RunnerSession:
     def observe(self, op: str, *, name: str = "", args: tuple = (), kwargs: dict | None = None,
                 code: str = "", inputs: dict | None = None, timeout: float | None = None,
                 spy: tuple[str, ...] = (), module: str = "", function: str = "",
-                source: str | None = None) -> tuple[Any, dict]:
-        """Ask the runner; return (plain value, reply). Raises ObservationError."""
+                source: str | None = None, tensors: bool = False) -> tuple[Any, dict]:
+        """Ask the runner; return (plain value, reply). Raises ObservationError.
+
+        `tensors`: arrays the runner sent as TensorFlow tensors come back as `AsTensor` (handed on to
+        another runner, they arrive as tensors again) instead of plain numpy arrays."""
         if self._left() <= 0:
             raise ObservationError(Status.TIMEOUT, Message("limite de temps totale de la soumission atteinte",
                                                            "the submission's total time limit was reached"))
@@ -409,7 +416,7 @@ class RunnerSession:
         box = self.exchange
         assert box is not None
         try:
-            value = Decoder(box, "out").decode(reply.get("value"))
+            value = Decoder(box, "out", convert=_keep_tensors if tensors else None).decode(reply.get("value"))
         except ReplyTooLarge as e:  # a budget the grader's decoder enforces, whatever the runner's encoder did
             raise ObservationError(Status.OUTPUT_LIMIT, too_large(e)) from e
         except Exception as e:  # noqa: BLE001 - malformed answers are the student's, not ours
