@@ -21,7 +21,6 @@ from grader.authoring.convert import (
     reference_text,
     student_notebook,
 )
-from grader.authoring.starter import NUMBERS
 from grader.authoring.teacher import otter_code, read_teacher
 from grader.grading import grade
 from grader.notebooks import notebook_from_reference, render, split_cells
@@ -30,16 +29,17 @@ from grader.submissions import split_cells as runner_cells
 HERE = Path(__file__).parent
 NBGRADER = HERE / "notebooks" / "nbgrader_teacher.ipynb"
 OTTER = HERE / "notebooks" / "otter_teacher.ipynb"
-CASES = {  # fixture -> (id, {question: points}, {question: answer names}, value questions)
-    "nbgrader": (NBGRADER, "demo-nbgrader", {"q_array": 3, "relu": 3, "mean_value": 1},
-                 {"q_array": ["x"], "relu": ["relu"], "mean_value": ["mean_value"]}, {"q_array", "mean_value"}),
+CASES = {  # fixture -> (id, {question: points}, {question: answer names}, autograded questions)
+    "nbgrader": (NBGRADER, "demo-nbgrader", {"q_array": 3, "relu": 3, "mean_value": 0, "explain": 2},
+                 {"q_array": ["x"], "relu": ["relu"], "mean_value": ["mean_value"], "explain": []},
+                 {"q_array", "relu", "mean_value"}),
     "otter": (OTTER, "demo-otter", {"q1": 2, "q2": 3, "q3": 2},
-              {"q1": ["x"], "q2": ["relu"], "q3": ["total"]}, {"q1", "q3"}),
+              {"q1": ["x"], "q2": ["relu"], "q3": ["total"]}, {"q1", "q2", "q3"}),
 }
 
 
 def files_of(result) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in (result.reference, result.student, result.toml, result.checks)}
+    return {p.name: p.read_bytes() for p in result.written}
 
 
 def solution_lines(reference: str) -> list[str]:
@@ -58,31 +58,35 @@ def solution_lines(reference: str) -> list[str]:
 
 @pytest.fixture(scope="module", params=sorted(CASES))
 def assigned(request, tmp_path_factory):
-    notebook, aid, points, names, values = CASES[request.param]
+    notebook, aid, points, names, auto = CASES[request.param]
     course = tmp_path_factory.mktemp(f"course-{request.param}")
     first = assign_notebook(notebook, assignment_id=aid, course=course)
     before = files_of(first)
     again = assign_notebook(notebook, assignment_id=aid, course=course)
     return {"case": request.param, "result": again, "first": before, "course": course, "id": aid,
-            "points": points, "names": names, "values": values}
+            "points": points, "names": names, "auto": auto}
 
 
 def test_layout_and_toml(assigned):
     r, course, aid = assigned["result"], assigned["course"], assigned["id"]
     assert r.reference == course / "reference" / f"{aid}.py"
     assert r.student == course / "assignments" / aid / "student.ipynb"
-    assert r.written == (r.reference, r.student, r.toml, r.checks) and r.kept == ()
+    assert r.written == (r.reference, r.student, r.toml, r.checks, r.generated) and r.kept == ()
+    assert r.generated == course / "assignments" / aid / "teacher_checks.py"
     toml = tomllib.loads(r.toml.read_text(encoding="utf-8"))
     assert toml["id"] == aid
     assert toml["title"]["fr"] == toml["title"]["en"] == ("TP — Tableaux numpy" if assigned["case"] == "nbgrader"
                                                          else "Otter TP: arrays")
     assert toml["limits"] == {"cell_timeout": 120, "wall_timeout": 900, "call_timeout": 60}
+    assert toml["scoring"] == {"step": 0}  # nbgrader's and otter's points, exactly
     assert {q["id"]: q["points"] for q in toml["questions"]} == assigned["points"]
+    assert {q["id"] for q in toml["questions"] if q.get("kind") == "manual"} == set(assigned["points"]) - assigned["auto"]
     assert all(q["fr"] and q["en"] for q in toml["questions"])
     assert {q.id: [a.name for a in q.answers] for q in r.questions} == assigned["names"]
     loaded = load_folder(course / "assignments" / aid)  # what `grader run --course` will read
     assert [q.id for q in loaded.assignment.questions] == list(assigned["points"])
-    assert [c.question for c in loaded.checks] == list(assigned["points"]) and all(c.public for c in loaded.checks)
+    assert {c.question for c in loaded.checks} == assigned["auto"]
+    assert all(c.name.startswith("test_") for c in loaded.checks)
 
 
 def test_assign_twice_gives_the_same_bytes(assigned):
@@ -107,6 +111,7 @@ def test_student_notebook_is_generated_valid_and_free_of_solutions(assigned):
     assert "BEGIN SOLUTION" not in everything and "STUB:" not in everything and "SOLUTION" not in everything
     assert "assert " not in everything and "HIDDEN" not in everything  # the instructor's tests stay out
     assert "def relu(v):\n    # VOTRE CODE ICI\n    raise NotImplementedError()" in code
+    assert "Parce que" not in everything  # a model written answer stays in the reference
 
 
 def test_reference_is_percent_format_with_solution_blocks(assigned):
@@ -119,29 +124,37 @@ def test_reference_is_percent_format_with_solution_blocks(assigned):
     if assigned["case"] == "otter":  # `x = ... # SOLUTION` and a PROMPT region become STUB lines
         assert "# BEGIN SOLUTION\n# STUB: x = ...\nx = np.ones((3, 4))\n# END SOLUTION" in reference
         assert "# BEGIN SOLUTION\n# STUB: total = ...\ntotal = int(x.sum())\n# END SOLUTION" in reference
-    else:  # a solution cell without markers is all solution; a written answer is blanked
+    else:  # a solution cell without markers is all solution; a written answer is the hand grader's model
         assert "# BEGIN SOLUTION\nmean_value = float(x.mean())\n# END SOLUTION" in reference
-        assert "Parce que" not in reference
+        assert "# %% [markdown] answer=explain\n# Parce que" in reference
 
 
-def test_starter_checks_module_is_clean_and_quotes_the_tests(assigned):
+def test_teacher_checks_module_is_clean_and_runs_the_tests(assigned):
     r = assigned["result"]
-    source = r.checks.read_text(encoding="utf-8")
-    compile(source, str(r.checks), "exec")
+    source = r.generated.read_text(encoding="utf-8")
+    compile(source, str(r.generated), "exec")
     ruff = shutil.which("ruff")
     if ruff:
-        done = subprocess.run([ruff, "check", "--no-cache", "--config", str(HERE.parents[1] / "pyproject.toml"),
-                               str(r.checks)], capture_output=True, text=True)
-        assert done.returncode == 0, done.stdout + done.stderr
+        for path in (r.generated, r.checks):
+            done = subprocess.run([ruff, "check", "--no-cache", "--config", str(HERE.parents[1] / "pyproject.toml"),
+                                   str(path)], capture_output=True, text=True)
+            assert done.returncode == 0, done.stdout + done.stderr
+    assert "from .teacher_checks import checks" in r.checks.read_text(encoding="utf-8")
+    checks = {c.name: c for c in load_folder(assigned["course"] / "assignments" / assigned["id"]).checks}
     if assigned["case"] == "nbgrader":
-        assert "#     assert x.shape == (3, 4)" in source and "#     assert x.sum() == 66" in source
-        assert 'expect_like(obs, "x", types=("numpy.ndarray",), shape="(3, 4)", dtype="float64")' in source
-    else:
-        assert "#     x.shape == (3, 4)" in source and "#     total == 12" in source
-    assert 'expect_function(obs, "relu")' in source
+        assert "assert x.shape == (3, 4)" in source and "assert x.sum() == 66" in source
+        assert [(n, c.weight, c.public) for n, c in checks.items() if c.question == "q_array"] == [
+            ("test_q_array_1", 2, True), ("test_q_array_2_visible", 0, True), ("test_q_array_2", 1, False)]
+    else:  # otter: points over cases as otter splits them; `# HIDDEN` cases hidden
+        assert [(c.question, c.weight, c.public) for c in checks.values()] == [
+            ("q1", 1, True), ("q1", 1, False), ("q2", 1, True), ("q2", 2, False), ("q3", 1, True), ("q3", 1, True)]
+        assert "output='True\\n'" in source.replace('"', "'")  # a doctest's output, from the reference
+    assert 'reads=("relu",)' in source
+    assert [str(s) for s in r.summary()][0] == ("q_array: 2 tests, 1 hidden" if assigned["case"] == "nbgrader"
+                                                else "q1: 2 tests, 1 hidden")
 
 
-def test_reference_scores_full_marks_and_the_stub_loses_each_value_question(assigned, tmp_path):
+def test_reference_scores_full_marks_and_the_stub_nothing(assigned, tmp_path):
     r, aid = assigned["result"], assigned["id"]
     subs = tmp_path / "subs"
     subs.mkdir()
@@ -150,50 +163,68 @@ def test_reference_scores_full_marks_and_the_stub_loses_each_value_question(assi
     run = grade(subs, assignment=aid, out=tmp_path / "out", courses=[assigned["course"]])
     results = {res.student: res for res in run.results}
     ref, stub = results["reference"], results["stub"]
-    assert ref.score == ref.max_score == sum(assigned["points"].values()), \
-        [(c.name, c.status.value, c.message.en) for q in ref.questions for c in q.checks]
+    auto = sum(p for q, p in assigned["points"].items() if q in assigned["auto"])
+    assert ref.score == auto, [(c.name, c.status.value, c.message.en) for q in ref.questions for c in q.checks]
     scores = {q.question.id: q.score for q in stub.questions}
-    for qid in assigned["values"]:
-        assert scores[qid] == 0, qid
-    # a function's stub is callable: the structural check cannot tell it (documented), it passes
-    assert scores["relu" if assigned["case"] == "nbgrader" else "q2"] == 3
-    statuses = {c.status.value for q in stub.questions if q.question.id in assigned["values"] for c in q.checks}
-    assert statuses <= {"missing", "failed"}
+    assert all(scores[q] == 0 for q in assigned["auto"]), scores
+    relu = [c for q in stub.questions for c in q.checks if q.question.id in ("relu", "q2")]
+    assert relu and all(c.status.value == "failed" for c in relu)
+    assert any("NotImplementedError" in c.message.en for c in relu)  # the stub's own line, as the test met it
 
 
-def test_nbgrader_reader_sums_test_points_and_leaves_written_answers_out():
+def test_nbgrader_reader_turns_test_cells_into_tests_and_graded_answers_into_manual_questions():
     teacher = read_teacher(NBGRADER)
     assert teacher.style == "nbgrader"
-    assert {q.id: q.points for q in teacher.questions} == {"q_array": 3, "relu": 3, "mean_value": 1, "explain": 2}
+    assert {q.id: q.points for q in teacher.questions} == {"q_array": 3, "relu": 3, "mean_value": 0, "explain": 2}
     assert [q.heading for q in teacher.questions][:3] == ["Q1 — Un tableau", "Q2 — ReLU", "Q3 — Moyenne"]
-    assert any("explain" in w for w in teacher.warnings)
+    q_array = teacher.questions[0]
+    assert [(t.points, t.hidden, t.public) for t in q_array.tests] == [
+        (2, False, "assert x.shape == (3, 4)"), (1, True, "assert x.dtype.kind == 'f'")]
+    assert q_array.tests[1].source == "assert x.dtype.kind == 'f'\nassert x.sum() == 66"
+    assert [q.id for q in teacher.questions if q.manual] == ["explain"]
 
 
-def test_otter_reader_sums_point_lists_and_matches_raw_cells_loosely():
+def test_otter_reader_splits_points_over_cases_and_matches_raw_cells_loosely():
     teacher = read_teacher(OTTER)
     assert teacher.style == "otter"
     assert {q.id: q.points for q in teacher.questions} == {"q1": 2, "q2": 3, "q3": 2}
     assert [q.heading for q in teacher.questions] == ["Question 1: an array", "Question 2: relu",
                                                       "Question 3: a total"]
+    assert [[(t.points, t.hidden) for t in q.tests] for q in teacher.questions] == [
+        [(1, False), (1, True)], [(1, False), (2, True)], [(1, False), (1, False)]]
     assert [c.source for c in teacher.cells if c.question == "q3"] and teacher.cells[-1].source == "print('fin')"
 
 
-def test_run_reference_false_checks_only_that_names_exist(tmp_path):
-    r = assign_notebook(OTTER, assignment_id="demo-norun", course=tmp_path)
-    quick = assign_notebook(OTTER, assignment_id="demo-norun2", course=tmp_path, run_reference=False)
-    assert [a.types for q in quick.questions for a in q.answers] == [(), (), ()]
-    source = quick.checks.read_text(encoding="utf-8")
-    assert 'expect_like(obs, "x")\n' in source and "types=" not in source
-    assert r.questions[2].answers[0].types == NUMBERS
+def test_otter_points_resolve_as_otter_does():
+    from grader.authoring.teacher import resolve_points
+
+    assert resolve_points(3, [None, None, None], "q") == [1, 1, 1]
+    assert resolve_points(4, [2, None, None], "q") == [2, 1, 1]
+    assert resolve_points(None, [None, None], "q") == [0.5, 0.5]  # no total: the cases share 1 point
+    assert resolve_points(None, [2, None], "q") == [2, 0]
+    assert resolve_points([1, 3], [None, None], "q") == [1, 3]
+    with pytest.raises(AuthoringError, match="2 points listed for 1 test case"):
+        resolve_points([1, 2], [None], "q")
+    with pytest.raises(AuthoringError, match="exceed"):
+        resolve_points(1, [2, None], "q")
 
 
-def test_hand_edited_checks_are_kept(tmp_path):
-    r = assign_notebook(OTTER, assignment_id="demo-kept", course=tmp_path, run_reference=False)
+def test_without_running_the_reference_tests_are_converted_unchecked(tmp_path):
+    quick = assign_notebook(NBGRADER, assignment_id="demo-norun", course=tmp_path, run_reference=False)
+    assert [len(q.tests) for q in quick.questions] == [3, 1, 1, 0]
+    with pytest.raises(AuthoringError, match="compares printed output"):  # otter's expected outputs need a run
+        assign_notebook(OTTER, assignment_id="demo-norun2", course=tmp_path, run_reference=False)
+    assert not (tmp_path / "assignments" / "demo-norun2").exists()
+
+
+def test_hand_edited_checks_are_kept_and_still_load_the_teachers_tests(tmp_path):
+    r = assign_notebook(NBGRADER, assignment_id="demo-kept", course=tmp_path, run_reference=False)
     edited = r.checks.read_text(encoding="utf-8") + "\n# my own check comes here\n"
     r.checks.write_text(edited, encoding="utf-8")
-    again = assign_notebook(OTTER, assignment_id="demo-kept", course=tmp_path, run_reference=False)
+    again = assign_notebook(NBGRADER, assignment_id="demo-kept", course=tmp_path, run_reference=False)
     assert again.kept == (r.checks,) and r.checks.read_text(encoding="utf-8") == edited
     assert again.checks not in again.written and any("checks.py" in w for w in again.warnings)
+    assert again.generated in again.written
 
 
 def write_teacher(path: Path, *cells) -> Path:

@@ -141,8 +141,20 @@ def _short(value: Any) -> str:
             text = repr(value)
     except Exception as e:  # noqa: BLE001 - a repr that raises says so
         text = f"<repr failed: {type(e).__name__}>"
-    text = " ".join(text.split())
+    return _clip(text)
+
+
+def _clip(text: str) -> str:
+    text = " ".join(str(text).split())
     return text if len(text) <= MAX_REPR else text[: MAX_REPR - 1] + "…"
+
+
+def _literal(node: ast.expr) -> bool:
+    try:
+        ast.literal_eval(node)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return False
+    return True
 
 
 def _parts(test: ast.expr) -> list[ast.expr]:
@@ -171,7 +183,7 @@ def _explain(tree: ast.Module, lines: list[str], tb, exc: BaseException) -> dict
         out["code"] = " ".join((ast.get_source_segment("\n".join(lines), node) or out["code"]).split())
         where = []
         for part in _parts(node.test):
-            if isinstance(part, ast.Constant):
+            if _literal(part):  # `[0.0, 2.0]` says itself
                 continue
             try:
                 value = eval(compile(ast.Expression(part), FILENAME, "eval"), frame.f_globals, frame.f_locals)
@@ -182,7 +194,7 @@ def _explain(tree: ast.Module, lines: list[str], tb, exc: BaseException) -> dict
             where.append([" ".join(ast.unparse(part).split()), _short(value)])
         out["where"] = where[:6]
         if node.msg is not None and str(exc):
-            out["message"] = _short(str(exc))
+            out["message"] = _clip(str(exc))
     return out
 
 
@@ -232,7 +244,7 @@ def run_test(ns: dict, token: str, *, setup: list[str] | None = None, source: li
     except BaseException as e:  # noqa: BLE001 - whatever the test raises is its verdict
         if not pending:
             status = "failed" if isinstance(e, AssertionError) else "error"
-            return {"status": status, "error": _short(f"{type(e).__name__}: {e}"), "output": out.getvalue(),
+            return {"status": status, "error": _clip(f"{type(e).__name__}: {e}".rstrip(": ")), "output": out.getvalue(),
                     **_explain(tree, lines, e.__traceback__, e)}
     finally:
         sys.displayhook = hook
