@@ -8,6 +8,11 @@ model answer, the student notebook a placeholder, marked `{"grader": {"answer": 
 cell's metadata so that intake finds it wherever the student moves it, with an id derived from
 the TP and the question (`answer_cell_id`), not from its position: adding a question to a TP
 never gives an earlier cell (in notebooks already handed out) an answer cell's id.
+
+Every generated notebook (`grader generate`, `new`, `assign`, hence `release`) also carries the
+self-check cells (`grader.selfcheck.cells`): an init cell, `check("q1")` after each autograded
+question's last code cell (the question a cell answers: its `# %% question=q1` header, else the
+heading before it), `check_all()` at the end. Intake drops them; they take no other cell's id.
 """
 
 from __future__ import annotations
@@ -19,7 +24,9 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from grader.answers import ANSWER_TAG, PLACEHOLDER, AnswerCell, answer_cell_id, answer_cells
-from grader.assignments import AssignmentError, CourseLike, locate
+from grader.assignments import AssignmentError, CourseLike, locate, read_assignment
+from grader.selfcheck import cells as selfcheck
+from grader.selfcheck.cells import QUESTION_TAG
 
 _MARKER = re.compile(r"^# %%(.*)$")
 
@@ -36,24 +43,32 @@ def split_cells(text: str) -> list[tuple[str, str]]:
 def split_tagged(text: str) -> list[tuple[str, str, str]]:
     """(kind, source, answer) of a percent-format file; `answer` is the written question an
     `answer=ID` header marks the cell for ("" for the others)."""
-    cells: list[tuple[str, str, list[str]]] = []
-    kind, tag, lines = "code", "", []
+    return [(kind, source, answer) for kind, source, answer, _ in _split(text)]
+
+
+def _split(text: str) -> list[tuple[str, str, str, str]]:
+    """(kind, source, answer, question) of each cell: `question` is the autograded question a code
+    cell's `question=ID` header names ("" for none; its heading says it otherwise: `selfcheck.cells`)."""
+    cells: list[tuple[str, str, str, list[str]]] = []
+    kind, tag, question, lines = "code", "", "", []
     for line in text.splitlines():
         m = _MARKER.match(line)
         if m:
             if any(s.strip() for s in lines) or tag:
-                cells.append((kind, tag, lines))
+                cells.append((kind, tag, question, lines))
             found = ANSWER_TAG.search(m.group(1))
-            kind, tag, lines = ("markdown" if "[markdown]" in m.group(1) else "code"), found[1] if found else "", []
+            asked = QUESTION_TAG.search(m.group(1))
+            kind = "markdown" if "[markdown]" in m.group(1) else "code"
+            tag, question, lines = found[1] if found else "", asked[1] if asked else "", []
         else:
             lines.append(line)
     if any(s.strip() for s in lines) or tag:
-        cells.append((kind, tag, lines))
+        cells.append((kind, tag, question, lines))
     out = []
-    for kind, tag, lines in cells:
+    for kind, tag, question, lines in cells:
         if kind == "markdown":
             lines = [re.sub(r"^# ?", "", s) for s in lines]
-        out.append((kind, "\n".join(lines).strip("\n"), tag))
+        out.append((kind, "\n".join(lines).strip("\n"), tag, question if kind == "code" else ""))
     return out
 
 
@@ -99,14 +114,28 @@ def strip_solutions(source: str) -> str:
 
 
 def student_notebook(assignment_id: str, courses: Iterable[CourseLike] = ()) -> dict:
-    return notebook_from_reference(reference_path(assignment_id, courses).read_text(encoding="utf-8"),
-                                   assignment_id)
+    located = locate(assignment_id, courses)
+    return notebook_from_reference(located.reference.read_text(encoding="utf-8"), assignment_id,
+                                   autograded(located.folder))
 
 
-def notebook_from_reference(text: str, assignment_id: str) -> dict:
-    """The student notebook of a percent-format reference: solutions out, the id in the metadata."""
+def autograded(folder: Path) -> tuple[str, ...] | None:
+    """The ids of the TP's autograded questions (those a `check("q1")` cell can run); None when its
+    TOML cannot be read here (headings then name them: `grader.selfcheck.cells`)."""
+    try:
+        return tuple(q.id for q in read_assignment(folder).questions if not q.manual)
+    except AssignmentError:
+        return None
+
+
+def notebook_from_reference(text: str, assignment_id: str, questions: Iterable[str] | None = None) -> dict:
+    """The student notebook of a percent-format reference: solutions out, the id in the metadata, and
+    the self-check cells (`grader.selfcheck.cells`: an init cell before the first code cell, `check("q1")`
+    after each autograded question's last code cell, `check_all()` at the end). `questions`: the TP's
+    autograded question ids, when known. The other cells' ids are those they would have without them."""
     cells = []
-    tagged = split_tagged(text)
+    split = _split(text)
+    tagged = [(kind, source, answer) for kind, source, answer, _ in split]
     for (kind, source, answer), cid in zip(tagged, _cell_ids(assignment_id, (t for *_, t in tagged)), strict=True):
         text = strip_solutions(source) if kind == "code" else source
         metadata: dict = {}
@@ -118,6 +147,9 @@ def notebook_from_reference(text: str, assignment_id: str) -> dict:
         if kind == "code":
             cell.update(execution_count=None, outputs=[])
         cells.append(cell)
+    known = None if questions is None else tuple(questions)
+    owners = selfcheck.question_of_cells([(kind, source, asked) for kind, source, _, asked in split], known)
+    cells = _with_selfcheck(cells, assignment_id, [kind for kind, *_ in split], owners)
     return {
         "cells": cells,
         "metadata": {
@@ -130,6 +162,26 @@ def notebook_from_reference(text: str, assignment_id: str) -> dict:
     }
 
 
+def _with_selfcheck(cells: list[dict], assignment_id: str, kinds: list[str], owners: list[str]) -> list[dict]:
+    first, after = selfcheck.placements(kinds, owners)
+    if first < 0:
+        return cells
+
+    def code(source: str, what: str) -> dict:
+        return {"cell_type": "code", "execution_count": None, "id": selfcheck.cell_id(assignment_id, what),
+                "metadata": {}, "outputs": [], "source": source.splitlines(keepends=True)}
+
+    out: list[dict] = []
+    for i, cell in enumerate(cells):
+        if i == first:
+            out.append(code(selfcheck.init_cell(assignment_id), "init"))
+        out.append(cell)
+        if i in after:
+            out.append(code(selfcheck.check_cell(after[i]), after[i]))
+    out.append(code(selfcheck.CHECK_ALL_CELL, "all"))
+    return out
+
+
 def render(nb: dict) -> str:
     return json.dumps(nb, ensure_ascii=False, indent=1, sort_keys=True) + "\n"  # nbformat's canonical layout
 
@@ -140,6 +192,6 @@ def write_student_notebook(assignment_id: str, courses: Iterable[CourseLike] = (
     if not located.reference.is_file():
         raise AssignmentError(f"{assignment_id}: no reference solution at {located.reference}")
     path = located.folder / "student.ipynb"
-    path.write_text(render(notebook_from_reference(located.reference.read_text(encoding="utf-8"), assignment_id)),
-                    encoding="utf-8")
+    path.write_text(render(notebook_from_reference(located.reference.read_text(encoding="utf-8"), assignment_id,
+                                                   autograded(located.folder))), encoding="utf-8")
     return path

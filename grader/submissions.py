@@ -2,7 +2,9 @@
 
 A bad submission never raises: every problem becomes a French `error` on its own record, so one
 broken entry cannot stop the grading of a class. Notebooks are read with plain `json` because
-importing nbformat costs about 2 s in every process that would need it.
+importing nbformat costs about 2 s in every process that would need it. The self-check cells a
+generated notebook carries (`init(...)`, `check("q1")`: `grader.selfcheck.cells`) are dropped here,
+recognised by their source: they only tell the student, in their own kernel, never the grader.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from pathlib import Path
 from grader.answers import NotebookCell, answer_mark, cells_of_module, cells_of_notebook
 from grader.downloads import DownloadName, LmsIdentity, parse
 from grader.model import Message
+from grader.selfcheck.cells import is_selfcheck_cell
 
 KINDS = {".ipynb": "ipynb", ".py": "py"}
 #: Never a student nor part of one: OS and editor droppings.
@@ -168,6 +171,8 @@ def _parse_notebook(text: str) -> tuple[tuple[str, ...], str | None, tuple[Messa
         if src is None:
             warnings.append(Message(f"Cellule n° {i} ignorée : son code n'est pas au format attendu.",
                                     f"Cell #{i} ignored: its code is not in the expected format."))
+        elif is_selfcheck_cell(src):
+            continue  # the student's own self-check: never run by the grader
         elif not (answer_mark(cell.get("metadata")) and not _compiles(src)):
             cells.append(src)  # a written answer turned into a code cell runs only if it is Python
     if not cells:
@@ -183,7 +188,13 @@ def _parse_notebook(text: str) -> tuple[tuple[str, ...], str | None, tuple[Messa
             warnings.append(Message(f"Le notebook déclare le langage « {lang} » ; il est exécuté en Python.",
                                     f"The notebook declares the language '{lang}'; it is run as Python."))
             break
-    return tuple(cells), hint, tuple(warnings), cells_of_notebook(raw, key)
+    return tuple(cells), hint, tuple(warnings), _without_selfcheck(cells_of_notebook(raw, key))
+
+
+def _without_selfcheck(cells: tuple[NotebookCell, ...]) -> tuple[NotebookCell, ...]:
+    """The cells written answers are looked for in: a self-check cell is never one, nor the cell
+    "after the question's text" in its stead."""
+    return tuple(c for c in cells if not (c.kind == "code" and is_selfcheck_cell(c.source)))
 
 
 def _compiles(src: str) -> bool:
@@ -214,12 +225,12 @@ def split_cells(text: str) -> tuple[str, ...]:
     is_code = True
     for line in text.splitlines(keepends=True):
         if _MARKER.match(line):
-            if is_code and (src := _trim(current)):
+            if is_code and (src := _trim(current)) and not is_selfcheck_cell(src):
                 cells.append(src)
             current, is_code = [], not _NOT_CODE.search(line)
         else:
             current.append(line)
-    if is_code and (src := _trim(current)):
+    if is_code and (src := _trim(current)) and not is_selfcheck_cell(src):
         cells.append(src)
     return tuple(cells)
 
@@ -230,7 +241,8 @@ def _parse(data: bytes, kind: str) -> tuple[tuple[str, ...], str | None, tuple[M
         return _parse_notebook(text)
     cells = split_cells(text)
     return cells, None, () if cells else (Message("Le module ne contient aucune cellule de code.",
-                                                   "The module holds no code cell."),), cells_of_module(text)
+                                                   "The module holds no code cell."),), \
+        _without_selfcheck(cells_of_module(text))
 
 
 def _read(path: Path) -> bytes:

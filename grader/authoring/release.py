@@ -1,8 +1,10 @@
 """`grader release`: the student bundle of an assignment, its public checks only.
 
 The bundle is a course folder, `OUT/assignments/<id>/`, that `grader check` can load on a
-student's machine: `assignment.toml` (its threshold and margin tables removed), `student.ipynb`,
-`bundle.json`, and the check modules pruned with `ast`. Pruning drops every check that is not
+student's machine: `assignment.toml` (its threshold and margin tables removed), `student.ipynb`
+(with its self-check cells, `grader.selfcheck`), `bundle.json` (the public checks' names and, per
+question, how many hidden checks there are: a count, never a name, so a self-check can say what it
+does not run), and the check modules pruned with `ast`. Pruning drops every check that is not
 `public=True`, `MEASURES`, then, to a fixpoint across the package's modules, every top-level
 definition that no kept code uses; a sibling module left with nothing is dropped with its import.
 The source is written back with `ast.unparse`: comments, which may speak of hidden things, are lost.
@@ -493,7 +495,12 @@ def _release(assignment_folder: Path, out: Path, wheel: Path | None) -> ReleaseR
             raise ReleaseError(f"{stem}.py: the pruned source does not compile ({e}): a bug of `grader release`") from e
         texts[f"{stem}.py"] = text
     texts["assignment.toml"] = public_toml(toml_text)
+    hidden_by_question: dict[str, int] = {}
+    for c in original:
+        if not c.public:
+            hidden_by_question[c.question] = hidden_by_question.get(c.question, 0) + 1
     texts["bundle.json"] = json.dumps({"assignment": assignment_id, "public_checks": public,
+                                       "hidden_by_question": hidden_by_question,
                                        "grader_version": grader.__version__}, indent=2, ensure_ascii=False) + "\n"
 
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -151,8 +151,12 @@ def test_bundle_registers_exactly_the_public_checks_in_order(bundles, assignment
             (theirs.question, theirs.weight, theirs.requires, theirs.description, True), mine.name
         assert Path(mine.func.__code__.co_filename).parent == result.folder  # the bundle's code, not the original
     manifest = json.loads((result.folder / "bundle.json").read_text(encoding="utf-8"))
+    hidden: dict[str, int] = {}
+    for c in original(assignment_id):
+        if not c.public:
+            hidden[c.question] = hidden.get(c.question, 0) + 1
     assert manifest == {"assignment": assignment_id, "public_checks": list(result.public_checks),
-                        "grader_version": __version__}
+                        "hidden_by_question": hidden, "grader_version": __version__}  # counts, never names
 
 
 # -- (c) what the bundle is made of ---------------------------------------------------------------
