@@ -294,11 +294,33 @@ def _test_statements(source: str, known: set[str]) -> list[str]:
 
 
 def _reads(source: str, setup: str, notebook_names: set[str]) -> tuple[str, ...]:
-    """The notebook's names the test reads: not bound by the test nor by its setup; a builtin only
-    when the notebook itself rebinds it (a student's `max` never stands in for the builtin)."""
+    """The notebook's names the test reads: read before the test binds them (`x = x + 1` reads `x`), not
+    bound by its setup; a builtin only when the notebook itself rebinds it (a student's `max` never
+    stands in for the builtin). Reading too much is harmless: a name the student lacks is left out."""
     tree = _tree(source)
     setup_names = {n for node in _tree(setup).body for n in _binds(node)}
-    names = _loaded(tree) - _bound_anywhere(tree) - setup_names
+    first_load: dict[str, tuple[int, int]] = {}
+    for n in ast.walk(tree):
+        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load):
+            first_load[n.id] = min(first_load.get(n.id, (n.lineno, n.col_offset)), (n.lineno, n.col_offset))
+    first_bound: dict[str, tuple[int, int]] = {}
+
+    def bind(name: str, at: tuple[int, int]) -> None:
+        first_bound[name] = min(first_bound.get(name, at), at)
+
+    for stmt in ast.walk(tree):  # an assignment binds once its value is computed: at its statement's end
+        if not isinstance(stmt, ast.stmt):
+            continue
+        end = (stmt.end_lineno or stmt.lineno, stmt.end_col_offset or 0)
+        if isinstance(stmt, ast.Import | ast.ImportFrom | ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            for name in _binds(stmt):
+                bind(name, (stmt.lineno, stmt.col_offset))
+        for n in ast.walk(stmt):
+            if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load):
+                bind(n.id, end)
+            elif isinstance(n, ast.arg):
+                bind(n.arg, (n.lineno, n.col_offset))
+    names = {n for n, at in first_load.items() if n not in first_bound or at < first_bound[n]} - setup_names
     builtin = set(dir(builtins)) - notebook_names
     return tuple(sorted(n for n in names if n not in builtin and not n.startswith("__")))
 

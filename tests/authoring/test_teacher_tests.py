@@ -229,3 +229,14 @@ def test_the_student_bundle_holds_public_tests_only(softmax_course, tmp_path):
         assert hidden not in text
     assert "return e / e.sum(axis=1, keepdims=True)" not in text
     assert set(made.hidden_checks) == {"test_softmax_1", "test_rate_1"}
+
+
+def test_what_a_test_reads_from_the_notebook():
+    from grader.authoring.convert import _reads
+
+    setup = "import numpy as np\n"
+    assert _reads("x = x + 1\nassert x == 3", setup, set()) == ("x",)  # read before the test rebinds it
+    assert _reads("y = 2\nassert np.all(y + z)", setup, set()) == ("z",)  # its own `y`, the setup's `np`
+    assert _reads("assert max(v) == 3", setup, {"v"}) == ("v",)  # Python's `max`, whatever a student defines
+    assert _reads("assert max(v) == 3", setup, {"v", "max"}) == ("max", "v")  # the exercise's own `max`
+    assert _reads("def f(a):\n    return a + q\nassert f(1)", setup, set()) == ("q",)
