@@ -24,6 +24,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import re
+import textwrap
 from collections.abc import Iterable, Sequence
 
 #: What the init cell imports from `grader.selfcheck`: the student's whole API.
@@ -80,8 +81,9 @@ def cell_id(assignment_id: str, what: str) -> str:
 
 # -- recognising them ------------------------------------------------------------------------------
 def _parse(source: str) -> list[ast.stmt] | None:
+    """The cell as IPython runs it: line ends normalised, a common indentation removed."""
     try:
-        return ast.parse(source.replace("\r\n", "\n")).body
+        return ast.parse(textwrap.dedent(source.replace("\r\n", "\n")).strip("\n")).body
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
 
