@@ -4,7 +4,9 @@
 student wheel (`grader.lms.wheel`, `student=True`: the grader's code without the built-in course,
 so no reference, no hidden check, no threshold) and `OUT/LISEZMOI.md`, the instructions in French
 then English: install that wheel (nothing else named `tp-grader`), then `grader check NOTEBOOK
---bundle OUT`. The two together are everything a student installs or downloads to self-check.
+--bundle OUT`, or run the notebook's own self-check cells (`grader.selfcheck`: where they find the
+bundle, how to name it, English). The two together are everything a student installs or downloads
+to self-check.
 
 The instructions list every TP released into OUT (each `bundle.json`), so releasing several TPs
 into one folder gives one page. A `LISEZMOI.md` this module did not write is never replaced, nor
@@ -172,6 +174,18 @@ un rapport HTML dans `grader-check/reports/`. Seules les vérifications publique
 note finale compte aussi des vérifications cachées et les questions écrites, corrigées par
 l'enseignant. La commande se termine avec le code 0 quel que soit le score.
 
+### Vérifier dans le notebook
+
+Le notebook commence par une cellule d'auto-vérification ; une cellule `check("q1")` suit chaque
+question et `check_all()` les vérifie toutes, à la fin. Ouvrez le notebook dans Jupyter lancé depuis
+l'environnement ci-dessus (`pip install notebook`, puis `jupyter notebook`) et exécutez-les : le
+verdict des vérifications publiques s'affiche sous la cellule, sur l'état actuel de vos réponses, avec
+ce qui est attendu. La cellule d'initialisation trouve ce dossier si le notebook est dans le dossier
+qui le contient (ou dans ce dossier même) ; sinon donnez son chemin : `init("{example}",
+bundle="CHEMIN/DE/CE/DOSSIER")`, ou la variable d'environnement `GRADER_BUNDLE`. En anglais :
+`init("{example}", lang="en")`. Tout se passe hors ligne, dans votre propre noyau : cela vous renseigne
+seulement, la note est calculée ailleurs. Laissez ces cellules, le correcteur les ignore.
+
 ## English
 
 This folder is all you need to check your work before handing it in. It holds no solution, no
@@ -209,6 +223,17 @@ grader check PATH/TO/{example}.ipynb --bundle . --lang en
 recognised.) You get a table (question, status, check) and an HTML report in
 `grader-check/reports/`. Only the public checks run: the final grade also counts hidden checks
 and the written questions, graded by your instructor. The command exits 0 whatever the score.
+
+### Check in the notebook
+
+The notebook starts with a self-check cell; a `check("q1")` cell follows each question and
+`check_all()`, at the end, checks them all. Open the notebook in Jupyter started from the environment
+above (`pip install notebook`, then `jupyter notebook`) and run them: the public checks' verdict shows
+under the cell, on your answers as they are now, with what is expected. The init cell finds this
+folder when the notebook lies in the folder holding it (or in this folder itself); otherwise give its
+path: `init("{example}", bundle="PATH/TO/THIS/FOLDER")`, or the environment variable `GRADER_BUNDLE`.
+In English: `init("{example}", lang="en")`. It all runs offline, in your own kernel: it only tells
+you, the grade is computed elsewhere. Leave these cells in: the grader ignores them.
 """
 
 

@@ -4,7 +4,8 @@
 unpacked, `LISEZMOI.md`, the bundles) is searched for every non-trivial line of the ten
 references, every hidden check's name, the threshold and margin tables and calibrations. Then
 the student wheel is installed, as `LISEZMOI.md` says, into a fresh venv that does not hold this
-checkout, and `grader check` runs the stub notebook from the bundle alone.
+checkout, and `grader check` runs the stub notebook from the bundle alone, as do the notebook's own
+self-check cells (`grader.selfcheck`, run by a plain Python: the text verdict).
 """
 
 from __future__ import annotations
@@ -126,6 +127,9 @@ def test_the_release_folder_is_the_bundles_the_student_wheel_and_the_instruction
     assert "## Français" in page and "## English" in page
     assert page.count(f'pip install "wheels/{wheel.name}"') == 2  # French and English
     assert "grader check" in page and "--bundle ." in page
+    # the notebook's own self-check cells: where they find this folder, how to name it, English
+    assert "### Vérifier dans le notebook" in page and "### Check in the notebook" in page
+    assert page.count("GRADER_BUNDLE") == 2 and page.count(f'init("{RELEASED[0]}", lang="en")') == 2
     for aid in RELEASED:
         assert f"assignments/{aid}/student.ipynb" in page
     for lang in ("fr", "en"):  # the console's last line after `grader release`
@@ -217,6 +221,18 @@ def test_a_student_self_checks_from_the_student_wheel_and_the_bundle_alone(stude
     assert len(public) == 4 and hidden
     assert all(n in html for n in public), public
     assert not [n for n in hidden if n in html or n in console]
+    # the notebook's own self-check cells, run by a plain Python (text, not HTML) from the same install
+    run_cells = ("import json, sys, grader\nassert grader.__file__.startswith(sys.argv[2]), grader.__file__\n"
+                 "for cell in json.load(open(sys.argv[1]))['cells']:\n"
+                 "    if cell['cell_type'] == 'code':\n"
+                 "        try:\n            exec(''.join(cell['source']), globals())\n"
+                 "        except Exception as e:\n            print('cell error:', type(e).__name__)\n")
+    r = subprocess.run([str(python), "-c", run_cells, notebook.name, str(tmp_path / "venv")], capture_output=True,
+                       text=True, cwd=elsewhere, env={**env, "GRADER_BUNDLE": str(student["out"])}, timeout=600)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert "Auto-vérification prête : TP « tp-tenseurs », 4 vérification(s) publique(s)" in r.stdout, r.stdout[-3000:]
+    assert r.stdout.count("[Échoué]") == 8 and "0/4 vérifications publiques réussies." in r.stdout  # q1-q4, check_all
+    assert not [n for n in hidden if n in r.stdout]
 
 
 def test_a_lisezmoi_not_written_by_release_is_never_replaced(tmp_path):
