@@ -19,11 +19,12 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from grader.model import status_word
+
 console = Console(stderr=True)
 
 
 #: A submission's status as the console says it.
-_SUBMISSION_STATUS = {"graded": ("corrigé", "graded"), "error": ("erreur", "error")}
 
 
 def _duration(seconds: float, en: bool) -> str:
@@ -86,7 +87,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     def on_done(result, fresh: bool) -> None:
         tag = "" if fresh else (" (already graded)" if en else " (déjà corrigé)")
         tag += _late_tag(result.penalty, en)
-        status = _SUBMISSION_STATUS.get(result.status, (result.status, result.status))[en]
+        status = status_word(result.status, args.lang)
         progress.console.print(escape(f"  {result.student}: {result.score:g}/{result.max_score:g} "
                                       f"[{status}]{tag}"))
         if fresh and isinstance(choice := result.info.get("entry_choice"), dict):  # several notebooks: which, why
@@ -127,7 +128,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if late:
         table.add_column("late" if en else "retard", justify="right")
     for r in run.results:
-        status = _SUBMISSION_STATUS.get(r.status, (r.status, r.status))[en]
+        status = status_word(r.status, args.lang)
         table.add_row(escape(r.student), status, *("…" if qs.pending else f"{qs.score:g}" for qs in r.questions),
                       f"{r.score:g}/{r.max_score:g}", *((_late_cell(r.penalty, en),) if late else ()))
     Console().print(table)
@@ -144,9 +145,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-_STATUS = {"passed": ("réussi", "passed", "green"), "failed": ("échoué", "failed", "red"),
-           "error": ("erreur", "error", "red"), "timeout": ("temps dépassé", "timeout", "red"),
-           "missing": ("absent", "missing", "red"), "skipped": ("non vérifié", "skipped", "yellow")}
+_COLOURS = {"passed": "green", "skipped": "yellow"}  # every other status of a check: red
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
@@ -196,8 +195,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
         for c in qs.checks:
             total += 1
             passed += c.passed
-            fr, en_word, colour = _STATUS.get(c.status.value, (c.status.value, c.status.value, "red"))
-            table.add_row(qs.question.id, f"[{colour}]{en_word if en else fr}[/{colour}]", escape(c.message.get(args.lang)))
+            word, colour = status_word(c.status.value, args.lang), _COLOURS.get(c.status.value, "red")
+            table.add_row(qs.question.id, f"[{colour}]{word}[/{colour}]", escape(c.message.get(args.lang)))
     Console().print(table)
     for error in result.errors:
         console.print(f"[yellow]{escape(text(error, args.lang))}[/yellow]")

@@ -37,6 +37,26 @@ class Message:
         return {"fr": self.fr, "en": self.en or self.fr}
 
 
+#: Every status in words, once, for every reader: the console, HTML reports, Gradescope, the self-check.
+STATUS_WORDS: dict[Status, Message] = {
+    Status.PASSED: Message("réussi", "passed"), Status.FAILED: Message("échoué", "failed"),
+    Status.ERROR: Message("erreur", "error"), Status.TIMEOUT: Message("temps dépassé", "timed out"),
+    Status.MEMORY: Message("mémoire dépassée", "out of memory"),
+    Status.OUTPUT_LIMIT: Message("sortie trop longue", "output too long"),
+    Status.CRASH: Message("plantage", "crashed"), Status.MISSING: Message("absent", "missing"),
+    Status.SKIPPED: Message("non évalué", "skipped"), Status.GRADER_ERROR: Message("erreur du correcteur", "grader error"),
+}
+#: A submission's status in words (`SubmissionResult.status`).
+SUBMISSION_WORDS: dict[str, Message] = {"graded": Message("corrigé", "graded"), "error": Message("erreur", "error")}
+
+
+def status_word(status: str, lang: str, *, capital: bool = False) -> str:
+    """A check's, cell's or submission's status in `lang` (an unknown one as it is written)."""
+    words = STATUS_WORDS.get(Status(status)) if status in Status._value2member_map_ else SUBMISSION_WORDS.get(status)
+    word = words.get(lang) if words else str(status)
+    return word[:1].upper() + word[1:] if capital else word
+
+
 def msg(fr: str, en: str = "") -> Message:
     return Message(fr, en)
 

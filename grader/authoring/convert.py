@@ -85,7 +85,11 @@ class AssignResult:
 
     def summary(self) -> tuple[Said, ...]:
         """What each question became: "q1: 2 tests, 1 hidden", "w1: graded by hand"."""
-        return tuple(Said(*q.summary()) for q in self.questions)
+        out = []
+        for q in self.questions:
+            en, fr = q.summary()
+            out.append(Said(en, fr))
+        return tuple(out)
 
 
 _IPYTHON = None

@@ -26,8 +26,10 @@ from grader.model import (
     CheckResult,
     Penalty,
     Picture,
+    Status,
     SubmissionResult,
     after_penalty,
+    status_word,
     totals,
 )
 from grader.reports import (
@@ -91,20 +93,9 @@ UI: dict[str, dict[str, str]] = {
 DATASET_NAMES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST", "fashion-mnist": "Fashion-MNIST",
                  "cifar10": "CIFAR-10", "cifar-10": "CIFAR-10", "cifar100": "CIFAR-100"}
 
+#: The status words as reports show them (`grader.model.STATUS_WORDS`, capitalised).
 STATUS_LABELS: dict[str, dict[str, str]] = {
-    "fr": {
-        "passed": "Réussi", "failed": "Échoué", "error": "Erreur", "timeout": "Temps dépassé",
-        "memory": "Mémoire dépassée", "output-limit": "Sortie trop longue",
-        "crash": "Plantage", "missing": "Absent", "skipped": "Non évalué",
-        "grader-error": "Erreur du correcteur",
-    },
-    "en": {
-        "passed": "Passed", "failed": "Failed", "error": "Error", "timeout": "Timed out",
-        "memory": "Out of memory", "output-limit": "Output too long",
-        "crash": "Crashed", "missing": "Missing", "skipped": "Skipped",
-        "grader-error": "Grader error",
-    },
-}
+    lang: {s.value: status_word(s.value, lang, capital=True) for s in Status} for lang in ("fr", "en")}
 
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]")
 _IMAGE_TYPES = {b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg",
