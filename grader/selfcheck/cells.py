@@ -88,10 +88,11 @@ def _parse(source: str) -> list[ast.stmt] | None:
         return None
 
 
-def _call(node: ast.stmt, names: Iterable[str]) -> ast.Call | None:
+def _call(node: ast.stmt, names: Iterable[str]) -> tuple[str, ast.Call] | None:
+    """(name, call) of a statement that is only a call of one of `names`."""
     if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call) and isinstance(node.value.func, ast.Name) \
             and node.value.func.id in names:
-        return node.value
+        return node.value.func.id, node.value
     return None
 
 
@@ -100,17 +101,20 @@ def _text(node: ast.expr) -> str | None:
 
 
 def _is_check_call(body: list[ast.stmt]) -> bool:
-    if len(body) != 1 or (call := _call(body[0], ("check", "check_all"))) is None:
+    """`check("<id>")` or `check_all()` alone (`lang=` a string literal, at most)."""
+    found = _call(body[0], ("check", "check_all")) if len(body) == 1 else None
+    if found is None:
         return False
+    name, call = found
     if any(k.arg != "lang" or _text(k.value) is None for k in call.keywords):
         return False
-    if body[0].value.func.id == "check_all":  # type: ignore[attr-defined]
+    if name == "check_all":
         return not call.args
     return len(call.args) == 1 and _ID.fullmatch(_text(call.args[0]) or "") is not None
 
 
 def _init_id(body: list[ast.stmt]) -> str | None:
-    """The TP id of an init cell's `init("<id>")`, its allowed keywords removed from `body` (a copy)."""
+    """The TP id of the cell's one `init("<id>", ...)` call, when its keywords are the allowed ones."""
     calls = [n for n in ast.walk(ast.Module(body=body, type_ignores=[])) if isinstance(n, ast.Call)
              and isinstance(n.func, ast.Name) and n.func.id == "init"]
     if len(calls) != 1 or len(calls[0].args) != 1 or not _ID.fullmatch(_text(calls[0].args[0]) or ""):
@@ -121,7 +125,8 @@ def _init_id(body: list[ast.stmt]) -> str | None:
 
 
 def _shape(body: list[ast.stmt]) -> str:
-    """The cell as Python, `init`'s allowed keywords left out: what is compared with the template."""
+    """The cell as Python, `init`'s allowed keywords left out (`body`, freshly parsed, is changed):
+    what is compared with the template."""
     module = ast.Module(body=body, type_ignores=[])
     for node in ast.walk(module):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "init":

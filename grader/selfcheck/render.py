@@ -131,6 +131,9 @@ def _heading(q: QuestionVerdict, lang: str) -> str:
 def _score_line(v: Verdict) -> str:
     done = v.results
     passed = sum(r.passed for r in done)
+    if not done:
+        return ("This TP has no public check: the grader checks everything." if v.lang == "en"
+                else "Ce TP n'a aucune vérification publique : le correcteur vérifie tout.")
     if v.lang == "en":
         return f"{passed}/{len(done)} public checks passed."
     return f"{passed}/{len(done)} vérifications publiques réussies."

@@ -156,3 +156,64 @@ def test_a_tps_own_probe_module_is_used_as_imported(tmp_path):
             obs.close()
     finally:
         del sys.modules[spec.name]
+
+
+KERAS_SCRIPT = r"""
+import json, sys, tempfile
+from pathlib import Path
+from grader.assignments import load
+from grader.authoring.release import release
+from grader.grading import prepare
+from grader.notebooks import split_cells, student_notebook
+from grader.runner import patches
+from grader.selfcheck import api
+from grader.selfcheck.cells import is_selfcheck_cell
+
+tp, reference = sys.argv[1], Path(sys.argv[2]).read_text(encoding="utf-8")
+out = Path(tempfile.mkdtemp())
+release(Path(sys.argv[3]) / tp, out, student_kit=False)
+_, limits, _ = prepare(load(tp).assignment)  # the grader's budget and dataset copy: a short fit, offline
+patches.install({"budget": limits.budget, "datasets": limits.datasets}, Path(tempfile.mkdtemp()))
+stub_cells = ["".join(c["source"]) for c in student_notebook(tp)["cells"] if c["cell_type"] == "code"]
+answers = {}
+for name, cells in (("stub", stub_cells), ("reference", [s for k, s in split_cells(reference) if k == "code"])):
+    ns = {"__name__": "__main__"}
+    for source in cells:
+        if not is_selfcheck_cell(source):
+            try:
+                exec(source, ns)
+            except Exception:
+                pass
+    api.init(tp, bundle=out)
+    answers[name] = [(r.name, r.status.value) for r in api.run(None, namespace=ns).results]
+print("ANSWERS" + json.dumps(answers))
+"""
+
+
+@pytest.mark.slow
+def test_a_keras_tps_public_checks_in_the_kernel_as_under_the_grader(tmp_path):
+    """Model descriptions, compile settings, `fit` histories: tp-mnist-dense's public checks asked in
+    one process (a subprocess: the grader's `fit` cap is installed there, never in this test process)
+    give the statuses `grader check` gives, on the stub and on the reference."""
+    import json
+    import subprocess
+
+    from conftest import REPO, write_class
+
+    from grader.grading import grade
+    from grader.notebooks import render, student_notebook
+
+    tp = "tp-mnist-dense"
+    r = subprocess.run([sys.executable, "-c", KERAS_SCRIPT, tp, str(REPO / "reference" / f"{tp}.py"),
+                        str(REPO / "assignments")], capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr[-3000:]
+    in_kernel = {k: [tuple(x) for x in v] for k, v in json.loads(r.stdout.split("ANSWERS", 1)[1]).items()}
+    folder = write_class(tmp_path / "class", {"stub.ipynb": render(student_notebook(tp)),
+                                              "reference.py": (REPO / "reference" / f"{tp}.py").read_text()})
+    run = grade(folder, assignment=tp, out=tmp_path / "out", public_only=True, workers=1)
+    graded = {res.student: [(c.name, c.status.value) for q in res.questions for c in q.checks] for res in run.results}
+    order = [n for n, _ in in_kernel["reference"]]
+    for who in ("stub", "reference"):
+        assert sorted(graded[who]) == sorted(in_kernel[who]), who
+    assert len(order) == 13 and {s for _, s in in_kernel["reference"]} == {"passed"}
+    assert {s for _, s in in_kernel["stub"]} - {"passed"} and "grader-error" not in {s for _, s in in_kernel["stub"]}
