@@ -14,7 +14,7 @@ from string import Template
 
 from grader.authoring import AuthoringError
 from grader.authoring.notebook_io import write_notebook
-from grader.notebooks import notebook_from_reference
+from grader.notebooks import autograded, notebook_from_reference
 
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
@@ -55,5 +55,6 @@ def new(assignment_id: str, course: Path) -> Scaffold:
     reference.write_text(reference_text, encoding="utf-8")
     (folder / "assignment.toml").write_text(_template("assignment.toml", assignment_id), encoding="utf-8")
     (folder / "checks.py").write_text(_template("checks.py", assignment_id), encoding="utf-8")
-    notebook = write_notebook(notebook_from_reference(reference_text, assignment_id), folder / "student.ipynb")
+    notebook = write_notebook(notebook_from_reference(reference_text, assignment_id, autograded(folder)),
+                              folder / "student.ipynb")  # the TOML's ids: where its self-check cells go
     return Scaffold(assignment_id, folder, reference, notebook)

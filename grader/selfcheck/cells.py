@@ -14,9 +14,10 @@ a tag or a metadata field a student could also put on an answer cell:
 Neither can hold a student's code, so dropping them never changes what is graded.
 
 Which cells belong to which question is read from the reference: a code cell's own header tag
-(`# %% question=q1`), else the nearest heading before it that names the question (`## Q1 — ...`,
-`## Q6 (bonus) ...`: its first word, or the word after "Question"/"Exercice"), up to the next
-heading of the same or a higher level. Plain text and JSON only: intake imports this module.
+(`# %% question=q1`), else, when the TP's question ids are known (its TOML), the nearest heading
+before it that names one (`## Q1 — ...`, `## Q6 (bonus) ...`: its first word, or the word after
+"Question"/"Exercice"), up to the next heading of the same or a higher level. No question found:
+no self-check cell at all. Plain text and JSON only: intake imports this module.
 """
 
 from __future__ import annotations
@@ -37,7 +38,6 @@ _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
 QUESTION_TAG = re.compile(r"\bquestion\s*=\s*[\"']?([A-Za-z0-9_.-]+)")
 _HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*)$")
 _LEAD_WORDS = ("question", "exercice", "exercise", "partie", "part")
-_DEFAULT_QUESTION = re.compile(r"[Qq]\d+[a-z]?")
 
 INIT_TEMPLATE = '''\
 # Auto-vérification : exécutez cette cellule, puis chaque cellule check("…") après une question.
@@ -159,16 +159,12 @@ def _heading(markdown: str) -> tuple[int, str] | None:
     return (len(m.group(1)), m.group(2).strip()) if m else None
 
 
-def _named(heading: str, questions: Sequence[str] | None) -> str | None:
+def _named(heading: str, questions: Sequence[str]) -> str | None:
     """The question a heading names: its first word (or the word after "Question", "Exercice"...)."""
     words = [w.strip(".:;,()[]—–-*_`") for w in heading.split()]
     words = [w for w in words if w]
     candidates = words[:1] + (words[1:2] if words and words[0].lower() in _LEAD_WORDS else [])
     for word in candidates:
-        if questions is None:
-            if _DEFAULT_QUESTION.fullmatch(word):
-                return word.lower()
-            continue
         found = next((q for q in questions if q.lower() == word.lower()), None)
         if found is not None:
             return found
@@ -177,13 +173,14 @@ def _named(heading: str, questions: Sequence[str] | None) -> str | None:
 
 def question_of_cells(cells: Sequence[tuple[str, str, str]], questions: Sequence[str] | None = None) -> list[str]:
     """Each cell's question ("" for none), from (kind, source, tag) rows, `tag` being the code cell's
-    `question=` header tag ("" if none). `questions`: the TP's autograded question ids; None when they
-    are not known here (then a heading names `Q1`, `q2`...)."""
+    `question=` header tag ("" if none). `questions`: the TP's autograded question ids. None when they
+    are not known here: then only tags say it (a heading's "Q1" may not be the TP's id, and a
+    `check("q1")` of a question the TP does not have would only confuse the student)."""
     out: list[str] = []
     current, level = "", 0
     for kind, source, tag in cells:
         if kind == "markdown" and (head := _heading(source)) is not None:
-            named = _named(head[1], questions)
+            named = _named(head[1], questions) if questions is not None else None
             if named is not None:
                 current, level = named, head[0]
             elif current and head[0] <= level:

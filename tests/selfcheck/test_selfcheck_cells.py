@@ -137,6 +137,8 @@ def test_questions_from_headings_tags_and_the_toml():
             ("markdown", "### Indice", ""), ("code", "c = 3", ""), ("markdown", "## Annexe", ""),
             ("code", "d = 4", ""), ("code", "e = 5", "q2"), ("markdown", "## Question grad_check", ""),
             ("code", "f = 6", "")]
-    assert question_of_cells(rows) == ["", "", "", "q1", "", "q1", "", "q1", "", "", "q2", "", ""]
     assert question_of_cells(rows, ("q1", "grad_check")) == ["", "", "", "q1", "", "q1", "", "q1", "", "", "", "",
                                                              "grad_check"]
+    # the TP's ids unknown (an instructor's notebook being converted): only tags say it, never a heading
+    # whose "Q1" may not be an id of the TP
+    assert question_of_cells(rows) == ["", "", "", "", "", "", "", "", "", "", "q2", "", ""]
