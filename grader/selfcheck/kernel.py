@@ -116,6 +116,8 @@ class KernelSession:
             if not reply.get("ok"):
                 status = str(reply.get("status", "error"))
                 error = as_message(reply.get("error", ""))
+                if status == "error" and isinstance(error, str) and error.rstrip().endswith("KeyboardInterrupt"):
+                    raise KeyboardInterrupt  # the student stopped the kernel: the whole self-check stops
                 raise ObservationError(Status(status) if status in Status._value2member_map_ else Status.ERROR,
                                        error[:4000] if isinstance(error, str) else error,
                                        str(reply.get("output", ""))[:2000])

@@ -217,3 +217,22 @@ def test_a_keras_tps_public_checks_in_the_kernel_as_under_the_grader(tmp_path):
         assert sorted(graded[who]) == sorted(in_kernel[who]), who
     assert len(order) == 13 and {s for _, s in in_kernel["reference"]} == {"passed"}
     assert {s for _, s in in_kernel["stub"]} - {"passed"} and "grader-error" not in {s for _, s in in_kernel["stub"]}
+
+
+def test_interrupting_the_kernel_stops_the_self_check():
+    """Under the grader a KeyboardInterrupt is the student's code's error; in the kernel it is the
+    student pressing stop: the whole self-check stops, not just the current observation."""
+    import os
+    import threading
+
+    ns = {"__name__": "__main__"}
+    exec("import time\ndef slow():\n    time.sleep(20)", ns)
+    obs = KernelObserver(KernelSession(ns))
+    timer = threading.Timer(0.5, lambda: os.kill(os.getpid(), signal.SIGINT))
+    timer.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            obs.call("slow")
+    finally:
+        timer.cancel()
+        obs.close()
