@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
-from grader.model import CheckResult, Message, Question, Status
-from grader.reports.html import STATUS_LABELS, data_uri
+from grader.model import CheckResult, Message, Question, Status, status_word
+from grader.reports.html import data_uri
 from grader.reports.markup import to_html
 from grader.text import plain
 
@@ -98,7 +98,7 @@ def _say(message: Message, lang: str) -> str:
 
 
 def _label(status: Status, lang: str) -> str:
-    return STATUS_LABELS.get(lang, STATUS_LABELS["fr"]).get(str(status), str(status))
+    return status_word(str(status), lang, capital=True)
 
 
 def _hidden_line(q: QuestionVerdict, lang: str) -> str:
