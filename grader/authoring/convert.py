@@ -172,7 +172,8 @@ def reference_text(teacher: TeacherNotebook) -> str:
     """The percent-format reference; a teacher's line that looks like a cell marker is escaped."""
     parts = []
     for cell in teacher.cells:
-        tag = f" answer={cell.answer}" if cell.answer else ""  # a written answer's cell, found by its mark
+        # a written answer's cell, found by its mark; a solution's cell, its question (self-check cells follow it)
+        tag = f" answer={cell.answer}" if cell.answer else f" question={cell.question}" if cell.question else ""
         if cell.kind == "markdown":
             lines = [("#" if not s.strip() else "# " + re.sub(r"^(\s*)%%", r"\1\\%%", s)) for s in
                      cell.source.split("\n")]
@@ -514,9 +515,10 @@ def _plain(desc: dict) -> bool:
 
 
 # -- files -------------------------------------------------------------------------------------
-def student_notebook(assignment_id: str, reference: str) -> dict:
-    """What `grader generate` makes of the reference, each code cell checked to be valid Python."""
-    nb = notebook_from_reference(reference, assignment_id)
+def student_notebook(assignment_id: str, reference: str, questions: list[str] | None = None) -> dict:
+    """What `grader generate` makes of the reference, each code cell checked to be valid Python;
+    `questions`: the autograded ones (a `check("q1")` cell follows each)."""
+    nb = notebook_from_reference(reference, assignment_id, questions)
     for i, cell in enumerate(nb["cells"]):
         if cell["cell_type"] == "code" and not parses(text := "".join(cell["source"])):
             raise AuthoringError(f"student notebook, cell {i + 1}: not valid Python once the solutions are "
@@ -607,7 +609,7 @@ def assign_notebook(notebook: Path, *, assignment_id: str, course: Path, run_ref
         if kind == "code" and not parses(source):
             raise AuthoringError(f"{notebook.name}, cell {cell.origin + 1}: not valid Python:\n{source}",
                                  fr=f"{notebook.name}, cellule {cell.origin + 1} : Python invalide :\n{source}")
-    nb = student_notebook(assignment_id, text)
+    nb = student_notebook(assignment_id, text, [q.id for q in teacher.questions if not q.manual])
     if leaks := _leaks(nb, text):
         raise AuthoringError(f"{notebook.name}: the student notebook would show solutions (refused rather than "
                              "leaked): " + "; ".join(leaks[:5]),

@@ -240,3 +240,39 @@ def test_what_a_test_reads_from_the_notebook():
     assert _reads("assert max(v) == 3", setup, {"v"}) == ("v",)  # Python's `max`, whatever a student defines
     assert _reads("assert max(v) == 3", setup, {"v", "max"}) == ("max", "v")  # the exercise's own `max`
     assert _reads("def f(a):\n    return a + q\nassert f(1)", setup, set()) == ("q",)
+
+
+SELF_CHECK = """
+import json, sys, __main__
+from grader.notebooks import split_cells
+nb = json.load(open(sys.argv[1], encoding="utf-8"))
+for kind, src in split_cells(open(sys.argv[2], encoding="utf-8").read()):  # the student's answers
+    if kind == "code":
+        exec(src.replace("return e / e.sum(axis=1, keepdims=True)", "return e / e.sum()"), __main__.__dict__)
+for cell in nb["cells"]:  # then the released notebook's self-check cells, as a student runs them
+    if cell["id"].startswith("selfcheck-"):
+        exec("".join(cell["source"]).replace('init("softmax")', 'init("softmax", bundle=sys.argv[3], lang="en")'),
+             __main__.__dict__)
+"""
+
+
+def test_the_released_notebook_self_checks_the_public_tests(softmax_course, tmp_path):
+    """An assigned course's released notebook: its check cells run the instructor's public tests in
+    the student's own process, and say what the hidden ones are without running them."""
+    import subprocess
+    import sys
+
+    from grader.authoring.release import release
+
+    root, result = softmax_course
+    made = release(root / "course" / "assignments" / "softmax", tmp_path / "out")
+    script = tmp_path / "student.py"
+    script.write_text(SELF_CHECK, encoding="utf-8")
+    done = subprocess.run([sys.executable, str(script), str(made.folder / "student.ipynb"), str(result.reference),
+                           str(tmp_path / "out")], capture_output=True, text=True, timeout=300)
+    out = done.stdout
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "[Failed] softmax: instructor's test 1, its visible part" in out  # the softmax without an axis
+    assert "`p.sum(axis=1)` is `array([0.333809, 0.666191])`" in out
+    assert "[Passed] one_hot: instructor's test 2 (cell 9)." in out and "1 hidden check is not run here." in out
+    assert "4/5 public checks passed." in out and "assert rate == 0.5" not in out
