@@ -150,10 +150,9 @@ _COLOURS = {"passed": "green", "skipped": "yellow"}  # every other status of a c
 
 def _cmd_check(args: argparse.Namespace) -> int:
     """A student's self-check: the public checks only, same runner and sandbox; exit 0 whatever the score."""
-    import tempfile
-
-    from grader.grading import UsageError, grade
+    from grader.grading import UsageError, grade_one
     from grader.reports import text
+    from grader.submissions import student_id
 
     en = args.lang == "en"
     notebook = Path(args.notebook)
@@ -169,19 +168,16 @@ def _cmd_check(args: argparse.Namespace) -> int:
         only = Course(Path(args.bundle)).ids()
         assignment = only[0] if len(only) == 1 else None  # a .py carries no metadata: the bundle's one TP
     out = Path(args.out)
-    with tempfile.TemporaryDirectory(prefix="grader-check-") as tmp:
-        single = Path(tmp) / notebook.name  # one student: the notebook alone, never its neighbours
-        single.symlink_to(notebook.resolve())
-        try:
-            run = grade(Path(tmp), assignment=assignment, out=out, lang=args.lang, sandbox=args.sandbox,
-                        courses=[*courses, *args.course], public_only=True, force=True)
-        except UsageError as e:
-            console.print(f"[red]{_error(args)}[/red] {escape(_say(e, args.lang))}")
-            if not args.bundle:  # a student's install holds no course: the bundle is what they were given
-                console.print(escape("give --bundle DIR: the folder your instructor gave you (LISEZMOI.md)" if en
-                                     else "précisez --bundle DOSSIER : le dossier donné par votre enseignant·e "
-                                          "(LISEZMOI.md)"))
-            return 2
+    try:  # one student: the notebook alone, never its neighbours
+        run = grade_one(notebook, student=student_id(notebook), assignment=assignment, out=out, lang=args.lang,
+                        sandbox=args.sandbox, courses=[*courses, *args.course], public_only=True, force=True)
+    except UsageError as e:
+        console.print(f"[red]{_error(args)}[/red] {escape(_say(e, args.lang))}")
+        if not args.bundle:  # a student's install holds no course: the bundle is what they were given
+            console.print(escape("give --bundle DIR: the folder your instructor gave you (LISEZMOI.md)" if en
+                                 else "précisez --bundle DOSSIER : le dossier donné par votre enseignant·e "
+                                      "(LISEZMOI.md)"))
+        return 2
     [result] = run.results
     table = Table(title=(f"{run.assignment.id} — self-check (public checks only)" if en
                          else f"{run.assignment.id} — auto-vérification (vérifications publiques seulement)"))

@@ -34,7 +34,7 @@ from grader.runner.sandbox import plan as sandbox_plan
 from grader.runner.session import Limits
 from grader.runner.staging import stage_data
 from grader.runner.warm import close_shared, starter_for
-from grader.submissions import Submission, cleanup, discover, not_submissions
+from grader.submissions import Submission, cleanup, discover, discover_one, not_submissions
 
 
 class UsageError(Exception):
@@ -199,8 +199,12 @@ def grade(paths: Path, *, assignment: str | None = None, out: Path, workers: int
           submitted: Mapping[str, late_mod.Submitted] | None = None, due: str | None = None,
           extensions: str | None = None, on_start: Callable[[int], None] | None = None,
           on_done: Callable[[SubmissionResult, bool], None] | None = None,
-          on_header: Callable[[RunHeader], None] | None = None, guard: bool = False) -> GradingRun:
+          on_header: Callable[[RunHeader], None] | None = None, guard: bool = False,
+          student: str | None = None) -> GradingRun:
     """Grade every submission under `paths`; resumable; never stops for a student's fault.
+
+    `student`: `paths` is one submission (a file, a folder or a zip) recorded under that id, not a
+    folder of them (`grade_one`).
 
     `courses` are searched before the built-in course; `public_only` runs the checks students may
     see (`grader check`); `submitted` gives students' submission times an LMS knows (Gradescope's
@@ -218,7 +222,13 @@ def grade(paths: Path, *, assignment: str | None = None, out: Path, workers: int
                             limits=limits, profile=profile, budget=budget, sandbox=sandbox, courses=courses,
                             public_only=public_only, executor=executor, address=address, warm=warm,
                             submitted=submitted, due=due, extensions=extensions, on_start=on_start,
-                            on_done=on_done, on_header=on_header, guard=guard, start=start, stop=stop)
+                            on_done=on_done, on_header=on_header, guard=guard, start=start, stop=stop,
+                            student=student)
+
+
+def grade_one(path: Path, *, student: str, **options) -> GradingRun:
+    """One submission graded as `student`, with `grade()`'s options: `grader check` and the LMS modes."""
+    return grade(Path(path), student=student, **options)
 
 
 def _grade_paths(paths: Path, *, assignment: str | None, out: Path, workers: int | None, force: bool, lang: str,
@@ -227,10 +237,14 @@ def _grade_paths(paths: Path, *, assignment: str | None, out: Path, workers: int
                  warm: bool | None, submitted: Mapping[str, late_mod.Submitted] | None, due: str | None,
                  extensions: str | None, on_start: Callable[[int], None] | None,
                  on_done: Callable[[SubmissionResult, bool], None] | None, start: float, stop: Stop,
-                 on_header: Callable[[RunHeader], None] | None = None, guard: bool = False) -> GradingRun:
+                 on_header: Callable[[RunHeader], None] | None = None, guard: bool = False,
+                 student: str | None = None) -> GradingRun:
     """`grade()` once Ctrl-C is ours: intake, the checks on the command, then OUT locked for the run."""
-    subs = discover(paths, courses=courses)
-    ignored = tuple(p.name for p in not_submissions(paths))
+    if student is not None:
+        subs, ignored = discover_one(paths, student, courses=courses), ()
+    else:
+        subs = discover(paths, courses=courses)
+        ignored = tuple(p.name for p in not_submissions(paths))
     try:
         stop.check()
         if not subs:

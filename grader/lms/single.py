@@ -1,9 +1,8 @@
-"""One student's LMS submission folder graded as one student, through the same `grade()` as a class.
+"""One student's LMS submission folder graded as one student, through the same pipeline as a class.
 
 An LMS hands the autograder a folder holding one student's files (Gradescope's `submission/`,
-PrairieLearn's `student/`). `grade()` reads a folder as a class (one entry per student), so the
-submission is linked into a fresh folder as its only entry, like `grader check` does for one
-notebook: the folder itself (its notebook or module is picked, its other files become the
+PrairieLearn's `student/`). `grade_one` grades exactly that entry as one student, as `grader check`
+does one notebook: the folder itself (its notebook or module is picked, its other files become the
 runner's working directory), or the lone zip it holds.
 """
 
@@ -16,7 +15,7 @@ from pathlib import Path
 
 from grader import assignments as assignments_mod
 from grader.assignments import CourseLike, LoadedAssignment
-from grader.grading import GradingRun, grade
+from grader.grading import GradingRun, grade_one
 from grader.late import Submitted
 from grader.model import Message, SubmissionResult
 from grader.submissions import IGNORED_NAMES
@@ -52,12 +51,9 @@ def grade_folder(folder: Path, assignment_id: str, *, courses: Iterable[CourseLi
     loaded = assignments_mod.load(assignment_id, courses)
     target = entry(folder).resolve()
     with tempfile.TemporaryDirectory(prefix="grader-lms-") as tmp:
-        intake = Path(tmp) / "intake"
-        intake.mkdir()
-        (intake / (STUDENT + (target.suffix if target.is_file() else ""))).symlink_to(target)
-        run = grade(intake, assignment=assignment_id, out=Path(tmp) / "out", lang=lang, budget=budget,
-                    profile=profile, sandbox=sandbox, courses=courses, force=True,
-                    submitted={STUDENT: submitted} if submitted is not None else None)
+        run = grade_one(target, student=STUDENT, assignment=assignment_id, out=Path(tmp) / "out", lang=lang,
+                        budget=budget, profile=profile, sandbox=sandbox, courses=courses, force=True,
+                        submitted={STUDENT: submitted} if submitted is not None else None)
     [result] = run.results
     return Graded(result, loaded, run)
 
