@@ -31,6 +31,7 @@ from grader.model import (
     Picture,
     Status,
     SubmissionResult,
+    SubmissionStatus,
     as_message,
     plain_text,
     score_question,
@@ -238,7 +239,8 @@ class Gradebook:
             errs += (Message("Correction interrompue : relancez la même commande pour la terminer.",
                              "Grading interrupted: run the same command again to finish it."),)
         details = json.loads(info or "{}")
-        return SubmissionResult(student, assignment.id, status or "error", questions, errs, cell_records,
+        kind = SubmissionStatus(status) if status in SubmissionStatus._value2member_map_ else SubmissionStatus.ERROR
+        return SubmissionResult(student, assignment.id, kind, questions, errs, cell_records,
                                 figures, sha, seconds or 0.0, details,
                                 late.assess(assignment.late, details, student=student,
                                             overrides=self.late_overrides(assignment.id)))

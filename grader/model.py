@@ -37,6 +37,13 @@ class Message:
         return {"fr": self.fr, "en": self.en or self.fr}
 
 
+class SubmissionStatus(StrEnum):
+    """A submission's outcome: graded (whatever its score), or not gradable (a corrupt file, our bug)."""
+
+    GRADED = "graded"
+    ERROR = "error"
+
+
 #: Every status in words, once, for every reader: the console, HTML reports, Gradescope, the self-check.
 STATUS_WORDS: dict[Status, Message] = {
     Status.PASSED: Message("réussi", "passed"), Status.FAILED: Message("échoué", "failed"),
@@ -47,7 +54,8 @@ STATUS_WORDS: dict[Status, Message] = {
     Status.SKIPPED: Message("non évalué", "skipped"), Status.GRADER_ERROR: Message("erreur du correcteur", "grader error"),
 }
 #: A submission's status in words (`SubmissionResult.status`).
-SUBMISSION_WORDS: dict[str, Message] = {"graded": Message("corrigé", "graded"), "error": Message("erreur", "error")}
+SUBMISSION_WORDS: dict[str, Message] = {SubmissionStatus.GRADED: Message("corrigé", "graded"),
+                                        SubmissionStatus.ERROR: Message("erreur", "error")}
 
 
 def status_word(status: str, lang: str, *, capital: bool = False) -> str:
@@ -316,7 +324,7 @@ def totals(scores: Iterable[QuestionScore]) -> Totals:
 class SubmissionResult:
     student: str
     assignment: str
-    status: str  # "graded" | "error"
+    status: SubmissionStatus  # a str: "graded" | "error"
     questions: tuple[QuestionScore, ...] = ()
     errors: tuple[Message | str, ...] = ()  # our words as Messages; a traceback or old record as a string
     cells: tuple[CellRecord, ...] = ()

@@ -21,7 +21,7 @@ from grader.assignments import LoadedAssignment
 from grader.judge.checks import CheckFailed
 from grader.judge.engine import Context, run_checks
 from grader.judge.observe import Observer
-from grader.model import CellRecord, CheckResult, Message
+from grader.model import CellRecord, CheckResult, Message, SubmissionStatus
 from grader.outdir import DiskFull, full_disk_detail
 from grader.runner.process import RunnerStarter
 from grader.runner.sandbox import SandboxPlan
@@ -70,8 +70,8 @@ def grade_submission(sub: Submission, loaded: LoadedAssignment, opts: GradingOpt
                               f"The notebook names TP '{sub.assignment_hint}'; graded as '{a.id}'."))
     lms = {"lms": sub.lms.as_info()} if sub.lms is not None else {}  # what roster matching reads
     if sub.error:
-        return Graded("error", (sub.error, *errors), (), (), 0.0, {"kind": sub.kind, "attempt": attempt, **lms})
-    status = "graded"
+        return Graded(SubmissionStatus.ERROR, (sub.error, *errors), (), (), 0.0, {"kind": sub.kind, "attempt": attempt, **lms})
+    status = SubmissionStatus.GRADED
     cells: list[CellRecord] = []
     figures: list[bytes] = []
     checks: list[CheckResult] = []
@@ -93,7 +93,7 @@ def grade_submission(sub: Submission, loaded: LoadedAssignment, opts: GradingOpt
     except Exception as e:  # noqa: BLE001 - our bug: record it, keep the class going
         if (detail := full_disk_detail(e)) is not None:  # the host's temporary folder is full: neither the
             raise DiskFull(Path(tempfile.gettempdir()), detail) from e  # student's fault nor a result: a stop
-        status = "error"
+        status = SubmissionStatus.ERROR
         trace = traceback.format_exc(limit=4)[-1500:]
         errors.append(Message("Erreur interne du correcteur (pas de votre fait) : " + trace,
                               "Internal error of the grader (not your fault): " + trace))
