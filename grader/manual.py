@@ -27,7 +27,7 @@ from grader.reports import atomic_write, fmt_number, write_all
 from grader.reports import manual as sheets
 from grader.reports.csv import undefuse
 from grader.reports.html import report_names
-from grader.reports.lms import results_document
+from grader.reports.lms import read_results
 
 #: Header names a filled sheet may use for each column (lower-case, accents as typed).
 ALIASES = {
@@ -96,7 +96,7 @@ class Imported:
 def open_run(out: Path, courses: Iterable[CourseLike] = ()) -> Run:
     """The run in `out` (results.json, gradebook.sqlite) and its assignment's TOML."""
     out = Path(out)
-    doc = results_document(out, ManualError)
+    doc = read_results(out, ManualError)
     try:
         aid = str(doc["assignment"])
         students = tuple(str(s["student"]) for s in doc["submissions"])

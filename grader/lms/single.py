@@ -24,7 +24,7 @@ STUDENT = "submission"
 
 
 @dataclass(frozen=True)
-class Graded:
+class SingleResult:
     result: SubmissionResult
     loaded: LoadedAssignment  # the checks' descriptions and public marks, for the LMS's tests
     run: GradingRun
@@ -40,7 +40,7 @@ def entry(folder: Path) -> Path:
 
 def grade_folder(folder: Path, assignment_id: str, *, courses: Iterable[CourseLike] = (), lang: str = "fr",
                  budget: dict | None = None, profile: str | None = None, sandbox: str = "auto",
-                 submitted: Submitted | None = None) -> Graded:
+                 submitted: Submitted | None = None) -> SingleResult:
     """Grade `folder` as one student. Raises what `grade()` raises for the instructor's side
     (`UsageError`: unknown assignment, sandbox refused) and `FileNotFoundError` for no folder.
     `submitted`: the submission time the LMS gives (late work), else the files' time is used."""
@@ -55,7 +55,7 @@ def grade_folder(folder: Path, assignment_id: str, *, courses: Iterable[CourseLi
                         budget=budget, profile=profile, sandbox=sandbox, courses=courses, force=True,
                         submitted={STUDENT: submitted} if submitted is not None else None)
     [result] = run.results
-    return Graded(result, loaded, run)
+    return SingleResult(result, loaded, run)
 
 
 def failure_reason(error: BaseException, lang: str = "fr") -> str:

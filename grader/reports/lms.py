@@ -39,7 +39,7 @@ class ExportError(RosterError):
 
 
 @dataclass(frozen=True)
-class Graded:
+class ResultRow:
     """One submission of results.json: its scores as shown there, the LMS identity intake found."""
 
     student: str
@@ -63,11 +63,11 @@ class Run:
     title: str
     lang: str
     max_score: float
-    graded: tuple[Graded, ...]
+    graded: tuple[ResultRow, ...]
     messages: dict[tuple[str, str], Message] = field(default_factory=dict, repr=False)  # (student, check)
     toml: Assignment | None = None  # the assignment's titles in both languages, when its course is found
 
-    def by_student(self) -> dict[str, Graded]:
+    def by_student(self) -> dict[str, ResultRow]:
         return {g.student: g for g in self.graded}
 
 
@@ -76,7 +76,7 @@ class Line:
     """One roster row of an export, in the roster's order; `graded` None: nothing to import."""
 
     row: int
-    graded: Graded | None
+    graded: ResultRow | None
     shared: bool = False  # a doubtful row (two students claim it, or a student two rows match): no grade
 
 
@@ -97,7 +97,7 @@ class Exported:
                        f"unmatched: {self.unmatched}").get(lang)
 
 
-def results_document(out: Path, error: Callable[[Message], Exception]) -> dict:
+def read_results(out: Path, error: Callable[[Message], Exception]) -> dict:
     """A grading run's results.json, or `error` saying why there is none to read (LMS exports, manual grading)."""
     try:
         doc = json.loads((Path(out) / "results.json").read_text(encoding="utf-8"))
@@ -115,9 +115,9 @@ def results_document(out: Path, error: Callable[[Message], Exception]) -> dict:
 def load_run(out: Path, courses: Iterable[CourseLike] = ()) -> Run:
     """results.json of `out` (a `grader run` output folder); messages in both languages from its
     gradebook when there is one, titles from the assignment's TOML when a course holds it."""
-    doc = results_document(out, ExportError)
+    doc = read_results(out, ExportError)
     try:
-        graded = tuple(Graded(str(s["student"]), str(s.get("status", "")), float(s["score"]),
+        graded = tuple(ResultRow(str(s["student"]), str(s.get("status", "")), float(s["score"]),
                               float(s["max_score"]), s) for s in doc["submissions"])
     except (ValueError, KeyError, TypeError) as e:
         raise ExportError(Message(f"results.json illisible dans « {out} » : {e}",
@@ -137,7 +137,7 @@ def _toml(assignment: str, courses: Iterable[CourseLike]) -> Assignment | None:
         return None  # a course no longer here: the titles of results.json serve, in its language
 
 
-def _messages(db: Path, assignment: str, graded: tuple[Graded, ...]) -> dict[tuple[str, str], Message]:
+def _messages(db: Path, assignment: str, graded: tuple[ResultRow, ...]) -> dict[tuple[str, str], Message]:
     if not db.is_file():
         return {}
     from grader.gradebook import Gradebook
@@ -173,7 +173,7 @@ def number(value: float) -> str:
     return fmt_number(value)
 
 
-def feedback(run: Run, graded: Graded | None, lang: str) -> str:
+def feedback(run: Run, graded: ResultRow | None, lang: str) -> str:
     """The student's summary as plain text: total, each question's score, the checks that cost points."""
     if graded is None:
         return NO_SUBMISSION.get(lang)
