@@ -478,7 +478,8 @@ def _lms_run_options(p: argparse.ArgumentParser, root: str) -> None:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    from grader.reports.lms import ExportError, console_note, export
+    from grader.reports.exports import export
+    from grader.reports.lms import ExportError, console_note
 
     try:
         done = export(args.lms, Path(args.out), Path(args.roster), file=args.file, key=args.key,

@@ -14,7 +14,7 @@ from conftest import mutate, reference_text, write_class
 
 from grader.downloads import parse
 from grader.grading import grade
-from grader.reports.lms import export
+from grader.reports.exports import export
 from grader.roster import Roster, Student, match, same_person
 from grader.submissions import discover
 

@@ -31,7 +31,7 @@ from grader.model import (
     after_penalty,
     msg,
 )
-from grader.reports.lms import export
+from grader.reports.exports import export
 
 PARIS = ZoneInfo("Europe/Paris")
 DAY, HOUR = 86400, 3600

@@ -21,7 +21,7 @@ from grader.gradebook import Gradebook
 from grader.grading import grade
 from grader.manual import ManualError, export, import_sheets
 from grader.notebooks import answer_specs, student_notebook
-from grader.reports.lms import export as lms_export
+from grader.reports.exports import export as lms_export
 
 REF = reference_text("tp-tenseurs")
 MUTANT_Q3 = mutate(REF, "first_five = batch[:5]", "first_five = batch[-5:]")

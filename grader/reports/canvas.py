@@ -24,6 +24,7 @@ from grader.reports import atomic_write
 from grader.reports.csv import DefusedWriter
 from grader.reports.lms import (
     Exported,
+    ExportError,
     Run,
     lines,
     notes,
@@ -60,8 +61,6 @@ def target_column(roster: Roster, name: str, canvas_id: str | None, *, named: bo
     assignment when it has one (by `canvas_id`, by `name`, or its only assignment column), so that
     Canvas updates it and never creates another. Several columns and nothing to choose by: asked
     (ExportError naming them and the options). `named`: the name was given (--assignment-name)."""
-    from grader.reports.lms import ExportError
-
     columns = assignment_columns(roster)
     if canvas_id:
         same = [h for h, cid in columns if cid == canvas_id]

@@ -326,23 +326,3 @@ def console_note(note: str, lang: str = "fr") -> str:
 def notes(rows: list[list[str]]) -> tuple[str, ...]:
     """The console's lines for the side file's rows (its detail column is already in the export's language)."""
     return tuple(f"{r[0]}: {r[2] or r[7] or r[6]} — {r[1]}" for r in rows)
-
-
-def export(lms: str, out: Path, roster: Path, *, file: Path | None = None, key: str | None = None,
-           assignment_name: str | None = None, canvas_id: str | None = None, identity: str = "email",
-           absent: str | None = None, points_possible: bool = True, lang: str = "fr",
-           courses: Iterable[CourseLike] = ()) -> Exported:
-    """Write OUT/<lms>.csv (or `file`) and its `-unmatched.csv` side file for `lms` ("canvas", "moodle")."""
-    from grader.reports import canvas, moodle
-
-    run = load_run(out, courses)
-    matching = pair(run, roster, key)
-    path = Path(file) if file else Path(out) / f"{lms}.csv"
-    side = path.with_name(f"{path.stem}-unmatched.csv")
-    name = assignment_name or run.title
-    if lms == "canvas":
-        return canvas.write(run, matching, path, side, name=name, canvas_id=canvas_id,
-                            absent=absent or canvas.ABSENT, points_possible=points_possible, lang=lang,
-                            named=assignment_name is not None)
-    return moodle.write(run, matching, path, side, name=name, identity=identity,
-                        absent=absent or moodle.ABSENT, lang=lang)

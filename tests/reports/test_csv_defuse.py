@@ -102,7 +102,7 @@ def test_canvas_and_moodle_imports_split_either_way_hold_no_formula(tmp_path: Pa
     """Names and ids come from the LMS's roster and the students' files; feedback quotes student text."""
     import json
 
-    from grader.reports.lms import export
+    from grader.reports.exports import export
 
     out = tmp_path / "out"
     out.mkdir()

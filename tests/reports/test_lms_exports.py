@@ -16,7 +16,8 @@ from conftest import by_student, mutate, reference_text, write_class
 from grader.cli import main
 from grader.grading import grade
 from grader.reports.canvas import POINTS_POSSIBLE
-from grader.reports.lms import ExportError, export, load_run
+from grader.reports.exports import export
+from grader.reports.lms import ExportError, load_run
 from grader.roster import RosterError, Student, match, read_roster
 
 REF = reference_text("tp-tenseurs")
