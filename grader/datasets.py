@@ -173,23 +173,6 @@ def how_to_get_message(name: str) -> Message:
                    f"{TITLES[name]} not found ({where}). To get it: " + "; ".join(s.en for s in steps) + ".")
 
 
-def ensure(name: str, *, download: bool = True) -> Source:
-    """A usable copy, downloading it into `data_dir()` where there is network; else DatasetUnavailable."""
-    source = locate(name)
-    if source is None and download:
-        from grader.dataset_import import import_dataset  # network code, only when needed
-
-        try:
-            source = import_dataset(name)
-        except (OSError, ValueError) as e:
-            steps = how_to_get_message(name)
-            raise DatasetUnavailable(Message(f"{steps.fr} (téléchargement impossible : {e})",
-                                             f"{steps.en} (download impossible: {e})")) from e
-    if source is None:
-        raise DatasetUnavailable(how_to_get_message(name))
-    return source
-
-
 def _check_name(name: str) -> None:
     if name not in NAMES:
         raise ValueError(f"unknown dataset {name!r}; known: {', '.join(NAMES)}")

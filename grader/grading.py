@@ -155,8 +155,11 @@ def prepare(a: assignments_mod.Assignment, *, profile: str | None = None, budget
     """
     try:
         plan = budget_mod.plan(a, profile=profile, overrides=budget)
-        for name in plan.datasets:
-            datasets.ensure(name)
+        if plan.datasets:
+            from grader.dataset_import import ensure  # network code, only when a TP has datasets
+
+            for name in plan.datasets:
+                ensure(name)
     except datasets.DatasetUnavailable as e:
         raise UsageError(e.message.get(lang)) from e
     except ValueError as e:

@@ -105,7 +105,7 @@ def test_cifar_pickles_may_hold_arrays_only(tmp_path):
 
 def test_missing_dataset_says_how_to_get_it(roots):
     with pytest.raises(datasets.DatasetUnavailable) as e:
-        datasets.ensure("fashion_mnist", download=False)
+        dataset_import.ensure("fashion_mnist", download=False)
     assert "apt-get install dataset-fashion-mnist" in str(e.value) and "grader data import" in str(e.value)
     rows = {name: line for name, source, line in datasets.status()}
     assert "introuvable" in rows["mnist"]
@@ -314,5 +314,5 @@ def test_data_status_follows_lang(roots, capsys):
     out = " ".join(capsys.readouterr().out.split())
     assert "introuvable" in out and "not found" not in out
     with pytest.raises(datasets.DatasetUnavailable) as e:
-        datasets.ensure("mnist", download=False)
+        dataset_import.ensure("mnist", download=False)
     assert e.value.message.fr.startswith("MNIST introuvable") and e.value.message.en.startswith("MNIST not found")
