@@ -26,7 +26,6 @@ line found there stops `assign`.
 from __future__ import annotations
 
 import ast
-import builtins
 import hashlib
 import re
 import shutil
@@ -36,6 +35,16 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from grader.authoring import AuthoringError, Said
+from grader.authoring.converted_tests import (
+    bound_by_target,
+    convert_tests,
+    given_setup,
+    parses,
+    passes_on_reference,
+    prints,
+    promoted_imports,
+    python_of,
+)
 from grader.authoring.notebook_io import write_notebook
 from grader.authoring.scaffold import check_id
 from grader.authoring.starter import (
@@ -54,7 +63,6 @@ from grader.authoring.teacher import (
     END,
     STUB,
     TeacherNotebook,
-    TeacherTest,
     read_teacher,
 )
 from grader.notebooks import notebook_from_reference, split_cells, strip_solutions
@@ -90,30 +98,6 @@ class AssignResult:
             en, fr = q.summary()
             out.append(Said(en, fr))
         return tuple(out)
-
-
-_IPYTHON = None
-
-
-def python_of(cell: str) -> str:
-    """A cell as plain Python (magics and `!cmd` as IPython runs them), for `ast`; line numbers kept."""
-    global _IPYTHON
-    if _IPYTHON is None:
-        from IPython.core.inputtransformer2 import TransformerManager
-        _IPYTHON = TransformerManager()
-    try:
-        return _IPYTHON.transform_cell(cell)
-    except Exception:  # noqa: BLE001 - whatever IPython cannot transform, ast judges as written
-        return cell
-
-
-def parses(cell: str) -> bool:
-    """Whether a cell is valid Python as IPython would run it (a student cell must always be)."""
-    try:
-        ast.parse(python_of(cell))
-    except (SyntaxError, ValueError):
-        return False
-    return True
 
 
 # -- the reference -----------------------------------------------------------------------------
@@ -185,17 +169,6 @@ def reference_text(teacher: TeacherNotebook) -> str:
 
 
 # -- answers -----------------------------------------------------------------------------------
-def _bound(target: ast.expr) -> list[str]:
-    """The names an assignment target binds: `a, (b, *c)` binds three; `m.attr` and `d[0]` none."""
-    if isinstance(target, ast.Name):
-        return [target.id]
-    if isinstance(target, ast.Starred):
-        return _bound(target.value)
-    if isinstance(target, ast.Tuple | ast.List):
-        return [n for elt in target.elts for n in _bound(elt)]
-    return []
-
-
 def answer_names(cell: str) -> list[tuple[str, str]]:
     """(name, kind) bound at top level by the cell's solution blocks: assignments, `def`, `class`
     (a `def` whose body holds a block counts); imports do not, nor `_private` names (unobservable)."""
@@ -220,7 +193,7 @@ def answer_names(cell: str) -> list[tuple[str, str]]:
             elif isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign):
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                 if not isinstance(node, ast.AnnAssign) or node.value is not None:
-                    found.update((n, "value") for t in targets for n in _bound(t))
+                    found.update((n, "value") for t in targets for n in bound_by_target(t))
             elif not isinstance(node, ast.Import | ast.ImportFrom):
                 for child in ("body", "orelse", "finalbody"):
                     visit(getattr(node, child, []))
@@ -229,188 +202,6 @@ def answer_names(cell: str) -> list[tuple[str, str]]:
 
     visit(tree.body)
     return [(n, k) for n, k in found.items() if not n.startswith("_")]
-
-
-# -- the instructor's tests ---------------------------------------------------------------------
-def _binds(node: ast.stmt) -> set[str]:
-    """Names a top-level statement binds (imports, definitions, assignment targets)."""
-    if isinstance(node, ast.Import | ast.ImportFrom):
-        return {a.asname or a.name.split(".")[0] for a in node.names if a.name != "*"}
-    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-        return {node.name}
-    targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(
-        node, ast.AnnAssign | ast.AugAssign) else []
-    return {n for t in targets for n in _bound(t)}
-
-
-def _tree(source: str) -> ast.Module:
-    return ast.parse(python_of(source))
-
-
-def _loaded(node: ast.AST) -> set[str]:
-    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
-
-
-def _bound_anywhere(tree: ast.AST) -> set[str]:
-    """Every name the test binds, at any depth (its own variables, parameters, imports, definitions)."""
-    names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store | ast.Del)}
-    for n in ast.walk(tree):
-        if isinstance(n, ast.arg):
-            names.add(n.arg)
-        elif isinstance(n, ast.Import | ast.ImportFrom | ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-            names |= _binds(n)
-        elif isinstance(n, ast.ExceptHandler) and n.name:
-            names.add(n.name)
-        elif isinstance(n, ast.MatchAs | ast.MatchStar) and n.name:
-            names.add(n.name)
-    return names
-
-
-def given_setup(teacher: TeacherNotebook) -> str:
-    """The instructor's top-level imports in the code students are given (solutions left out): what
-    every test may use, trusted (never the student's own modules)."""
-    lines = []
-    for cell in teacher.cells:
-        if cell.kind != "code" or cell.answer:
-            continue
-        try:
-            tree = _tree(strip_solutions(cell.source))
-        except (SyntaxError, ValueError):
-            continue
-        lines += [ast.unparse(n) for n in tree.body if isinstance(n, ast.Import | ast.ImportFrom)]
-    return "".join(dict.fromkeys(line + "\n" for line in lines))
-
-
-def _test_statements(source: str, known: set[str]) -> list[str]:
-    """What a later test may rely on from an earlier one (nbgrader runs them in one kernel): its imports
-    and definitions, and assignments computed from the instructor's names only (never the student's)."""
-    out = []
-    try:
-        tree = _tree(source)
-    except (SyntaxError, ValueError):
-        return out
-    for node in tree.body:
-        if isinstance(node, ast.Import | ast.ImportFrom | ast.FunctionDef | ast.ClassDef) or (
-                isinstance(node, ast.Assign | ast.AnnAssign) and node.value is not None
-                and _loaded(node.value) <= known | set(dir(builtins))):
-            out.append(ast.unparse(node) + "\n")
-            known |= _binds(node)
-    return out
-
-
-def _reads(source: str, setup: str, notebook_names: set[str]) -> tuple[str, ...]:
-    """The notebook's names the test reads: read before the test binds them (`x = x + 1` reads `x`), not
-    bound by its setup; a builtin only when the notebook itself rebinds it (a student's `max` never
-    stands in for the builtin). Reading too much is harmless: a name the student lacks is left out."""
-    tree = _tree(source)
-    setup_names = {n for node in _tree(setup).body for n in _binds(node)}
-    first_load: dict[str, tuple[int, int]] = {}
-    for n in ast.walk(tree):
-        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load):
-            first_load[n.id] = min(first_load.get(n.id, (n.lineno, n.col_offset)), (n.lineno, n.col_offset))
-    first_bound: dict[str, tuple[int, int]] = {}
-
-    def bind(name: str, at: tuple[int, int]) -> None:
-        first_bound[name] = min(first_bound.get(name, at), at)
-
-    for stmt in ast.walk(tree):  # an assignment binds once its value is computed: at its statement's end
-        if not isinstance(stmt, ast.stmt):
-            continue
-        end = (stmt.end_lineno or stmt.lineno, stmt.end_col_offset or 0)
-        if isinstance(stmt, ast.Import | ast.ImportFrom | ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-            for name in _binds(stmt):
-                bind(name, (stmt.lineno, stmt.col_offset))
-        for n in ast.walk(stmt):
-            if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load):
-                bind(n.id, end)
-            elif isinstance(n, ast.arg):
-                bind(n.arg, (n.lineno, n.col_offset))
-    names = {n for n, at in first_load.items() if n not in first_bound or at < first_bound[n]} - setup_names
-    builtin = set(dir(builtins)) - notebook_names
-    return tuple(sorted(n for n in names if n not in builtin and not n.startswith("__")))
-
-
-def notebook_names(teacher: TeacherNotebook) -> set[str]:
-    """Every top-level name the reference's code binds (given code and solutions)."""
-    names: set[str] = set()
-    for cell in teacher.cells:
-        if cell.kind == "code":
-            try:
-                names |= {n for node in _tree(cell.source).body for n in _binds(node)}
-            except (SyntaxError, ValueError):
-                pass
-    return names
-
-
-def _check_runnable(test: TeacherTest, where: str) -> None:
-    try:
-        transformed = python_of(test.source)
-        ast.parse(transformed)
-    except (SyntaxError, ValueError) as e:
-        raise AuthoringError(f"{where}: the test is not valid Python: {e}",
-                             fr=f"{where} : le test n'est pas du Python valide : {e}") from e
-    if "get_ipython()" in transformed:
-        raise AuthoringError(f"{where}: the test uses IPython magics (`%...`, `!...`): it cannot run outside the "
-                             "notebook's kernel; write it in plain Python",
-                             fr=f"{where} : le test utilise des commandes magiques IPython (`%...`, `!...`) : il ne "
-                                "peut pas s'exécuter hors du noyau du notebook ; écrivez-le en Python simple")
-
-
-def convert_tests(teacher: TeacherNotebook, setup: str, name: str) -> dict[str, list[ConvertedTest]]:
-    """Each question's tests as its checks run them (outputs still unknown: `_run_reference` fills them)."""
-    known = notebook_names(teacher)
-    setup_names = {n for node in _tree(setup).body for n in _binds(node)}
-    earlier_all: list[str] = []
-    earlier_public: list[str] = []
-    out: dict[str, list[ConvertedTest]] = {}
-    for q in teacher.questions:
-        for t in q.tests:
-            where = f"{name}, cell {t.origin + 1} ({q.id})"
-            _check_runnable(t, where)
-            source = python_of(t.source)
-            graded = []
-            if t.hidden and t.public.strip():  # what students see of it: shown, weightless
-                visible = python_of(t.public)
-                vis_setup = setup + "".join(earlier_public)
-                graded.append(ConvertedTest(t, visible, _reads(visible, vis_setup, known), vis_setup, True, 0.0))
-            test_setup = setup + "".join(earlier_all if t.hidden else earlier_public)
-            graded.append(ConvertedTest(t, source, _reads(source, test_setup, known), test_setup, not t.hidden,
-                                        t.points))
-            out.setdefault(q.id, []).extend(graded)
-            earlier_all += _test_statements(source, set(setup_names))
-            if not t.hidden:
-                earlier_public += _test_statements(source, set(setup_names))
-            elif t.public.strip():
-                earlier_public += _test_statements(python_of(t.public), set(setup_names))
-    return out
-
-
-def _promoted(obs, names: set[str], answers: set[str]) -> dict[str, str]:
-    """Import lines for the names tests read that are libraries in the reference's run (a module, or a
-    library function imported where a student could replace it): the test imports them itself."""
-    from grader.judge.checks import CheckFailed
-
-    code = ("import types\nobj = ns.get(name)\nresult = None\n"
-            "if isinstance(obj, types.ModuleType):\n    result = ['module', obj.__name__]\n"
-            "elif callable(obj) and getattr(obj, '__module__', None) not in (None, '__main__', 'builtins'):\n"
-            "    result = ['function', obj.__module__, getattr(obj, '__qualname__', '')]\n")
-    lines = {}
-    for name in sorted(names - answers):
-        try:
-            found = obs.probe(code, name=name)
-        except CheckFailed:
-            continue
-        if not isinstance(found, list):
-            continue
-        if found[0] == "module":
-            mod = str(found[1])
-            lines[name] = f"import {mod}\n" if mod == name else (
-                f"import {mod} as {name}\n" if "." not in mod else
-                f"from {mod.rsplit('.', 1)[0]} import {mod.rsplit('.', 1)[1]} as {name}\n")
-        elif found[0] == "function" and re.fullmatch(r"[A-Za-z_][\w.]*", str(found[1])) and \
-                re.fullmatch(r"[A-Za-z_]\w*", str(found[2])) and not str(found[1]).startswith("grader"):
-            lines[name] = f"from {found[1]} import {found[2]} as {name}\n"
-    return lines
 
 
 def _run_reference(text: str, teacher: TeacherNotebook, names: list[str], where: str,
@@ -460,58 +251,19 @@ def _run_reference(text: str, teacher: TeacherNotebook, names: list[str], where:
                                                  fr=f"{where} : après exécution de la référence, `{name}` ne peut "
                                                     f"pas être observé : {e.message.fr}") from e
                     read = {n for group in tests.values() for t in group for n in t.reads}
-                    promoted = _promoted(obs, read, answers)
+                    promoted = promoted_imports(obs, read, answers)
                     extra = "".join(promoted.values())
                     done: dict[str, list[ConvertedTest]] = {}
                     for qid, group in tests.items():
                         for t in group:
                             t = replace(t, setup=extra + t.setup, reads=tuple(n for n in t.reads if n not in promoted))
-                            t = replace(t, output=_passes_on_reference(obs, t, qid, where))
+                            t = replace(t, output=passes_on_reference(obs, t, qid, where))
                             done.setdefault(qid, []).append(t)
                     return out, done, extra + setup
                 finally:
                     obs.close()
         finally:
             cleanup([sub])
-
-
-def _passes_on_reference(obs, t: ConvertedTest, qid: str, where: str) -> str | None:
-    """Run the test on the reference; its printed output (kept for otter's doctests); refuse if it fails."""
-    from grader.judge.checks import CheckFailed
-    from grader.judge.teacher_tests import run_teacher_test
-
-    try:
-        printed = run_teacher_test(obs, t.source, reads=t.reads, setup=t.setup)
-    except CheckFailed as e:
-        opaque = []
-        for name in t.reads:
-            try:
-                desc = obs.describe(name)
-            except CheckFailed:
-                continue
-            if not desc.get("callable") and not _plain(desc):
-                opaque.append(f"`{name}` ({desc.get('type')})")
-        why_en = (f"; it reads {', '.join(opaque)}, which has no plain-data form" if opaque else "")
-        why_fr = (f" ; il lit {', '.join(opaque)}, sans forme en données simples" if opaque else "")
-        part = " (its visible part)" if t.public and t.test.hidden and t.weight == 0 else ""
-        raise AuthoringError(
-            f"{where}, cell {t.test.origin + 1}: the test of {qid}{part} fails on the reference when run outside "
-            f"the notebook's kernel: {e.message.en}{why_en}. A test may read the notebook's plain values "
-            "(numbers, strings, lists, dicts, arrays, tensors) and call its functions with plain-data arguments; "
-            "write this one as a check in checks.py, or change it",
-            fr=f"{where}, cellule {t.test.origin + 1} : le test de {qid}{part.replace('its visible part', 'sa partie visible')} "
-               f"échoue sur la référence hors du noyau du notebook : {e.message.fr}{why_fr}. Un test peut lire les "
-               "valeurs simples du notebook (nombres, chaînes, listes, dictionnaires, tableaux, tenseurs) et appeler "
-               "ses fonctions avec des arguments simples ; écrivez celui-ci comme une vérification dans checks.py, "
-               "ou modifiez-le") from e
-    return printed if t.test.output else None
-
-
-def _plain(desc: dict) -> bool:
-    mro = {str(m) for m in desc.get("mro") or ()}
-    plain = {"builtins.int", "builtins.float", "builtins.str", "builtins.bool", "builtins.list", "builtins.tuple",
-             "builtins.dict", "builtins.NoneType", "numpy.ndarray", "numpy.generic", "builtins.complex"}
-    return bool(mro & plain) or str(desc.get("type", "")).startswith("tensorflow.")
 
 
 # -- files -------------------------------------------------------------------------------------
@@ -629,7 +381,7 @@ def assign_notebook(notebook: Path, *, assignment_id: str, course: Path, run_ref
         described = {}
         for group in tests.values():
             for t in group:
-                if t.test.output and _prints(t.source):
+                if t.test.output and prints(t.source):
                     raise AuthoringError(
                         f"{notebook.name}, cell {t.test.origin + 1}: this otter test compares printed output; "
                         "its expected output comes from running the reference (drop --no-run)",
@@ -701,12 +453,6 @@ def assign_notebook(notebook: Path, *, assignment_id: str, course: Path, run_ref
     return AssignResult(assignment_id, teacher.style, course / "reference" / f"{assignment_id}.py",
                         folder / "student.ipynb", toml_path, checks_path, tuple(questions), tuple(kept),
                         tuple(warnings), folder / "teacher_checks.py")
-
-
-def _prints(source: str) -> bool:
-    """Whether a doctest would print something: a bare expression (not a call) or a `print`."""
-    tree = ast.parse(source)
-    return any(isinstance(n, ast.Expr) and not isinstance(n.value, ast.Constant) for n in tree.body)
 
 
 def _loads_or_refuse(course: Path, folder: Path, files: dict[Path, str | dict], assignment_id: str) -> None:

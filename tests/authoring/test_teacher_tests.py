@@ -232,7 +232,7 @@ def test_the_student_bundle_holds_public_tests_only(softmax_course, tmp_path):
 
 
 def test_what_a_test_reads_from_the_notebook():
-    from grader.authoring.convert import _reads
+    from grader.authoring.converted_tests import _reads
 
     setup = "import numpy as np\n"
     assert _reads("x = x + 1\nassert x == 3", setup, set()) == ("x",)  # read before the test rebinds it

@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from functools import cache
 
 from grader import assignments
-from grader.authoring.convert import answer_names, python_of
+from grader.authoring.convert import answer_names
+from grader.authoring.converted_tests import python_of
 from grader.notebooks import split_cells
 
 Kind = str  # "value" | "function" | "class"
