@@ -29,6 +29,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import time
 from collections.abc import Callable
@@ -135,7 +136,15 @@ def side_env() -> Path:
     if py.exists() and subprocess.run(probe, capture_output=True).returncode == 0:
         return VENV / "bin"
     log(f"making {VENV} (nbgrader, otter-grader; TensorFlow reused from this environment)")
-    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(VENV)], check=True)
+    if not py.exists():
+        subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(VENV)], check=True)
+    # Made from inside a virtualenv, --system-site-packages reaches the base interpreter's packages, not
+    # this environment's TensorFlow: a .pth appends this environment's site-packages after the side one's.
+    here = sysconfig.get_paths()["purelib"]
+    side = subprocess.run([str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    if Path(here).resolve() != Path(side).resolve():
+        (Path(side) / "_tp_grader_env.pth").write_text(f"{here}\n", encoding="utf-8")
     subprocess.run([str(py), "-m", "pip", "install", "-q", *OTHERS], check=True)
     subprocess.run(probe, check=True)
     return VENV / "bin"
