@@ -166,7 +166,7 @@ def _attack(tmp_path_factory):
     entries: dict[str, str] = {}
     stub = json.loads(render(student_notebook("tp-tenseurs")))
     stub["metadata"]["grader"]["assignment"] = "tp-gradient"  # tampered metadata
-    code = [c for c in stub["cells"] if c["cell_type"] == "code"]
+    code = [c for c in stub["cells"] if c["cell_type"] == "code" and not c["id"].startswith("selfcheck-")]
     for cell, src in zip(code, [s for s in REF.split("# %%")[1:] if not s.startswith(" [markdown]")], strict=False):
         cell["source"] = "\n".join(x for x in src.splitlines() if "SOLUTION" not in x and "STUB:" not in x)
     entries["metadata_tampering.ipynb"] = json.dumps(stub)
