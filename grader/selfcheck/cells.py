@@ -134,8 +134,40 @@ def _shape(body: list[ast.stmt]) -> str:
     return ast.dump(module)
 
 
+def is_otter_cell(source: str) -> bool:
+    """Whether a code cell is one of otter's own: its init cell (`import otter`, `grader =
+    otter.Notebook(...)`), `grader.check("q1")`, `grader.check_all()`, `grader.export(...)`. A
+    notebook handed out by otter keeps them; here they could only fail (no otter, no `grader` object),
+    as noise in the student's report. Every statement must be one of those: nothing else is dropped."""
+    if not isinstance(source, str) or "otter" not in source and "grader." not in source or len(source) > 2000:
+        return False
+    body = _parse(source)
+    if not body:
+        return False
+    notebooks = {"grader"}
+    for node in body:
+        if isinstance(node, ast.Import) and [a.name for a in node.names] == ["otter"] and not node.names[0].asname:
+            continue
+        if (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
+                and isinstance(node.value, ast.Call) and ast.unparse(node.value.func) == "otter.Notebook"):
+            notebooks.add(node.targets[0].id)
+            continue
+        if (isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)
+                and isinstance(node.value.func, ast.Attribute) and isinstance(node.value.func.value, ast.Name)
+                and node.value.func.value.id in notebooks
+                and node.value.func.attr in ("check", "check_all", "export")
+                and all(isinstance(a, ast.Constant) for a in node.value.args)
+                and all(isinstance(k.value, ast.Constant) for k in node.value.keywords)):
+            continue
+        return False
+    return True
+
+
 def is_selfcheck_cell(source: str) -> bool:
-    """Whether a code cell is one of the generated self-check cells (intake drops those)."""
+    """Whether a code cell is one of the generated self-check cells, or otter's own (`is_otter_cell`):
+    intake drops those."""
+    if is_otter_cell(source):
+        return True
     if not isinstance(source, str) or "check" not in source or len(source) > 4 * len(INIT_TEMPLATE):
         return False  # every self-check cell names `check` (`check_all`, `grader.selfcheck`): most cells end here
     body = _parse(source)

@@ -142,3 +142,17 @@ def test_questions_from_headings_tags_and_the_toml():
     # the TP's ids unknown (an instructor's notebook being converted): only tags say it, never a heading
     # whose "Q1" may not be an id of the TP
     assert question_of_cells(rows) == ["", "", "", "", "", "", "", "", "", "", "q2", "", ""]
+
+
+def test_otters_own_cells_are_dropped_and_nothing_else():
+    """A notebook handed out by otter keeps otter's init, check and export cells: here they could only
+    fail (no otter, no `grader` object). Only cells made of those statements alone are dropped."""
+    from grader.selfcheck.cells import is_otter_cell
+
+    for source in ('# Initialize Otter\nimport otter\ngrader = otter.Notebook("tp.ipynb")', 'grader.check("q1")',
+                   "grader.check_all()", "# Save your notebook first\ngrader.export(pdf=False)",
+                   'import otter\nnb = otter.Notebook()\nnb.check("q2")'):
+        assert is_otter_cell(source), source
+    for source in ('grader.check("q1")\nx = 1', "import otter\nimport os", 'x = grader.check("q1")', "import grader",
+                   'grader.check(name)', "otter = 3", 'other.check("q1")'):
+        assert not is_otter_cell(source), source
