@@ -48,11 +48,21 @@ pytestmark = [pytest.mark.skipif(2 not in _layers(), reason="Ray grading needs s
               pytest.mark.slow]  # three `ray start` nodes and three class runs: the slow tier
 
 
+_HANDED_OUT: set[int] = set()
+
+
 def _free_port() -> int:
-    """A port the kernel hands out: always inside its ephemeral range (see `_worker_port_base`)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A port the kernel hands out (always inside its ephemeral range: see `_worker_port_base`), never
+    one handed out before in this session: a port bound and closed comes back from the kernel, and Ray
+    refuses to start when two of its components are given the same one (the GCS and the metrics
+    exporter were, once)."""
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in _HANDED_OUT:
+            _HANDED_OUT.add(port)
+            return port
 
 
 def _ephemeral_floor() -> int:
