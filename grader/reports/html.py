@@ -20,6 +20,7 @@ import jinja2
 from markupsafe import Markup
 
 from grader.courses import templates
+from grader.datasets import TITLES
 from grader.model import (
     Assignment,
     CellRecord,
@@ -90,8 +91,10 @@ UI: dict[str, dict[str, str]] = {
     },
 }
 
-DATASET_NAMES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST", "fashion-mnist": "Fashion-MNIST",
-                 "cifar10": "CIFAR-10", "cifar-10": "CIFAR-10", "cifar100": "CIFAR-100"}
+#: A dataset's name as a report shows it: the catalogue's titles (`grader.datasets.TITLES`), and the
+#: spellings a TOML may use besides.
+DATASET_NAMES = {**TITLES, "fashion-mnist": TITLES["fashion_mnist"], "cifar-10": TITLES["cifar10"],
+                 "cifar100": "CIFAR-100"}
 
 #: The status words as reports show them (`grader.model.STATUS_WORDS`, capitalised).
 STATUS_LABELS: dict[str, dict[str, str]] = {

@@ -26,12 +26,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from grader.datasets import TITLES as _TITLES
 from grader.runner.probes import KERAS_MODEL_MODULE
+
+# `grader.datasets` is the file reader, the one data module the runner reads (its titles are theirs).
 
 _DATASET_MODULES = {"keras.src.datasets.mnist": "mnist", "keras.src.datasets.fashion_mnist": "fashion_mnist",
                     "keras.src.datasets.cifar10": "cifar10"}
 _MODEL_MODULE = KERAS_MODEL_MODULE
-_TITLES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST", "cifar10": "CIFAR-10"}
 
 _served: dict[str, dict] = {}
 _scratch: list[Path] = []  # where budget subsets are written (the runner's exchange folder)
