@@ -211,7 +211,7 @@ def test_argparse_errors_and_version_in_the_language_asked(capsys, monkeypatch):
     assert "invalid choice: 'maybe'" in capsys.readouterr().err
     with pytest.raises(SystemExit) as e:
         cli.main(["--version"])
-    assert e.value.code == 0 and capsys.readouterr().out.strip() == f"grader {cli._version()}"
+    assert e.value.code == 0 and capsys.readouterr().out.strip() == f"grader {cli.parser._version()}"
 
 
 @pytest.fixture(scope="module")

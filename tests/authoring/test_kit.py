@@ -137,7 +137,7 @@ def test_the_release_folder_is_the_bundles_the_student_wheel_and_the_instruction
         assert f"wheels/{wheel.name}" in line and "LISEZMOI.md" in line and f"--bundle {out}" in line
     assert "Pour les élèves" in kit.handout(out, wheel) and "For students" in kit.handout(out, wheel, "en")
     names = [info.filename for info in zipfile.ZipFile(wheel).infolist()]
-    assert "grader/cli.py" in names and "grader/resources/templates/report.html" in names
+    assert "grader/cli/__init__.py" in names and "grader/resources/templates/report.html" in names
     assert not [n for n in names if n.startswith(("grader/resources/assignments", "grader/resources/reference"))]
 
 

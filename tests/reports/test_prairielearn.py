@@ -175,7 +175,7 @@ def test_the_example_dockerfile_copies_what_the_build_holds_and_runs_a_real_comm
     [entrypoint] = [json.loads(line.split(None, 1)[1]) for line in text.splitlines() if line.startswith("ENTRYPOINT")]
     assert entrypoint[:2] == ["grader", "prairielearn"] and text.startswith("#") and "FROM python:3.11-slim" in text
     args = build_parser().parse_args(entrypoint[1:])
-    assert args.func.__name__ == "_cmd_prairielearn" and args.course == ["/course"]
+    assert args.func.__name__ == "cmd_prairielearn" and args.course == ["/course"]
     build = next(line for line in text.splitlines() if "grader gradescope build" in line)
     out = tmp_path / "autograder.zip"
     assert main(shlex.split(build.lstrip("# "))[1:4] + ["-o", str(out)]) == 0
