@@ -325,9 +325,6 @@ def _leaks(nb: dict, reference: str) -> list[str]:
     return found
 
 
-_FILES = ("assignment.toml", "checks.py", "teacher_checks.py", "student.ipynb")
-
-
 def _toml_with(path: Path, questions: list[FoundQuestion]) -> tuple[str, list[str]]:
     """A hand-edited TOML, with `[[questions]]` tables appended for the questions it lacks."""
     text = path.read_text(encoding="utf-8")
@@ -443,7 +440,7 @@ def assign_notebook(notebook: Path, *, assignment_id: str, course: Path, run_ref
                              "régénérer)"))
     else:
         files[checks_path] = _fingerprinted(entry_module(assignment_id))
-    _loads_or_refuse(course, folder, files, assignment_id)
+    _loads_or_refuse(folder, files, assignment_id)
     for path, content in files.items():
         path.parent.mkdir(parents=True, exist_ok=True)
         if isinstance(content, dict):
@@ -455,7 +452,7 @@ def assign_notebook(notebook: Path, *, assignment_id: str, course: Path, run_ref
                         tuple(warnings), folder / "teacher_checks.py")
 
 
-def _loads_or_refuse(course: Path, folder: Path, files: dict[Path, str | dict], assignment_id: str) -> None:
+def _loads_or_refuse(folder: Path, files: dict[Path, str | dict], assignment_id: str) -> None:
     """Load the TP as `grader run` would, from a copy with the new files in place; refuse if it fails."""
     from grader.assignments import AssignmentError, load_folder
 
@@ -471,6 +468,6 @@ def _loads_or_refuse(course: Path, folder: Path, files: dict[Path, str | dict], 
             load_folder(copy)
         except AssignmentError as e:
             raise AuthoringError(f"{folder}: with these files the TP would not load, so nothing was written: "
-                                 f"{e.text('en') if hasattr(e, 'text') else e}",
+                                 f"{e.text('en')}",
                                  fr=f"{folder} : avec ces fichiers le TP ne se chargerait pas, rien n'a donc été "
-                                    f"écrit : {e.text('fr') if hasattr(e, 'text') else e}") from e
+                                    f"écrit : {e.text('fr')}") from e

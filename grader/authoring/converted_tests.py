@@ -201,9 +201,10 @@ def convert_tests(teacher: TeacherNotebook, setup: str, name: str) -> dict[str, 
             graded.append(ConvertedTest(t, source, _reads(source, test_setup, known), test_setup, not t.hidden,
                                         t.points))
             out.setdefault(q.id, []).extend(graded)
-            earlier_all += _test_statements(source, set(setup_names))
+            statements = _test_statements(source, set(setup_names))
+            earlier_all += statements
             if not t.hidden:
-                earlier_public += _test_statements(source, set(setup_names))
+                earlier_public += statements
             elif t.public.strip():
                 earlier_public += _test_statements(python_of(t.public), set(setup_names))
     return out
@@ -277,7 +278,7 @@ def _plain(desc: dict) -> bool:
 
 
 def prints(source: str) -> bool:
-    """Whether a doctest would print something: a bare expression (not a call) or a `print`."""
+    """Whether a doctest may print something: a bare expression that is not a constant (a call included)."""
     tree = ast.parse(source)
     return any(isinstance(n, ast.Expr) and not isinstance(n.value, ast.Constant) for n in tree.body)
 

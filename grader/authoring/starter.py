@@ -246,10 +246,11 @@ def teacher_checks_module(assignment_id: str, notebook: str, questions: list[Fou
             continue
         blocks, names, number = [], [], 0
         for t in q.tests:
-            number += 0 if (t.public and t.test.hidden) else 1
-            block, name = _test_check(q, t, number + (1 if t.public and t.test.hidden else 0), used, setup)
+            visible_part = t.public and t.test.hidden  # comes right before its whole test, and takes its number
+            number += 0 if visible_part else 1
+            block, name = _test_check(q, t, number + 1 if visible_part else number, used, setup)
             blocks.append(block)
-            if not (t.public and t.test.hidden):
+            if not visible_part:
                 names.append(name)
         if q.all_or_nothing:
             blocks.append(_all_or_nothing(q, names, used, all(not t.test.hidden for t in graded)))

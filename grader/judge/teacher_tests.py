@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from grader.judge.checks import CheckFailed, Failure, fail, quoted
+from grader.judge.checks import NO_HINT, CheckFailed, Failure, fail, quoted
 from grader.judge.observe import Observer, error_line
 from grader.model import Message, Status
 from grader.runner.probes import teacher_test as room_side
@@ -104,15 +104,14 @@ def run_teacher_test(obs: Observer, source: str, *, reads: tuple[str, ...] = (),
              f"Instructor's test: more than {MAX_CALLS} different calls of your functions.")
     if not isinstance(reply, dict):
         raise RuntimeError(f"unexpected answer from the clean room: {reply!r}")
-    hint_msg = Message(hint, hint) if hint.strip() else Message("", "")
+    hint_msg = Message(hint, hint) if hint.strip() else NO_HINT
     status = reply.get("status")
     if status == "passed":
-        if output is not None and normalise_output(reply.get("output", "")) != normalise_output(output):
+        got = normalise_output(reply.get("output", ""))
+        if output is not None and got != (want := normalise_output(output)):
             fail(Failure(Message("Test de l'enseignant : sortie", "Instructor's test: output"),
-                         Message(quoted(normalise_output(reply.get("output", "")) or "(rien)"),
-                                 quoted(normalise_output(reply.get("output", "")) or "(nothing)")),
-                         Message(quoted(normalise_output(output) or "(rien)"),
-                                 quoted(normalise_output(output) or "(nothing)")), hint_msg))
+                         Message(quoted(got or "(rien)"), quoted(got or "(nothing)")),
+                         Message(quoted(want or "(rien)"), quoted(want or "(nothing)")), hint_msg))
         return str(reply.get("output", ""))
     line, code = int(reply.get("line") or 0), quoted(str(reply.get("code", "")))
     at_fr, at_en = (f"ligne {line} ", f"line {line} ") if line else ("", "")

@@ -75,7 +75,7 @@ def _rebuilt(line: str, name: str) -> Exception:
     """The student's exception as the test can catch it: a builtin type by its name, else StudentCallError."""
     kind, _, message = line.partition(": ")
     cls = getattr(builtins, kind.strip(), None)
-    if isinstance(cls, type) and issubclass(cls, Exception) and cls is not NeedCall:
+    if isinstance(cls, type) and issubclass(cls, Exception):
         try:
             return cls(message)
         except Exception:  # noqa: BLE001 - a builtin that wants other arguments
