@@ -93,6 +93,45 @@ def _keep_tensors(arr: Any, kind: str) -> Any:
     return AsTensor(arr, variable=kind == "variable") if kind in ("tensor", "variable") else arr
 
 
+def request_message(op: str, enc: Encoder, *, name: str, timeout: float, args: tuple, kwargs: dict | None,
+                    code: str, inputs: dict | None, spy: tuple[str, ...], module: str, function: str,
+                    source: str | None) -> dict[str, Any]:
+    """An observation request as the runner's `Worker.observe` reads it, its inputs encoded by `enc`
+    (under the grader, and in the student's kernel for a self-check)."""
+    msg: dict[str, Any] = {"op": op, "name": name, "timeout": timeout}
+    if op == "call":
+        msg.update(args=enc.encode(list(args)), kwargs=enc.encode(dict(kwargs or {})), spy=list(spy))
+    if op == "probe":
+        msg.update(code=code, inputs=enc.encode(dict(inputs or {})))
+    if op == "run":  # `function(ns, *args, **kwargs)` of a runner-side module (its source when shipped)
+        msg.update(module=module, function=function, source=source, args=enc.encode(list(args)),
+                   kwargs=enc.encode(dict(kwargs or {})))
+    return msg
+
+
+def reply_error(reply: dict, timeout_note: Message | None = None) -> ObservationError:
+    """A refused observation (`ok` false) as the judge raises it; a time-out says `timeout_note` too."""
+    status = str(reply.get("status", "error"))
+    error = as_message(reply.get("error", ""))
+    if status == "timeout" and timeout_note is not None:
+        error = _with_note(error, timeout_note)
+    return ObservationError(Status(status) if status in Status._value2member_map_ else Status.ERROR,
+                            error[:4000] if isinstance(error, str) else error, str(reply.get("output", ""))[:2000])
+
+
+def reply_value(reply: dict, box: Exchange, *, tensors: bool = False) -> Any:
+    """An answered observation's value, decoded under the judge's budget; its array files removed."""
+    try:
+        return Decoder(box, "out", convert=_keep_tensors if tensors else None).decode(reply.get("value"))
+    except ReplyTooLarge as e:  # a budget the grader's decoder enforces, whatever the runner's encoder did
+        raise ObservationError(Status.OUTPUT_LIMIT, too_large(e)) from e
+    except Exception as e:  # noqa: BLE001 - malformed answers are the student's, not ours
+        raise ObservationError(Status.ERROR, Message(f"valeur illisible : {e}", f"unreadable value: {e}")) from e
+    finally:
+        for name in box.names("*-*.npy"):
+            box.unlink(name)
+
+
 class ObservationError(Exception):
     """An observation could not be made; `status` says whose fault and why."""
 
@@ -375,15 +414,9 @@ class RunnerSession:
             self.requests += 1
             assert self.exchange is not None
             enc = Encoder(self.exchange, f"in-{self.requests}")
-            msg: dict[str, Any] = {"op": op, "name": name, "timeout": t}
             try:
-                if op == "call":
-                    msg.update(args=enc.encode(list(args)), kwargs=enc.encode(dict(kwargs or {})), spy=list(spy))
-                if op == "probe":
-                    msg.update(code=code, inputs=enc.encode(dict(inputs or {})))
-                if op == "run":  # `function(ns, *args, **kwargs)` of a runner-side module (its source when shipped)
-                    msg.update(module=module, function=function, source=source, args=enc.encode(list(args)),
-                               kwargs=enc.encode(dict(kwargs or {})))
+                msg = request_message(op, enc, name=name, timeout=t, args=args, kwargs=kwargs, code=code,
+                                      inputs=inputs, spy=spy, module=module, function=function, source=source)
             except OSError as e:  # the judge's inputs go to the student's capped folder, which they filled
                 if e.errno not in (errno.ENOSPC, errno.EDQUOT):
                     raise
@@ -406,22 +439,7 @@ class RunnerSession:
         if timeout is None:  # under the default limit: what calibration derives `call_timeout` from
             self.slowest_call = max(self.slowest_call, time.monotonic() - started)
         if not reply.get("ok"):
-            status = str(reply.get("status", "error"))
-            error = as_message(reply.get("error", ""))
-            if status == "timeout" and timeout is None and (why := self.limits.origins.get("call_timeout")):
-                error = _with_note(error, as_message(why))
-            raise ObservationError(Status(status) if status in Status._value2member_map_ else Status.ERROR,
-                                   error[:4000] if isinstance(error, str) else error,
-                                   str(reply.get("output", ""))[:2000])
-        box = self.exchange
-        assert box is not None
-        try:
-            value = Decoder(box, "out", convert=_keep_tensors if tensors else None).decode(reply.get("value"))
-        except ReplyTooLarge as e:  # a budget the grader's decoder enforces, whatever the runner's encoder did
-            raise ObservationError(Status.OUTPUT_LIMIT, too_large(e)) from e
-        except Exception as e:  # noqa: BLE001 - malformed answers are the student's, not ours
-            raise ObservationError(Status.ERROR, Message(f"valeur illisible : {e}", f"unreadable value: {e}")) from e
-        finally:
-            for name in box.names("*-*.npy"):
-                box.unlink(name)
-        return value, reply
+            why = self.limits.origins.get("call_timeout") if timeout is None else None
+            raise reply_error(reply, as_message(why) if why else None)
+        assert self.exchange is not None
+        return reply_value(reply, self.exchange, tensors=tensors), reply

@@ -31,9 +31,8 @@ from typing import Any
 from grader.judge.observe import Observer
 from grader.model import Message, Status, as_message
 from grader.runner.exchange import Exchange
-from grader.runner.process import too_large
-from grader.runner.protocol import Decoder, Encoder, ReplyTooLarge
-from grader.runner.session import ObservationError, _keep_tensors
+from grader.runner.protocol import Encoder
+from grader.runner.session import ObservationError, reply_error, reply_value, request_message
 from grader.runner.worker import Worker
 
 #: a call's time limit when the TP sets none (`[limits] call_timeout`), as `grader.runner.session.Limits`
@@ -98,15 +97,9 @@ class KernelSession:
                 "a self-check runs from the kernel's main thread (a cell), not from another thread"))
         self.requests += 1
         limit = float(timeout or self.call_timeout)
-        enc = Encoder(self.box, f"in-{self.requests}")
-        msg: dict[str, Any] = {"op": op, "name": name, "timeout": limit}
-        if op == "call":
-            msg.update(args=enc.encode(list(args)), kwargs=enc.encode(dict(kwargs or {})), spy=list(spy))
-        if op == "probe":
-            msg.update(code=code, inputs=enc.encode(dict(inputs or {})))
-        if op == "run":
-            msg.update(module=module, function=function, source=source, args=enc.encode(list(args)),
-                       kwargs=enc.encode(dict(kwargs or {})))
+        msg = request_message(op, Encoder(self.box, f"in-{self.requests}"), name=name, timeout=limit, args=args,
+                              kwargs=kwargs, code=code, inputs=inputs, spy=spy, module=module, function=function,
+                              source=source)
         before = signal.getsignal(signal.SIGALRM)
         try:
             reply = self.worker.observe(op, msg)
@@ -114,22 +107,14 @@ class KernelSession:
             signal.signal(signal.SIGALRM, before)  # the student's kernel keeps its own handler
         try:
             if not reply.get("ok"):
-                status = str(reply.get("status", "error"))
                 error = as_message(reply.get("error", ""))
-                if status == "error" and isinstance(error, str) and error.rstrip().endswith("KeyboardInterrupt"):
+                if reply.get("status") == "error" and isinstance(error, str) and \
+                        error.rstrip().endswith("KeyboardInterrupt"):
                     raise KeyboardInterrupt  # the student stopped the kernel: the whole self-check stops
-                raise ObservationError(Status(status) if status in Status._value2member_map_ else Status.ERROR,
-                                       error[:4000] if isinstance(error, str) else error,
-                                       str(reply.get("output", ""))[:2000])
-            try:
-                value = Decoder(self.box, "out", convert=_keep_tensors if tensors else None).decode(reply.get("value"))
-            except ReplyTooLarge as e:
-                raise ObservationError(Status.OUTPUT_LIMIT, too_large(e)) from e
-            except Exception as e:  # noqa: BLE001 - as under the grader: a malformed answer is the student's
-                raise ObservationError(Status.ERROR, Message(f"valeur illisible : {e}", f"unreadable value: {e}")) from e
-            return value, reply
+                raise reply_error(reply)
+            return reply_value(reply, self.box, tensors=tensors), reply
         finally:
-            for leftover in self.box.names("*-*.npy"):
+            for leftover in self.box.names("*-*.npy"):  # an error's array files too
                 self.box.unlink(leftover)
 
     def close(self) -> None:
