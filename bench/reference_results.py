@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from grader import assignments as assignments_mod
-from grader import datasets
+from grader.data import catalogue, lookup
 from grader.grading import prepare
 from grader.model import score_question
 from grader.pipeline import GradingOptions, grade_submission
@@ -52,8 +52,8 @@ def run_once(assignment_id: str, path: Path, profile: str | None) -> dict:
         cleanup([sub])
     measures = dict(graded.measures)
     points = sum(score_question(q, [r for r in graded.checks if r.question == q.id]).score for q in a.auto_questions)
-    served = [d for d in plan.datasets if d in datasets.NAMES]
-    synthetic = [d for d in served if getattr(datasets.locate(d), "synthetic", False)]
+    served = [d for d in plan.datasets if d in catalogue.NAMES]
+    synthetic = [d for d in served if getattr(lookup.locate(d), "synthetic", False)]
     return {"points": round(points, 2), "max": a.auto_max, "seconds": round(seconds, 1), "measures": measures,
             "profile": plan.profile, "training": dict(plan.training), "synthetic": synthetic}
 

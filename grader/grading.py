@@ -15,10 +15,11 @@ from pathlib import Path
 
 from grader import assignments as assignments_mod
 from grader import budget as budget_mod
-from grader import datasets, executors, outdir
+from grader import executors, outdir
 from grader import late as late_mod
 from grader.answers import AnswerCell, find_answers
 from grader.assignments import CourseLike
+from grader.data import files, lookup, serving
 from grader.executors import Work
 from grader.executors.sizing import size
 from grader.gradebook import Gradebook
@@ -156,15 +157,15 @@ def prepare(a: assignments_mod.Assignment, *, profile: str | None = None, budget
     try:
         plan = budget_mod.plan(a, profile=profile, overrides=budget)
         if plan.datasets:
-            from grader.dataset_import import ensure  # network code, only when a TP has datasets
+            from grader.data.importing import ensure  # network code, only when a TP has datasets
 
             for name in plan.datasets:
                 ensure(name)
-    except datasets.DatasetUnavailable as e:
+    except lookup.DatasetUnavailable as e:
         raise UsageError(e.message.get(lang)) from e
     except ValueError as e:
         raise UsageError(str(e)) from e
-    served = datasets.serve(plan.datasets, train=plan.training.get("serve_train"),
+    served = serving.serve(plan.datasets, train=plan.training.get("serve_train"),
                             test=plan.training.get("serve_test"))
     merged = {**plan.limits, **(limits or {})}
     merged["origins"] = {k: v for k, v in dict(plan.limits.get("origins", {})).items() if k not in (limits or {})}
@@ -186,7 +187,7 @@ def _serve_subsets(limits: Limits, folder: Path, uid: int | None = None) -> Limi
     for name, entry in limits.datasets.items():
         entry = dict(entry)
         if "train" in entry or "test" in entry:
-            path = datasets.subset_files(name, Path(entry["path"]), folder / name,
+            path = files.subset_files(name, Path(entry["path"]), folder / name,
                                          train=entry.get("train"), test=entry.get("test"))
             entry.update(path=str(path), cut=True)
         elif uid is not None:

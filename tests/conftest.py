@@ -86,12 +86,12 @@ def synthetic_cifar10_dir() -> Path:
     Real CIFAR-10 cannot be had offline. The file is cached in the system's temp folder under a hash
     of the generator, so test sessions after the first pay nothing and a changed generator is seen.
     """
-    from grader import datasets
-    from grader.dataset_import import synthesize
+    from grader.data import catalogue
+    from grader.data.importing import synthesize
 
-    source = (REPO / "grader" / "synthetic.py").read_bytes() + repr(sorted(SYNTHETIC_CIFAR10.items())).encode()
+    source = (REPO / "grader" / "data" / "synthetic.py").read_bytes() + repr(sorted(SYNTHETIC_CIFAR10.items())).encode()
     folder = Path(tempfile.gettempdir()) / "tp-grader-tests" / f"synthetic-{hashlib.sha256(source).hexdigest()[:16]}"
-    if not (folder / datasets.SYNTHETIC_FILES["cifar10"]).is_file():
+    if not (folder / catalogue.SYNTHETIC_FILES["cifar10"]).is_file():
         synthesize("cifar10", dest_root=folder, **SYNTHETIC_CIFAR10)  # atomic: parallel sessions are safe
     return folder
 
@@ -130,10 +130,10 @@ def _no_network():
 def _offline_data_dir():
     """GRADER_DATA_DIR: the caller's, else ../shared/data (real MNIST, Fashion-MNIST), then a synthetic
     CIFAR-10 last, so a real CIFAR-10 anywhere still wins and TP tests always have one."""
-    from grader import datasets
+    from grader.data import lookup
 
     first = os.environ.get("GRADER_DATA_DIR") or (str(SHARED_DATA) if SHARED_DATA.is_dir() else
-                                                  os.pathsep.join(map(str, datasets.data_dirs())))
+                                                  os.pathsep.join(map(str, lookup.data_dirs())))
     os.environ["GRADER_DATA_DIR"] = os.pathsep.join([first, str(synthetic_cifar10_dir())])
     yield
 

@@ -105,14 +105,14 @@ def test_confusion_matrix_rows_are_true_classes():
 
 
 def test_recognise_finds_dataset_images_whatever_their_order_and_layout(tmp_path, monkeypatch):
-    from grader import datasets
-    from grader.dataset_import import synthesize
+    from grader.data import lookup
+    from grader.data.importing import synthesize
     from grader.judge.recognise import dataset_labels
 
     for seed in (1, 2):
         synthesize("cifar10", train=60, test=30, seed=seed, dest_root=tmp_path / str(seed))
     monkeypatch.setenv("GRADER_DATA_DIR", str(tmp_path / "1"))
-    (x, y), (xt, yt) = datasets.load("cifar10")
+    (x, y), (xt, yt) = lookup.load("cifar10")
     order = np.random.default_rng(0).permutation(len(x))[:20]
     scaled = x[order].astype("float32") / 255.0
     assert dataset_labels(scaled, "cifar10", "train").tolist() == y.reshape(-1)[order].tolist()

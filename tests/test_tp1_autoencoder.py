@@ -24,7 +24,7 @@ from conftest import (
     write_class,
 )
 
-from grader import datasets
+from grader.data import lookup
 from grader.grading import grade
 from grader.notebooks import student_notebook
 
@@ -92,8 +92,8 @@ def _notebook(name: str) -> str:
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
-    if datasets.locate("cifar10") is None:
-        pytest.skip(datasets.how_to_get("cifar10"))
+    if lookup.locate("cifar10") is None:
+        pytest.skip(lookup.how_to_get("cifar10"))
     folder = tmp_path_factory.mktemp("autoencoder") / "class"
     entries = {"reference.py": REF,
                "variant_sequential_tfkeras.py": (HERE / "submissions/tp1-autoencoder/variant_sequential_tfkeras.py")

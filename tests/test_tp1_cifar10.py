@@ -24,8 +24,8 @@ from conftest import (
     write_class,
 )
 
-from grader import datasets
 from grader.assignments import load as load_assignment
+from grader.data import lookup
 from grader.grading import grade
 from grader.notebooks import student_notebook
 from grader.reports import text
@@ -84,8 +84,8 @@ def _notebook(name: str) -> str:
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
-    if datasets.locate("cifar10") is None:
-        pytest.skip(datasets.how_to_get("cifar10"))
+    if lookup.locate("cifar10") is None:
+        pytest.skip(lookup.how_to_get("cifar10"))
     folder = tmp_path_factory.mktemp("cifar10") / "class"
     entries = {"reference.py": REF,
                "variant_functional_tfkeras.py": (SUBMISSIONS / "variant_functional_tfkeras.py").read_text(),
@@ -141,7 +141,7 @@ def test_budget_is_applied_and_reported(run):
     shown = [c for qs in ref.questions for c in qs.checks if c.name == "check_model_cnn_accuracy_on_hidden_images"]
     assert [p.title.en for p in shown[0].pictures] == ["Learning curves (`fit` history)",
                                                        "Sample predictions (green: right, red: wrong)"]
-    synthetic = datasets.locate("cifar10").synthetic  # the report's banner says so
+    synthetic = lookup.locate("cifar10").synthetic  # the report's banner says so
     assert ref.info.get("synthetic_datasets") == (["cifar10"] if synthetic else None)
 
 

@@ -24,8 +24,9 @@ from conftest import (
     write_class,
 )
 
-from grader import assignments, datasets
+from grader import assignments
 from grader import budget as budget_mod
+from grader.data import lookup
 from grader.grading import grade
 from grader.notebooks import student_notebook
 from grader.reports import text
@@ -83,8 +84,8 @@ def _notebook(name: str) -> str:
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
-    if datasets.locate("mnist") is None:
-        pytest.skip(datasets.how_to_get("mnist"))
+    if lookup.locate("mnist") is None:
+        pytest.skip(lookup.how_to_get("mnist"))
     folder = tmp_path_factory.mktemp("lstm-vs-cnn") / "class"
     entries = {"reference.py": BASE,
                "variant_functional_tfkeras.py": (SUBMISSIONS / "variant_functional_tfkeras.py").read_text(),

@@ -21,8 +21,8 @@ from conftest import (
     write_class,
 )
 
-from grader import datasets
 from grader.assignments import load as load_assignment
+from grader.data import lookup
 from grader.grading import grade
 from grader.judge.checks import CheckFailed
 from grader.notebooks import student_notebook
@@ -89,8 +89,8 @@ def _notebook(name: str) -> str:
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
-    if datasets.locate("fashion_mnist") is None:
-        pytest.skip(datasets.how_to_get("fashion_mnist"))
+    if lookup.locate("fashion_mnist") is None:
+        pytest.skip(lookup.how_to_get("fashion_mnist"))
     folder = tmp_path_factory.mktemp("fashion") / "class"
     entries = {"reference.py": REF,
                "variant_tfkeras_generator.ipynb": _notebook("variant_tfkeras_generator.py"),

@@ -21,9 +21,9 @@ from conftest import (
     write_class,
 )
 
-from grader import datasets
 from grader.assignments import locate
 from grader.authoring.release import release
+from grader.data import lookup
 from grader.grading import grade
 from grader.notebooks import student_notebook
 from grader.reports import text
@@ -74,8 +74,8 @@ def _notebook(name: str) -> str:
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
-    if datasets.locate("mnist") is None:
-        pytest.skip(datasets.how_to_get("mnist"))
+    if lookup.locate("mnist") is None:
+        pytest.skip(lookup.how_to_get("mnist"))
     folder = tmp_path_factory.mktemp("mnist-dense") / "class"
     entries = {"reference.py": REF,
                "variant_functional_tfkeras.py": (HERE / "submissions/tp-mnist-dense/variant_functional_tfkeras.py")

@@ -146,7 +146,7 @@ def cmd_release(args: argparse.Namespace) -> int:
 
 
 def cmd_data(args: argparse.Namespace) -> int:
-    from grader import datasets
+    from grader.data import catalogue, lookup
 
     en = args.lang == "en"
     if args.action == "status":
@@ -154,17 +154,17 @@ def cmd_data(args: argparse.Namespace) -> int:
         for col in (("dataset", "origin", "path or how to get it") if en
                     else ("jeu", "origine", "chemin ou comment l'obtenir")):
             table.add_column(col)
-        for name, source, line in datasets.status(args.lang):
+        for name, source, line in lookup.status(args.lang):
             if source is None:
                 table.add_row(name, "[red]" + ("missing" if en else "absent") + "[/red]", escape(line))
             elif source.synthetic:
-                origin = datasets.origin_text(source.origin, args.lang)
+                origin = catalogue.origin_text(source.origin, args.lang)
                 table.add_row(name, f"[bold yellow]{escape(origin)}[/bold yellow]", escape(line))
             else:
-                table.add_row(name, escape(datasets.origin_text(source.origin, args.lang)), escape(str(source.path)))
+                table.add_row(name, escape(catalogue.origin_text(source.origin, args.lang)), escape(str(source.path)))
         Console().print(table)
         return 0
-    from grader.dataset_import import import_dataset, synthesize
+    from grader.data.importing import import_dataset, synthesize
 
     if args.action == "synthesize":
         try:
@@ -179,8 +179,8 @@ def cmd_data(args: argparse.Namespace) -> int:
                              f"jeu ; utilisé seulement là où aucune vraie copie n'existe) : {source.path}"))
         return 0
 
-    if args.name not in datasets.NAMES:
-        known = ", ".join(datasets.NAMES)
+    if args.name not in catalogue.NAMES:
+        known = ", ".join(catalogue.NAMES)
         console.print(f"[red]{error_word(args)}[/red] " + escape(f"dataset {args.name!r} unknown; known: {known}" if en
                                                             else f"jeu {args.name!r} inconnu ; connus : {known}"))
         return 2

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.budget import group
 from grader.judge.checks import NO_HINT, CheckFailed, fail
 from grader.judge.expect import as_array
 from grader.judge.observe import error_line
 from grader.model import Message, Status
+from grader.numbers import group
 from grader.runner.probes import predictions, values
 
 

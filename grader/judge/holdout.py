@@ -11,20 +11,21 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader import datasets
-from grader.budget import group, origin_message
+from grader.budget import origin_message
+from grader.data import lookup
 from grader.judge import pictures, trusted_predict
 from grader.judge.checks import CheckFailed, Feedback, fail, pair
 from grader.judge.expect import as_array
 from grader.judge.keras import training_budget, training_words
 from grader.judge.student import student_model
 from grader.model import Measure, Message, Status
+from grader.numbers import group
 
 
 def hidden(ctx, dataset: str, *, default: int = 2000) -> tuple[np.ndarray, np.ndarray]:
     """Raw test images of `dataset` that `load_data()` did not serve (all of them when it served the full set)."""
     budget = training_budget(ctx)
-    _, (x_test, y_test) = datasets.load(dataset)
+    _, (x_test, y_test) = lookup.load(dataset)
     served = int(budget.get("serve_test") or 0)
     pool = np.arange(served, len(x_test)) if 0 < served < len(x_test) else np.arange(len(x_test))
     n = min(len(pool), int(budget.get("holdout") or default))

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.budget import group
 from grader.judge.checks import CheckFailed, fail
 from grader.judge.expect import as_array
 from grader.model import Message, Status
+from grader.runner.budget_caps import cap_words
 from grader.runner.probes import history as fit_history
 from grader.runner.probes import sampling
 
@@ -34,17 +34,7 @@ def training_words(obs, ctx) -> Message:
         caps = obs.run(fit_history.caps)
     except CheckFailed:
         caps = []
-    last = caps[-1] if caps else {}
-    fr, en = [], []
-    if "epochs" in last:
-        fr.append(f"{last['epochs'][1]} époque(s) au lieu de {last['epochs'][0]}")
-        en.append(f"{last['epochs'][1]} epoch(s) instead of {last['epochs'][0]}")
-    if "train_size" in last:
-        fr.append(f"sur {group(last['train_size'][1])} images au lieu de {group(last['train_size'][0])}")
-        en.append(f"on {last['train_size'][1]:,} images instead of {last['train_size'][0]:,}")
-    if "batch_size" in last:
-        fr.append(f"par lots de {last['batch_size'][1]} au lieu de {last['batch_size'][0]}")
-        en.append(f"in batches of {last['batch_size'][1]} instead of {last['batch_size'][0]}")
+    fr, en = cap_words(caps[-1] if caps else {})
     if not fr:
         return Message("", "")
     words = budget_words(ctx)

@@ -24,9 +24,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from grader.budget import group
 from grader.judge.checks import CheckFailed, fail, pair
 from grader.model import Message, Status
+from grader.numbers import group
 from grader.runner.probes import KERAS_MODEL, model
 from grader.runner.probes.activations import OTHER, leaky
 

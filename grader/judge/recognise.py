@@ -12,7 +12,7 @@ import hashlib
 
 import numpy as np
 
-from grader import datasets
+from grader.data import lookup
 
 _SPLITS = {"train": 0, "test": 1}
 #: (dataset, split) -> (the loaded image array it was built from, digest -> label)
@@ -26,7 +26,7 @@ def _digest(row: np.ndarray) -> bytes:
 def index(dataset: str, split: str) -> dict[bytes, int]:
     """Digest of each image of `dataset`'s split -> its label; rebuilt when the grader's copy changes
     (another data folder, a synthetic stand-in replaced by the real one)."""
-    x, y = datasets.load(dataset)[_SPLITS[split]]
+    x, y = lookup.load(dataset)[_SPLITS[split]]
     cached = _INDEX.get((dataset, split))
     if cached is None or cached[0] is not x:
         labels = np.asarray(y).reshape(-1)

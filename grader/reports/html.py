@@ -20,7 +20,7 @@ import jinja2
 from markupsafe import Markup
 
 from grader.courses import templates
-from grader.datasets import TITLES
+from grader.data.catalogue import TITLES
 from grader.model import (
     Assignment,
     CellRecord,
@@ -91,7 +91,7 @@ UI: dict[str, dict[str, str]] = {
     },
 }
 
-#: A dataset's name as a report shows it: the catalogue's titles (`grader.datasets.TITLES`), and the
+#: A dataset's name as a report shows it: the catalogue's titles (`grader.data.catalogue.TITLES`), and the
 #: spellings a TOML may use besides.
 DATASET_NAMES = {**TITLES, "fashion-mnist": TITLES["fashion_mnist"], "cifar-10": TITLES["cifar10"],
                  "cifar100": "CIFAR-100"}

@@ -1,7 +1,7 @@
 """Runner-side patches: Keras datasets come from the grader's copy, and `Model.fit` keeps to the budget.
 
 Installed by `worker.serve()` before any cell runs, from the limits the judge passes:
-`limits["datasets"]` maps a dataset to the grader's copy (see `grader.datasets.serve`), and
+`limits["datasets"]` maps a dataset to the grader's copy (see `grader.data.serving.serve`), and
 `limits["budget"]` says what a `fit` call may use (see `grader.budget.TRAINING_KEYS`).
 Nothing is imported eagerly: the patches apply when Keras' own modules are first imported
 (whether through `keras`, `tf.keras` or `tensorflow.keras`, the same `keras.src` modules back
@@ -26,10 +26,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from grader.datasets import TITLES as _TITLES
+from grader.data.catalogue import TITLES as _TITLES
+from grader.numbers import group as _group
+from grader.runner import budget_caps
 from grader.runner.probes import KERAS_MODEL_MODULE
 
-# `grader.datasets` is the file reader, the one data module the runner reads (its titles are theirs).
+# `grader.data.files` is the file reader, the one data module the runner reads (with the catalogue's titles).
 
 _DATASET_MODULES = {"keras.src.datasets.mnist": "mnist", "keras.src.datasets.fashion_mnist": "fashion_mnist",
                     "keras.src.datasets.cifar10": "cifar10"}
@@ -154,7 +156,7 @@ def _served_cifar10(backend=None):
     channels-first), labels (N, 1) uint8, cut to the budget's leading examples."""
     import numpy as np
 
-    from grader.datasets import read_cifar, synthetic_marker
+    from grader.data.files import read_cifar, synthetic_marker
 
     served = _served.get("cifar10")
     if served is None:
@@ -203,7 +205,7 @@ def _served_file(dataset: str, fname: str | None = None, origin: str | None = No
 
 @functools.lru_cache(maxsize=4)
 def _subset(dataset: str, source: Path, train: int | None, test: int | None) -> Path:
-    from grader.datasets import subset_files
+    from grader.data.files import subset_files
 
     return subset_files(dataset, source, _scratch[0] / dataset, train=train, test=test)
 
@@ -325,10 +327,6 @@ def _profile() -> str:
     return str(_budget.get("profile", "cpu")).upper()
 
 
-def _group(n: int) -> str:
-    return f"{int(n):,}".replace(",", " ")
-
-
 def _note(fr: str, en: str) -> None:
     _notes.append({"fr": fr, "en": en})
 
@@ -340,30 +338,7 @@ def _not_served(dataset: str) -> str:
             "machine (no network for students): tell your instructor.")
 
 
-def _describe(record: dict) -> dict[str, str]:
-    """{"fr": 'Budget CPU du correcteur : entraînement limité à 2 époque(s) (5 demandées), ...', "en": ...}"""
-    fr, en = [], []
-    if "epochs" in record:
-        asked, ran = record["epochs"]
-        fr.append(f"{ran} époque(s) ({asked} demandées)")
-        en.append(f"{ran} epoch(s) ({asked} asked)")
-    if "train_size" in record:
-        given, used = record["train_size"]
-        fr.append(f"sur {_group(used)} exemples ({_group(given)} fournis)")
-        en.append(f"on {used:,} examples ({given:,} given)")
-    if "steps_per_epoch" in record:
-        fr.append(f"{record['steps_per_epoch']} lots par époque")
-        en.append(f"{record['steps_per_epoch']} batches per epoch")
-    if "batch_size" in record:
-        asked, used = record["batch_size"]
-        fr.append(f"lots de {used} exemples ({asked} demandés)")
-        en.append(f"batches of {used} examples ({asked} asked)")
-    if "validation_size" in record:
-        given, used = record["validation_size"]
-        fr.append(f"validation sur {_group(used)} exemples ({_group(given)} fournis)")
-        en.append(f"validation on {used:,} examples ({given:,} given)")
-    return {"fr": f"Budget {record['profile']} du correcteur : entraînement limité à " + ", ".join(fr) + ".",
-            "en": f"The grader's {record['profile']} budget: training limited to " + ", ".join(en) + "."}
+_describe = budget_caps.note
 
 
 __all__ = ["DatasetNotServed", "caps", "install", "take_notes", "uninstall_hook"]

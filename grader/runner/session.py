@@ -22,8 +22,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from grader.budget import group
 from grader.model import CellRecord, Message, Status, as_message
+from grader.numbers import group
 from grader.runner.charged_time import hard_limit
 from grader.runner.exchange import Exchange, UnsafeFile
 from grader.runner.process import (
@@ -59,7 +59,7 @@ class Limits:
     grace: float = 5.0  # beyond a soft time-out, before the process is killed
     seed: int = 0
     budget: dict = field(default_factory=dict)  # caps for the runner's `fit` (grader.budget.Plan.runner_budget)
-    datasets: dict = field(default_factory=dict)  # the grader's dataset copies (grader.datasets.serve)
+    datasets: dict = field(default_factory=dict)  # the grader's dataset copies (grader.data.serving.serve)
     preload: tuple[str, ...] = ("numpy", "tensorflow", "keras")  # imported before the first cell, cold as warm:
     # a cell's time (and the calibrated cell limit) never includes TensorFlow's import
     threads: int = 0  # compute threads per runner (grader.executors.sizing); 0: the libraries' default

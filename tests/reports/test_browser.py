@@ -18,8 +18,8 @@ import pytest
 from browser import chromium, prairielearn_page, render_in_chromium
 from conftest import by_student, mutate, reference_text, write_class
 
-from grader import datasets
 from grader.assignments import load
+from grader.data import lookup
 from grader.grading import grade
 from grader.reports import prairielearn
 from grader.reports.html import render_report, render_summary, report_names
@@ -48,8 +48,8 @@ def tenseurs(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def mnist(tmp_path_factory):
-    if datasets.locate("mnist") is None:
-        pytest.skip(datasets.how_to_get("mnist"))
+    if lookup.locate("mnist") is None:
+        pytest.skip(lookup.how_to_get("mnist"))
     folder = write_class(tmp_path_factory.mktemp("browser-mnist") / "class",
                          {"reference.py": MNIST,
                           "hidden_64.py": mutate(MNIST, 'layers.Dense(128, activation="relu")',

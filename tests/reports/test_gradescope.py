@@ -21,8 +21,9 @@ import jsonschema
 import pytest
 from conftest import mutate, reference_notebook, reference_text
 
-from grader import assignments, datasets
+from grader import assignments
 from grader.cli import main
+from grader.data import lookup
 from grader.judge.checks import Check
 from grader.lms import gradescope
 from grader.model import (
@@ -286,8 +287,8 @@ def test_measures_become_leaderboard_entries_lower_first_for_an_error():
 
 @pytest.mark.slow  # trains the MNIST-dense reference: the slow tier
 def test_tp_mnist_dense_reference_puts_its_held_out_accuracy_on_the_leaderboard(tmp_path, wheel_site):
-    if datasets.locate("mnist") is None:
-        pytest.skip(datasets.how_to_get("mnist"))
+    if lookup.locate("mnist") is None:
+        pytest.skip(lookup.how_to_get("mnist"))
     root = autograder(tmp_path, build_zip(tmp_path, "tp-mnist-dense"), {"tp.py": reference_text("tp-mnist-dense")})
     with zipfile.ZipFile(tmp_path / "tp-mnist-dense.zip") as zf:
         assert "import mnist" in zf.read("setup.sh").decode()  # the dataset is fetched when the image is built

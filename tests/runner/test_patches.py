@@ -11,7 +11,7 @@ import types
 import numpy as np
 import pytest
 
-from grader import datasets
+from grader.data import catalogue, files
 from grader.runner import patches
 
 
@@ -133,7 +133,7 @@ def test_served_files_and_budget_subsets(tmp_path):
         "/srv/fashion-mnist/t10k-images-idx3-ubyte.gz"
     with pytest.raises(patches.DatasetNotServed, match="CIFAR-10"):
         patches._served_file("cifar10", "cifar-10-batches-py-target")
-    assert datasets.NAMES == tuple(patches._TITLES)
+    assert catalogue.NAMES == tuple(patches._TITLES)
 
 
 def test_hook_patches_a_module_right_after_its_import(tmp_path, monkeypatch):
@@ -158,7 +158,7 @@ def test_hook_patches_a_module_right_after_its_import(tmp_path, monkeypatch):
 
 # -- CIFAR-10: Keras' `load_data` replaced, subsets, the synthetic stand-in -----------------------------
 def _synthetic_npz(folder, train: int = 60, test: int = 40):
-    from grader.dataset_import import synthesize
+    from grader.data.importing import synthesize
 
     return synthesize("cifar10", train=train, test=test, seed=5, dest_root=folder).path
 
@@ -172,7 +172,7 @@ def _served_cifar(tmp_path, train: int = 30, test: int = 10) -> tuple[dict, tupl
     entry = {"path": str(full), "synthetic": True, "train": train, "test": test}
     (tmp_path / "cut").mkdir()
     limits = _serve_subsets(Limits(datasets={"cifar10": entry}), tmp_path / "cut")
-    return limits.datasets, datasets.read_cifar(full)
+    return limits.datasets, files.read_cifar(full)
 
 
 def _fake_cifar_module(name: str = "fake_keras_cifar10"):

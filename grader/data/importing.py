@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from grader import datasets as ds
+from grader.data import catalogue, files, lookup
 from grader.model import Message
 
 
@@ -52,12 +52,12 @@ def sha256(path: Path) -> str:
 
 
 def import_dataset(name: str, src: Path | None = None, *, dest_root: Path | None = None,
-                   fetch: Fetch = download) -> ds.Source:
+                   fetch: Fetch = download) -> lookup.Source:
     """Copy (or download, when `src` is None) `name` into `dest_root` (default `GRADER_DATA_DIR`)."""
-    if name not in ds.NAMES:
-        raise DatasetImportError(f"jeu de données inconnu {name!r} ; connus : {', '.join(ds.NAMES)}",
-                                 f"unknown dataset {name!r}; known: {', '.join(ds.NAMES)}")
-    dest_root = Path(dest_root) if dest_root else ds.data_dir()
+    if name not in catalogue.NAMES:
+        raise DatasetImportError(f"jeu de données inconnu {name!r} ; connus : {', '.join(catalogue.NAMES)}",
+                                 f"unknown dataset {name!r}; known: {', '.join(catalogue.NAMES)}")
+    dest_root = Path(dest_root) if dest_root else lookup.data_dir()
     dest_root.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=dest_root, prefix=".import-") as tmp_name:
         tmp = Path(tmp_name)
@@ -69,46 +69,46 @@ def import_dataset(name: str, src: Path | None = None, *, dest_root: Path | None
         if dest.is_dir():
             shutil.rmtree(dest)
         os.replace(staged, dest)
-    origin = "GRADER_DATA_DIR" if dest_root == ds.data_dir() else str(dest_root)
-    return ds.Source(name, origin, dest)
+    origin = "GRADER_DATA_DIR" if dest_root == lookup.data_dir() else str(dest_root)
+    return lookup.Source(name, origin, dest)
 
 
 def synthesize(name: str = "cifar10", *, train: int = 5000, test: int = 2000, seed: int = 0,
-               dest_root: Path | None = None) -> ds.Source:
+               dest_root: Path | None = None) -> lookup.Source:
     """Write a synthetic stand-in (`cifar10-synthetic.npz`) into `dest_root` (default: first data folder).
 
     For tests and CI where the real dataset cannot be had; the file carries a `synthetic` marker
-    and `datasets.locate` uses it only where no real copy exists.
+    and `lookup.locate` uses it only where no real copy exists.
     """
-    if name not in ds.SYNTHETIC_FILES:
+    if name not in catalogue.SYNTHETIC_FILES:
         raise DatasetImportError(f"pas de substitut synthétique de {name!r} ; disponibles : "
-                                 f"{', '.join(ds.SYNTHETIC_FILES)}",
-                                 f"no synthetic {name!r}; available: {', '.join(ds.SYNTHETIC_FILES)}")
-    from grader.synthetic import make_cifar10
+                                 f"{', '.join(catalogue.SYNTHETIC_FILES)}",
+                                 f"no synthetic {name!r}; available: {', '.join(catalogue.SYNTHETIC_FILES)}")
+    from grader.data.synthetic import make_cifar10
 
-    dest_root = Path(dest_root) if dest_root else ds.data_dir()
+    dest_root = Path(dest_root) if dest_root else lookup.data_dir()
     dest_root.mkdir(parents=True, exist_ok=True)
     (x_train, y_train), (x_test, y_test) = make_cifar10(train, test, seed)
-    marker = {"generator": "grader.synthetic.make_cifar10", "seed": seed, "train": train, "test": test,
+    marker = {"generator": "grader.data.synthetic.make_cifar10", "seed": seed, "train": train, "test": test,
               "note": "images synthétiques, pas le vrai CIFAR-10"}
-    dest = dest_root / ds.SYNTHETIC_FILES[name]
+    dest = dest_root / catalogue.SYNTHETIC_FILES[name]
     fd, tmp_name = tempfile.mkstemp(dir=dest_root, prefix=".synth-", suffix=".npz")
     try:
         with os.fdopen(fd, "wb") as f:
             np.savez(f, x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test,
-                     **{ds.SYNTHETIC_KEY: np.array(json.dumps(marker))})
+                     **{catalogue.SYNTHETIC_KEY: np.array(json.dumps(marker))})
         os.chmod(tmp_name, 0o644)  # mkstemp's 0600 would hide it from a runner under its own uid
         os.replace(tmp_name, dest)
     finally:
         if os.path.exists(tmp_name):
             os.unlink(tmp_name)
-    return ds.Source(name, ds.SYNTHETIC_ORIGIN, dest, synthetic=True)
+    return lookup.Source(name, catalogue.SYNTHETIC_ORIGIN, dest, synthetic=True)
 
 
 def _fetch_all(name: str, tmp: Path, fetch: Fetch) -> Path:
     folder = tmp / "download"
     folder.mkdir()
-    for url, digest in ds.ORIGINS[name]:
+    for url, digest in catalogue.ORIGINS[name]:
         target = folder / url.rsplit("/", 1)[1]
         fetch(url, target)
         if digest and sha256(target) != digest:
@@ -123,12 +123,12 @@ def _stage_mnist(src: Path, staged: Path) -> Path:
     staged.mkdir()
     out = staged / "mnist.npz"
     if src.is_file():
-        ds.read_mnist_npz(src)
+        files.read_mnist_npz(src)
         shutil.copyfile(src, out)
         return out
-    arrays = {key: ds.read_idx(_find_idx(src, stem)) for key, stem in _IDX.items()}
+    arrays = {key: files.read_idx(_find_idx(src, stem)) for key, stem in _IDX.items()}
     np.savez_compressed(out, **arrays)
-    ds.read_mnist_npz(out)
+    files.read_mnist_npz(out)
     return out
 
 
@@ -142,14 +142,14 @@ def _find_idx(folder: Path, stem: str) -> Path:
 def _stage_fashion(src: Path, staged: Path) -> Path:
     out = staged / "fashion-mnist"
     out.mkdir(parents=True)
-    for fname in ds.FASHION_FILES:
+    for fname in catalogue.FASHION_FILES:
         path = _find_idx(src, fname[:-3])
-        arr = ds.read_idx(path)
+        arr = files.read_idx(path)
         if path.suffix == ".gz":
             shutil.copyfile(path, out / fname)
         else:
-            ds.write_idx(out / fname, arr)
-    if ds.read_idx(out / ds.FASHION_FILES[0]).shape[1:] != (28, 28):
+            files.write_idx(out / fname, arr)
+    if files.read_idx(out / catalogue.FASHION_FILES[0]).shape[1:] != (28, 28):
         raise DatasetImportError(f"{src} : les images ne font pas 28 x 28", f"{src}: images are not 28 x 28")
     return out
 
@@ -170,24 +170,24 @@ def _stage_cifar(src: Path, staged: Path) -> Path:
     else:
         folder = src if (src / "data_batch_1").is_file() else src / "cifar-10-batches-py"
         shutil.copytree(folder, out)
-    if not ds.complete("cifar10", out):
-        raise DatasetImportError(f"{src} : lots CIFAR-10 manquants ({', '.join(ds.CIFAR_BATCHES)})",
-                                 f"{src}: missing CIFAR-10 batches ({', '.join(ds.CIFAR_BATCHES)})")
-    ds.read_cifar_batch(out / "test_batch")
+    if not lookup.complete("cifar10", out):
+        raise DatasetImportError(f"{src} : lots CIFAR-10 manquants ({', '.join(catalogue.CIFAR_BATCHES)})",
+                                 f"{src}: missing CIFAR-10 batches ({', '.join(catalogue.CIFAR_BATCHES)})")
+    files.read_cifar_batch(out / "test_batch")
     return out
 
 
-def ensure(name: str, *, download: bool = True) -> ds.Source:
+def ensure(name: str, *, download: bool = True) -> lookup.Source:
     """A usable copy, downloading it into `data_dir()` where there is network; else DatasetUnavailable
-    (lookup is `grader.datasets`, which never imports this network code)."""
-    source = ds.locate(name)
+    (lookup is `grader.data.lookup`, which never imports this network code)."""
+    source = lookup.locate(name)
     if source is None and download:
         try:
             source = import_dataset(name)
         except (OSError, ValueError) as e:
-            steps = ds.how_to_get_message(name)
-            raise ds.DatasetUnavailable(Message(f"{steps.fr} (téléchargement impossible : {e})",
+            steps = lookup.how_to_get_message(name)
+            raise lookup.DatasetUnavailable(Message(f"{steps.fr} (téléchargement impossible : {e})",
                                              f"{steps.en} (download impossible: {e})")) from e
     if source is None:
-        raise ds.DatasetUnavailable(ds.how_to_get_message(name))
+        raise lookup.DatasetUnavailable(lookup.how_to_get_message(name))
     return source

@@ -2,7 +2,7 @@
 
 Real CIFAR-10 is hash-locked to a 170 MB download that offline machines cannot make, yet the
 CIFAR-10 practicals must still be run end to end. These images are *not* CIFAR-10 and are always
-labelled as such (`grader data synthesize`, `datasets.Source.synthetic`, the runner's note, the
+labelled as such (`grader data synthesize`, `grader.data.lookup.Source.synthetic`, the runner's note, the
 report): they only have its layout (uint8 (N, 32, 32, 3), labels (N, 1), 10 balanced classes) and a
 difficulty of the same kind. Each class is a shape (disc, square, ring, cross, stripes at two
 angles, triangle, frame, two dots, chevron) at a random place, size and tilt, in a colour family
