@@ -1,7 +1,7 @@
 """Q1: `x_train`, `x_test` sampled in the runner and compared here with the grader's CIFAR-10.
 
 The grader's copy is the real CIFAR-10 where this machine has it, else the flagged synthetic
-stand-in (`grader.synthetic`): either way it is what the runner's `load_data()` served, so the
+stand-in (`grader.data.synthetic`): either way it is what the runner's `load_data()` served, so the
 student's rows are recognised by their pixels (whatever their order), never by a fixed size.
 `scalings` tells Q3 and Q4 how the student mapped raw pixels to their arrays, so that the hidden
 images are prepared the student's way and a Q1 mistake is not charged again.
