@@ -15,11 +15,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from grader.intake.discovery import cleanup, discover
 from grader.notebooks import reference_path
 from grader.runner.sandbox import plan
 from grader.runner.session import Limits, RunnerSession
 from grader.runner.warm import WarmPool
-from grader.submissions import cleanup, discover
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "tp-tenseurs"
 

@@ -16,11 +16,11 @@ from pathlib import Path
 from grader import assignments as assignments_mod
 from grader import budget as budget_mod
 from grader.assignments import CourseLike
+from grader.intake.discovery import cleanup
+from grader.intake.discovery import load as load_submission
 from grader.model import Message, Status, score_question
 from grader.pipeline import GradingOptions, grade_submission
 from grader.reports import text
-from grader.submissions import cleanup
-from grader.submissions import load as load_submission
 
 
 def calibrate(assignment_id: str, *, profile: str | None = None, courses: Iterable[CourseLike] = (),

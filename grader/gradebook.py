@@ -20,7 +20,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from grader import late
-from grader.answers import Answer
+from grader.intake.answers import Answer
 from grader.model import (
     Assignment,
     CellRecord,

@@ -17,12 +17,14 @@ from grader import assignments as assignments_mod
 from grader import budget as budget_mod
 from grader import executors, outdir
 from grader import late as late_mod
-from grader.answers import AnswerCell, find_answers
 from grader.assignments import CourseLike
 from grader.data import files, lookup, serving
 from grader.executors import Work
 from grader.executors.sizing import size
 from grader.gradebook import Gradebook
+from grader.intake.answers import AnswerCell, find_answers
+from grader.intake.discovery import cleanup, discover, discover_one, not_submissions
+from grader.intake.submission import Submission
 from grader.interrupt import Interrupted, RunStopped, Stop, Stopping
 from grader.judge.engine import Context
 from grader.model import CheckResult, Message, Status, SubmissionResult
@@ -35,7 +37,6 @@ from grader.runner.sandbox import plan as sandbox_plan
 from grader.runner.session import Limits
 from grader.runner.staging import stage_data
 from grader.runner.warm import close_shared, starter_for
-from grader.submissions import Submission, cleanup, discover, discover_one, not_submissions
 
 
 class UsageError(Exception):

@@ -23,8 +23,8 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
-from grader.answers import ANSWER_TAG, PLACEHOLDER, AnswerCell, answer_cell_id, answer_cells
 from grader.assignments import AssignmentError, CourseLike, locate, read_assignment
+from grader.intake.answers import ANSWER_TAG, PLACEHOLDER, AnswerCell, answer_cell_id, answer_cells
 from grader.selfcheck import cells as selfcheck
 from grader.selfcheck.cells import QUESTION_TAG
 

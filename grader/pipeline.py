@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.assignments import LoadedAssignment
+from grader.intake.submission import Submission
 from grader.judge.checks import CheckFailed
 from grader.judge.engine import Context, run_checks
 from grader.judge.observe import Observer
@@ -26,7 +27,6 @@ from grader.outdir import DiskFull, full_disk_detail
 from grader.runner.process import RunnerStarter
 from grader.runner.sandbox import SandboxPlan
 from grader.runner.session import Limits, RunnerSession
-from grader.submissions import Submission
 
 LOST = "lost"  # a Graded status: no outcome at all (a node lost); the head leaves it to the next run
 

@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader.downloads import slug
+from grader.intake.downloads import slug
 from grader.model import Message
 
 FIRST_NAMES = ("first name", "firstname", "prénom", "prenom", "given name")

@@ -10,7 +10,8 @@ from pathlib import Path
 
 from conftest import REPO, mutate, reference_text
 
-from grader.answers import (
+from grader.gradebook import Gradebook
+from grader.intake.answers import (
     CELL_ID,
     HEADING,
     METADATA,
@@ -20,9 +21,8 @@ from grader.answers import (
     find_answers,
     no_answer_reason,
 )
-from grader.gradebook import Gradebook
+from grader.intake.discovery import load
 from grader.notebooks import answer_specs, notebook_from_reference, render
-from grader.submissions import load
 
 REF = reference_text("tp-tenseurs")
 SPECS = answer_specs(REF, "tp-tenseurs")

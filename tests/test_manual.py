@@ -15,10 +15,17 @@ from pathlib import Path
 import pytest
 from conftest import REPO, mutate, reference_text, write_class
 
-from grader.answers import CELL_ID, HEADING, METADATA, NONE_PREFIX, NotebookCell, find_answers
 from grader.cli import main
 from grader.gradebook import Gradebook
 from grader.grading import grade
+from grader.intake.answers import (
+    CELL_ID,
+    HEADING,
+    METADATA,
+    NONE_PREFIX,
+    NotebookCell,
+    find_answers,
+)
 from grader.manual import ManualError, export, import_sheets
 from grader.notebooks import answer_specs, student_notebook
 from grader.reports.exports import export as lms_export
@@ -353,7 +360,7 @@ def test_a_check_for_a_written_question_or_an_unknown_kind_is_refused(tmp_path):
 
 
 def test_an_answer_turned_into_code_runs_only_if_it_is_python():
-    from grader.submissions import parse_notebook
+    from grader.intake.cells import parse_notebook
 
     def cell(source: str, answer: str = "") -> dict:
         return {"cell_type": "code", "source": source, "outputs": [], "execution_count": None,

@@ -10,17 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from grader import submissions
+from grader.intake import cells as intake_cells
+from grader.intake import discovery, submission, zips
+from grader.intake.cells import split_cells
+from grader.intake.discovery import cleanup, discover, discovered, load, not_submissions
+from grader.intake.zips import ZipLimits
 from grader.model import Message
-from grader.submissions import (
-    ZipLimits,
-    cleanup,
-    discover,
-    discovered,
-    load,
-    not_submissions,
-    split_cells,
-)
 
 
 def nb_v4(*cells: tuple[str, object], metadata: dict | None = None) -> str:
@@ -94,9 +89,9 @@ def test_no_code_cells_is_a_warning_not_an_error(tmp_path):
     ('{\n "cells": [\n    oops', "Notebook illisible : JSON invalide (ligne 3, colonne 5).",
      "Unreadable notebook: invalid JSON (line 3, column 5)."),
     (b"", "Fichier vide.", "Empty file."),
-    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00", *submissions.NOT_NOTEBOOK.as_dict().values()),
-    ("[1, 2, 3]", *submissions.NOT_NOTEBOOK.as_dict().values()),
-    ('{"metadata": {}}', *submissions.NOT_NOTEBOOK.as_dict().values()),
+    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00", *intake_cells.NOT_NOTEBOOK.as_dict().values()),
+    ("[1, 2, 3]", *intake_cells.NOT_NOTEBOOK.as_dict().values()),
+    ('{"metadata": {}}', *intake_cells.NOT_NOTEBOOK.as_dict().values()),
     ('{"cells": "not a list"}', "Le fichier n'est pas un notebook Jupyter", "The file is not a valid Jupyter notebook"),
     (b'{"cells": []}\xff\xfe\xfa', "Encodage non pris en charge", "Unsupported encoding: the file must be UTF-8"),
     ("[" * 100_000, "Notebook illisible", "Unreadable notebook"),
@@ -141,7 +136,7 @@ def test_py_blank_prefix_is_not_a_cell_and_empty_py_is_error(tmp_path):
     assert bad.error.en.startswith("Unsupported encoding")
     latin = load(write(tmp_path / "g.py", b"# -*- coding: latin-1 -*-\nx = '\xe9'\n"))
     assert latin.error is None and "x = 'é'" in latin.cells[0]
-    assert load(write(tmp_path / "h.py", b"\x00\x01\x02")).error == submissions.NOT_MODULE
+    assert load(write(tmp_path / "h.py", b"\x00\x01\x02")).error == intake_cells.NOT_MODULE
 
 
 # ---------------------------------------------------------------------------- folders
@@ -185,7 +180,7 @@ def test_folder_without_entry_and_symlinked_dir_not_followed(tmp_path):
     (d / "link").symlink_to(outside, target_is_directory=True)
     (d / "file-link.ipynb").symlink_to(outside / "secret.ipynb")
     sub = load(d)
-    assert sub.error == submissions.NO_ENTRY and sub.workdir == d and sub.kind == ""
+    assert sub.error == discovery.NO_ENTRY and sub.workdir == d and sub.kind == ""
 
 
 # ---------------------------------------------------------------------------- zip
@@ -232,7 +227,7 @@ def test_zip_bomb_rejected_by_declared_size(tmp_path, private_tmp, monkeypatch):
     assert z.stat().st_size < 50_000
     sub = load(z, limits=ZipLimits(max_member_bytes=2**20))
     assert sub.error and "dépasse 1 Mo" in sub.error.fr and "exceeds 1 MB" in sub.error.en
-    monkeypatch.setattr(submissions, "ZIP_LIMITS", ZipLimits(max_total_bytes=2 * 2**20))
+    monkeypatch.setattr(zips, "ZIP_LIMITS", ZipLimits(max_total_bytes=2 * 2**20))
     sub = discover(z)[0]
     assert sub.error and "plus de 2 Mo" in sub.error.fr and "more than 2 MB" in sub.error.en
     assert load(z, limits=ZipLimits(max_members=1)).error.fr.startswith("Archive zip refusée : plus de 1")
@@ -263,8 +258,8 @@ def test_extraction_counts_real_bytes(tmp_path):
     dest.mkdir()
     with zipfile.ZipFile(z) as zf:
         plan = [(info, (info.filename,)) for info in zf.infolist()]
-        with pytest.raises(submissions.UnreadableSubmission, match="refusée"):
-            submissions._extract(zf, plan, dest, ZipLimits(max_total_bytes=2**20))
+        with pytest.raises(submission.UnreadableSubmission, match="refusée"):
+            zips.extract(zf, plan, dest, ZipLimits(max_total_bytes=2**20))
     assert (dest / "zeros.bin").stat().st_size <= 2**20
 
 
@@ -325,7 +320,7 @@ def test_discover_keeps_every_entry_even_broken_ones(tmp_path):
         assert [s.student for s in subs] == [
             "bad1", "bad2", "bad3", "bad4", "ok1", "ok2", "ok3", "ok4"]
         assert [bool(s.error) for s in subs] == [True] * 4 + [False] * 4
-        assert subs[2].error == submissions.EMPTY
+        assert subs[2].error == intake_cells.EMPTY
         zip_dir = subs[6].workdir
         assert zip_dir is not None and zip_dir.exists()
     assert not zip_dir.exists()
@@ -404,7 +399,7 @@ def test_sha256_stable_and_content_sensitive(tmp_path):
     ("doejane_LATE_12345_67890_TP-1.ipynb", "canvas", "12345", "doejane", "TP-1.ipynb", True),
 ])
 def test_lms_download_names_give_id_and_name(name, lms, sid, who, original, late):
-    from grader.downloads import parse
+    from grader.intake.downloads import parse
 
     named = parse(name)
     assert (named.who.lms, named.who.id, named.who.name, named.original, named.who.late) == (
@@ -413,7 +408,7 @@ def test_lms_download_names_give_id_and_name(name, lms, sid, who, original, late
 
 @pytest.mark.parametrize("name", ["alice.ipynb", "tp_final.ipynb", "bob_tp.py", "rendu_1.zip", "alice"])
 def test_plain_names_are_not_lms_downloads(name):
-    from grader.downloads import parse
+    from grader.intake.downloads import parse
 
     assert parse(name) is None
 
@@ -453,7 +448,7 @@ def test_moodle_folders_per_plugin_are_merged(tmp_path):
         jean = by_id["jean-dupont_7"]
         assert jean.cells == ("a = 1",) and (jean.workdir / "images" / "chat.png").is_file()
         assert by_id["ana-li_8"].cells == ("b = 2",)
-        assert by_id["zoe-roy_9"].error == submissions.NO_ENTRY  # online text only: a zero, said
+        assert by_id["zoe-roy_9"].error == discovery.NO_ENTRY  # online text only: a zero, said
     single = tmp_path / "seul"
     write(single / "Jean Dupont_7_assignsubmission_file_" / "TP.ipynb", nb_v4(("code", "a = 1")))
     [only] = discover(single)  # one folder: read in place, nothing copied

@@ -146,8 +146,8 @@ _COLOURS = {"passed": "green", "skipped": "yellow"}  # every other status of a c
 def cmd_check(args: argparse.Namespace) -> int:
     """A student's self-check: the public checks only, same runner and sandbox; exit 0 whatever the score."""
     from grader.grading import UsageError, grade_one
+    from grader.intake.discovery import student_id
     from grader.reports import text
-    from grader.submissions import student_id
 
     en = args.lang == "en"
     notebook = Path(args.notebook)

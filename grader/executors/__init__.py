@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from grader.assignments import LoadedAssignment
+from grader.intake.submission import Submission
 from grader.interrupt import Stop
 from grader.model import CheckResult
 from grader.pipeline import Graded, GradingOptions
-from grader.submissions import Submission
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,9 @@ from pathlib import Path
 from grader import assignments as assignments_mod
 from grader.assignments import CourseLike, LoadedAssignment
 from grader.grading import GradingRun, grade_one
+from grader.intake.hashing import IGNORED_NAMES
 from grader.late import Submitted
 from grader.model import Message, SubmissionResult
-from grader.submissions import IGNORED_NAMES
 
 STUDENT = "submission"
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from markupsafe import escape
 
-from grader.answers import no_answer_reason
+from grader.intake.answers import no_answer_reason
 from grader.model import Message, Question
 from grader.reports import fmt_number, text
 from grader.reports.csv import DefusedWriter
@@ -126,7 +126,7 @@ def notebook_html(kind: str, entry: str, data: bytes | None, *, student: str, la
 
 
 def _module_cells(source: str) -> list[tuple[str, str]]:
-    from grader.answers import cells_of_module
+    from grader.intake.answers import cells_of_module
 
     return [("code" if c.kind == "code" else "markdown", c.source) for c in cells_of_module(source)]
 

@@ -23,8 +23,8 @@ from grader.authoring.convert import (
 )
 from grader.authoring.teacher import otter_code, read_teacher
 from grader.grading import grade
+from grader.intake.cells import split_cells as runner_cells
 from grader.notebooks import notebook_from_reference, render, split_cells
-from grader.submissions import split_cells as runner_cells
 
 HERE = Path(__file__).parent
 NBGRADER = HERE / "notebooks" / "nbgrader_teacher.ipynb"

@@ -260,12 +260,12 @@ def test_kept_code_calling_a_hidden_check_is_refused(tmp_path):
 # -- the bundle grades for real ---------------------------------------------------------------------
 def test_tenseurs_public_checks_pass_on_the_reference(tmp_path):
     from grader.grading import prepare
+    from grader.intake.discovery import cleanup
+    from grader.intake.discovery import load as load_submission
     from grader.judge.engine import run_checks
     from grader.judge.observe import Observer
     from grader.model import Status
     from grader.runner.session import RunnerSession
-    from grader.submissions import cleanup
-    from grader.submissions import load as load_submission
 
     result = release(REPO / "assignments" / "tp-tenseurs", tmp_path / "course")
     loaded = assignments_mod.load("tp-tenseurs", courses=[tmp_path / "course"], public_only=True)

@@ -104,7 +104,7 @@ def test_a_lost_task_is_left_to_the_next_run(folder, tmp_path, monkeypatch):
 def test_work_items_cross_to_a_task_as_plain_data(folder):
     import pickle
 
-    from grader.submissions import cleanup, discover
+    from grader.intake.discovery import cleanup, discover
 
     subs = discover(folder)
     try:

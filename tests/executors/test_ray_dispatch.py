@@ -13,11 +13,11 @@ from grader import assignments
 from grader.executors import Work
 from grader.executors import ray as ray_exec
 from grader.grading import UsageError
+from grader.intake.discovery import cleanup, discover
 from grader.judge.engine import Context
 from grader.model import Message
 from grader.pipeline import LOST, Graded, GradingOptions
 from grader.runner.session import Limits
-from grader.submissions import cleanup, discover
 
 pytest.importorskip("ray")
 

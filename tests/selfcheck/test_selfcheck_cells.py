@@ -12,8 +12,10 @@ import json
 import pytest
 from conftest import reference_text
 
-from grader.answers import answer_cell_id, find_answers
 from grader.assignments import available
+from grader.intake.answers import answer_cell_id, find_answers
+from grader.intake.cells import parse_notebook, split_cells
+from grader.intake.cells import parse_source as parse_submission
 from grader.notebooks import answer_specs, notebook_from_reference, render, student_notebook
 from grader.selfcheck.cells import (
     CHECK_ALL_CELL,
@@ -22,8 +24,6 @@ from grader.selfcheck.cells import (
     is_selfcheck_cell,
     question_of_cells,
 )
-from grader.submissions import _parse as parse_submission
-from grader.submissions import parse_notebook, split_cells
 
 
 def _selfcheck(nb: dict) -> list[str]:

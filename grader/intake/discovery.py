@@ -1,10 +1,7 @@
-"""Turn what students hand in (.ipynb, .py, .zip, folder) into the code cells the runner executes.
+"""What students hand in (.ipynb, .py, .zip, folder, LMS downloads) -> one `Submission` each.
 
-A bad submission never raises: every problem becomes a French `error` on its own record, so one
-broken entry cannot stop the grading of a class. Notebooks are read with plain `json` because
-importing nbformat costs about 2 s in every process that would need it. The self-check cells a
-generated notebook carries (`init(...)`, `check("q1")`: `grader.selfcheck.cells`) are dropped here,
-recognised by their source: they only tell the student, in their own kernel, never the grader.
+A bad submission never raises: every problem becomes an `error` on its own record, so one
+broken entry cannot stop the grading of a class.
 """
 
 from __future__ import annotations
@@ -12,15 +9,10 @@ from __future__ import annotations
 import atexit
 import functools
 import hashlib
-import io
-import json
 import os
 import re
 import shutil
-import stat
 import tempfile
-import time
-import tokenize
 import zipfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -28,221 +20,20 @@ from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from grader.answers import NotebookCell, answer_mark, cells_of_module, cells_of_notebook
-from grader.downloads import DownloadName, LmsIdentity, parse
+from grader.intake import zips
+from grader.intake.cells import parse_source
+from grader.intake.downloads import DownloadName, parse
+from grader.intake.hashing import PRUNED_DIRS, file_sha256, files_under, ignored, tree_sha256
+from grader.intake.submission import KINDS, Submission, UnreadableSubmission
+from grader.intake.zips import ZipLimits, extract, plan_members, zip_problem
 from grader.model import Message
-from grader.selfcheck.cells import is_selfcheck_cell
 
-KINDS = {".ipynb": "ipynb", ".py": "py"}
-#: Never a student nor part of one: OS and editor droppings.
-IGNORED_NAMES = frozenset(
-    {"__MACOSX", ".ipynb_checkpoints", "__pycache__", "Thumbs.db", "desktop.ini"})
-#: Folders not searched nor hashed inside a submission (installed packages, not the student's work).
-PRUNED_DIRS = IGNORED_NAMES | {"node_modules", "site-packages", "venv"}
 #: A notebook or module larger than this is refused rather than loaded into memory.
 MAX_SOURCE_BYTES = 100 * 2**20
 
-NOT_NOTEBOOK = Message("Le fichier n'est pas un notebook Jupyter (.ipynb) valide.",
-                       "The file is not a valid Jupyter notebook (.ipynb).")
-NOT_MODULE = Message("Le fichier n'est pas un module Python (.py) lisible : contenu binaire.",
-                     "The file is not a readable Python module (.py): binary content.")
-EMPTY = Message("Fichier vide.", "Empty file.")
+
 NO_ENTRY = Message("Aucun notebook (.ipynb) ni module (.py) trouvé dans le dossier.",
                    "No notebook (.ipynb) nor module (.py) found in the folder.")
-
-
-@dataclass(frozen=True)
-class ZipLimits:
-    """Caps that keep a zip bomb from filling the disk or the inode table."""
-
-    max_members: int = 2000
-    max_total_bytes: int = 200 * 2**20
-    max_member_bytes: int = 100 * 2**20
-
-
-#: Default caps, read at call time so tests and callers can lower them.
-ZIP_LIMITS = ZipLimits()
-
-
-@dataclass(frozen=True)
-class Submission:
-    """One student's work, ready for the runner; `error` set means there is nothing to run."""
-
-    student: str
-    source: str
-    kind: str  # "ipynb" | "py" ("" when no notebook/module could even be identified)
-    cells: tuple[str, ...] = ()
-    workdir: Path | None = None
-    sha256: str = ""
-    assignment_hint: str | None = None
-    error: Message | None = None  # in both languages: the student reads it in the report's
-    warnings: tuple[Message, ...] = ()
-    entry: str = ""
-    lms: LmsIdentity | None = None  # named by an LMS download (Moodle, Canvas): the student's id and name
-    mtime: float | None = None  # when it was handed in, as its file says (late work): epoch seconds
-    texts: tuple[NotebookCell, ...] = ()  # every cell, markdown too: where written answers are looked for
-    #: with several candidate files: which one is graded and why the others are not (also in `warnings`;
-    #: results keep it as `info["entry_choice"]` for the console)
-    chosen: Message | None = None
-
-
-class UnreadableSubmission(ValueError):
-    """A submission problem; `message` is what the student reads, in French and English."""
-
-    def __init__(self, message: Message) -> None:
-        super().__init__(message.fr)
-        self.message = message
-
-
-# ---------------------------------------------------------------------------- parsing
-
-
-def _decode(data: bytes, kind: str) -> str:
-    """Bytes -> text, with the error a student can act on (empty, binary, wrong encoding)."""
-    if not data.strip():
-        raise UnreadableSubmission(EMPTY)
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise UnreadableSubmission(Message("Encodage non pris en charge (UTF-16) : enregistrez le fichier en UTF-8.",
-                                           "Unsupported encoding (UTF-16): save the file as UTF-8."))
-    if b"\0" in data[:8192]:
-        raise UnreadableSubmission(NOT_NOTEBOOK if kind == "ipynb" else NOT_MODULE)
-    encoding = "utf-8-sig"
-    if kind == "py":  # honour a PEP 263 coding cookie, as Python itself would
-        try:
-            encoding = tokenize.detect_encoding(io.BytesIO(data).readline)[0]
-        except SyntaxError:
-            pass
-    try:
-        text = data.decode(encoding)
-    except (UnicodeDecodeError, LookupError) as e:
-        pos, pos_en = (f" (octet invalide à la position {e.start})", f" (invalid byte at position {e.start})") \
-            if isinstance(e, UnicodeDecodeError) else ("", "")
-        raise UnreadableSubmission(Message(f"Encodage non pris en charge : le fichier doit être en UTF-8{pos}.",
-                                           f"Unsupported encoding: the file must be UTF-8{pos_en}.")) from None
-    if not text.strip():
-        raise UnreadableSubmission(EMPTY)
-    return text
-
-
-def _cell_source(value: object) -> str | None:
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value.replace("\r\n", "\n")
-    if isinstance(value, list) and all(isinstance(s, str) for s in value):
-        return "".join(value).replace("\r\n", "\n")
-    return None
-
-
-def parse_notebook(text: str) -> tuple[tuple[str, ...], str | None, tuple[Message, ...]]:
-    """Code cells, assignment hint and warnings of an nbformat v4 or v3 notebook's JSON text."""
-    return _parse_notebook(text)[:3]
-
-
-def _parse_notebook(text: str) -> tuple[tuple[str, ...], str | None, tuple[Message, ...], tuple[NotebookCell, ...]]:
-    try:
-        nb = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise UnreadableSubmission(Message(
-            f"Notebook illisible : JSON invalide (ligne {e.lineno}, colonne {e.colno}).",
-            f"Unreadable notebook: invalid JSON (line {e.lineno}, column {e.colno}).")) from None
-    except RecursionError:
-        raise UnreadableSubmission(Message("Notebook illisible : JSON trop profondément imbriqué.",
-                                           "Unreadable notebook: JSON nested too deeply.")) from None
-    if not isinstance(nb, dict):
-        raise UnreadableSubmission(NOT_NOTEBOOK)
-    if "cells" in nb:  # v4
-        raw, key = nb["cells"], "source"
-    elif isinstance(nb.get("worksheets"), list):  # v3: all worksheets, in order, like nbformat
-        raw, key = [], "input"
-        for ws in nb["worksheets"]:
-            if isinstance(ws, dict) and isinstance(ws.get("cells"), list):
-                raw.extend(ws["cells"])
-    else:
-        raw, key = None, ""
-    if not isinstance(raw, list):
-        raise UnreadableSubmission(NOT_NOTEBOOK)
-    cells: list[str] = []
-    warnings: list[Message] = []
-    for i, cell in enumerate(raw, 1):
-        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
-            continue
-        src = _cell_source(cell.get(key))
-        if src is None:
-            warnings.append(Message(f"Cellule n° {i} ignorée : son code n'est pas au format attendu.",
-                                    f"Cell #{i} ignored: its code is not in the expected format."))
-        elif is_selfcheck_cell(src):
-            continue  # the student's own self-check: never run by the grader
-        elif not (answer_mark(cell.get("metadata")) and not _compiles(src)):
-            cells.append(src)  # a written answer turned into a code cell runs only if it is Python
-    if not cells:
-        warnings.append(Message("Le notebook ne contient aucune cellule de code.",
-                                "The notebook holds no code cell."))
-    meta = nb.get("metadata") if isinstance(nb.get("metadata"), dict) else {}
-    grader = meta.get("grader")
-    hint = grader.get("assignment") if isinstance(grader, dict) else None
-    hint = (hint.strip() or None) if isinstance(hint, str) else None
-    for holder, field_name in (("kernelspec", "language"), ("language_info", "name")):
-        lang = meta.get(holder, {}).get(field_name) if isinstance(meta.get(holder), dict) else None
-        if isinstance(lang, str) and lang.lower() not in ("python", "python3", "ipython"):
-            warnings.append(Message(f"Le notebook déclare le langage « {lang} » ; il est exécuté en Python.",
-                                    f"The notebook declares the language '{lang}'; it is run as Python."))
-            break
-    return tuple(cells), hint, tuple(warnings), _without_selfcheck(cells_of_notebook(raw, key))
-
-
-def _without_selfcheck(cells: tuple[NotebookCell, ...]) -> tuple[NotebookCell, ...]:
-    """The cells written answers are looked for in: a self-check cell is never one, nor the cell
-    "after the question's text" in its stead."""
-    return tuple(c for c in cells if not (c.kind == "code" and is_selfcheck_cell(c.source)))
-
-
-def _compiles(src: str) -> bool:
-    try:
-        compile(src, "<answer>", "exec", dont_inherit=True)
-    except (SyntaxError, ValueError):
-        return False
-    return True
-
-
-_MARKER = re.compile(r"#\s*%%(?=\s|\[|$)")  # `# %%time` is a commented magic, not a marker
-_NOT_CODE = re.compile(r"\[\s*(markdown|md|raw)\s*\]", re.IGNORECASE)
-
-
-def _trim(lines: list[str]) -> str:
-    while lines and not lines[-1].strip():
-        lines.pop()
-    while lines and not lines[0].strip():
-        lines.pop(0)
-    return "".join(lines).rstrip("\n")
-
-
-def split_cells(text: str) -> tuple[str, ...]:
-    """Split a module on jupytext/VS Code `# %%` markers; no marker means one cell."""
-    text = text.replace("\r\n", "\n")
-    cells: list[str] = []
-    current: list[str] = []
-    is_code = True
-    for line in text.splitlines(keepends=True):
-        if _MARKER.match(line):
-            if is_code and (src := _trim(current)) and not is_selfcheck_cell(src):
-                cells.append(src)
-            current, is_code = [], not _NOT_CODE.search(line)
-        else:
-            current.append(line)
-    if is_code and (src := _trim(current)) and not is_selfcheck_cell(src):
-        cells.append(src)
-    return tuple(cells)
-
-
-def _parse(data: bytes, kind: str) -> tuple[tuple[str, ...], str | None, tuple[Message, ...], tuple[NotebookCell, ...]]:
-    text = _decode(data, kind)
-    if kind == "ipynb":
-        return _parse_notebook(text)
-    cells = split_cells(text)
-    return cells, None, () if cells else (Message("Le module ne contient aucune cellule de code.",
-                                                   "The module holds no code cell."),), \
-        _without_selfcheck(cells_of_module(text))
 
 
 def _read(path: Path) -> bytes:
@@ -259,62 +50,9 @@ def _read(path: Path) -> bytes:
                                            f"Unreadable file: {e.strerror or e}.")) from None
 
 
-# ---------------------------------------------------------------------------- folders & hashing
-
-
-def _ignored(name: str) -> bool:
-    return name.startswith(".") or name in IGNORED_NAMES
-
-
-def _tree(root: Path) -> list[tuple[str, Path]]:
-    """(relative posix path, path) of every file under root, sorted; symlinked dirs not entered."""
-    found: list[tuple[str, Path]] = []
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        dirnames[:] = [d for d in dirnames if not _ignored(d) and d not in PRUNED_DIRS
-                       and not os.path.islink(os.path.join(dirpath, d))]
-        for name in filenames:
-            if not _ignored(name):
-                p = Path(dirpath, name)
-                found.append((p.relative_to(root).as_posix(), p))
-    return sorted(found)
-
-
-def _hash_file(h: hashlib._Hash, path: Path) -> None:
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
-            h.update(chunk)
-
-
-def file_sha256(path: Path) -> str:
-    """Hash of a file's bytes ("" when it cannot be read)."""
-    h = hashlib.sha256()
-    try:
-        _hash_file(h, path)
-    except OSError:
-        return ""
-    return h.hexdigest()
-
-
-def tree_sha256(root: Path) -> str:
-    """Deterministic hash over sorted relative paths and file bytes: independent of mtimes and
-    of how the folder was packed, so an unchanged submission is not regraded."""
-    h = hashlib.sha256()
-    for rel, p in _tree(root):
-        h.update(rel.encode("utf-8", "surrogateescape") + b"\0")
-        try:
-            if p.is_symlink():
-                h.update(b"L" + os.readlink(p).encode("utf-8", "surrogateescape") + b"\0")
-            elif p.is_file():
-                h.update(b"F%d\0" % p.stat().st_size)
-                _hash_file(h, p)
-        except OSError:
-            h.update(b"E\0")
-    return h.hexdigest()
-
-
 def _peek_hint(path: Path) -> str | None:
     try:
-        return _parse(_read(path), "ipynb")[1]
+        return parse_source(_read(path), "ipynb")[1]
     except UnreadableSubmission:
         return None
 
@@ -331,7 +69,7 @@ def _stub_cells(assignment_id: str, courses: tuple) -> tuple[str, ...] | None:
     try:
         from grader.notebooks import render, student_notebook
 
-        return _parse(render(student_notebook(assignment_id, courses)).encode(), "ipynb")[0]
+        return parse_source(render(student_notebook(assignment_id, courses)).encode(), "ipynb")[0]
     except Exception:  # noqa: BLE001 - an unknown TP, a broken course: nothing to compare with
         return None
 
@@ -341,7 +79,7 @@ def _untouched(path: Path, hint: str | None) -> bool:
     if not hint or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}", hint) or ".." in hint:
         return False  # the student's own metadata: never a path
     try:
-        cells = _parse(_read(path), "ipynb")[0]
+        cells = parse_source(_read(path), "ipynb")[0]
     except UnreadableSubmission:
         return False
     stub = _stub_cells(hint, _COURSES.get())
@@ -372,7 +110,7 @@ def _choose_entry(root: Path, prefer: str | None = None) -> tuple[str, Path, lis
     a warning says which one is graded and why each other one is not."""
     real_root = root.resolve()
     candidates: dict[str, list[tuple[str, Path]]] = {"ipynb": [], "py": []}
-    for rel, p in _tree(root):
+    for rel, p in files_under(root):
         kind = KINDS.get(p.suffix.lower())
         if kind is None:
             continue
@@ -420,114 +158,16 @@ def _load_file(path: Path, student: str, source: str) -> Submission:
     try:
         data = _read(path)
         sub = replace(sub, sha256=hashlib.sha256(data).hexdigest())
-        cells, hint, warnings, texts = _parse(data, kind)
+        cells, hint, warnings, texts = parse_source(data, kind)
     except UnreadableSubmission as e:
         return replace(sub, sha256=sub.sha256 or file_sha256(path), error=e.message)
     return replace(sub, cells=cells, assignment_hint=hint, warnings=warnings, texts=texts)
 
 
-# ---------------------------------------------------------------------------- zip
-
-
 _TEMP_DIRS: dict[Path, Path] = {}  # workdir -> temp dir to remove
+
+
 _OWNER_PID = os.getpid()
-
-
-def _unsafe_name(name: str) -> bool:
-    name = name.replace("\\", "/")
-    return (name.startswith("/") or re.match(r"[A-Za-z]:", name) is not None
-            or ".." in name.split("/") or "\0" in name)
-
-
-_Plan = list[tuple[zipfile.ZipInfo, tuple[str, ...]]]
-
-
-def _plan(zf: zipfile.ZipFile, limits: ZipLimits) -> tuple[_Plan, list[Message]]:
-    """Validate every member before anything touches the disk."""
-    infos = zf.infolist()
-    if len(infos) > limits.max_members:
-        raise UnreadableSubmission(Message(
-            f"Archive zip refusée : plus de {limits.max_members} fichiers ({len(infos)}).",
-            f"Zip archive refused: more than {limits.max_members} files ({len(infos)})."))
-    plan, warnings, total = [], [], 0
-    for info in infos:
-        if _unsafe_name(info.filename):
-            raise UnreadableSubmission(Message(
-                f"Archive zip refusée : chemin dangereux « {info.filename} » (chemins absolus, "
-                "lecteurs et « .. » interdits).",
-                f"Zip archive refused: dangerous path '{info.filename}' (absolute paths, drives and "
-                "'..' are forbidden)."))
-        if info.flag_bits & 0x1:
-            raise UnreadableSubmission(Message("Archive zip illisible : elle est protégée par un mot de passe.",
-                                               "Unreadable zip archive: it is password-protected."))
-        parts = tuple(p for p in info.filename.replace("\\", "/").split("/") if p not in ("", "."))
-        if not parts or "__MACOSX" in parts:
-            continue
-        if stat.S_ISLNK(info.external_attr >> 16):
-            warnings.append(Message(f"Lien symbolique « {info.filename} » ignoré dans l'archive.",
-                                    f"Symbolic link '{info.filename}' ignored in the archive."))
-            continue
-        if info.file_size > limits.max_member_bytes:
-            raise UnreadableSubmission(Message(
-                f"Archive zip refusée : « {info.filename} » dépasse "
-                f"{limits.max_member_bytes // 2**20} Mo une fois décompressé.",
-                f"Zip archive refused: '{info.filename}' exceeds "
-                f"{limits.max_member_bytes // 2**20} MB once decompressed."))
-        total += info.file_size
-        plan.append((info, parts))
-    if total > limits.max_total_bytes:
-        raise UnreadableSubmission(Message(
-            f"Archive zip refusée : plus de {limits.max_total_bytes // 2**20} Mo une fois décompressée.",
-            f"Zip archive refused: more than {limits.max_total_bytes // 2**20} MB once decompressed."))
-    return plan, warnings
-
-
-def _extract(zf: zipfile.ZipFile, plan: _Plan, dest: Path, limits: ZipLimits) -> None:
-    """Write members ourselves, counting real bytes: declared sizes can lie."""
-    total = 0
-    for info, parts in plan:
-        target = dest.joinpath(*parts)
-        if info.is_dir():
-            target.mkdir(parents=True, exist_ok=True)
-            continue
-        target.parent.mkdir(parents=True, exist_ok=True)
-        size = 0
-        with zf.open(info) as src, open(target, "wb") as out:
-            while chunk := src.read(1 << 20):
-                size += len(chunk)
-                total += len(chunk)
-                if size > limits.max_member_bytes or total > limits.max_total_bytes:
-                    raise UnreadableSubmission(Message(
-                        "Archive zip refusée : contenu décompressé plus gros que déclaré ou que "
-                        "la limite autorisée.",
-                        "Zip archive refused: decompressed content larger than declared or than "
-                        "the allowed limit."))
-                out.write(chunk)
-        _keep_zip_time(target, info)
-
-
-def _keep_zip_time(target: Path, info: zipfile.ZipInfo) -> None:
-    """A member's own modification time, as the zip recorded it (which notebook is the newest)."""
-    try:
-        stamp = time.mktime((*info.date_time, 0, 0, -1))
-        os.utime(target, (stamp, stamp), follow_symlinks=False)
-    except (OverflowError, ValueError, OSError):
-        pass
-
-
-def _zip_problem(e: Exception) -> Message:
-    """zipfile's English reason, in words a student can act on."""
-    text = str(e)
-    if "not a zip file" in text:
-        return Message("le fichier n'est pas une archive zip valide", "the file is not a valid zip archive")
-    if "CRC" in text or "decompressing" in text or isinstance(e, EOFError):
-        return Message("archive corrompue ou incomplète", "corrupt or incomplete archive")
-    if isinstance(e, NotImplementedError) or "compression method" in text:
-        return Message("méthode de compression non prise en charge (utilisez un zip standard)",
-                       "unsupported compression method (use a standard zip)")
-    if isinstance(e, OSError):
-        return Message(f"erreur d'écriture ({e.strerror or text})", f"write error ({e.strerror or text})")
-    return Message(text or type(e).__name__, text or type(e).__name__)
 
 
 def _load_zip(path: Path, student: str, source: str, limits: ZipLimits) -> Submission:
@@ -535,17 +175,17 @@ def _load_zip(path: Path, student: str, source: str, limits: ZipLimits) -> Submi
     dest: Path | None = None
     try:
         with zipfile.ZipFile(path) as zf:
-            plan, warnings = _plan(zf, limits)
+            plan, warnings = plan_members(zf, limits)
             dest = Path(tempfile.mkdtemp(prefix="grader-zip-"))
-            _extract(zf, plan, dest, limits)
+            extract(zf, plan, dest, limits)
     except UnreadableSubmission as e:
         error = e.message
     except Exception as e:  # corrupt, truncated, unsupported compression, disk full...
-        why = _zip_problem(e)
+        why = zip_problem(e)
         error = Message(f"Archive zip illisible : {why.fr}.", f"Unreadable zip archive: {why.en}.")
     else:
         # A zipped folder is that folder: its data files sit beside the notebook.
-        top = [p for p in dest.iterdir() if not _ignored(p.name)]
+        top = [p for p in dest.iterdir() if not ignored(p.name)]
         root = top[0] if len(top) == 1 and top[0].is_dir() else dest
         sub = _load_folder(root, student, source, tuple(warnings))
         if sub.error is None:
@@ -556,9 +196,6 @@ def _load_zip(path: Path, student: str, source: str, limits: ZipLimits) -> Submi
     if dest is not None:
         shutil.rmtree(dest, ignore_errors=True)
     return replace(failed, error=error)
-
-
-# ---------------------------------------------------------------------------- public entry points
 
 
 def student_id(path: Path) -> str:
@@ -586,7 +223,7 @@ def load(path: Path | str, student: str | None = None, *,
                               error=Message("Fichier introuvable ou qui n'est pas un fichier ordinaire.",
                                             "File not found, or not a regular file."))
         if suffix == ".zip":
-            return replace(_load_zip(path, student, source, limits or ZIP_LIMITS), mtime=file_time(path))
+            return replace(_load_zip(path, student, source, limits or zips.ZIP_LIMITS), mtime=file_time(path))
         if suffix in KINDS:
             return replace(_load_file(path, student, source), mtime=file_time(path))
         return Submission(student, source, "", sha256=file_sha256(path), entry=path.name, mtime=file_time(path),
@@ -606,7 +243,7 @@ def file_time(path: Path) -> float | None:
     try:
         if not path.is_dir():
             return path.stat().st_mtime
-        return max((p.stat().st_mtime for _, p in _tree(path) if p.is_file() and not p.is_symlink()), default=None)
+        return max((p.stat().st_mtime for _, p in files_under(path) if p.is_file() and not p.is_symlink()), default=None)
     except OSError:
         return None
 
@@ -622,7 +259,7 @@ def not_submissions(path: Path | str) -> list[Path]:
     path = Path(path)
     if not path.is_dir():
         return []
-    return sorted(p for p in path.iterdir() if not _ignored(p.name) and not _is_entry(p)
+    return sorted(p for p in path.iterdir() if not ignored(p.name) and not _is_entry(p)
                   and parse(p.name) is None)
 
 
@@ -680,7 +317,7 @@ def _entries(path: Path) -> list[_Entry]:
     LMS download are grouped by the LMS's student id, so two files of one student (a Canvas
     resubmission, Moodle's several files or its per-plugin folders) make one submission; files of
     one id under different names are not merged, and a name that could be two students' is refused."""
-    names = [path] if not path.is_dir() else [p for p in path.iterdir() if not _ignored(p.name)]
+    names = [path] if not path.is_dir() else [p for p in path.iterdir() if not ignored(p.name)]
     groups: dict[tuple[str, str], list[tuple[DownloadName, Path]]] = {}
     plain: list[tuple[str, str, Path, _Members, Message | None, Message | None]] = []
     for p in names:
@@ -729,7 +366,7 @@ def _stage(members: _Members, dest: Path) -> list[str]:
         into = dest if named.plugin == "file" else dest / named.plugin
         if p.is_dir():
             shutil.copytree(p, into, symlinks=True, dirs_exist_ok=True,
-                            ignore=lambda _, found: [n for n in found if _ignored(n) or n in PRUNED_DIRS])
+                            ignore=lambda _, found: [n for n in found if ignored(n) or n in PRUNED_DIRS])
             continue
         into.mkdir(parents=True, exist_ok=True)
         base = Path(named.original or p.name)
