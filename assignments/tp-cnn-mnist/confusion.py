@@ -5,8 +5,7 @@ See `grader.judge.confusion`: a weak model (Q4) or integer labels (Q1) still all
 
 from __future__ import annotations
 
-from grader.judge import confusion, pictures
-from grader.judge.checks import Feedback
+from grader.checks import Feedback, confusion, pictures
 
 from .common import checks
 

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from grader.judge import holdout
-from grader.judge.keras import curves
+from grader.checks import curves, holdout
 
 from .common import DEFAULT_THRESHOLD, checks
 from .data import as_student_scaled

@@ -14,9 +14,17 @@ from typing import Any
 import numpy as np
 from sklearn.datasets import load_digits
 
-from grader.judge.checks import CheckFailed, Failure, Registry, fail, pair, quoted
-from grader.judge.expect import expect_close
-from grader.model import Message, Status
+from grader.checks import (
+    CheckFailed,
+    Failure,
+    Message,
+    Registry,
+    Status,
+    expect_close,
+    fail,
+    pair,
+    quoted,
+)
 
 checks = Registry()
 

@@ -11,8 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from grader.judge.checks import fail, pair
-from grader.judge.expect import relative_error
+from grader.checks import fail, pair, relative_error
 
 from .common import _floats, _shape
 

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from grader.judge.checks import CheckFailed
-from grader.model import Message, Status
+from grader.checks import CheckFailed, Message, Status
 
 from .parts import charged_elsewhere, faults, skipped, swaps
 

@@ -14,8 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from grader.judge.checks import CheckFailed
-from grader.model import Message, Status
+from grader.checks import CheckFailed, Message, Status
 
 #: the question where each part is checked (and charged)
 QUESTION = {"MSELoss": "q1", "Linear": "q1", "TanH": "q2", "Sigmoide": "q2", "ReLU": "q2", "Sequentiel": "q3",

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.judge.checks import fail
-from grader.judge.expect import relative_error
-from grader.model import Message
+from grader.checks import Message, fail, relative_error
 
 from . import probes
 from .common import _close, _floats, _need, _run, _shape, checks

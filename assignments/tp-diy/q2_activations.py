@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from grader.model import Message
+from grader.checks import Message
 
 from . import probes
 from .common import _close, _floats, _need, _run, _shape, _sigmoid, checks

@@ -13,9 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from grader.judge.checks import NO_HINT, fail
-from grader.judge.expect import relative_error
-from grader.model import Message
+from grader.checks import NO_HINT, Message, fail, relative_error
 
 from . import probes
 from .common import _close, _floats, _need, _run, _shape, checks

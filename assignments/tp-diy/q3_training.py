@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.judge.checks import fail
-from grader.model import Message
+from grader.checks import Message, fail
 
 from . import probes
 from .common import _floats, _need, _run, checks

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.judge.checks import CheckFailed
-from grader.model import Message, Status
+from grader.checks import CheckFailed, Message, Status
 
 from . import probes
 from .common import _close, _digits, _floats, _need, _run, _shape, _softmax, checks

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.judge.checks import CheckFailed, fail
-from grader.judge.expect import relative_error
-from grader.model import Message, Status
+from grader.checks import CheckFailed, Message, Status, fail, relative_error
 
 from . import probes
 from .common import _close, _digits, _floats, _need, _run, _shape, _sigmoid, checks

@@ -9,8 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from grader.judge.checks import fail
-from grader.model import Message
+from grader.checks import Message, fail
 
 from . import probes
 from .common import _close, _floats, _need, _run, _shape, checks

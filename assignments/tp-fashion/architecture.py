@@ -4,20 +4,20 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.judge.checks import fail
-from grader.judge.layers import (
+from grader.checks import (
     KERAS_LEAKY_DEFAULT,
+    Architecture,
+    Message,
     built,
     compare,
+    fail,
     leaky,
     normalize,
-    require_fresh,
     require_input_shape,
     require_keras_model,
     require_params,
 )
-from grader.model import Message
-from grader.runner.probes import model, values
+from grader.checks.probes import model, values
 
 from .common import N_PARAMS_ANN, N_PARAMS_CNN, checks
 
@@ -30,41 +30,41 @@ ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu")
 FOLDED = {"sigmoid": "sigmoid", "tanh": "tanh", "relu": "relu", "leaky_relu": leaky(0.1)}
 
 
-def _ann(obs) -> dict:
-    return built(obs, "build_ann")
+def _missing_dropout(found: list[tuple]) -> Message | None:
+    if found == [x for x in ANN if x[0] != "Dropout"]:
+        return Message(" Il manque le `Dropout(0.2)` après la première couche cachée.",
+                       " The `Dropout(0.2)` after the first hidden layer is missing.")
+    return None
 
 
-def _cnn(obs) -> dict:
-    return built(obs, "build_cnn")
+BUILD_ANN = Architecture("build_ann", (28, 28), ANN, N_PARAMS_ANN,
+                         Message(" Couches cachées de 128 puis 64 neurones, sortie de 10 (Dropout n'a pas de paramètre).",
+                                 " Hidden layers of 128 then 64 neurons, output of 10 (Dropout has no parameter)."),
+                         layer_hint=_missing_dropout)
+BUILD_CNN = Architecture("build_cnn", (28, 28, 1), CNN, N_PARAMS_CNN,
+                         Message(" Vérifiez le nombre de filtres (32 puis 64), les noyaux 3 x 3 sans padding et les "
+                                 "MaxPooling(2).", " Check the number of filters (32 then 64), the 3 x 3 kernels "
+                                 "without padding and the MaxPooling(2)."))
 
 
 # -- q2 ----------------------------------------------------------------------
 @checks("q2", public=True, weight=0.5, fr="`build_ann()` renvoie un nouveau modèle Keras, d'entrée (28, 28).",
         en="`build_ann()` returns a new Keras model with input (28, 28).")
 def check_build_ann_returns_new_keras_model(obs, ctx):
-    info = _ann(obs)
-    require_keras_model(info["model"], "`build_ann()`")
-    require_input_shape(info["model"], "`build_ann()`", (28, 28))
-    require_fresh(info, "build_ann")
+    BUILD_ANN.check_new_keras_model(obs)
 
 
 @checks("q2", public=True, weight=2, requires=("check_build_ann_returns_new_keras_model",),
         fr="Couches : Flatten → Dense(128, relu) → Dropout(0.2) → Dense(64, relu) → Dense(10, softmax).",
         en="Layers: Flatten → Dense(128, relu) → Dropout(0.2) → Dense(64, relu) → Dense(10, softmax).")
 def check_build_ann_layers(obs, ctx):
-    found = normalize(_ann(obs)["model"])
-    extra = Message(" Il manque le `Dropout(0.2)` après la première couche cachée.",
-                    " The `Dropout(0.2)` after the first hidden layer is missing.") \
-        if found == [x for x in ANN if x[0] != "Dropout"] else None
-    compare(found, ANN, "`build_ann()`", extra)
+    BUILD_ANN.check_layers(obs)
 
 
 @checks("q2", public=True, weight=1, requires=("check_build_ann_returns_new_keras_model",),
         fr="109 386 paramètres.", en="109,386 parameters.")
 def check_build_ann_param_count(obs, ctx):
-    require_params(_ann(obs)["model"], "`build_ann()`", N_PARAMS_ANN,
-                   " Couches cachées de 128 puis 64 neurones, sortie de 10 (Dropout n'a pas de paramètre).",
-                   hint_en=" Hidden layers of 128 then 64 neurons, output of 10 (Dropout has no parameter).")
+    BUILD_ANN.check_params(obs)
 
 
 # -- q3 ----------------------------------------------------------------------
@@ -154,10 +154,7 @@ def check_activation_results(obs, ctx):
 @checks("q4", public=True, weight=0.5, fr="`build_cnn()` renvoie un nouveau modèle Keras, d'entrée (28, 28, 1).",
         en="`build_cnn()` returns a new Keras model with input (28, 28, 1).")
 def check_build_cnn_returns_new_keras_model(obs, ctx):
-    info = _cnn(obs)
-    require_keras_model(info["model"], "`build_cnn()`")
-    require_input_shape(info["model"], "`build_cnn()`", (28, 28, 1))
-    require_fresh(info, "build_cnn")
+    BUILD_CNN.check_new_keras_model(obs)
 
 
 @checks("q4", public=True, weight=2, requires=("check_build_cnn_returns_new_keras_model",),
@@ -166,13 +163,10 @@ def check_build_cnn_returns_new_keras_model(obs, ctx):
         en="Conv2D(32, 3, relu) → MaxPooling2D(2) → Conv2D(64, 3, relu) → MaxPooling2D(2) → Flatten → "
         "Dense(128, relu) → Dropout(0.3) → Dense(10, softmax).")
 def check_build_cnn_layers(obs, ctx):
-    compare(normalize(_cnn(obs)["model"]), CNN, "`build_cnn()`")
+    BUILD_CNN.check_layers(obs)
 
 
 @checks("q4", public=True, weight=1, requires=("check_build_cnn_returns_new_keras_model",),
         fr="225 034 paramètres.", en="225,034 parameters.")
 def check_build_cnn_param_count(obs, ctx):
-    require_params(_cnn(obs)["model"], "`build_cnn()`", N_PARAMS_CNN,
-                   " Vérifiez le nombre de filtres (32 puis 64), les noyaux 3 x 3 sans padding et les MaxPooling(2).",
-                   hint_en=" Check the number of filters (32 then 64), the 3 x 3 kernels without padding and the "
-                   "MaxPooling(2).")
+    BUILD_CNN.check_params(obs)

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from grader.judge.checks import NO_HINT, fail
-from grader.model import Message
-from grader.runner.probes import augmentation
+from grader.checks import NO_HINT, Message, fail
+from grader.checks.probes import augmentation
 
 from .common import checks
 

@@ -10,18 +10,8 @@ Dense/Conv2D before them: `Dense(128)` followed by `LeakyReLU(negative_slope=0.1
 
 from __future__ import annotations
 
-from grader.judge.checks import Registry
-from grader.judge.layers import (  # noqa: F401 - the TP's modules import them from here
-    KERAS_LEAKY_DEFAULT,
-    KERAS_MODEL,
-    built,
-    first_difference,
-    normalize,
-    require_input_shape,
-    require_keras_model,
-    require_params,
-    show,
-    show_all,
+from grader.checks import (
+    Registry,
 )
 
 checks = Registry()

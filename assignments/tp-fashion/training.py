@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.judge import confusion, holdout, pictures
-from grader.judge.checks import Feedback
-from grader.judge.keras import curves
+from grader.checks import Feedback, confusion, curves, holdout, pictures
 
 from .common import CLASS_NAMES, DATASET, DEFAULT_THRESHOLD, checks
 from .data import scaling

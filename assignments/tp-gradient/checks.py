@@ -5,10 +5,19 @@ from __future__ import annotations
 import numpy as np
 from sklearn.datasets import make_classification
 
-from grader.judge.checks import NO_HINT, CheckFailed, Registry, fail
-from grader.judge.expect import as_array, as_number, as_tuple, expect_close, expect_finite
-from grader.model import Message
-from grader.runner.protocol import AsTensor
+from grader.checks import (
+    NO_HINT,
+    AsTensor,
+    CheckFailed,
+    Message,
+    Registry,
+    as_array,
+    as_number,
+    as_tuple,
+    expect_close,
+    expect_finite,
+    fail,
+)
 
 from . import probes
 

@@ -2,60 +2,45 @@
 
 from __future__ import annotations
 
-from grader.budget import group
-from grader.judge.checks import NO_HINT, fail
-from grader.judge.layers import (
-    built,
-    compare,
-    normalize,
-    require_fresh,
-    require_input_shape,
-    require_keras_model,
-    require_params,
-)
-from grader.judge.student import student_number
-from grader.model import Message
+from grader.checks import NO_HINT, Architecture, Message, fail, group, student_number
 
 from .common import N_PARAMS, checks
 
 EXPECTED_LAYERS = [("Flatten",), ("Dense", 128, "relu"), ("Dense", 10, "softmax")]
-
-
-def _built(obs) -> dict:
-    return built(obs, "build_model")
+BUILD = Architecture("build_model", (28, 28), EXPECTED_LAYERS, N_PARAMS,
+                     Message(" Vérifiez la taille de la couche cachée (128) et de la sortie (10).",
+                             " Check the size of the hidden layer (128) and of the output (10)."))
 
 
 @checks("q2", public=True, weight=0.5, fr="`build_model()` renvoie un modèle Keras (Sequential).",
         en="`build_model()` returns a Keras model (Sequential).")
 def check_build_model_returns_keras_model(obs, ctx):
-    require_keras_model(_built(obs)["model"], "`build_model()`")
+    BUILD.check_keras_model(obs)
 
 
 @checks("q2", public=True, weight=0.5, requires=("check_build_model_returns_keras_model",),
         fr="Entrée de forme (28, 28).", en="Input shape (28, 28).")
 def check_build_model_input_shape(obs, ctx):
-    require_input_shape(_built(obs)["model"], "`build_model()`", (28, 28))
+    BUILD.check_input_shape(obs)
 
 
 @checks("q2", public=True, weight=1.5, requires=("check_build_model_returns_keras_model",),
         fr="Couches : Flatten → Dense(128, relu) → Dense(10, softmax).",
         en="Layers: Flatten → Dense(128, relu) → Dense(10, softmax).")
 def check_build_model_layers(obs, ctx):
-    compare(normalize(_built(obs)["model"]), EXPECTED_LAYERS, "`build_model()`")
+    BUILD.check_layers(obs)
 
 
 @checks("q2", public=True, weight=1, requires=("check_build_model_returns_keras_model",),
         fr="101 770 paramètres.", en="101,770 parameters.")
 def check_build_model_param_count(obs, ctx):
-    require_params(_built(obs)["model"], "`build_model()`", N_PARAMS,
-                   " Vérifiez la taille de la couche cachée (128) et de la sortie (10).",
-                   hint_en=" Check the size of the hidden layer (128) and of the output (10).")
+    BUILD.check_params(obs)
 
 
 @checks("q2", public=True, weight=0.5, requires=("check_build_model_returns_keras_model",),
         fr="`build_model()` crée un nouveau modèle à chaque appel.", en="`build_model()` makes a new model each call.")
 def check_build_model_returns_new_model(obs, ctx):
-    require_fresh(_built(obs), "build_model")
+    BUILD.check_fresh(obs)
 
 
 @checks("q6", public=True, fr="`n_params` = 101770.", en="`n_params` = 101770.")

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import re
 
-from grader.judge.checks import NO_HINT, fail
-from grader.model import Message
-from grader.runner.probes import KERAS_MODEL, compiled
+from grader.checks import NO_HINT, Message, fail
+from grader.checks.probes import KERAS_MODEL, compiled
 
 from .common import checks
 

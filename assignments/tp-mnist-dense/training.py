@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.judge import holdout, pictures
-from grader.judge.checks import Feedback, fail
-from grader.model import Message
-from grader.runner.probes import history as fit_history
+from grader.checks import Feedback, Message, fail, holdout, pictures
+from grader.checks.probes import history as fit_history
 
 from .common import DEFAULT_THRESHOLD, checks
 from .data import as_student_scaled

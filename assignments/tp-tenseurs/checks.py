@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.judge.checks import CheckFailed, Registry, fail
-from grader.judge.expect import (
+from grader.checks import (
+    AsTensor,
+    CheckFailed,
+    Message,
+    Registry,
     as_array,
     as_number,
     as_tuple,
+    earlier,
     expect_close,
     expect_finite,
     expect_float,
     expect_shape,
+    fail,
+    student_array,
 )
-from grader.judge.student import earlier, student_array
-from grader.model import Message
-from grader.runner.protocol import AsTensor
 
 checks = Registry()
 

@@ -11,8 +11,7 @@ the ResNet50 base in a model in both shapes a student may build, nested or flatt
 
 from __future__ import annotations
 
-from grader.judge.checks import Registry
-from grader.model import Message
+from grader.checks import Message, Registry
 
 checks = Registry()
 

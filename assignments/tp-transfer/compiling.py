@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.judge.checks import NO_HINT, CheckFailed, fail
-from grader.judge.layers import built
-from grader.model import Message, Status
+from grader.checks import NO_HINT, CheckFailed, Message, Status, built, fail
 
 from . import probes
 from .common import LEARNING_RATE, SMALL, checks

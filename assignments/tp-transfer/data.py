@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.judge.checks import fail
-from grader.judge.expect import as_array
-from grader.judge.layers import built
+from grader.checks import as_array, built, fail
 
 from . import probes
 from .common import checks

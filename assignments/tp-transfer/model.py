@@ -15,11 +15,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.budget import group
-from grader.judge.checks import CheckFailed, fail
-from grader.judge.expect import as_array
-from grader.judge.layers import built, normalize, require_keras_model, show_all
-from grader.model import Message, Status
+from grader.checks import (
+    CheckFailed,
+    Message,
+    Status,
+    as_array,
+    built,
+    fail,
+    group,
+    normalize,
+    require_keras_model,
+    show_all,
+)
 
 from . import probes
 from .common import (

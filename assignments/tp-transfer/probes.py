@@ -22,8 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from grader.runner.probes import error_text
-from grader.runner.probes.model import describe
+from grader.checks.probes import describe, error_text
 
 
 def _walk(model: Any, depth: int = 0) -> Iterator[Any]:

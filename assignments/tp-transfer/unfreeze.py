@@ -10,9 +10,7 @@ trainable inside a base left frozen does not train).
 
 from __future__ import annotations
 
-from grader.judge.checks import NO_HINT, fail
-from grader.judge.layers import built
-from grader.model import Message
+from grader.checks import NO_HINT, Message, built, fail
 
 from . import probes
 from .common import N_UNFREEZE, SMALL, checks

@@ -10,17 +10,20 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.judge.checks import NO_HINT, CheckFailed, fail
-from grader.judge.layers import (
+from grader.checks import (
+    NO_HINT,
+    CheckFailed,
+    Message,
+    Status,
     compare,
+    fail,
     normalize,
     require_input_shape,
     require_keras_model,
     require_params,
 )
-from grader.model import Message, Status
-from grader.runner.probes import compiled
-from grader.runner.probes import model as model_probes
+from grader.checks.probes import compiled
+from grader.checks.probes import model as model_probes
 
 from .common import BOTTLENECK, EXPECTED_LAYERS, N_PARAMS, PIXELS, checks
 

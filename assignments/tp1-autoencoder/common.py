@@ -10,7 +10,7 @@ layer after layer.
 
 from __future__ import annotations
 
-from grader.judge.checks import Registry
+from grader.checks import Registry
 
 checks = Registry()
 

@@ -11,15 +11,19 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader import datasets
-from grader.judge.checks import NO_HINT, CheckFailed, fail
-from grader.judge.holdout import fitted_scaling
-from grader.judge.keras import data_entry as _entry
-from grader.judge.keras import data_rows as _rows
-from grader.judge.keras import expect_unit_range
-from grader.judge.keras import sample as keras_sample
-from grader.judge.recognise import dataset_labels
-from grader.model import Message
+from grader.checks import (
+    NO_HINT,
+    CheckFailed,
+    Message,
+    dataset_labels,
+    expect_unit_range,
+    fail,
+    fitted_scaling,
+    load_dataset,
+)
+from grader.checks import data_entry as _entry
+from grader.checks import data_rows as _rows
+from grader.checks import data_sample as keras_sample
 
 from .common import DATASET, PIXELS, checks
 
@@ -82,7 +86,7 @@ def scalings(obs) -> list[tuple[float, float]]:
     out: list[tuple[float, float]] = []
     try:
         data = sample(obs, k=1)
-        (raw_train, _), (raw_test, _) = datasets.load(DATASET)
+        (raw_train, _), (raw_test, _) = load_dataset(DATASET)
         for name, raw in (("x_train", raw_train), ("x_test", raw_test)):
             entry = data.get(name) or {}
             if entry.get("head") is not None and "error" not in entry:

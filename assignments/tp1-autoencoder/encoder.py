@@ -11,12 +11,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader import datasets
-from grader.judge.checks import NO_HINT, CheckFailed, fail
-from grader.judge.expect import as_array
-from grader.judge.layers import require_keras_model
-from grader.model import Message, Status
-from grader.runner.probes import model as model_probes
+from grader.checks import (
+    NO_HINT,
+    CheckFailed,
+    Message,
+    Status,
+    as_array,
+    fail,
+    load_dataset,
+    require_keras_model,
+)
+from grader.checks.probes import model as model_probes
 
 from . import probes
 from .architecture import info as autoencoder_info
@@ -32,7 +37,7 @@ def _shared(obs) -> dict:
 
 def _images(obs, n: int = 32) -> np.ndarray:
     """A few grader images (test images beyond the served ones when there are), scaled like `x_train`."""
-    _, (raw, _) = datasets.load(DATASET)
+    _, (raw, _) = load_dataset(DATASET)
     scale, offset = scalings(obs)[0]
     return (raw[-n:].reshape(n, -1).astype(np.float64) * scale + offset).astype(np.float32)
 

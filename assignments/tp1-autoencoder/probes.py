@@ -12,9 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from grader.runner.probes import error_text
-from grader.runner.probes.activations import of_layer
-from grader.runner.probes.model import flat_layers
+from grader.checks.probes import error_text, flat_layers, of_layer
 
 
 def _is_activation(layer: Any) -> bool:

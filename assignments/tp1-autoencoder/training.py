@@ -17,10 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.judge import holdout, pictures
-from grader.judge.checks import fail
-from grader.judge.keras import curves
-from grader.runner.probes import KERAS_MODEL, values
+from grader.checks import curves, fail, holdout, pictures
+from grader.checks.probes import KERAS_MODEL, values
 
 from .common import DATASET, DEFAULT_THRESHOLD, PIXELS, checks
 from .data import scalings

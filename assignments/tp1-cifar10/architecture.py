@@ -2,20 +2,9 @@
 
 from __future__ import annotations
 
-from grader.judge.layers import (
-    built,
-    compare,
-    normalize,
-    require_fresh,
-    require_input_shape,
-    require_keras_model,
-    require_params,
-)
-from grader.model import Message
+from grader.checks import Architecture, Message
 
 from .common import IMAGE_SHAPE, N_NON_TRAINABLE, N_PARAMS, checks
-
-WHAT = "`create_cnn()`"
 
 
 def block(filters: int) -> list[tuple]:
@@ -46,10 +35,6 @@ def activation_after_batchnorm(layers: list[tuple]) -> list[tuple]:
     return out
 
 
-def _cnn(obs) -> dict:
-    return built(obs, "create_cnn")
-
-
 def _hint(found: list[tuple]) -> Message | None:
     """What the usual slips look like, in words."""
     convs = [x for x in found if x[0] == "Conv2D"]
@@ -73,13 +58,19 @@ def _hint(found: list[tuple]) -> Message | None:
     return None
 
 
+BUILD = Architecture("create_cnn", IMAGE_SHAPE, EXPECTED, N_PARAMS,
+                     Message(" Vérifiez les filtres (32, 64, 128), les noyaux 3 x 3, le `padding=\"same\"` de la seule "
+                             "première convolution de chaque bloc, les `MaxPooling2D(2)` et les couches Dense de 512 et "
+                             "256.", " Check the filters (32, 64, 128), the 3 x 3 kernels, the `padding=\"same\"` of "
+                             "only the first convolution of each block, the `MaxPooling2D(2)` and the Dense layers of "
+                             "512 and 256."),
+                     N_NON_TRAINABLE, layer_hint=_hint, read=activation_after_batchnorm)
+
+
 @checks("q2", public=True, weight=0.5, fr="`create_cnn()` renvoie un nouveau modèle Keras, d'entrée (32, 32, 3).",
         en="`create_cnn()` returns a new Keras model with input (32, 32, 3).")
 def check_create_cnn_returns_new_keras_model(obs, ctx):
-    info = _cnn(obs)
-    require_keras_model(info["model"], WHAT)
-    require_input_shape(info["model"], WHAT, IMAGE_SHAPE)
-    require_fresh(info, "create_cnn")
+    BUILD.check_new_keras_model(obs)
 
 
 @checks("q2", public=True, weight=2.5, requires=("check_create_cnn_returns_new_keras_model",),
@@ -89,17 +80,11 @@ def check_create_cnn_returns_new_keras_model(obs, ctx):
         "filters, then Flatten → Dense(512, relu) → BN → Dropout(0.5) → Dense(256, relu) → Dropout(0.5) → "
         "Dense(10, softmax).")
 def check_create_cnn_layers(obs, ctx):
-    found = activation_after_batchnorm(normalize(_cnn(obs)["model"]))
-    compare(found, EXPECTED, WHAT, _hint(found) if found != EXPECTED else None)
+    BUILD.check_layers(obs)
 
 
 @checks("q2", public=True, weight=1, requires=("check_create_cnn_returns_new_keras_model",),
         fr="686 506 paramètres, dont 1 472 non entraînables (BatchNormalization).",
         en="686,506 parameters, 1,472 of them non-trainable (BatchNormalization).")
 def check_create_cnn_param_count(obs, ctx):
-    require_params(_cnn(obs)["model"], WHAT, N_PARAMS,
-                   " Vérifiez les filtres (32, 64, 128), les noyaux 3 x 3, le `padding=\"same\"` de la seule première "
-                   "convolution de chaque bloc, les `MaxPooling2D(2)` et les couches Dense de 512 et 256.",
-                   hint_en=" Check the filters (32, 64, 128), the 3 x 3 kernels, the `padding=\"same\"` of only the "
-                   "first convolution of each block, the `MaxPooling2D(2)` and the Dense layers of 512 and 256.",
-                   non_trainable=N_NON_TRAINABLE)
+    BUILD.check_params(obs)

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import math
 
-from grader.judge.checks import NO_HINT, fail
-from grader.model import Message
-from grader.runner.probes import callbacks as keras_callbacks
+from grader.checks import NO_HINT, Message, fail
+from grader.checks.probes import callbacks as keras_callbacks
 
 from .common import checks
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from grader.judge.checks import Registry
+from grader.checks import Registry
 
 checks = Registry()
 

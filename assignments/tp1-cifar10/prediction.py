@@ -20,9 +20,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from grader.judge.checks import NO_HINT, CheckFailed, fail, quoted
-from grader.judge.expect import as_array
-from grader.model import Message, Status
+from grader.checks import NO_HINT, CheckFailed, Message, Status, as_array, fail, quoted
 
 from . import probes
 from .common import checks

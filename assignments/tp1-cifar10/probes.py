@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from grader.runner.probes import error_text, require_keras_model
+from grader.checks.probes import error_text, require_keras_model
 
 
 def describe_answer(r: Any) -> dict[str, Any]:

@@ -8,12 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.judge import holdout
-from grader.judge.checks import Feedback, fail
-from grader.judge.keras import curves
-from grader.judge.student import student_model
-from grader.model import Message
-from grader.runner.probes import model
+from grader.checks import Feedback, Message, curves, fail, holdout, student_model
+from grader.checks.probes import model
 
 from .common import CLASSES, DATASET, DEFAULT_THRESHOLD, checks
 from .data import student_scaling

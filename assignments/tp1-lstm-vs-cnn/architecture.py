@@ -7,18 +7,8 @@ Compiling inside the function or later is the student's choice: only the archite
 
 from __future__ import annotations
 
-from grader.judge.checks import CheckFailed, fail
-from grader.judge.layers import (
-    built,
-    compare,
-    normalize,
-    require_fresh,
-    require_input_shape,
-    require_keras_model,
-    require_params,
-)
-from grader.model import Message
-from grader.runner.probes.activations import OTHER
+from grader.checks import Architecture, CheckFailed, Message, built, fail
+from grader.checks.probes import OTHER
 
 from .common import N_NON_TRAINABLE_CNN, N_PARAMS_CNN, N_PARAMS_RNN, checks
 
@@ -52,12 +42,12 @@ def _rnn(obs) -> dict:
     return _built(obs, "create_rnn_model")
 
 
-def _order_hint(found: list[tuple], expected: list[tuple], what: str) -> Message | None:
+def _order_hint(found: list[tuple]) -> Message | None:
     """A hint for the CNN's most common slips: no BatchNormalization, or BN before the activation."""
-    plain = [x for x in expected if x[0] != "BatchNormalization"]
+    plain = [x for x in CNN if x[0] != "BatchNormalization"]
     if [x for x in found if x[0] != "BatchNormalization"] == plain and found.count(("BatchNormalization",)) != 2:
-        return Message(f" {what} doit avoir une `BatchNormalization` après chacune des deux convolutions.",
-                       f" {what} must have a `BatchNormalization` after each of its two convolutions.")
+        return Message(" `create_cnn_model()` doit avoir une `BatchNormalization` après chacune des deux convolutions.",
+                       " `create_cnn_model()` must have a `BatchNormalization` after each of its two convolutions.")
     if any(x[0] == "Conv2D" and x[-1] in (None, "linear") for x in found) and ("Activation", "relu") in found:
         return Message(" L'ordre demandé est Conv2D(..., activation=\"relu\") puis BatchNormalization : "
                        "l'activation vient avant la normalisation, pas après.",
@@ -66,14 +56,38 @@ def _order_hint(found: list[tuple], expected: list[tuple], what: str) -> Message
     return None
 
 
+def _sequence_hint(found: list[tuple]) -> Message | None:
+    """A hint for the LSTMs' classic slip: `return_sequences` missing on the first, or set on the second."""
+    if found and found[0] == ("LSTM", 128):
+        return Message(" Le premier LSTM doit transmettre toute la séquence au second : `return_sequences=True` "
+                       "(sans lui, seul son dernier état sort).",
+                       " The first LSTM must pass the whole sequence to the second: `return_sequences=True` "
+                       "(without it, only its last state comes out).")
+    if ("LSTM", 64, "return_sequences") in found:
+        return Message(" Le second LSTM ne renvoie que son dernier état : pas de `return_sequences` sur lui.",
+                       " The second LSTM returns only its last state: no `return_sequences` on it.")
+    return None
+
+
+BUILD_CNN = Architecture("create_cnn_model", (28, 28, 1), CNN, N_PARAMS_CNN,
+                         Message(" Vérifiez les filtres (32 puis 64), les noyaux 3 x 3 sans padding, les deux "
+                                 "MaxPooling(2), les deux BatchNormalization et la couche Dense de 128.",
+                                 " Check the filters (32 then 64), the 3 x 3 kernels without padding, the two "
+                                 "MaxPooling(2), the two BatchNormalization and the Dense layer of 128."),
+                         N_NON_TRAINABLE_CNN, layer_hint=_order_hint, build=_cnn)
+BUILD_RNN = Architecture("create_rnn_model", (28, 28), RNN, N_PARAMS_RNN,
+                         Message(" Un LSTM de n unités sur des entrées de d valeurs a 4 x n x (d + n + 1) paramètres : "
+                                 "128 unités sur 28 valeurs, puis 64 sur 128.",
+                                 " An LSTM of n units on inputs of d values has 4 x n x (d + n + 1) parameters: 128 "
+                                 "units on 28 values, then 64 on 128."),
+                         0, layer_hint=_sequence_hint, build=_rnn)
+
+
 # -- q2 ----------------------------------------------------------------------
 @checks("q2", public=True, weight=0.5, fr="`create_cnn_model()` renvoie un nouveau modèle Keras, d'entrée (28, 28, 1).",
         en="`create_cnn_model()` returns a new Keras model with input (28, 28, 1).")
 def check_cnn_returns_new_keras_model(obs, ctx):
-    info = _cnn(obs)
-    require_keras_model(info["model"], "`create_cnn_model()`")
-    require_input_shape(info["model"], "`create_cnn_model()`", (28, 28, 1))
-    require_fresh(info, "create_cnn_model")
+    BUILD_CNN.check_new_keras_model(obs)
 
 
 @checks("q2", public=True, weight=2, requires=("check_cnn_returns_new_keras_model",),
@@ -82,29 +96,20 @@ def check_cnn_returns_new_keras_model(obs, ctx):
         en="Conv2D(32, 3, relu) → BatchNormalization → MaxPooling2D(2) → Conv2D(64, 3, relu) → BatchNormalization → "
         "MaxPooling2D(2) → Flatten → Dense(128, relu) → Dropout(0.5) → Dense(10, softmax).")
 def check_cnn_layers(obs, ctx):
-    found = normalize(_cnn(obs)["model"])
-    compare(found, CNN, "`create_cnn_model()`", _order_hint(found, CNN, "`create_cnn_model()`"))
+    BUILD_CNN.check_layers(obs)
 
 
 @checks("q2", public=True, weight=1, requires=("check_cnn_returns_new_keras_model",),
         fr="225 418 paramètres, dont 192 non entraînables.", en="225,418 parameters, 192 of them non-trainable.")
 def check_cnn_param_count(obs, ctx):
-    require_params(_cnn(obs)["model"], "`create_cnn_model()`", N_PARAMS_CNN,
-                   " Vérifiez les filtres (32 puis 64), les noyaux 3 x 3 sans padding, les deux MaxPooling(2), les "
-                   "deux BatchNormalization et la couche Dense de 128.",
-                   hint_en=" Check the filters (32 then 64), the 3 x 3 kernels without padding, the two "
-                   "MaxPooling(2), the two BatchNormalization and the Dense layer of 128.",
-                   non_trainable=N_NON_TRAINABLE_CNN)
+    BUILD_CNN.check_params(obs)
 
 
 # -- q3 ----------------------------------------------------------------------
 @checks("q3", public=True, weight=0.5, fr="`create_rnn_model()` renvoie un nouveau modèle Keras, d'entrée (28, 28).",
         en="`create_rnn_model()` returns a new Keras model with input (28, 28).")
 def check_rnn_returns_new_keras_model(obs, ctx):
-    info = _rnn(obs)
-    require_keras_model(info["model"], "`create_rnn_model()`")
-    require_input_shape(info["model"], "`create_rnn_model()`", (28, 28))
-    require_fresh(info, "create_rnn_model")
+    BUILD_RNN.check_new_keras_model(obs)
 
 
 @checks("q3", public=True, weight=2, requires=("check_rnn_returns_new_keras_model",),
@@ -113,18 +118,8 @@ def check_rnn_returns_new_keras_model(obs, ctx):
         en="LSTM(128, return_sequences=True) → Dropout(0.2) → LSTM(64) → Dropout(0.2) → Dense(128, relu) → "
         "Dropout(0.5) → Dense(10, softmax).")
 def check_rnn_layers(obs, ctx):
-    info = _rnn(obs)["model"]
-    found = normalize(info)
-    extra = None
-    if found and found[0] == ("LSTM", 128):
-        extra = Message(" Le premier LSTM doit transmettre toute la séquence au second : `return_sequences=True` "
-                        "(sans lui, seul son dernier état sort).",
-                        " The first LSTM must pass the whole sequence to the second: `return_sequences=True` "
-                        "(without it, only its last state comes out).")
-    elif ("LSTM", 64, "return_sequences") in found:
-        extra = Message(" Le second LSTM ne renvoie que son dernier état : pas de `return_sequences` sur lui.",
-                        " The second LSTM returns only its last state: no `return_sequences` on it.")
-    compare(found, RNN, "`create_rnn_model()`", extra)
+    BUILD_RNN.check_layers(obs)
+    info = BUILD_RNN.built(obs)["model"]
     for i, layer in enumerate(x for x in info["layers"] if x["class"] == "LSTM"):
         act = layer.get("activation")  # what it computes (`grader.runner.probes.activations`), not its name
         if act not in (None, RECURRENT_DEFAULTS["activation"]):
@@ -138,8 +133,4 @@ def check_rnn_layers(obs, ctx):
 @checks("q3", public=True, weight=1, requires=("check_rnn_returns_new_keras_model",),
         fr="139 402 paramètres.", en="139,402 parameters.")
 def check_rnn_param_count(obs, ctx):
-    require_params(_rnn(obs)["model"], "`create_rnn_model()`", N_PARAMS_RNN,
-                   " Un LSTM de n unités sur des entrées de d valeurs a 4 x n x (d + n + 1) paramètres : 128 unités "
-                   "sur 28 valeurs, puis 64 sur 128.",
-                   hint_en=" An LSTM of n units on inputs of d values has 4 x n x (d + n + 1) parameters: 128 units "
-                   "on 28 values, then 64 on 128.", non_trainable=0)
+    BUILD_RNN.check_params(obs)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from grader.judge.checks import Registry
+from grader.checks import Registry
 
 checks = Registry()
 

@@ -14,15 +14,20 @@ import math
 
 import numpy as np
 
-from grader import datasets
-from grader.budget import group
-from grader.judge import holdout
-from grader.judge.checks import NO_HINT, CheckFailed, fail
-from grader.judge.expect import as_array
-from grader.judge.keras import training_budget
-from grader.judge.student import earlier
-from grader.model import Message, Status
-from grader.runner.probes import model, predictions, values
+from grader.checks import (
+    NO_HINT,
+    CheckFailed,
+    Message,
+    Status,
+    as_array,
+    earlier,
+    fail,
+    group,
+    holdout,
+    load_dataset,
+    training_budget,
+)
+from grader.checks.probes import model, predictions, values
 
 from .common import DATASET, MODELS, checks
 from .data import scaling
@@ -97,7 +102,7 @@ def _measured(obs, ctx, key: str) -> dict:
 def _served_accuracy(obs, ctx, key: str) -> dict:
     """No test images in the notebook: the served MNIST test set, scaled like the model's training array."""
     spec = MODELS[key]
-    _, (x_test, y_test) = datasets.load(DATASET)
+    _, (x_test, y_test) = load_dataset(DATASET)
     served = int(training_budget(ctx).get("serve_test") or len(x_test))
     images, labels = x_test[:served], y_test[:served].astype(np.int64)
     scale, offset = scaling(obs, key)

@@ -10,11 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.judge import holdout
-from grader.judge.checks import CheckFailed, Feedback, fail
-from grader.judge.keras import curves
-from grader.model import Message, Status
-from grader.runner.probes import KERAS_MODEL, values
+from grader.checks import CheckFailed, Feedback, Message, Status, curves, fail, holdout
+from grader.checks.probes import KERAS_MODEL, values
 
 from .common import DATASET, DEFAULT_THRESHOLDS, MODELS, checks
 from .data import scaling
