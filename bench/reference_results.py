@@ -21,10 +21,10 @@ from pathlib import Path
 from grader import assignments as assignments_mod
 from grader.data import catalogue, lookup
 from grader.grading import prepare
+from grader.grading.submission import GradingOptions, grade_submission
 from grader.intake.discovery import cleanup
 from grader.intake.discovery import load as load_submission
 from grader.model import score_question
-from grader.pipeline import GradingOptions, grade_submission
 
 #: what the course material reports for the reference, with the full protocol
 COURSE = {

@@ -16,10 +16,11 @@ from pathlib import Path
 from grader import assignments as assignments_mod
 from grader import budget as budget_mod
 from grader.assignments import CourseLike
+from grader.grading.plan import prepare
+from grader.grading.submission import GradingOptions, grade_submission
 from grader.intake.discovery import cleanup
 from grader.intake.discovery import load as load_submission
 from grader.model import Message, Status, score_question
-from grader.pipeline import GradingOptions, grade_submission
 from grader.reports import text
 
 
@@ -31,7 +32,6 @@ def calibrate(assignment_id: str, *, profile: str | None = None, courses: Iterab
     the reference failed, as Messages: a budget too small for the reference must be fixed, not
     calibrated). `lang` is for a usage error (a dataset missing) only.
     """
-    from grader.grading import prepare  # grading imports this module's neighbours; avoid a cycle
 
     loaded = assignments_mod.load(assignment_id, courses)
     a = loaded.assignment

@@ -6,7 +6,7 @@ the checks it already finished. A check's pictures are written in the same
 transaction as the check, so a resumed run never shows a result without them.
 Scores given by hand (written answers, regrade overrides) live in their own table: a regrade of the
 checks never drops them, and a result is always its checks plus them.
-One writer at a time: the commands that write it hold OUT's lock (`grader.outdir.hold`).
+One writer at a time: the commands that write it hold OUT's lock (`grader.grading.outdir.hold`).
 """
 
 from __future__ import annotations
@@ -117,6 +117,24 @@ class Gradebook:
         rows = self._exec("SELECT sha256, complete FROM submissions WHERE assignment=? AND student=?",
                           (assignment, student))
         return bool(rows) and rows[0][0] == sha256 and rows[0][1] == 1
+
+    def needs_grading(self, assignment: Assignment, student: str, sha256: str, *, fingerprint: str,
+                      budget: object, force: bool = False) -> tuple[bool, str | None]:
+        """The resume rule, asked of what is stored: (grade it?, why an unchanged one is regraded).
+
+        A result graded to the end from this very content stands, unless other checks graded it
+        (the assignment's `fingerprint`: TOML, check modules, reference, grader version: "checks")
+        or another budget (profile, caps, thresholds: "budget"). `force` regrades everything."""
+        if force or not self.is_current(assignment.id, student, sha256):
+            return True, None
+        if self.graded_by(assignment.id, student) != fingerprint:
+            return True, "checks"
+        stored = self.result(assignment, student)
+        if stored is None or stored.status == "error" and "budget" not in stored.info:
+            return False, None  # an unreadable file has no budget to compare; its sha256 decides
+        if json.dumps(stored.info.get("budget"), sort_keys=True) != json.dumps(budget, sort_keys=True):
+            return True, "budget"
+        return False, None
 
     def finished(self, assignment: str) -> set[str]:
         """The students whose grading ended (`finish`): what an interrupted run reports."""

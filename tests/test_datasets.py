@@ -284,7 +284,8 @@ def test_cli_data_synthesize_and_status(roots, tmp_path, capsys):
 def test_prepare_records_a_synthetic_dataset(roots, monkeypatch):
     import dataclasses
 
-    from grader import assignments, budget, grading
+    from grader import assignments, budget
+    from grader.grading import plan as grading
 
     importing.synthesize("cifar10", train=30, test=20, dest_root=roots["data"])
     real_plan = budget.plan

@@ -22,9 +22,9 @@ from pathlib import Path
 import pytest
 from conftest import REPO, mutate, reference_text, write_class
 
-from grader import outdir
 from grader.cli import main
 from grader.gradebook import Gradebook
+from grader.grading import outdir
 from grader.model import CheckResult, Message, Picture, Status
 
 EXAMPLES = REPO / "examples" / "tp-tenseurs"
@@ -209,7 +209,7 @@ def test_the_lock_of_a_killed_run_is_never_stale(tmp_path):
     holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
         import sys, time
         from pathlib import Path
-        from grader import outdir
+        from grader.grading import outdir
         with outdir.hold(Path({str(out)!r})):
             print("held", flush=True)
             time.sleep(600)

@@ -21,7 +21,7 @@ def main(argv: list[str] | None = None) -> int:
     exit 130 (the finished work is kept; the same command resumes) and 1 (free space, run it again)."""
     import sqlite3
 
-    from grader import interrupt, outdir
+    from grader.grading import interrupt, outdir
 
     argv = list(sys.argv[1:] if argv is None else argv)
     lang = scan_lang(argv)

@@ -197,7 +197,7 @@ def cmd_data(args: argparse.Namespace) -> int:
 def cmd_calibrate(args: argparse.Namespace) -> int:
     from grader.assignments import AssignmentError
     from grader.calibration import calibrate
-    from grader.grading import UsageError
+    from grader.options import UsageError
 
     en = args.lang == "en"
     for aid in args.ids:

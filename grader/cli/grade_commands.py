@@ -20,6 +20,7 @@ from rich.table import Table
 
 from grader.cli.common import console, error_word, say
 from grader.model import status_word
+from grader.options import GradeOptions
 
 
 def _duration(seconds: float, en: bool) -> str:
@@ -53,8 +54,16 @@ def _late_tag(penalty, en: bool) -> str:
         f" ({_duration(penalty.seconds, False)} de retard{cut})"
 
 
+def run_options(args: argparse.Namespace) -> GradeOptions:
+    """`grader run`'s flags as the one options record the library reads."""
+    return GradeOptions.of(args.out, assignment=args.assignment, workers=args.workers, force=args.force,
+                           lang=args.lang, sandbox=args.sandbox, profile=args.profile, courses=args.course,
+                           due=args.due, extensions=args.extensions, executor=args.executor,
+                           address=args.address, warm=args.warm, guard=True)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
-    from grader.grading import UsageError, grade
+    from grader.grading import Hooks, UsageError, grade
     from grader.model import Message
     from grader.reports import text
 
@@ -100,11 +109,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             console.print(f"[bold red]{escape(warning.get(args.lang))}[/bold red]")
     try:
         with progress:
-            run = grade(Path(args.submissions), assignment=args.assignment, out=Path(args.out),
-                        workers=args.workers, force=args.force, lang=args.lang, sandbox=args.sandbox,
-                        profile=args.profile, courses=args.course, due=args.due, extensions=args.extensions,
-                        executor=args.executor, address=args.address, warm=args.warm, on_start=on_start,
-                        on_done=on_done, on_header=on_header, guard=True)
+            run = grade(Path(args.submissions), run_options(args), Hooks(on_header, on_start, on_done))
     except UsageError as e:  # one line however long (OUT busy names a pid a test or a script reads)
         console.print(f"[red]{error_word(args)}[/red] {escape(say(e, args.lang))}", soft_wrap=True)
         return 2
@@ -164,8 +169,9 @@ def cmd_check(args: argparse.Namespace) -> int:
         assignment = only[0] if len(only) == 1 else None  # a .py carries no metadata: the bundle's one TP
     out = Path(args.out)
     try:  # one student: the notebook alone, never its neighbours
-        run = grade_one(notebook, student=student_id(notebook), assignment=assignment, out=out, lang=args.lang,
-                        sandbox=args.sandbox, courses=[*courses, *args.course], public_only=True, force=True)
+        run = grade_one(notebook, GradeOptions.of(out, assignment=assignment, lang=args.lang, sandbox=args.sandbox,
+                                                  courses=[*courses, *args.course], public_only=True, force=True),
+                        student=student_id(notebook))
     except UsageError as e:
         console.print(f"[red]{error_word(args)}[/red] {escape(say(e, args.lang))}")
         if not args.bundle:  # a student's install holds no course: the bundle is what they were given

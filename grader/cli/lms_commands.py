@@ -63,7 +63,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_manual(args: argparse.Namespace) -> int:
     import contextlib
 
-    from grader import outdir
+    from grader.grading import outdir
     from grader.manual import ManualError, export, import_sheets
 
     out = Path(args.out)

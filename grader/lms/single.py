@@ -19,6 +19,7 @@ from grader.grading import GradingRun, grade_one
 from grader.intake.hashing import IGNORED_NAMES
 from grader.late import Submitted
 from grader.model import Message, SubmissionResult
+from grader.options import GradeOptions, UsageError
 
 STUDENT = "submission"
 
@@ -51,9 +52,10 @@ def grade_folder(folder: Path, assignment_id: str, *, courses: Iterable[CourseLi
     loaded = assignments_mod.load(assignment_id, courses)
     target = entry(folder).resolve()
     with tempfile.TemporaryDirectory(prefix="grader-lms-") as tmp:
-        run = grade_one(target, student=STUDENT, assignment=assignment_id, out=Path(tmp) / "out", lang=lang,
-                        budget=budget, profile=profile, sandbox=sandbox, courses=courses, force=True,
-                        submitted={STUDENT: submitted} if submitted is not None else None)
+        opts = GradeOptions.of(Path(tmp) / "out", assignment=assignment_id, lang=lang, budget=budget,
+                               profile=profile, sandbox=sandbox, courses=courses, force=True,
+                               submitted={STUDENT: submitted} if submitted is not None else {})
+        run = grade_one(target, opts, student=STUDENT)
     [result] = run.results
     return SingleResult(result, loaded, run)
 
@@ -61,8 +63,6 @@ def grade_folder(folder: Path, assignment_id: str, *, courses: Iterable[CourseLi
 def failure_reason(error: BaseException, lang: str = "fr") -> str:
     """Why grading could not happen, for the student's results file (the instructor's traceback goes
     to the autograder's own log)."""
-    from grader.grading import UsageError
-
     if isinstance(error, UsageError):
         return str(error)
     if isinstance(error, assignments_mod.AssignmentError):

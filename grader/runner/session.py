@@ -62,7 +62,7 @@ class Limits:
     datasets: dict = field(default_factory=dict)  # the grader's dataset copies (grader.data.serving.serve)
     preload: tuple[str, ...] = ("numpy", "tensorflow", "keras")  # imported before the first cell, cold as warm:
     # a cell's time (and the calibrated cell limit) never includes TensorFlow's import
-    threads: int = 0  # compute threads per runner (grader.executors.sizing); 0: the libraries' default
+    threads: int = 0  # compute threads per runner (grader.grading.executors.sizing); 0: the libraries' default
     origins: dict = field(default_factory=dict)  # limit -> {"fr", "en"}: why it is what it is (calibrated)
     gpus: tuple[str, ...] = ()  # GPU ids runners may use, one each, leased (grader.runner.sandbox.GPUS)
     cpu_only: bool = False  # no GPU at all (the judge's clean room: students' GPUs are theirs)

@@ -165,13 +165,13 @@ def _synthetic_npz(folder, train: int = 60, test: int = 40):
 
 def _served_cifar(tmp_path, train: int = 30, test: int = 10) -> tuple[dict, tuple]:
     """What `grade()` gives a runner: the grader cuts the subset into its own folder first."""
-    from grader.grading import _serve_subsets
+    from grader.grading.plan import serve_subsets
     from grader.runner.session import Limits
 
     full = _synthetic_npz(tmp_path / "data")
     entry = {"path": str(full), "synthetic": True, "train": train, "test": test}
     (tmp_path / "cut").mkdir()
-    limits = _serve_subsets(Limits(datasets={"cifar10": entry}), tmp_path / "cut")
+    limits = serve_subsets(Limits(datasets={"cifar10": entry}), tmp_path / "cut")
     return limits.datasets, files.read_cifar(full)
 
 

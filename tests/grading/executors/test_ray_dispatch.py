@@ -10,13 +10,13 @@ import pytest
 from conftest import reference_text, write_class
 
 from grader import assignments
-from grader.executors import Work
-from grader.executors import ray as ray_exec
-from grader.grading import UsageError
+from grader.grading.executors import ray as ray_exec
+from grader.grading.executors.work import Work
+from grader.grading.submission import LOST, Graded, GradingOptions
 from grader.intake.discovery import cleanup, discover
 from grader.judge.engine import Context
 from grader.model import Message
-from grader.pipeline import LOST, Graded, GradingOptions
+from grader.options import UsageError
 from grader.runner.session import Limits
 
 pytest.importorskip("ray")

@@ -11,9 +11,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
 from grader.assignments import LoadedAssignment
-from grader.executors import OnCheck, OnGraded, Work
-from grader.interrupt import Interrupted, RunStopped, Stop, Stopping
-from grader.pipeline import GradingOptions, grade_submission
+from grader.grading.executors.work import OnCheck, OnGraded, Work
+from grader.grading.interrupt import Interrupted, RunStopped, Stop, Stopping
+from grader.grading.submission import GradingOptions, grade_submission
 
 
 @dataclass

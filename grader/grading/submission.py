@@ -18,12 +18,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.assignments import LoadedAssignment
+from grader.grading.outdir import DiskFull, full_disk_detail
 from grader.intake.submission import Submission
 from grader.judge.checks import CheckFailed
 from grader.judge.engine import Context, run_checks
 from grader.judge.observe import Observer
 from grader.model import CellRecord, CheckResult, Message, SubmissionStatus
-from grader.outdir import DiskFull, full_disk_detail
 from grader.runner.process import RunnerStarter
 from grader.runner.sandbox import SandboxPlan
 from grader.runner.session import Limits, RunnerSession

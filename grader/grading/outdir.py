@@ -22,7 +22,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from grader.interrupt import RunStopped
+from grader.grading.interrupt import RunStopped
 from grader.model import Message
 
 LOCK_NAME = ".grader.lock"

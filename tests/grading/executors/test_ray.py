@@ -10,10 +10,10 @@ import json
 import pytest
 from conftest import mutate, reference_text, write_class
 
-from grader.executors import Work
-from grader.executors.ray import RayExecutor
 from grader.grading import grade
-from grader.pipeline import LOST, Graded
+from grader.grading.executors.ray import RayExecutor
+from grader.grading.executors.work import Work
+from grader.grading.submission import LOST, Graded
 from grader.runner.sandbox import plan as sandbox_plan
 
 ray = pytest.importorskip("ray")

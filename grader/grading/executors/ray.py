@@ -35,10 +35,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from grader.assignments import LoadedAssignment
-from grader.executors import OnCheck, OnGraded, Work
-from grader.grading import UsageError
+from grader.grading.executors.work import OnCheck, OnGraded, Work
+from grader.grading.submission import LOST, Graded, GradingOptions, grade_submission
 from grader.model import Message, as_message
-from grader.pipeline import LOST, Graded, GradingOptions, grade_submission
+from grader.options import UsageError
 from grader.runner.sandbox import SandboxUnavailable
 
 CHECK_SECONDS = 900.0  # a node's first sandbox probe on a loaded machine (two probes, retried)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from grader.budget import Hardware, derived
-from grader.executors.sizing import size
+from grader.grading.executors.sizing import size
 from grader.runner.session import thread_environment
 
 GB = 1 << 30
