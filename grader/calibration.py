@@ -21,7 +21,7 @@ from grader.grading.submission import GradingOptions, grade_submission
 from grader.intake.discovery import cleanup
 from grader.intake.discovery import load as load_submission
 from grader.model import Message, Status, score_question
-from grader.reports import text
+from grader.reports.document import text
 
 
 def calibrate(assignment_id: str, *, profile: str | None = None, courses: Iterable[CourseLike] = (),

@@ -22,7 +22,7 @@ from conftest import REPO, by_student, question_scores, reference_text, with_cel
 from grader.grading import grade
 from grader.model import Status
 from grader.notebooks import render, student_notebook
-from grader.reports import text
+from grader.reports.document import text
 from grader.runner.process import cold_starter
 from grader.runner.sandbox import NPROC, plan
 from grader.runner.warm import WarmPool, use_starter, warm_unavailable

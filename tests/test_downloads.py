@@ -15,8 +15,8 @@ from conftest import mutate, reference_text, write_class
 from grader.grading import grade
 from grader.intake.discovery import discover
 from grader.intake.downloads import parse
-from grader.reports.exports import export
-from grader.roster import Roster, Student, match, same_person
+from grader.lms.exports import export
+from grader.lms.roster import Roster, Student, match, same_person
 
 REF = reference_text("tp-tenseurs")
 MUTANT_Q3 = mutate(REF, "first_five = batch[:5]", "first_five = batch[-5:]")

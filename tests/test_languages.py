@@ -294,7 +294,7 @@ def test_errors_of_the_course_and_of_due_in_one_language(tmp_path, capsys, monke
 
 
 def test_export_notes_say_the_problem_in_words_of_the_language():
-    from grader.reports.lms import console_note
+    from grader.lms.roster_lines import console_note
 
     assert console_note("no-submission: Dupont — note laissée vide", "fr") == "sans copie : Dupont — note laissée vide"
     assert console_note("matched-by-name: a — check it", "fr") == "apparié par le nom : a — check it"

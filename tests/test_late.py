@@ -22,6 +22,7 @@ from grader import assignments, late
 from grader.assignments import AssignmentError
 from grader.grading import grade
 from grader.lms import gradescope
+from grader.lms.exports import export
 from grader.model import (
     LatePolicy,
     Penalty,
@@ -31,7 +32,6 @@ from grader.model import (
     after_penalty,
     msg,
 )
-from grader.reports.exports import export
 
 PARIS = ZoneInfo("Europe/Paris")
 DAY, HOUR = 86400, 3600

@@ -26,9 +26,9 @@ from grader.intake.answers import (
     NotebookCell,
     find_answers,
 )
-from grader.manual import ManualError, export, import_sheets
+from grader.lms.exports import export as lms_export
+from grader.lms.manual import ManualError, export, import_sheets
 from grader.notebooks import answer_specs, student_notebook
-from grader.reports.exports import export as lms_export
 
 REF = reference_text("tp-tenseurs")
 MUTANT_Q3 = mutate(REF, "first_five = batch[:5]", "first_five = batch[-5:]")
@@ -148,8 +148,8 @@ def test_export_writes_sheets_and_rendered_notebooks(run):
 def test_a_students_markdown_is_rendered_inert_and_reads_no_file(monkeypatch):
     """A markdown link to the reference must not make nbconvert embed it; a markdown answer shows as
     the student saw it rendered (their <p>, bold, lists) without a link, an image or a script."""
+    from grader.lms.manual_sheets import SheetRow, notebook_html, sheet_html
     from grader.model import Question, msg
-    from grader.reports.manual import SheetRow, notebook_html, sheet_html
 
     monkeypatch.chdir(REPO)  # the reference and the checks one relative link away from the page's folder
     nb = student_notebook("tp-tenseurs")
@@ -175,7 +175,7 @@ def test_a_students_markdown_is_rendered_inert_and_reads_no_file(monkeypatch):
 
 
 def test_a_notebook_that_cannot_be_rendered_gets_a_page_saying_so():
-    from grader.reports.manual import notebook_html
+    from grader.lms.manual_sheets import notebook_html
 
     page = notebook_html("ipynb", "x.ipynb", b'{"cells": 3}', student="x")
     assert "pas pu être rendu : TypeError" in page and "<pre" not in page
@@ -318,7 +318,7 @@ def test_generated_answer_cell_is_marked_and_harmless():
 
 
 def test_sheets_as_spreadsheets_save_them_are_read(tmp_path):
-    from grader.manual import read_sheet, validate
+    from grader.lms.manual import read_sheet, validate
     from grader.model import Assignment, Message, Question
 
     a = Assignment("demo", Message("Démo"), (Question("q1", 3, Message("q1")),

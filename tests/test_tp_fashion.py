@@ -26,7 +26,7 @@ from grader.data import lookup
 from grader.grading import grade
 from grader.judge.checks import CheckFailed
 from grader.notebooks import student_notebook
-from grader.reports import text
+from grader.reports.document import text
 
 # The class trains real models (1-4 min on 2 cores): the slow tier, which `.ci/run` runs
 # (`pytest -m slow`); the default run keeps tp-tenseurs, tp-mnist-dense and tp-diy.

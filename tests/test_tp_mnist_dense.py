@@ -26,7 +26,7 @@ from grader.authoring.release import release
 from grader.data import lookup
 from grader.grading import grade
 from grader.notebooks import student_notebook
-from grader.reports import text
+from grader.reports.document import text
 
 HERE = Path(__file__).parent
 REF = reference_text("tp-mnist-dense")

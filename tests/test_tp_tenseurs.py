@@ -24,7 +24,7 @@ from conftest import (
 from grader.grading import grade
 from grader.model import Status
 from grader.notebooks import student_notebook
-from grader.reports import text
+from grader.reports.document import text
 from grader.runner.warm import server_pids
 
 HERE = Path(__file__).parent

@@ -66,7 +66,7 @@ from grader.authoring.teacher import (
     read_teacher,
 )
 from grader.notebooks import notebook_from_reference, split_cells, strip_solutions
-from grader.reports import runner_text
+from grader.reports.document import runner_text
 
 __all__ = ["Answer", "AssignResult", "AuthoringError", "FoundQuestion", "assign_notebook"]
 

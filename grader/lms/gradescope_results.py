@@ -35,7 +35,14 @@ from markupsafe import escape
 import grader
 from grader.judge.checks import Check
 from grader.model import Assignment, Message, SubmissionResult, after_penalty
-from grader.reports import BY_HAND, atomic_write, auto_scores, fmt_number, runner_text, text
+from grader.reports.document import (
+    BY_HAND,
+    atomic_write,
+    auto_scores,
+    fmt_number,
+    runner_text,
+    text,
+)
 from grader.reports.html import STATUS_LABELS, clean_text
 from grader.reports.markup import to_html, to_plain
 from grader.reports.rows import Row, rounding_gap, rows

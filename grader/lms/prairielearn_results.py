@@ -19,7 +19,14 @@ from typing import Any
 
 from grader.judge.checks import Check
 from grader.model import Assignment, Message, SubmissionResult, after_penalty
-from grader.reports import BY_HAND, atomic_write, auto_scores, fmt_number, runner_text, text
+from grader.reports.document import (
+    BY_HAND,
+    atomic_write,
+    auto_scores,
+    fmt_number,
+    runner_text,
+    text,
+)
 from grader.reports.html import clean_text, data_uri
 from grader.reports.markup import to_plain
 from grader.reports.rows import rows

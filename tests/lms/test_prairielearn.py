@@ -18,6 +18,7 @@ from conftest import REPO, reference_notebook, reference_text
 from grader.cli import build_parser, main
 from grader.judge import pictures
 from grader.judge.checks import Check
+from grader.lms import prairielearn_results as report
 from grader.lms.prairielearn import submitted_files
 from grader.model import (
     Assignment,
@@ -28,7 +29,6 @@ from grader.model import (
     msg,
     score_question,
 )
-from grader.reports import prairielearn as report
 
 IMAGE = {"type": "object", "required": ["url"], "additionalProperties": False,
          "properties": {"label": {"type": "string"},

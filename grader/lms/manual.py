@@ -21,13 +21,14 @@ from pathlib import Path
 
 from grader.assignments import AssignmentError, CourseLike, locate, read_assignment
 from grader.gradebook import Gradebook
+from grader.lms import manual_sheets as sheets
 from grader.model import Assignment, ManualScore, Message, Question
 from grader.notebooks import answer_specs
-from grader.reports import atomic_write, fmt_number, write_all
-from grader.reports import manual as sheets
+from grader.reports import write_all
 from grader.reports.csv import undefuse
+from grader.reports.document import atomic_write, fmt_number
 from grader.reports.html import report_names
-from grader.reports.lms import read_results
+from grader.reports.json import read_results
 
 #: Header names a filled sheet may use for each column (lower-case, accents as typed).
 ALIASES = {

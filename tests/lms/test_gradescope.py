@@ -26,6 +26,7 @@ from grader.cli import main
 from grader.data import lookup
 from grader.judge.checks import Check
 from grader.lms import gradescope
+from grader.lms import gradescope_results as report
 from grader.model import (
     Assignment,
     CheckResult,
@@ -36,7 +37,6 @@ from grader.model import (
     msg,
     score_question,
 )
-from grader.reports import gradescope as report
 
 FORMATS = ["text", "simple_format", "html", "md", "ansi"]
 VISIBILITY = ["hidden", "after_due_date", "after_published", "visible"]

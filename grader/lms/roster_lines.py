@@ -10,17 +10,17 @@ chooses the feedback's language whatever language the run used.
 from __future__ import annotations
 
 import io
-import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from grader.assignments import CourseLike
+from grader.lms.roster import Matching, Roster, RosterError, Student, match, read_roster
 from grader.model import Assignment, Message
-from grader.reports import atomic_write, fmt_number
 from grader.reports.csv import DefusedWriter
-from grader.roster import Matching, Roster, RosterError, Student, match, read_roster
+from grader.reports.document import atomic_write, fmt_number
+from grader.reports.json import read_results
 from grader.text import plain
 
 NAME_COLUMNS = ("student", "full name", "nom complet", "name", "nom", "étudiant", "etudiant")
@@ -95,21 +95,6 @@ class Exported:
                        f"non appariés : {self.unmatched}",
                        f"{self.path}: {self.written} grade(s), {self.absent} student(s) without a submission; "
                        f"unmatched: {self.unmatched}").get(lang)
-
-
-def read_results(out: Path, error: Callable[[Message], Exception]) -> dict:
-    """A grading run's results.json, or `error` saying why there is none to read (LMS exports, manual grading)."""
-    try:
-        doc = json.loads((Path(out) / "results.json").read_text(encoding="utf-8"))
-        if not isinstance(doc, dict) or not isinstance(doc.get("submissions"), list):
-            raise ValueError("no submissions list")
-        return doc
-    except FileNotFoundError:
-        raise error(Message(f"« {out} » n'est pas le dossier d'une correction : pas de results.json",
-                            f"{out} is not a grading run's folder: no results.json")) from None
-    except (OSError, ValueError) as e:
-        raise error(Message(f"results.json illisible dans « {out} » : {e}",
-                            f"unreadable results.json in {out}: {e}")) from None
 
 
 def load_run(out: Path, courses: Iterable[CourseLike] = ()) -> Run:

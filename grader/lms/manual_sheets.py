@@ -1,7 +1,7 @@
 """Manual-grading sheets: per written question, an HTML page of every student's answer and a CSV to
 fill (student, question, score, comment), and each student's notebook rendered as handed in.
 
-Pure documents, like every reporter: `grader.manual` decides what goes in and writes the files.
+Pure documents, like every reporter: `grader.lms.manual` decides what goes in and writes the files.
 Everything a student wrote is escaped (jinja2 autoescape); the notebook pages are nbconvert's,
 with HTML outputs sanitised and a CSP that forbids every script, so they open safely.
 """
@@ -17,12 +17,12 @@ from markupsafe import escape
 
 from grader.intake.answers import no_answer_reason
 from grader.model import Message, Question
-from grader.reports import fmt_number, text
 from grader.reports.csv import DefusedWriter
+from grader.reports.document import fmt_number, text
 from grader.reports.html import _env, clean_text
 
 #: The columns of a sheet to fill, per language; `max` is there to read, import ignores it (and reads
-#: either language's names: `grader.manual.ALIASES`).
+#: either language's names: `grader.lms.manual.ALIASES`).
 COLUMNS = ("student", "question", "score", "comment", "max")
 COLUMNS_FR = ("élève", "question", "note", "commentaire", "max")
 CSP = ("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; "

@@ -1,6 +1,6 @@
 """`grader export canvas|moodle`: a finished run's grades as the LMS's gradebook import.
 
-The one place that knows both LMSs: it pairs the run with the roster (`grader.reports.lms`, the
+The one place that knows both LMSs: it pairs the run with the roster (`grader.lms.roster_lines`, the
 code they share) and hands the file to `canvas` or `moodle`, which import only that shared code
 (no module imports the one that imports it).
 """
@@ -11,8 +11,8 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from grader.assignments import CourseLike
-from grader.reports import canvas, moodle
-from grader.reports.lms import Exported, load_run, pair
+from grader.lms import canvas, moodle
+from grader.lms.roster_lines import Exported, load_run, pair
 
 
 def export(lms: str, out: Path, roster: Path, *, file: Path | None = None, key: str | None = None,

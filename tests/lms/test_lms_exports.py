@@ -15,10 +15,10 @@ from conftest import by_student, mutate, reference_text, write_class
 
 from grader.cli import main
 from grader.grading import grade
-from grader.reports.canvas import POINTS_POSSIBLE
-from grader.reports.exports import export
-from grader.reports.lms import ExportError, load_run
-from grader.roster import RosterError, Student, match, read_roster
+from grader.lms.canvas import POINTS_POSSIBLE
+from grader.lms.exports import export
+from grader.lms.roster import RosterError, Student, match, read_roster
+from grader.lms.roster_lines import ExportError, load_run
 
 REF = reference_text("tp-tenseurs")
 MUTANT_Q3 = mutate(REF, "first_five = batch[:5]", "first_five = batch[-5:]")
@@ -207,7 +207,7 @@ def test_roster_errors_say_what_to_do(tmp_path):
 
 
 def test_side_file_defuses_spreadsheet_formulas(tmp_path):
-    from grader.reports.lms import write_unmatched
+    from grader.lms.roster_lines import write_unmatched
 
     write_unmatched(tmp_path / "u.csv", [["not-in-roster", "x", "=HYPERLINK(1)", "", "", "0", "", ""]])
     assert read_csv(tmp_path / "u.csv")[1][2] == "'=HYPERLINK(1)"

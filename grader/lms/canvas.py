@@ -19,10 +19,8 @@ import io
 import re
 from pathlib import Path
 
-from grader.model import Message
-from grader.reports import atomic_write
-from grader.reports.csv import DefusedWriter
-from grader.reports.lms import (
+from grader.lms.roster import Matching, Roster
+from grader.lms.roster_lines import (
     Exported,
     ExportError,
     Run,
@@ -33,7 +31,9 @@ from grader.reports.lms import (
     unmatched_rows,
     write_unmatched,
 )
-from grader.roster import Matching, Roster
+from grader.model import Message
+from grader.reports.csv import DefusedWriter
+from grader.reports.document import atomic_write
 
 COLUMNS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
 POINTS_POSSIBLE = "    Points Possible"  # as Canvas' own export writes it

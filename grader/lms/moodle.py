@@ -17,10 +17,8 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from grader.model import Message
-from grader.reports import atomic_write
-from grader.reports.csv import DefusedWriter
-from grader.reports.lms import (
+from grader.lms.roster import Matching, Roster
+from grader.lms.roster_lines import (
     NO_SUBMISSION,
     Exported,
     ExportError,
@@ -33,7 +31,9 @@ from grader.reports.lms import (
     unmatched_rows,
     write_unmatched,
 )
-from grader.roster import Matching, Roster
+from grader.model import Message
+from grader.reports.csv import DefusedWriter
+from grader.reports.document import atomic_write
 
 #: Roster column names (English and French Moodle exports, common lists) for each identity.
 IDENTITY = {
