@@ -278,7 +278,7 @@ def _warm_kw(warm: bool) -> dict | None:
     so that the run starts and counts its own, as a fresh `grader run` does; None: no warm runners here."""
     if "warm" not in inspect.signature(grade).parameters:
         return None
-    from grader.runner.warm import close_shared
+    from grader.runner.warm.pool import close_shared
 
     close_shared()
     return {"warm": warm}

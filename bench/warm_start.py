@@ -19,7 +19,7 @@ from grader.intake.discovery import cleanup, discover
 from grader.notebooks import reference_path
 from grader.runner.sandbox import plan
 from grader.runner.session import Limits, RunnerSession
-from grader.runner.warm import WarmPool
+from grader.runner.warm.pool import WarmPool
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "tp-tenseurs"
 

@@ -25,7 +25,7 @@ from grader.notebooks import render, student_notebook
 from grader.reports.document import text
 from grader.runner.process import cold_starter
 from grader.runner.sandbox import NPROC, plan
-from grader.runner.warm import WarmPool, use_starter, warm_unavailable
+from grader.runner.warm.pool import WarmPool, use_starter, warm_unavailable
 
 REF = reference_text("tp-tenseurs")
 PLAN = plan("auto")

@@ -25,7 +25,7 @@ from grader.grading import grade
 from grader.model import Status
 from grader.notebooks import student_notebook
 from grader.reports.document import text
-from grader.runner.warm import server_pids
+from grader.runner.warm.pool import server_pids
 
 HERE = Path(__file__).parent
 REF = reference_text("tp-tenseurs")

@@ -127,7 +127,7 @@ class Stop:
         _signal_runners(runners, signal.SIGKILL if hard else signal.SIGTERM)
         if not self._servers_killed:
             self._servers_killed = True
-            from grader.runner.warm import server_pids
+            from grader.runner.warm.pool import server_pids
 
             for pid in server_pids():
                 with contextlib.suppress(OSError):

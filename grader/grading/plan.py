@@ -26,7 +26,7 @@ from grader.runner.process import RunnerStarter
 from grader.runner.sandbox import SandboxPlan
 from grader.runner.session import Limits
 from grader.runner.staging import stage_data
-from grader.runner.warm import starter_for
+from grader.runner.warm.pool import starter_for
 
 
 def previous_run(out: Path) -> tuple[str, tuple[str, ...]] | None:

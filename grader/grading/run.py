@@ -37,7 +37,7 @@ from grader.options import GradeOptions, UsageError
 from grader.runner.process import reap_orphans
 from grader.runner.sandbox import SandboxPlan, SandboxUnavailable
 from grader.runner.sandbox import plan as sandbox_plan
-from grader.runner.warm import close_shared
+from grader.runner.warm.pool import close_shared
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,7 @@ class GradingOptions:
     sandbox: SandboxPlan = field(default_factory=lambda: SandboxPlan((0,)))
     public_only: bool = False  # `grader check`: the public checks only; reports say it is not the grade
     measure: bool = False  # also take the assignment's MEASURES (calibration, benchmarks)
-    starter: RunnerStarter | None = None  # how runners start: None cold, or a warm pool's (grader.runner.warm)
+    starter: RunnerStarter | None = None  # how runners start: None cold, or a warm pool's (grader.runner.warm.pool)
 
 
 @dataclass(frozen=True)

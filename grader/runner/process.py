@@ -34,7 +34,7 @@ ENV_ALLOW = ("PATH", "LANG", "LC_ALL", "TZ", "CUDA_VISIBLE_DEVICES", "LD_LIBRARY
 class RunnerDied(Exception):
     """The runner stopped answering: a status for the request that was in flight.
 
-    `lost_server`: it died because the warm fork server it came from died (grader/runner/warm.py), not
+    `lost_server`: it died because the warm fork server it came from died (grader/runner/warm/pool.py), not
     for anything the student did; the session then retries on a fresh runner without blaming the student."""
 
     def __init__(self, status: str, message: Message, lost_server: bool = False):
@@ -392,7 +392,7 @@ class RunnerProcess:
 
 
 class RunnerStarter(Protocol):
-    """How a session gets a runner (not yet started): cold here, forked warm in `grader.runner.warm`."""
+    """How a session gets a runner (not yet started): cold here, forked warm in `grader.runner.warm.pool`."""
 
     def __call__(self, workdir: Path, exchange: Path, *, memory_bytes: int, output_bytes: int, limits: dict,
                  sandbox: SandboxPlan | None = None, disk_bytes: int = 0,

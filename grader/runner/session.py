@@ -5,7 +5,7 @@ time-out), the session starts a fresh one and replays the cells that worked,
 skipping the ones that killed it: what was defined before a bad cell is kept,
 and the checks that follow still have something to observe.
 
-How a runner is started is injected (`starter`, default a cold exec; `grader.runner.warm` forks one
+How a runner is started is injected (`starter`, default a cold exec; `grader.runner.warm.pool` forks one
 from a warm server). A runner lost because its fork server died is not the student's doing: the
 session starts another (the pool replaces the server, or falls back to cold), replays, and the
 cell or observation is tried again; neither counts as one of the student's restarts.

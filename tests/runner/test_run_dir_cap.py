@@ -32,7 +32,7 @@ from grader.runner.sandbox import (
     release_run_dirs,
     sweep_stale_run_dirs,
 )
-from grader.runner.warm import WarmPool, warm_unavailable
+from grader.runner.warm.pool import WarmPool, warm_unavailable
 
 PLAN = plan("auto")
 ROOT = pytest.mark.skipif(os.geteuid() != 0, reason="needs sandbox layer 1 (root mounts the run folder's tmpfs)")

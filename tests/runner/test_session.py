@@ -178,7 +178,7 @@ def _ours(pids: list[int]) -> list[int]:
     the warm pool's servers, kept for the next run, and their trees."""
     import os
 
-    from grader.runner.warm import server_pids
+    from grader.runner.warm.pool import server_pids
 
     def ancestors(pid: int) -> list[int]:
         chain = []

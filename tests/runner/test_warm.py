@@ -15,7 +15,7 @@ from grader.grading import grade
 from grader.model import Message, Status
 from grader.runner.sandbox import plan
 from grader.runner.session import Limits, RunnerSession
-from grader.runner.warm import WarmPool, use_starter, warm_unavailable
+from grader.runner.warm.pool import WarmPool, use_starter, warm_unavailable
 
 PLAN = plan("auto")
 WHY = warm_unavailable(PLAN)

@@ -123,7 +123,7 @@ def run_job(job: _Job) -> Graded:
             with tarfile.open(fileobj=io.BytesIO(job.workdir_tar), mode="r:gz") as tar:
                 tar.extractall(folder / "work", filter="data")
             sub = replace(sub, workdir=folder / "work")
-        from grader.runner.warm import starter_for
+        from grader.runner.warm.pool import starter_for
 
         opts = replace(job.opts, sandbox=box, starter=starter_for(box, job.warm))
         graded = grade_submission(sub, loaded, opts, attempt=job.work.attempt, done=job.work.done)

@@ -2,7 +2,7 @@
 
 A cold runner pays `import tensorflow` (5-7 s of CPU, ~280 MB) before the student's first line; a
 child forked from a server that only *imported* TensorFlow, Keras and IPython costs ~0.3 s and
-~100 MB. `grader.runner.forkserver` is that server and says how each child is isolated.
+~100 MB. `grader.runner.warm.server` is that server and says how each child is isolated.
 
 API (the seam is `RunnerSession(..., starter=...)`; nothing else in the session changes):
 
@@ -69,7 +69,7 @@ from grader.runner.sandbox import (
     _system_binds,
     _tree_binds,
 )
-from grader.runner.warm_runner import HOST_VIEW, WarmRunner, WarmUnavailable, _Child
+from grader.runner.warm.handle import HOST_VIEW, WarmRunner, WarmUnavailable, _Child
 
 SERVER_HOME = "/tmp/forkserver"  # the server's HOME inside its bwrap (its own tmpfs)
 READY_SECONDS = 240.0  # importing TensorFlow on a loaded machine
@@ -116,7 +116,7 @@ class ForkServer:
         self.home = None if plan.bwrap else tempfile.mkdtemp(prefix="grader-forkserver-")
         home = Path(SERVER_HOME if plan.bwrap else self.home)
         runtime = plan.runner_runtime()
-        cmd = server_command(plan, [runtime.python, "-m", "grader.runner.forkserver",
+        cmd = server_command(plan, [runtime.python, "-m", "grader.runner.warm.server",
                                     "--control-fd", str(theirs.fileno())])
         log_r, log_w = os.pipe()
         with _live_lock:  # our child: never taken for a stray by reap_orphans()

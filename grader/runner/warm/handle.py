@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 from grader.model import Message
-from grader.runner.isolation import open_tree
 from grader.runner.process import (
     RunnerDied,
     RunnerProcess,
@@ -26,6 +25,7 @@ from grader.runner.process import (
     runner_environ,
     runner_limits,
 )
+from grader.runner.warm.mounts import open_tree
 
 
 class WarmUnavailable(Exception):
@@ -194,4 +194,4 @@ class WarmRunner:
             self.inner.close()
 
 
-HOST_VIEW = "/run/grader-host"  # the host's `/` inside the server's bwrap (see grader.runner.warm)
+HOST_VIEW = "/run/grader-host"  # the host's `/` inside the server's bwrap (see grader.runner.warm.pool)

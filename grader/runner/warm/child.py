@@ -1,8 +1,8 @@
-"""The three processes a warm runner is, forked from the fork server (`grader.runner.forkserver`).
+"""The three processes a warm runner is, forked from the fork server (`grader.runner.warm.server`).
 
 C, the runner's supervisor, never runs student code. With namespaces (the grader is root) it
 unshares mount, IPC, network, UTS and PID namespaces and forks G, PID 1 of them, which isolates the
-filesystem (`grader.runner.isolation`) and forks W; without (Layer 0), C is a child subreaper and
+filesystem (`grader.runner.warm.mounts`) and forks W; without (Layer 0), C is a child subreaper and
 supervisor, as `grader.runner.supervisor` is for a cold runner. W becomes the submission's runner
 exactly as a cold one starts: its own session and environment, the submission's uid and gid,
 its folder as cwd and `sys.path[0]`, then `worker.serve()` (rlimits, seccomp, seeds, cells).
@@ -22,7 +22,8 @@ import time
 import traceback
 from pathlib import Path
 
-from grader.runner.isolation import (
+from grader.runner.supervisor import _kill_all_children
+from grader.runner.warm.mounts import (
     NEWCGROUP,
     NEWIPC,
     NEWNET,
@@ -34,7 +35,6 @@ from grader.runner.isolation import (
     loopback_up,
     ok,
 )
-from grader.runner.supervisor import _kill_all_children
 
 PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_SET_CHILD_SUBREAPER = 1, 4, 36
 SETUP_FAILED = 71  # C or G could not isolate the runner: W never started

@@ -1,7 +1,7 @@
 """Warm fork server: imports TensorFlow once, then forks one isolated runner per submission.
 
-Runs inside the sandbox (`python -m grader.runner.forkserver --control-fd N`, started by
-`grader.runner.warm`), with a cold runner's environment. It imports what every runner needs
+Runs inside the sandbox (`python -m grader.runner.warm.server --control-fd N`, started by
+`grader.runner.warm.pool`), with a cold runner's environment. It imports what every runner needs
 (numpy, TensorFlow, Keras, IPython, matplotlib, the worker, pyseccomp) and never runs a
 TensorFlow op: a parent that ran one leaves thread pools behind that hang its forked children
 on a big matmul or a `fit`, and TensorFlow 2.21 calls `cuInit` at the first op. Before every
@@ -9,7 +9,7 @@ fork it checks that no eager context exists, and refuses to fork otherwise.
 
 Per submission (a `spawn` message on the control socket, with the runner's three pipe ends
 passed as SCM_RIGHTS) it forks C, the runner's supervisor, which never runs student code
-(`grader.runner.warm_child`; the mounts: `grader.runner.isolation`):
+(`grader.runner.warm.child`; the mounts: `grader.runner.warm.mounts`):
 
 - with namespaces (the grader is root): C unshares mount, IPC, network, UTS and PID namespaces
   (cgroup where it can) and forks G, PID 1 of the new namespace. G makes its mounts private,
@@ -48,8 +48,8 @@ import sys
 import time
 import traceback
 
-from grader.runner.isolation import libc
-from grader.runner.warm_child import KEEP_FDS, PR_SET_CHILD_SUBREAPER, SETUP_FAILED, supervisor
+from grader.runner.warm.child import KEEP_FDS, PR_SET_CHILD_SUBREAPER, SETUP_FAILED, supervisor
+from grader.runner.warm.mounts import libc
 
 PRELOAD = ("numpy", "tensorflow", "keras", "IPython.core.interactiveshell", "traitlets.config", "matplotlib",
            "matplotlib.pyplot", "grader.runner.patches", "pyseccomp")
