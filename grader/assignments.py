@@ -17,7 +17,7 @@ from grader import courses as courses_mod
 from grader.courses import Course, Located
 from grader.judge.checks import Check, Registry
 from grader.late import LateConfigError, read_policy
-from grader.model import AUTO, MANUAL, Assignment, Message, Question
+from grader.model import AUTO, MANUAL, Assignment, CheckInfo, Message, Question
 
 CourseLike = Path | str | Course
 
@@ -45,6 +45,11 @@ class LoadedAssignment:
     located: Located | None = None
     fingerprint: str = ""  # what graded a result: a changed check, TOML or reference regrades it
     module: ModuleType | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def catalogue(self) -> tuple[CheckInfo, ...]:
+        """The checks as plain records, for the reporters (`grader.model.CheckInfo`)."""
+        return tuple(CheckInfo(c.name, c.question, c.weight, c.description, c.public) for c in self.checks)
 
     @property
     def measures(self) -> dict:

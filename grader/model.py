@@ -194,6 +194,18 @@ class Assignment:
 
 
 @dataclass(frozen=True)
+class CheckInfo:
+    """A check as documents list it, without its code: the plain catalogue reporters read (an LMS
+    document names every declared check, run or not), never the judge's registry."""
+
+    name: str
+    question: str
+    weight: float = 1.0
+    description: Message = field(default_factory=lambda: Message(""))
+    public: bool = False
+
+
+@dataclass(frozen=True)
 class CheckResult:
     name: str
     question: str

@@ -161,7 +161,7 @@ def run(assignment_id: str, *, root: Path | str | None = None, courses: Iterable
         graded = grade_folder(root / "submission", assignment_id, courses=courses, lang=lang, budget=budget,
                               profile=profile, sandbox=sandbox,
                               submitted=Submitted(moment, "gradescope") if moment is not None else None)
-        doc = report.document(graded.result, graded.loaded.assignment, graded.loaded.checks, lang=lang,
+        doc = report.document(graded.result, graded.loaded.assignment, graded.loaded.catalogue, lang=lang,
                               seconds=time.monotonic() - started, created_at=created_at)
     except Exception as e:  # noqa: BLE001 - anything at all: the student still gets a valid results file
         traceback.print_exc(file=sys.stderr)  # Gradescope shows the autograder's output to instructors

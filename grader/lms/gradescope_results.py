@@ -33,8 +33,7 @@ from typing import Any
 from markupsafe import escape
 
 import grader
-from grader.judge.checks import Check
-from grader.model import Assignment, Message, SubmissionResult, after_penalty
+from grader.model import Assignment, CheckInfo, Message, SubmissionResult, after_penalty
 from grader.reports.document import (
     BY_HAND,
     atomic_write,
@@ -58,7 +57,7 @@ def write(path: Path, doc: dict[str, Any]) -> None:
     atomic_write(Path(path), json.dumps(doc, ensure_ascii=False, indent=2, allow_nan=False) + "\n")
 
 
-def document(result: SubmissionResult, assignment: Assignment, checks: Iterable[Check] = (), *,
+def document(result: SubmissionResult, assignment: Assignment, checks: Iterable[CheckInfo] = (), *,
              lang: str = "fr", seconds: float = 0.0, created_at: str | None = None) -> dict[str, Any]:
     """The whole results.json of one graded submission."""
     table = rows(result, assignment, checks)

@@ -73,7 +73,7 @@ def run(assignment_id: str, *, root: Path | str | None = None, courses: Iterable
                 student = Path(tmp)
             graded = grade_folder(student, assignment_id, courses=courses, lang=lang, budget=budget,
                                   profile=profile, sandbox=sandbox)
-        doc = report.document(graded.result, graded.loaded.assignment, graded.loaded.checks, lang=lang,
+        doc = report.document(graded.result, graded.loaded.assignment, graded.loaded.catalogue, lang=lang,
                               max_bytes=max_bytes)
     except Exception as e:  # noqa: BLE001 - anything at all: PrairieLearn still gets a valid results file
         traceback.print_exc(file=sys.stderr)

@@ -17,8 +17,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from grader.judge.checks import Check
-from grader.model import Assignment, Message, SubmissionResult, after_penalty
+from grader.model import Assignment, CheckInfo, Message, SubmissionResult, after_penalty
 from grader.reports.document import (
     BY_HAND,
     atomic_write,
@@ -48,7 +47,7 @@ def write(path: Path, doc: dict[str, Any]) -> None:
     atomic_write(Path(path), encode(doc) + b"\n")
 
 
-def document(result: SubmissionResult, assignment: Assignment, checks: Iterable[Check] = (), *,
+def document(result: SubmissionResult, assignment: Assignment, checks: Iterable[CheckInfo] = (), *,
              lang: str = "fr", max_bytes: int = MAX_BYTES) -> dict[str, Any]:
     """The results of one submission; `ungradable` when it could not be read or run at all."""
     if result.status != "graded":

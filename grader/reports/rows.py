@@ -16,8 +16,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from grader.judge.checks import Check
-from grader.model import Assignment, CheckResult, Message, QuestionScore, Status, SubmissionResult
+from grader.model import (
+    Assignment,
+    CheckInfo,
+    CheckResult,
+    Message,
+    QuestionScore,
+    Status,
+    SubmissionResult,
+)
 from grader.reports.document import auto_scores
 
 NOT_RUN = Message("Non vérifié : la copie n'a pas pu être exécutée jusqu'ici.",
@@ -50,10 +57,10 @@ class Row:
         return self.result.message if self.result is not None else NOT_RUN
 
 
-def rows(result: SubmissionResult, assignment: Assignment, checks: Iterable[Check] = ()) -> list[Row]:
+def rows(result: SubmissionResult, assignment: Assignment, checks: Iterable[CheckInfo] = ()) -> list[Row]:
     """Every check of every question: the assignment's checks in declaration order (`checks`, for
     descriptions, weights and public marks), then any result the loaded checks no longer declare."""
-    declared: dict[str, list[Check]] = {}
+    declared: dict[str, list[CheckInfo]] = {}
     for c in checks:
         declared.setdefault(c.question, []).append(c)
     out: list[Row] = []
