@@ -23,7 +23,7 @@ def _channel_hint(name: str, shape: tuple) -> Message:
 @checks("q1", public=True, fr="Formes : (60 000 ou le sous-ensemble servi, 28, 28, 1) pour les images, (n, 10) pour les "
         "étiquettes.", en="Shapes: (60,000 or the served subset, 28, 28, 1) for images, (n, 10) for labels.")
 def check_data_shapes(obs, ctx):
-    DATA.check_shapes(obs, ctx, hint=_channel_hint)
+    DATA.check_shapes(obs, ctx, shape_hint=_channel_hint)
 
 
 @checks("q1", public=True, requires=("check_data_shapes",), fr="Images en float32, mises à l'échelle dans [0, 1].",

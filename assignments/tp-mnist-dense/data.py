@@ -22,7 +22,7 @@ def _flatten_hint(name: str, shape: tuple) -> Message:
 @checks("q1", public=True, fr="Formes : (60 000 ou le sous-ensemble servi, 28, 28) pour les images, une étiquette par image.",
         en="Shapes: (60,000 or the served subset, 28, 28) for images, one label per image.")
 def check_data_shapes(obs, ctx):
-    DATA.check_shapes(obs, ctx, one_hot=False, hint=_flatten_hint)
+    DATA.check_shapes(obs, ctx, one_hot=False, shape_hint=_flatten_hint)
 
 
 @checks("q1", public=True, requires=("check_data_shapes",), fr="Images en flottants, mises à l'échelle dans [0, 1].",

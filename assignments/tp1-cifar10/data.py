@@ -39,7 +39,7 @@ def class_names(obs) -> list[dict]:
 @checks("q1", public=True, fr="Formes : (50 000 ou le sous-ensemble servi, 32, 32, 3) pour les images, (n, 10) pour les "
         "étiquettes.", en="Shapes: (50,000 or the served subset, 32, 32, 3) for images, (n, 10) for labels.")
 def check_data_shapes(obs, ctx):
-    DATA.check_shapes(obs, ctx, hint=_layout_hint, served_sizes=True)
+    DATA.check_shapes(obs, ctx, shape_hint=_layout_hint, served_sizes=True)
 
 
 @checks("q1", public=True, requires=("check_data_shapes",), fr="Images en float32, mises à l'échelle dans [0, 1].",

@@ -35,7 +35,7 @@ def _shape_hint(name: str, shape: tuple) -> Message:
         "`y_test_cat` (n, 10).", en="Shapes: `X_train_cnn` (n, 28, 28, 1), `X_train_rnn` (n, 28, 28), "
         "`y_train_cat` and `y_test_cat` (n, 10).")
 def check_data_shapes(obs, ctx):
-    DATA.check_shapes(obs, ctx, hint=_shape_hint)
+    DATA.check_shapes(obs, ctx, shape_hint=_shape_hint)
 
 
 @checks("q1", public=True, requires=("check_data_shapes",), fr="Images en flottants, mises à l'échelle dans [0, 1].",

@@ -95,7 +95,7 @@ class ImageArrays:
         return dataset_labels(data_rows(data_entry(data, name), name), self.dataset, self.split_of(name))
 
     # -- the shared checks ------------------------------------------------
-    def check_shapes(self, obs, ctx, *, one_hot: bool = True, hint: ShapeHint = _no_hint,
+    def check_shapes(self, obs, ctx, *, one_hot: bool = True, shape_hint: ShapeHint = _no_hint,
                      served_sizes: bool = False) -> None:
         """Image arrays of an accepted shape, holding the full split or the served subset (`served_sizes`:
         or as many as the grader's copy holds, a synthetic stand-in's), the same count in every array of
@@ -110,7 +110,7 @@ class ImageArrays:
             count = None
             for name in self.present(data, split):
                 shape = tuple(data_entry(data, name)["shape"])
-                self._require_image_shape(name, shape, sizes, hint)
+                self._require_image_shape(name, shape, sizes, shape_hint)
                 if count is not None and shape[0] != count:
                     raise fail(f"`{name}` a {group(shape[0])} images, l'autre forme en a {group(count)} : ce sont les "
                                "mêmes images, mises en forme pour chaque modèle.",
