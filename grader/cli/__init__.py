@@ -12,7 +12,8 @@ from pathlib import Path
 from rich.markup import escape
 
 from grader.cli.common import console, error_word
-from grader.cli.parser import ENV_LANG, LANGS, _ArgparseIn, _build_parser, build_parser, scan_lang
+from grader.cli.parser import _ArgparseIn, _build_parser, build_parser
+from grader.languages import ENV_LANG, LANGS, scan_lang
 
 __all__ = ["ENV_LANG", "LANGS", "build_parser", "console", "main", "scan_lang"]
 

@@ -5,12 +5,7 @@ from __future__ import annotations
 import argparse
 
 from grader.cli import course_commands, grade_commands, lms_commands
-
-LANGS = ("fr", "en")
-
-
-ENV_LANG = "GRADER_LANG"  # the default of --lang on this machine (fr when unset)
-
+from grader.languages import ENV_LANG, LANGS
 
 #: argparse's own words (usage, options, its errors), in French; English is argparse's.
 _ARGPARSE_FR = {
@@ -37,22 +32,6 @@ _ARGPARSE_FR = {
                                                              "%(choices)s)",
     "unexpected option string: %s": "option inattendue : %s",
 }
-
-
-def scan_lang(argv: list[str]) -> str:
-    """--lang, read before the parser is built (its help and errors are in that language), else
-    $GRADER_LANG, else French."""
-    import os
-
-    for i, arg in enumerate(argv):
-        if arg == "--":
-            break
-        if arg == "--lang" and i + 1 < len(argv) and argv[i + 1] in LANGS:
-            return argv[i + 1]
-        if arg.startswith("--lang=") and arg.split("=", 1)[1] in LANGS:
-            return arg.split("=", 1)[1]
-    env = os.environ.get(ENV_LANG, "").strip().lower()[:2]  # "en", "EN", "en_GB.UTF-8"
-    return env if env in LANGS else "fr"
 
 
 class _ArgparseIn:

@@ -21,6 +21,7 @@ import grader
 from grader.assignments import AssignmentError, LoadedAssignment, load_folder
 from grader.judge.checks import Check
 from grader.judge.engine import Context, run_checks
+from grader.languages import LANGS, scan_lang
 from grader.model import Assignment, Message
 from grader.selfcheck import bundle as bundle_mod
 from grader.selfcheck.kernel import (
@@ -30,8 +31,6 @@ from grader.selfcheck.kernel import (
     kernel_namespace,
 )
 from grader.selfcheck.render import QuestionVerdict, Verdict
-
-LANGS = ("fr", "en")
 
 
 @dataclass(frozen=True)
@@ -59,10 +58,7 @@ def _language(lang: str | None, default: str | None = None) -> str:
         return str(lang)
     if default in LANGS:
         return str(default)
-    # GRADER_LANG, read as every command reads it (en_GB.UTF-8 is English)
-    from grader.cli import scan_lang
-
-    return scan_lang([])
+    return scan_lang([])  # GRADER_LANG, read as every command reads it (en_GB.UTF-8 is English)
 
 
 def _options(a: Assignment) -> dict:
