@@ -17,8 +17,8 @@ from __future__ import annotations
 
 from . import architecture, callbacks, confusion, data, training  # noqa: F401 - registration order
 from .common import checks
-from .training import holdout_accuracy
+from .training import TRAINED
 
-MEASURES = {"q4": holdout_accuracy}
+MEASURES = {"q4": TRAINED.accuracy}
 
 __all__ = ["MEASURES", "checks"]

@@ -10,36 +10,26 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.checks import Feedback, confusion, curves, holdout, pictures
+from grader.checks import Feedback, HeldOut, confusion, holdout, pictures
 
 from .common import CLASS_NAMES, DATASET, DEFAULT_THRESHOLD, checks
 from .data import scaling
 
 
-def _hidden(obs, ctx) -> tuple:
-    """(raw images, images scaled like the student's `X_train`, labels kept here)."""
-    raw, labels = holdout.hidden(ctx, DATASET)
-    scale, offset = scaling(obs)
-    return raw, (raw.astype(np.float64) * scale + offset).astype(np.float32), labels
+def _like_x_train(obs, raw: np.ndarray) -> np.ndarray:
+    """The hidden images scaled like the student's `X_train` (what `cnn` learned from)."""
+    return holdout.rescaled(raw, scaling(obs))
 
 
-def holdout_accuracy(obs, ctx) -> float:
-    """Accuracy of the student's `cnn` on hidden images (also what `grader calibrate` measures)."""
-    _, images, labels = _hidden(obs, ctx)
-    return holdout.accuracy(obs, "cnn", images, labels)
+#: its `accuracy` is what `grader calibrate` measures
+TRAINED = HeldOut(DATASET, "cnn", question="q5", default=DEFAULT_THRESHOLD, prepare=_like_x_train,
+                  class_names=CLASS_NAMES)
 
 
 @checks("q5", fr="`cnn` entraîné reconnaît des vêtements qu'il n'a jamais vus.",
         en="The trained `cnn` recognises clothes it has never seen.")
 def check_cnn_accuracy_on_hidden_images(obs, ctx):
-    raw, images, labels = _hidden(obs, ctx)
-    return holdout.verdict(obs, ctx, question="q5", name="cnn", score=holdout_accuracy(obs, ctx), n=len(labels),
-                           default=DEFAULT_THRESHOLD,
-                           shown=(curves(obs), holdout.prediction_picture(obs, "cnn", images, raw, labels, CLASS_NAMES)),
-                           hint=" Vérifiez que `cnn` est bien celui que vous avez entraîné (pas reconstruit après "
-                           "`fit`), avec les bonnes étiquettes.",
-                           hint_en=" Check that `cnn` is the one you trained (not rebuilt after `fit`), with the "
-                           "right labels.")
+    return TRAINED.check_accuracy(obs, ctx)
 
 
 # -- q6 ----------------------------------------------------------------------

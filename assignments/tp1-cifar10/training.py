@@ -8,39 +8,31 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.checks import Feedback, Message, curves, fail, holdout, student_model
+from grader.checks import Feedback, HeldOut, Message, fail, holdout, student_model
 from grader.checks.probes import model
 
 from .common import CLASSES, DATASET, DEFAULT_THRESHOLD, checks
 from .data import student_scaling
 
 
-def _hidden_scaled(ctx, obs) -> tuple[np.ndarray, np.ndarray]:
-    images, labels = holdout.hidden(ctx, DATASET)
-    scale, offset = student_scaling(obs)
-    return (images.astype(np.float64) * scale + offset).astype(np.float32), labels
+def _like_student(obs, raw: np.ndarray) -> np.ndarray:
+    return holdout.rescaled(raw, student_scaling(obs))
 
 
-def holdout_accuracy(obs, ctx) -> float:
-    """Accuracy of the student's `model_cnn` on hidden images (also what `grader calibrate` measures)."""
-    images, labels = _hidden_scaled(ctx, obs)
-    return holdout.accuracy(obs, "model_cnn", images, labels)
+#: its `accuracy` is what `grader calibrate` measures
+TRAINED = HeldOut(
+    DATASET, "model_cnn", question="q4", default=DEFAULT_THRESHOLD, prepare=_like_student,
+    class_names=[name for name, _ in CLASSES],
+    hint=Message(" Vérifiez que `model_cnn` est bien le modèle entraîné (pas recréé par `create_cnn()` après `fit`), "
+                 "avec les étiquettes one-hot de `y_train_cat`.",
+                 " Check that `model_cnn` is the trained model (not recreated by `create_cnn()` after `fit`), with "
+                 "the one-hot labels of `y_train_cat`."))
 
 
 @checks("q4", fr="`model_cnn` entraîné reconnaît des images de test qu'il n'a jamais vues.",
         en="The trained `model_cnn` recognises test images it has never seen.")
 def check_model_cnn_accuracy_on_hidden_images(obs, ctx) -> Message | Feedback:
-    images, labels = _hidden_scaled(ctx, obs)
-    acc = holdout.accuracy(obs, "model_cnn", images, labels)
-    raw = holdout.hidden(ctx, DATASET)[0]
-    names = [name for name, _ in CLASSES]
-    return holdout.verdict(obs, ctx, question="q4", name="model_cnn", score=acc, n=len(labels),
-                           default=DEFAULT_THRESHOLD,
-                           shown=(curves(obs), holdout.prediction_picture(obs, "model_cnn", images, raw, labels, names)),
-                           hint=" Vérifiez que `model_cnn` est bien le modèle entraîné (pas recréé par `create_cnn()` "
-                           "après `fit`), avec les étiquettes one-hot de `y_train_cat`.",
-                           hint_en=" Check that `model_cnn` is the trained model (not recreated by `create_cnn()` "
-                           "after `fit`), with the one-hot labels of `y_train_cat`.")
+    return TRAINED.check_accuracy(obs, ctx)
 
 
 @checks("q4", public=True, weight=0.5, fr="`model_cnn` a été entraîné (les moyennes mobiles de ses BatchNormalization ont bougé).",

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 from . import architecture, comparison, data, training  # noqa: F401 - registration order
 from .common import checks
-from .training import cnn_holdout_accuracy, rnn_holdout_accuracy
+from .training import TRAINED_CNN, TRAINED_RNN
 
-MEASURES = {"q4_cnn": cnn_holdout_accuracy, "q4_rnn": rnn_holdout_accuracy}
+MEASURES = {"q4_cnn": TRAINED_CNN.accuracy, "q4_rnn": TRAINED_RNN.accuracy}
 
 __all__ = ["MEASURES", "checks"]

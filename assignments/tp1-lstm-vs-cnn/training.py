@@ -8,9 +8,7 @@ threshold: `q4_cnn` and `q4_rnn` in the budget's thresholds (calibrated: referen
 
 from __future__ import annotations
 
-import numpy as np
-
-from grader.checks import CheckFailed, Feedback, Message, Status, curves, fail, holdout
+from grader.checks import CheckFailed, HeldOut, Message, Status, fail, holdout
 from grader.checks.probes import KERAS_MODEL, values
 
 from .common import DATASET, DEFAULT_THRESHOLDS, MODELS, checks
@@ -28,51 +26,29 @@ def require_model(obs, name: str, function: str) -> None:
                                                f"then `{name}.fit(...)`.")
 
 
-def _hidden(obs, ctx, key: str) -> tuple:
-    """(raw images, images prepared for model `key` like its training array, labels kept here)."""
-    images, labels = holdout.hidden(ctx, DATASET)
-    scale, offset = scaling(obs, key)
-    scaled = (images.astype(np.float64) * scale + offset).astype(np.float32).reshape((len(images), *MODELS[key]["shape"]))
-    return images, scaled, labels
-
-
-def _holdout_accuracy(obs, ctx, key: str) -> float:
-    _, scaled, labels = _hidden(obs, ctx, key)
-    return holdout.accuracy(obs, MODELS[key]["model"], scaled, labels)
-
-
-def cnn_holdout_accuracy(obs, ctx) -> float:
-    """Accuracy of `model_cnn` on hidden images (also what `grader calibrate` measures as `q4_cnn`)."""
-    return _holdout_accuracy(obs, ctx, "cnn")
-
-
-def rnn_holdout_accuracy(obs, ctx) -> float:
-    """Accuracy of `model_rnn` on hidden images (also what `grader calibrate` measures as `q4_rnn`)."""
-    return _holdout_accuracy(obs, ctx, "rnn")
-
-
-def _verdict(obs, ctx, key: str, function: str) -> Message | Feedback:
+def _trained(key: str, function: str) -> HeldOut:
+    """Model `key` (`MODELS`) on hidden images scaled like its own training array and shaped to its input."""
     spec = MODELS[key]
-    require_model(obs, spec["model"], function)
-    raw, scaled, labels = _hidden(obs, ctx, key)
-    score = _holdout_accuracy(obs, ctx, key)
-    return holdout.verdict(obs, ctx, question=f"q4_{key}", name=spec["model"], score=score, n=len(labels),
-                           default=DEFAULT_THRESHOLDS[key],
-                           shown=(curves(obs, f"history_{key}"),
-                                  holdout.prediction_picture(obs, spec["model"], scaled, raw, labels)),
-                           hint=f" Vérifiez que `{spec['model']}` est bien celui que vous avez entraîné (pas reconstruit "
-                           f"après `fit`), sur `{spec['train']}` et les bonnes étiquettes.",
-                           hint_en=f" Check that `{spec['model']}` is the one you trained (not rebuilt after "
-                           f"`fit`), on `{spec['train']}` with the right labels.")
+    return HeldOut(DATASET, spec["model"], question=f"q4_{key}", default=DEFAULT_THRESHOLDS[key],
+                   prepare=lambda obs, raw: holdout.rescaled(raw, scaling(obs, key), spec["shape"]),
+                   history=f"history_{key}", before=lambda obs: require_model(obs, spec["model"], function),
+                   hint=Message(f" Vérifiez que `{spec['model']}` est bien celui que vous avez entraîné (pas "
+                                f"reconstruit après `fit`), sur `{spec['train']}` et les bonnes étiquettes.",
+                                f" Check that `{spec['model']}` is the one you trained (not rebuilt after `fit`), "
+                                f"on `{spec['train']}` with the right labels."))
+
+
+#: their `accuracy` is what `grader calibrate` measures as `q4_cnn` and `q4_rnn`
+TRAINED_CNN, TRAINED_RNN = _trained("cnn", "create_cnn_model"), _trained("rnn", "create_rnn_model")
 
 
 @checks("q4", fr="`model_cnn` entraîné reconnaît des chiffres qu'il n'a jamais vus.",
         en="The trained `model_cnn` recognises digits it has never seen.")
 def check_cnn_accuracy_on_hidden_images(obs, ctx):
-    return _verdict(obs, ctx, "cnn", "create_cnn_model")
+    return TRAINED_CNN.check_accuracy(obs, ctx)
 
 
 @checks("q4", fr="`model_rnn` entraîné reconnaît des chiffres qu'il n'a jamais vus.",
         en="The trained `model_rnn` recognises digits it has never seen.")
 def check_rnn_accuracy_on_hidden_images(obs, ctx):
-    return _verdict(obs, ctx, "rnn", "create_rnn_model")
+    return TRAINED_RNN.check_accuracy(obs, ctx)

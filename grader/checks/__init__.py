@@ -14,9 +14,9 @@ check to students (`grader release`, `grader check`); checks are hidden by defau
 
 Side: the judge. The Keras TPs find here the shared pieces too: the architecture checks
 (`built`, `normalize`, `compare`, `require_*`), the image arrays a TP asks for and how they were
-prepared (`ImageArrays`, `grader.judge.image_data`), held-out evaluation (`holdout`), confusion
-matrices (`confusion`), pictures for the report (`pictures`), a student's values (`student_*`)
-and how counts are worded (`group`). What the runner runs lives in `grader.checks.probes` (an
+prepared (`ImageArrays`, `grader.judge.image_data`), held-out evaluation (`holdout`, and a trained
+model's accuracy check, `HeldOut`), confusion matrices (`confusion`), pictures for the report
+(`pictures`), a student's values (`student_*`) and how counts are worded (`group`). What the runner runs lives in `grader.checks.probes` (an
 assignment's own `probes.py` imports it inside the runner).
 
 Every name is imported on first use (PEP 562 `__getattr__`): the runner, which imports
@@ -56,7 +56,7 @@ _EXPORTS: dict[str, str] = {
                      "show", "show_all"), "grader.judge.layers"),
     "Architecture": "grader.judge.architecture",
     # held-out accuracy, confusion matrices, pictures (modules: `holdout.verdict(...)`)
-    "fitted_scaling": "grader.judge.holdout",
+    **dict.fromkeys(("HeldOut", "fitted_scaling"), "grader.judge.holdout"),
     "holdout": "grader.judge.holdout:",
     "confusion": "grader.judge.confusion:",
     "pictures": "grader.judge.pictures:",

@@ -5,9 +5,17 @@ way the student preprocessed their own arrays (scale/offset fitted on the studen
 against the raw pixels, reshaped to the model's input), sends only the images to the runner and
 scores the predictions here. So a preprocessing mistake (charged to the data question) is not
 charged again to the accuracy question, and a student can never see the labels.
+
+`HeldOut` is the shared check (scikit-learn's `check_<property>`, parametrised by the TP): a trained
+model's accuracy on those images against the question's threshold, called from the TP's own
+top-level `@checks(...)` function; its `accuracy` is also what `grader calibrate` measures.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -16,7 +24,7 @@ from grader.data import lookup
 from grader.judge import pictures, trusted_predict
 from grader.judge.checks import CheckFailed, Feedback, fail, pair
 from grader.judge.expect import as_array
-from grader.judge.keras import training_budget, training_words
+from grader.judge.keras import curves, training_budget, training_words
 from grader.judge.student import student_model
 from grader.model import Measure, Message, Status
 from grader.numbers import group
@@ -159,3 +167,62 @@ def verdict(obs, ctx, *, question: str, name: str, score: float, n: int, default
                       f"{what_en} on {n:,} hidden images: {score:{fmt}} (threshold {limit:{fmt}}, {origin.en}"
                       f"{words.en}).{how.en}")
     return Feedback(message, tuple(shown), (measure,))
+
+
+def rescaled(raw: np.ndarray, scaling: tuple[float, float], shape: tuple[int, ...] | None = None) -> np.ndarray:
+    """Raw pixels times scale plus offset, as float32, each image reshaped to `shape` when given."""
+    scale, offset = scaling
+    out = (raw.astype(np.float64) * scale + offset).astype(np.float32)
+    return out if shape is None else out.reshape((len(raw), *shape))
+
+
+#: (obs, raw hidden images) -> the images as the student's model takes them
+Prepare = Callable[[Any, np.ndarray], np.ndarray]
+
+
+@dataclass(frozen=True)
+class HeldOut:
+    """The trained model `name` on hidden images of `dataset`, judged against `question`'s threshold
+    (`default` where nothing is calibrated).
+
+    `prepare` turns the raw hidden images into what the model takes, the way the student prepared
+    their own arrays (a data mistake is charged once, to the data question). `before` runs first (a
+    TP's own words for a model that is not one), `history` names the learning curves shown beside the
+    verdict (None: none), `class_names` label the picture of predictions, and `hint` says what to try
+    when the accuracy is low (by default: keep the model that was trained)."""
+
+    dataset: str
+    name: str
+    question: str
+    default: float
+    prepare: Prepare
+    class_names: Sequence[str] | None = None
+    history: str | None = "history"
+    hint: Message | None = None
+    before: Callable[[Any], None] | None = None
+
+    def images(self, obs, ctx) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(raw hidden images, the same prepared for the model, labels kept here)."""
+        raw, labels = hidden(ctx, self.dataset)
+        return raw, self.prepare(obs, raw), labels
+
+    def accuracy(self, obs, ctx) -> float:
+        """The model's accuracy on the hidden images (what `grader calibrate` measures)."""
+        _, images, labels = self.images(obs, ctx)
+        return accuracy(obs, self.name, images, labels)
+
+    def check_accuracy(self, obs, ctx) -> Message | Feedback:
+        """Accuracy at least the threshold; the learning curves and some predictions shown either way."""
+        if self.before is not None:
+            self.before(obs)
+        raw, images, labels = self.images(obs, ctx)
+        score = self.accuracy(obs, ctx)
+        names = list(self.class_names) if self.class_names else None
+        shown = (curves(obs, self.history) if self.history else None,
+                 prediction_picture(obs, self.name, images, raw, labels, names))
+        hint = self.hint or Message(f" Vérifiez que `{self.name}` est bien celui que vous avez entraîné (pas "
+                                    "reconstruit après `fit`), avec les bonnes étiquettes.",
+                                    f" Check that `{self.name}` is the one you trained (not rebuilt after `fit`), "
+                                    "with the right labels.")
+        return verdict(obs, ctx, question=self.question, name=self.name, score=score, n=len(labels),
+                       default=self.default, shown=shown, hint=hint)
