@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from grader.checks import CheckFailed, Message, Status
 
-from .parts import charged_elsewhere, faults, skipped, swaps
+from .parts import charged_elsewhere, faults, skipped, tried
 
 
 def _learned(obs, ctx, measure: Callable[[tuple[str, ...]], float], good: Callable[[float], bool],
@@ -35,26 +35,28 @@ def _learned(obs, ctx, measure: Callable[[tuple[str, ...]], float], good: Callab
         if own_error is not None:
             raise own_error
         return False, own, None, {}
-    fixed, first = None, None
-    for swap in swaps(bad, parts):
-        try:
-            value = measure(swap)
-        except CheckFailed as e:
-            first = first or e
-            continue
+    fixed = None
+    for _, value in tried(bad, parts, measure):
         if good(value):
             return True, own, value, bad
         fixed = value if fixed is None else fixed
-    if fixed is None:
-        assert first is not None
-        raise skipped(bad, first.message, first.details)
     return False, own, fixed, bad
 
 
-def _charged_elsewhere(faulty: dict[str, Message]) -> tuple[str, str]:
-    return charged_elsewhere(faulty)
-
-
-def _fall_short(faulty: dict[str, Message], fr: str, en: str) -> CheckFailed:
-    """Short of the threshold: failed when the student's parts are sound, skipped when some are not."""
-    return skipped(faulty, Message(fr, en)) if faulty else CheckFailed(Message(fr, en), Status.FAILED)
+def learning_verdict(obs, ctx, measure: Callable[[tuple[str, ...]], float], good: Callable[[float], bool],
+                     parts: tuple[str, ...], own_names: tuple[str, ...], *, fmt: str,
+                     alone: Callable[[float], Message], helped: Callable[[str, float, str], Message],
+                     short: Callable[[float | None, float | None], Message]) -> Message:
+    """A learning check's verdict (see `_learned`): `alone(own)` when the student's library learns by
+    itself; `helped(own shown with fmt, fixed, the stand-ins' names)`, then where the mistake is charged,
+    when it learns with correct stand-ins; else `short(own, fixed)`, failed (or skipped when some
+    earlier part is faulty)."""
+    passed, own, fixed, faulty = _learned(obs, ctx, measure, good, parts, own_names)
+    if passed and fixed is None:
+        return alone(own)
+    if passed:
+        fr, en = charged_elsewhere(faulty)
+        said = helped("?" if own is None else f"{own:{fmt}}", fixed, ", ".join(f"`{p}`" for p in faulty))
+        return Message(f"{said.fr} : {fr}.", f"{said.en}: {en}.")
+    said = short(own, fixed)
+    raise skipped(faulty, said) if faulty else CheckFailed(said, Status.FAILED)

@@ -11,7 +11,7 @@ the stand-ins, or is wrong with them) is skipped with the reason, never failed f
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from grader.checks import CheckFailed, Message, Status
@@ -105,6 +105,25 @@ def skipped(bad: dict[str, Message], seen: Message | None = None, details: str =
     return CheckFailed(Message(fr, en), Status.SKIPPED, details)
 
 
+def tried(bad: dict[str, Message], parts: tuple[str, ...], attempt: Callable[[tuple[str, ...]], Any]
+          ) -> Iterator[tuple[tuple[str, ...], Any]]:
+    """(swap, attempt(swap)) for each build of `swaps` whose attempt does not raise; when every one
+    raises, the check is skipped with the reason (and what the first try saw)."""
+    first: CheckFailed | None = None
+    answered = False
+    for swap in swaps(bad, parts):
+        try:
+            out = attempt(swap)
+        except CheckFailed as e:
+            first = first or e
+            continue
+        answered = True
+        yield swap, out
+    if not answered:
+        assert first is not None
+        raise skipped(bad, first.message, first.details)
+
+
 def with_parts(obs, ctx, parts: tuple[str, ...], attempt: Callable[[tuple[str, ...]], Any]) -> Any:
     """Judge a container by `attempt(swap)` (raises `CheckFailed` when wrong), built with stand-ins for
     the parts in `swap` and the student's own parts otherwise.
@@ -115,18 +134,10 @@ def with_parts(obs, ctx, parts: tuple[str, ...], attempt: Callable[[tuple[str, .
     bad = faults(obs, ctx, parts)
     if not bad:
         return attempt(())
-    first: CheckFailed | None = None
-    for swap in swaps(bad, parts):
-        try:
-            out = attempt(swap)
-        except CheckFailed as e:
-            first = first or e
-            continue
-        fr, en = charged_elsewhere(bad)
-        shown = out if isinstance(out, Message) else None
-        names = ", ".join(f"`{p}`" for p in swap)
-        return Message(f"{shown.fr + ' ' if shown else ''}Vérifié avec {names} corrects à la place des vôtres : "
-                       f"{fr}.", f"{(shown.en or shown.fr) + ' ' if shown else ''}Checked with correct {names} "
-                       f"in place of yours: {en}.")
-    assert first is not None
-    raise skipped(bad, first.message, first.details)
+    swap, out = next(tried(bad, parts, attempt))  # the first build that passes (none: skipped)
+    fr, en = charged_elsewhere(bad)
+    shown = out if isinstance(out, Message) else None
+    names = ", ".join(f"`{p}`" for p in swap)
+    return Message(f"{shown.fr + ' ' if shown else ''}Vérifié avec {names} corrects à la place des vôtres : "
+                   f"{fr}.", f"{(shown.en or shown.fr) + ' ' if shown else ''}Checked with correct {names} "
+                   f"in place of yours: {en}.")

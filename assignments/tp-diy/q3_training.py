@@ -11,7 +11,7 @@ from grader.checks import Message, fail
 
 from . import probes
 from .common import _floats, _need, _run, checks
-from .learning import _charged_elsewhere, _fall_short, _learned
+from .learning import learning_verdict
 
 GAUSS_MIN_ACCURACY = 0.95
 
@@ -56,24 +56,24 @@ def check_sgd_separates_four_gaussians(obs, ctx):
                 break
         return best
 
-    passed, own, fixed, faulty = _learned(obs, ctx, accuracy, lambda a: a >= GAUSS_MIN_ACCURACY,
-                                          ("Linear", "TanH", "MSELoss"), ("Linear", "TanH", "MSELoss"))
-    if passed and fixed is None:
-        return Message(f"{net} : précision {own:.3f} à l'entraînement, {test_acc[-1]:.3f} sur d'autres points.",
-                       f"{net}: accuracy {own:.3f} on training points, {test_acc[-1]:.3f} on other points.")
-    if passed:
-        fr, en = _charged_elsewhere(faulty)
-        shown = "?" if own is None else f"{own:.3f}"
-        names = ", ".join(f"`{p}`" for p in faulty)
-        return Message(f"Avec vos modules, précision {shown} ; avec {names} corrects à la place des vôtres, "
-                       f"votre Sequentiel et votre SGD atteignent {fixed:.3f} : {fr}.",
-                       f"With your modules, accuracy {shown}; with correct {names} in place of yours, your "
-                       f"Sequentiel and SGD reach {fixed:.3f}: {en}.")
-    acc = fixed if fixed is not None else (own or 0.0)
-    raise _fall_short(faulty, f"{net} : précision d'entraînement {acc:.3f} sur 4 gaussiennes ; attendu au moins "
-                      f"{GAUSS_MIN_ACCURACY}. Vérifiez que SGD fait n_iter époques de mini-lots, que Optim.step "
-                      "enchaîne zero_grad, forward, backward et update_parameters, et que Linear est initialisé "
-                      "aléatoirement (pas à zéro).",
-                      f"{net}: training accuracy {acc:.3f} on 4 gaussians; expected at least {GAUSS_MIN_ACCURACY}. "
-                      "Check that SGD runs n_iter epochs of mini-batches, that Optim.step chains zero_grad, forward, "
-                      "backward and update_parameters, and that Linear starts from random (non-zero) weights.")
+    return learning_verdict(
+        obs, ctx, accuracy, lambda a: a >= GAUSS_MIN_ACCURACY, ("Linear", "TanH", "MSELoss"),
+        ("Linear", "TanH", "MSELoss"), fmt=".3f",
+        alone=lambda own: Message(f"{net} : précision {own:.3f} à l'entraînement, {test_acc[-1]:.3f} sur d'autres "
+                                  "points.", f"{net}: accuracy {own:.3f} on training points, {test_acc[-1]:.3f} on "
+                                  "other points."),
+        helped=lambda shown, fixed, names: Message(
+            f"Avec vos modules, précision {shown} ; avec {names} corrects à la place des vôtres, votre Sequentiel "
+            f"et votre SGD atteignent {fixed:.3f}", f"With your modules, accuracy {shown}; with correct {names} in "
+            f"place of yours, your Sequentiel and SGD reach {fixed:.3f}"),
+        short=lambda own, fixed: _short_of_gaussians(net, fixed if fixed is not None else (own or 0.0)))
+
+
+def _short_of_gaussians(net: str, acc: float) -> Message:
+    return Message(f"{net} : précision d'entraînement {acc:.3f} sur 4 gaussiennes ; attendu au moins "
+                   f"{GAUSS_MIN_ACCURACY}. Vérifiez que SGD fait n_iter époques de mini-lots, que Optim.step "
+                   "enchaîne zero_grad, forward, backward et update_parameters, et que Linear est initialisé "
+                   "aléatoirement (pas à zéro).",
+                   f"{net}: training accuracy {acc:.3f} on 4 gaussians; expected at least {GAUSS_MIN_ACCURACY}. "
+                   "Check that SGD runs n_iter epochs of mini-batches, that Optim.step chains zero_grad, forward, "
+                   "backward and update_parameters, and that Linear starts from random (non-zero) weights.")

@@ -9,7 +9,7 @@ from grader.checks import CheckFailed, Message, Status
 from . import probes
 from .common import _close, _digits, _floats, _need, _run, _shape, _softmax, checks
 from .fd import _central, _expect_gradient, _input_gradient, _perturbed
-from .learning import _charged_elsewhere, _fall_short, _learned
+from .learning import learning_verdict
 
 DIGITS_MIN_ACCURACY = 0.90  # the reference reaches 0.96-0.97 on the judge's split
 
@@ -96,21 +96,19 @@ def check_digits_two_layer_net(obs, ctx):
                f"on {len(test_idx)} digits")
         return float(np.mean(scores.argmax(axis=1) == y[test_idx]))
 
-    passed, own, fixed, faulty = _learned(obs, ctx, accuracy, lambda a: a >= DIGITS_MIN_ACCURACY,
-                                          ("Linear", "TanH", "Sequentiel", "Optim", "SGD"),
-                                          ("Linear", "TanH", "Sequentiel", "SGD"))
-    if passed and fixed is None:
-        return Message(f"{net} : précision {own:.3f} sur {len(test_idx)} chiffres cachés.",
-                       f"{net}: accuracy {own:.3f} on {len(test_idx)} hidden digits.")
-    if passed:
-        fr, en = _charged_elsewhere(faulty)
-        shown = "?" if own is None else f"{own:.3f}"
-        return Message(f"Avec toute votre bibliothèque, précision {shown} ; avec des couches et une SGD "
-                       f"correctes, votre {head} {'atteignent' if softmax else 'atteint'} {fixed:.3f} : {fr}.",
-                       f"With your whole library, accuracy {shown}; with correct layers and SGD, your "
-                       f"{head} reaches {fixed:.3f}: {en}.")
-    acc = fixed if fixed is not None else (own or 0.0)
-    raise _fall_short(faulty, f"{net} : précision {acc:.3f} sur {len(test_idx)} chiffres cachés ; attendu au "
-                      f"moins {DIGITS_MIN_ACCURACY}. Vérifiez la softmax et l'entropie croisée (étiquettes one-hot).",
-                      f"{net}: accuracy {acc:.3f} on {len(test_idx)} hidden digits; expected at least "
-                      f"{DIGITS_MIN_ACCURACY}. Check the softmax and the cross-entropy (one-hot labels).")
+    def short(own: float | None, fixed: float | None) -> Message:
+        acc = fixed if fixed is not None else (own or 0.0)
+        return Message(f"{net} : précision {acc:.3f} sur {len(test_idx)} chiffres cachés ; attendu au moins "
+                       f"{DIGITS_MIN_ACCURACY}. Vérifiez la softmax et l'entropie croisée (étiquettes one-hot).",
+                       f"{net}: accuracy {acc:.3f} on {len(test_idx)} hidden digits; expected at least "
+                       f"{DIGITS_MIN_ACCURACY}. Check the softmax and the cross-entropy (one-hot labels).")
+
+    return learning_verdict(
+        obs, ctx, accuracy, lambda a: a >= DIGITS_MIN_ACCURACY, ("Linear", "TanH", "Sequentiel", "Optim", "SGD"),
+        ("Linear", "TanH", "Sequentiel", "SGD"), fmt=".3f", short=short,
+        alone=lambda own: Message(f"{net} : précision {own:.3f} sur {len(test_idx)} chiffres cachés.",
+                                  f"{net}: accuracy {own:.3f} on {len(test_idx)} hidden digits."),
+        helped=lambda shown, fixed, _: Message(
+            f"Avec toute votre bibliothèque, précision {shown} ; avec des couches et une SGD correctes, votre {head} "
+            f"{'atteignent' if softmax else 'atteint'} {fixed:.3f}", f"With your whole library, accuracy {shown}; "
+            f"with correct layers and SGD, your {head} reaches {fixed:.3f}"))

@@ -9,7 +9,7 @@ from grader.checks import CheckFailed, Message, Status, fail, relative_error
 from . import probes
 from .common import _close, _digits, _floats, _need, _run, _shape, _sigmoid, checks
 from .fd import _expect_gradient, _input_gradient, _param_gradients, _perturbed
-from .learning import _charged_elsewhere, _fall_short, _learned
+from .learning import learning_verdict
 from .parts import faults, skipped, with_parts
 from .q3_network import _LAYER_NAMES, UPDATE_TOL, _held_gradients, _linear_params
 
@@ -87,26 +87,25 @@ def check_autoencoder_reconstructs_held_out_digits(obs, ctx):
                f"on {len(X_test)} digits of shape (64,)")
         return float(np.mean((rec - X_test) ** 2))
 
-    passed, err, fixed, faulty = _learned(obs, ctx, error, lambda e: e <= AE_MAX_ERROR,
-                                          ("MSELoss", "Linear", "TanH", "Sigmoide", "ReLU", "Sequentiel", "Optim",
-                                           "SGD"), ("autoencoder",))
-    if passed and fixed is None:
-        return Message(f"Erreur de reconstruction par pixel sur {len(X_test)} chiffres cachés : {err:.4f}.",
-                       f"Reconstruction error per pixel on {len(X_test)} hidden digits: {err:.4f}.")
-    if passed:
-        fr, en = _charged_elsewhere(faulty)
-        shown = "?" if err is None else f"{err:.4f}"
-        return Message(f"Votre `autoencoder` reconstruit avec une erreur de {shown} par pixel ; avec des "
-                       f"couches et une SGD correctes, votre classe AutoEncoder atteint {fixed:.4f} : {fr}.",
-                       f"Your `autoencoder` reconstructs with an error of {shown} per pixel; with correct "
-                       f"layers and SGD, your AutoEncoder class reaches {fixed:.4f}: {en}.")
-    err = fixed if err is None else err
-    raise _fall_short(faulty, f"`autoencoder` : erreur de reconstruction par pixel {err:.4f} sur {len(X_test)} "
-                      f"chiffres cachés ; attendu au plus {AE_MAX_ERROR} (l'image moyenne donne 0.074). Entraînez-le "
-                      "plus longtemps sur X_train, dans [0, 1], avec un code de dimension 16 et une Sigmoide en sortie.",
-                      f"`autoencoder`: reconstruction error per pixel {err:.4f} on {len(X_test)} hidden digits; "
-                      f"expected at most {AE_MAX_ERROR} (the mean image gives 0.074). Train it longer on X_train, in "
-                      "[0, 1], with a 16-dimensional code and a Sigmoide output.")
+    def short(own: float | None, fixed: float | None) -> Message:
+        err = fixed if own is None else own
+        return Message(f"`autoencoder` : erreur de reconstruction par pixel {err:.4f} sur {len(X_test)} chiffres "
+                       f"cachés ; attendu au plus {AE_MAX_ERROR} (l'image moyenne donne 0.074). Entraînez-le plus "
+                       "longtemps sur X_train, dans [0, 1], avec un code de dimension 16 et une Sigmoide en sortie.",
+                       f"`autoencoder`: reconstruction error per pixel {err:.4f} on {len(X_test)} hidden digits; "
+                       f"expected at most {AE_MAX_ERROR} (the mean image gives 0.074). Train it longer on X_train, in "
+                       "[0, 1], with a 16-dimensional code and a Sigmoide output.")
+
+    return learning_verdict(
+        obs, ctx, error, lambda e: e <= AE_MAX_ERROR,
+        ("MSELoss", "Linear", "TanH", "Sigmoide", "ReLU", "Sequentiel", "Optim", "SGD"), ("autoencoder",),
+        fmt=".4f", short=short,
+        helped=lambda shown, fixed, _: Message(
+            f"Votre `autoencoder` reconstruit avec une erreur de {shown} par pixel ; avec des couches et une SGD "
+            f"correctes, votre classe AutoEncoder atteint {fixed:.4f}", f"Your `autoencoder` reconstructs with an "
+            f"error of {shown} per pixel; with correct layers and SGD, your AutoEncoder class reaches {fixed:.4f}"),
+        alone=lambda err: Message(f"Erreur de reconstruction par pixel sur {len(X_test)} chiffres cachés : {err:.4f}.",
+                                  f"Reconstruction error per pixel on {len(X_test)} hidden digits: {err:.4f}."))
 
 
 @checks("q5", weight=0.5, fr="`encoder` donne des codes latents plus petits que l'image, que `decoder` reconstruit "
