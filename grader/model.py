@@ -37,6 +37,18 @@ class Message:
         return {"fr": self.fr, "en": self.en or self.fr}
 
 
+class MessageError(Exception):
+    """An error whose words are a `Message`: `message` in both languages, `text(lang)` the one to show,
+    `str()` in `lang` (French unless the raiser says otherwise)."""
+
+    def __init__(self, message: Message, lang: str = "fr") -> None:
+        super().__init__(message.get(lang))
+        self.message = message
+
+    def text(self, lang: str = "fr") -> str:
+        return self.message.get(lang)
+
+
 class SubmissionStatus(StrEnum):
     """A submission's outcome: graded (whatever its score), or not gradable (a corrupt file, our bug)."""
 

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from grader.authoring import AuthoringError
 from grader.lms.wheel import WheelError, build_wheel
-from grader.model import Message
+from grader.model import Message, MessageError
 
 INSTRUCTIONS = "LISEZMOI.md"
 WHEELS = "wheels"
@@ -33,12 +33,11 @@ MARK = "<!-- written by `grader release`: replaced at every release -->"
 STUDENT_WHEELS = "tp_grader-*+student-py3-none-any.whl"
 
 
-class KitError(AuthoringError):
+class KitError(MessageError, AuthoringError):
     """The student kit cannot be written (no wheel can be made here, or a file would be replaced)."""
 
-    def __init__(self, message: Message):
-        super().__init__(message.en)
-        self.message = message
+    def __init__(self, message: Message) -> None:
+        super().__init__(message, "en")
 
 
 @dataclass(frozen=True)

@@ -29,17 +29,13 @@ from grader.data.catalogue import (
     origin_text,
 )
 from grader.data.files import Arrays, read_cifar, read_idx, read_mnist_npz
-from grader.model import Message
+from grader.model import Message, MessageError
 
 DEBIAN_ROOT = Path("/usr/share/datasets")
 
 
-class DatasetUnavailable(Exception):
+class DatasetUnavailable(MessageError):
     """No copy of a dataset on this machine; `message` says exactly how to get one, in French and English."""
-
-    def __init__(self, message: Message) -> None:
-        super().__init__(message.fr)
-        self.message = message
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from grader.intake.answers import NotebookCell
 from grader.intake.downloads import LmsIdentity
-from grader.model import Message
+from grader.model import Message, MessageError
 
 KINDS = {".ipynb": "ipynb", ".py": "py"}
 
@@ -35,9 +35,5 @@ class Submission:
     chosen: Message | None = None
 
 
-class UnreadableSubmission(ValueError):
+class UnreadableSubmission(MessageError, ValueError):
     """A submission problem; `message` is what the student reads, in French and English."""
-
-    def __init__(self, message: Message) -> None:
-        super().__init__(message.fr)
-        self.message = message

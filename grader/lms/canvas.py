@@ -19,18 +19,9 @@ import io
 import re
 from pathlib import Path
 
+from grader.lms import roster_lines
 from grader.lms.roster import Matching, Roster
-from grader.lms.roster_lines import (
-    Exported,
-    ExportError,
-    Run,
-    lines,
-    notes,
-    number,
-    pending_note,
-    unmatched_rows,
-    write_unmatched,
-)
+from grader.lms.roster_lines import Exported, ExportError, Run, lines, number
 from grader.model import Message
 from grader.reports.csv import DefusedWriter
 from grader.reports.document import atomic_write
@@ -112,7 +103,7 @@ def write(run: Run, matching: Matching, path: Path, side: Path, *, name: str, ca
     roster = matching.roster
     header, about = target_column(roster, name, canvas_id, named=named, lang=lang)
     said = [about] if about else []
-    if (note := pending_note(run, lang)) is not None:
+    if (note := roster_lines.pending_note(run, lang)) is not None:
         said.append(note)
     if roster.find(COLUMNS[1:4]) is None:
         said.append(Message("la liste n'a ni ID, ni SIS User ID, ni SIS Login ID : Canvas ne reconnaîtra les "
@@ -121,6 +112,6 @@ def write(run: Run, matching: Matching, path: Path, side: Path, *, name: str, ca
     text = canvas_csv(run, matching, header=header, absent=absent,
                       points_possible=points_possible)
     atomic_write(path, "\ufeff" + text)
-    rows = unmatched_rows(run, matching, lang, "" if absent == "empty" else "0")
-    write_unmatched(side, rows)
-    return Exported(path, side, len(matching.by_row), len(matching.no_submission), (*said, *notes(rows)))
+    rows = roster_lines.unmatched_rows(run, matching, lang, "" if absent == "empty" else "0")
+    roster_lines.write_unmatched(side, rows)
+    return Exported(path, side, len(matching.by_row), len(matching.no_submission), (*said, *roster_lines.notes(rows)))

@@ -17,6 +17,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+from grader.lms import roster_lines
 from grader.lms.roster import Matching, Roster
 from grader.lms.roster_lines import (
     NO_SUBMISSION,
@@ -25,11 +26,7 @@ from grader.lms.roster_lines import (
     Run,
     feedback,
     lines,
-    notes,
     number,
-    pending_note,
-    unmatched_rows,
-    write_unmatched,
 )
 from grader.model import Message
 from grader.reports.csv import DefusedWriter
@@ -88,15 +85,15 @@ def write(run: Run, matching: Matching, path: Path, side: Path, *, name: str, id
     atomic_write(path, "\ufeff" + text)
     no_identity = Message(f"pas de valeur dans « {matching.roster.header[column]} » : ligne non écrite",
                           f"no value in '{matching.roster.header[column]}': row not written")
-    rows = unmatched_rows(run, matching, lang, "0" if absent == "zero" else "",
+    rows = roster_lines.unmatched_rows(run, matching, lang, "0" if absent == "zero" else "",
                           [("no-identity", no_identity, r, matching.by_row.get(r)) for r in skipped])
-    write_unmatched(side, rows)
+    roster_lines.write_unmatched(side, rows)
     how = Message(f"import Moodle : « Map from » {matching.roster.header[column]} -> {MAP_TO[identity]}, "
                   f"{name} -> l'élément d'évaluation du devoir, commentaires -> son feedback",
                   f"Moodle import: 'Map from' {matching.roster.header[column]} -> {MAP_TO[identity]}, "
                   f"{name} -> the assignment's grade item, feedback -> its feedback")
     written = sum(1 for r in matching.by_row if r not in skipped)
     absent_rows = sum(1 for r in matching.no_submission if r not in skipped)
-    pending = pending_note(run, lang)
+    pending = roster_lines.pending_note(run, lang)
     return Exported(path, side, written, absent_rows, (how.get(lang), *((pending,) if pending else ()),
-                                                        *notes(rows)))
+                                                        *roster_lines.notes(rows)))

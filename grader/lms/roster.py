@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader.intake.downloads import slug
-from grader.model import Message
+from grader.model import Message, MessageError
 
 FIRST_NAMES = ("first name", "firstname", "prénom", "prenom", "given name")
 LAST_NAMES = ("last name", "lastname", "surname", "nom", "family name", "nom de famille")
@@ -34,12 +34,8 @@ FULL_NAMES = ("student", "full name", "nom complet", "name", "étudiant", "etudi
               "prénom nom", "utilisateur")
 
 
-class RosterError(ValueError):
+class RosterError(MessageError, ValueError):
     """A roster that cannot be used as given (unreadable, unknown column, nothing matches)."""
-
-    def __init__(self, message: Message):
-        super().__init__(message.fr)
-        self.message = message
 
 
 @dataclass(frozen=True)

@@ -10,29 +10,28 @@ from __future__ import annotations
 
 from grader.numbers import group
 
+#: Each cap a record may hold, with how to say (asked or given, what ran) in French and English.
+_CAPS = (
+    ("epochs", "{ran} époque(s) ({asked} demandées)", "{ran} epoch(s) ({asked} asked)"),
+    ("train_size", "sur {ran} exemples ({asked} fournis)", "on {ran} examples ({asked} given)"),
+    ("steps_per_epoch", "{ran} lots par époque", "{ran} batches per epoch"),
+    ("batch_size", "lots de {ran} exemples ({asked} demandés)", "batches of {ran} examples ({asked} asked)"),
+    ("validation_size", "validation sur {ran} exemples ({asked} fournis)",
+     "validation on {ran} examples ({asked} given)"),
+)
+
 
 def cap_words(record: dict) -> tuple[list[str], list[str]]:
     """(French parts, English parts): '2 époque(s) (5 demandées)', 'on 100 examples (1,000 given)', ..."""
     fr, en = [], []
-    if "epochs" in record:
-        asked, ran = record["epochs"]
-        fr.append(f"{ran} époque(s) ({asked} demandées)")
-        en.append(f"{ran} epoch(s) ({asked} asked)")
-    if "train_size" in record:
-        given, used = record["train_size"]
-        fr.append(f"sur {group(used)} exemples ({group(given)} fournis)")
-        en.append(f"on {group(used, 'en')} examples ({group(given, 'en')} given)")
-    if "steps_per_epoch" in record:
-        fr.append(f"{record['steps_per_epoch']} lots par époque")
-        en.append(f"{record['steps_per_epoch']} batches per epoch")
-    if "batch_size" in record:
-        asked, used = record["batch_size"]
-        fr.append(f"lots de {used} exemples ({asked} demandés)")
-        en.append(f"batches of {used} examples ({asked} asked)")
-    if "validation_size" in record:
-        given, used = record["validation_size"]
-        fr.append(f"validation sur {group(used)} exemples ({group(given)} fournis)")
-        en.append(f"validation on {group(used, 'en')} examples ({group(given, 'en')} given)")
+    for key, said_fr, said_en in _CAPS:
+        if key not in record:
+            continue
+        asked, ran = (None, record[key]) if key == "steps_per_epoch" else record[key]
+        numbers = {lang: {"asked": group(asked, lang) if asked is not None else "", "ran": group(ran, lang)}
+                   for lang in ("fr", "en")}
+        fr.append(said_fr.format(**numbers["fr"]))
+        en.append(said_en.format(**numbers["en"]))
     return fr, en
 
 

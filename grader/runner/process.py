@@ -24,6 +24,7 @@ from typing import Protocol
 
 from grader.model import Message
 from grader.runner.charged_time import ChargedClock, hard_limit
+from grader.runner.children import children_of
 from grader.runner.protocol import ProtocolError, ReplyTooLarge, read_reply, write_frame
 from grader.runner.sandbox import NPROC, SandboxPlan, runner_command
 
@@ -102,39 +103,6 @@ def become_subreaper() -> None:
         _subreaper_set = True
 
 
-_HAS_CHILDREN_FILES = os.path.exists(f"/proc/self/task/{os.getpid()}/children")  # CONFIG_PROC_CHILDREN
-
-
-def _children_of(pid: int) -> list[int]:
-    """The kernel's list of `pid`'s children (each thread's `children` file), else a scan of /proc.
-
-    Read ten times a second per runner (its memory): a scan of /proc per process of the tree cost the
-    grader a fifth of a core on a class, the `children` files a few reads."""
-    if _HAS_CHILDREN_FILES:
-        out: list[int] = []
-        try:
-            tasks = os.listdir(f"/proc/{pid}/task")
-        except OSError:
-            return out
-        for tid in tasks:
-            try:
-                with open(f"/proc/{pid}/task/{tid}/children") as f:
-                    out.extend(int(x) for x in f.read().split())
-            except (OSError, ValueError):
-                continue
-        return out
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as f:
-                    if int(f.read().rsplit(")", 1)[1].split()[1]) == pid:
-                        found.append(int(entry))
-            except (OSError, IndexError, ValueError):
-                continue
-    return found
-
-
 def _tree_pids(root: int) -> list[int]:
     pids, todo, seen = [], [root], set()
     while todo:
@@ -143,7 +111,7 @@ def _tree_pids(root: int) -> list[int]:
             continue
         seen.add(pid)
         pids.append(pid)
-        todo.extend(_children_of(pid))
+        todo.extend(children_of(pid))
     return pids
 
 
@@ -200,7 +168,7 @@ def reap_orphans() -> int:
     killed = 0
     with _live_lock:
         for _ in range(20):
-            strays = [p for p in _children_of(os.getpid()) if p not in _live_runners and _is_orphan_candidate(p)]
+            strays = [p for p in children_of(os.getpid()) if p not in _live_runners and _is_orphan_candidate(p)]
             if not strays:
                 break
             for pid in strays:
@@ -360,7 +328,7 @@ class RunnerProcess:
         """Kill the runner's session, let the supervisor kill its orphans, then make sure; never a zombie."""
         if self.proc is None:
             return
-        for runner in _children_of(self.proc.pid):
+        for runner in children_of(self.proc.pid):
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(runner, signal.SIGKILL)
         with contextlib.suppress(ProcessLookupError):

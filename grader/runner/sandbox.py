@@ -35,7 +35,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader.model import Message
+from grader.model import Message, MessageError
 from grader.runner.staging import SYSTEM_DIRS, Runtime, denied, host_runtime, runtime_for
 
 RUNNER_UID = int(os.environ.get("GRADER_RUNNER_UID", "64023"))
@@ -121,12 +121,8 @@ UIDS = _Leases(RUNNER_UID)
 GPUS = _Leases(0, size=64, kind="gpus")  # an index into Limits.gpus
 
 
-class SandboxUnavailable(Exception):
+class SandboxUnavailable(MessageError):
     """The layers this run needs cannot be had here: `--sandbox require`, or root without Layer 1."""
-
-    def __init__(self, message: Message):
-        super().__init__(message.fr)
-        self.message = message
 
 
 @dataclass(frozen=True)

@@ -227,11 +227,7 @@ class RunnerSession:
             self.charged += float(getattr(runner, "last_charged", 0.0) or 0.0)
 
     def close(self) -> None:
-        if self.runner is not None:
-            self.peak_bytes = max(self.peak_bytes, getattr(self.runner, "peak_bytes", 0))
-            self.runner.close()
-            self.runner = None
-        self._drop_exchange()
+        self._drop_runner(kill=False)
         release_run_dirs(self.root)
         shutil.rmtree(self.root, ignore_errors=True)
         if self._uid is not None:
@@ -283,9 +279,13 @@ class RunnerSession:
             self._run_dir = None
 
     def _lost_runner(self) -> None:
+        self._drop_runner(kill=True)
+
+    def _drop_runner(self, *, kill: bool) -> None:
+        """The runner gone (closed, or killed when it is lost), its peak memory kept, its exchange dropped."""
         if self.runner is not None:
             self.peak_bytes = max(self.peak_bytes, getattr(self.runner, "peak_bytes", 0))
-            self.runner.kill()
+            self.runner.kill() if kill else self.runner.close()
             self.runner = None
         self._drop_exchange()
 

@@ -17,26 +17,15 @@ import signal
 import sys
 import time
 
+from grader.runner.children import children_of
+
 PR_SET_PDEATHSIG, PR_SET_CHILD_SUBREAPER = 1, 36
-
-
-def _children() -> list[int]:
-    me, out = os.getpid(), []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as f:
-                    if int(f.read().rsplit(")", 1)[1].split()[1]) == me:
-                        out.append(int(entry))
-            except (OSError, IndexError, ValueError):
-                continue
-    return out
 
 
 def _kill_all_children() -> None:
     """SIGKILL every child (adopted orphans included) until none is left; reap them."""
     for _ in range(200):
-        kids = _children()
+        kids = children_of(os.getpid())
         if not kids:
             return
         for pid in kids:

@@ -18,7 +18,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader.model import Message
+from grader.model import Message, MessageError
 
 ENV = "GRADER_BUNDLE"
 MANIFEST = "bundle.json"
@@ -26,12 +26,11 @@ MANIFEST = "bundle.json"
 MAX_CHILDREN = 500
 
 
-class BundleNotFound(Exception):
+class BundleNotFound(MessageError):
     """No bundle for the TP where the self-check looked; `message` says where and what to do."""
 
-    def __init__(self, message: Message):
-        super().__init__(message.en)
-        self.message = message
+    def __init__(self, message: Message) -> None:
+        super().__init__(message, "en")
 
 
 @dataclass(frozen=True)

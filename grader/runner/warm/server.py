@@ -154,9 +154,9 @@ def _reap(sock: socket.socket, children: dict[int, int]) -> None:
 
 def _kill_strays(children: dict[int, int]) -> None:
     """Orphans adopted from a killed supervisor (Layer 0: no PID namespace holds them) are killed."""
-    from grader.runner.process import _children_of
+    from grader.runner.children import children_of
 
-    for pid in _children_of(os.getpid()):
+    for pid in children_of(os.getpid()):
         if pid not in children:
             with contextlib.suppress(OSError):
                 os.kill(pid, signal.SIGKILL)
