@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.model import Assignment, Message
-from grader.numbers import group  # noqa: F401 - TEMPORARY re-export while assignments move to grader.checks
 
 PROFILES = ("cpu", "gpu")
 #: What a `[budget.<profile>]` table may cap (all optional): per `fit` call, epochs and training
