@@ -225,4 +225,4 @@ class HeldOut:
                                     f" Check that `{self.name}` is the one you trained (not rebuilt after `fit`), "
                                     "with the right labels.")
         return verdict(obs, ctx, question=self.question, name=self.name, score=score, n=len(labels),
-                       default=self.default, shown=shown, hint=hint)
+                       default=self.default, shown=shown, hint=hint.fr, hint_en=hint.en)
