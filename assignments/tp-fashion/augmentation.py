@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from grader.checks import NO_HINT, Message, fail
+from grader.checks import NO_HINT, Message, fail, student_probed
 from grader.checks.probes import augmentation
 
 from .common import checks
@@ -11,14 +11,10 @@ ROTATION = 10 / 360  # RandomRotation's factor is a fraction of a full turn
 TOL = 1e-3
 
 def _datagen(obs) -> dict:
-    obs.describe("datagen")  # missing: says so
-    info = obs.memo(("datagen",), lambda: obs.run(augmentation.describe, "datagen"))
-    if info["kind"] is None:
-        raise fail(f"`datagen` est de type {info['type']} ; attendu un `ImageDataGenerator(...)` ou un "
-                   "`keras.Sequential` de couches `RandomRotation`, `RandomZoom`, `RandomFlip`.",
-                   f"`datagen` is a {info['type']}; expected an `ImageDataGenerator(...)` or a `keras.Sequential` of "
-                   "`RandomRotation`, `RandomZoom`, `RandomFlip` layers.")
-    return info
+    return student_probed(obs, "datagen", augmentation.describe, field="kind", expected=Message(
+        "un `ImageDataGenerator(...)` ou un `keras.Sequential` de couches `RandomRotation`, `RandomZoom`, "
+        "`RandomFlip`", "an `ImageDataGenerator(...)` or a `keras.Sequential` of `RandomRotation`, `RandomZoom`, "
+        "`RandomFlip` layers"))
 
 
 def _layer(info: dict, cls: str) -> dict:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.checks import Feedback, HeldOut, confusion, holdout, pictures
+from grader.checks import ConfusionMatrix, HeldOut, holdout
 
 from .common import CLASS_NAMES, DATASET, DEFAULT_THRESHOLD, checks
 from .data import scaling
@@ -33,27 +33,24 @@ def check_cnn_accuracy_on_hidden_images(obs, ctx):
 
 
 # -- q6 ----------------------------------------------------------------------
-def _truth(obs) -> tuple[np.ndarray, np.ndarray]:
-    y = "y_test_cat" if obs.has("y_test_cat") else "y_test"
-    return confusion.truth_and_predictions(obs, model="cnn", x="X_test", y=y)
+#: the labels are `y_test_cat` (one-hot), else the integer `y_test`
+CM = ConfusionMatrix(model="cnn", x="X_test", y=("y_test_cat", "y_test"), class_names=CLASS_NAMES)
 
 
 @checks("q6", public=True, weight=0.5, fr="`cm` : matrice 10 x 10 de comptes entiers.", en="`cm`: 10 x 10 integer counts.")
 def check_cm_is_integer_10x10(obs, ctx):
-    confusion.require_counts(confusion.observed(obs))
+    CM.check_counts(obs)
 
 
 @checks("q6", weight=1, requires=("check_cm_is_integer_10x10",),
         fr="Chaque ligne de `cm` somme au nombre d'images de sa classe dans le jeu de test.",
         en="Each row of `cm` sums to the number of test images of its class.")
 def check_cm_rows_are_true_classes(obs, ctx):
-    confusion.require_rows_are_classes(confusion.observed(obs), _truth(obs)[0], x="X_test", y="y_test_cat")
+    CM.check_rows(obs)
 
 
 @checks("q6", weight=1.5, requires=("check_cm_rows_are_true_classes",),
         fr="`cm` correspond aux prédictions de `cnn` sur `X_test`.",
         en="`cm` matches the predictions of `cnn` on `X_test`.")
 def check_cm_matches_predictions(obs, ctx):
-    cm = confusion.observed(obs)
-    message = confusion.require_matches(cm, *_truth(obs), model="cnn", x="X_test")
-    return Feedback(message, (pictures.confusion_heatmap(cm, CLASS_NAMES),))
+    return CM.check_matches(obs)

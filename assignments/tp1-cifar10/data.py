@@ -7,7 +7,7 @@ against the true class of each recognised image.
 
 from __future__ import annotations
 
-from grader.checks import NO_HINT, ImageArrays, Message, fail
+from grader.checks import NO_HINT, ImageArrays, Message, fail, student_probed
 from grader.checks.probes import values
 
 from .common import CLASSES, DATASET, FULL, IMAGE_SHAPE, checks, class_index
@@ -26,14 +26,9 @@ def _layout_hint(name: str, shape: tuple) -> Message:
 
 def class_names(obs) -> list[dict]:
     """The student's `class_names` items (`str` is None for an item that is not a string)."""
-    obs.describe("class_names")  # missing: says so
-    info = obs.memo(("class_names",), lambda: obs.run(values.string_items, "class_names"))
-    if info["items"] is None:
-        raise fail(f"`class_names` est de type {info['type']} ; attendu une liste de 10 noms de classes "
-                   "(`[\"airplane\", \"automobile\", ...]`).",
-                   f"`class_names` is a {info['type']}; expected a list of 10 class names "
-                   "(`[\"airplane\", \"automobile\", ...]`).")
-    return info["items"]
+    return student_probed(obs, "class_names", values.string_items, field="items", expected=Message(
+        "une liste de 10 noms de classes (`[\"airplane\", \"automobile\", ...]`)",
+        "a list of 10 class names (`[\"airplane\", \"automobile\", ...]`)"))["items"]
 
 
 @checks("q1", public=True, fr="Formes : (50 000 ou le sous-ensemble servi, 32, 32, 3) pour les images, (n, 10) pour les "

@@ -25,6 +25,7 @@ from grader.checks import (
     group,
     holdout,
     load_dataset,
+    student_probed,
     training_budget,
 )
 from grader.checks.probes import model, predictions, values
@@ -37,16 +38,9 @@ FIELDS = ("accuracy", "train_time_s", "params")
 TOLERANCE = 0.01
 
 def _comparison(obs) -> dict:
-    if not obs.has("comparison"):
-        raise CheckFailed(Message("`comparison` n'est pas défini.", "`comparison` is not defined."), Status.MISSING)
-    info = obs.memo(("comparison",), lambda: obs.run(values.number_table, "comparison", ["cnn", "rnn"],
-                                                          list(FIELDS)))
-    if info["keys"] is None:
-        raise fail(f"`comparison` est de type {info['type']} ; attendu un dictionnaire "
-                   "{\"cnn\": {...}, \"rnn\": {...}}.",
-                   f"`comparison` is a {info['type']}; expected a dict "
-                   "{\"cnn\": {...}, \"rnn\": {...}}.")
-    return info
+    return student_probed(obs, "comparison", values.number_table, ["cnn", "rnn"], list(FIELDS), field="keys",
+                          expected=Message("un dictionnaire {\"cnn\": {...}, \"rnn\": {...}}",
+                                           "a dict {\"cnn\": {...}, \"rnn\": {...}}"))
 
 
 def _row(info: dict, key: str) -> dict:

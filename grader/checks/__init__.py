@@ -43,7 +43,8 @@ _EXPORTS: dict[str, str] = {
     **dict.fromkeys(("AsTensor", "Opaque"), "grader.runner.protocol"),
     "group": "grader.numbers",
     # a student's values
-    **dict.fromkeys(("earlier", "student_array", "student_model", "student_number"), "grader.judge.student"),
+    **dict.fromkeys(("earlier", "student_array", "student_model", "student_number", "student_probed"),
+                    "grader.judge.student"),
     # the Keras TPs: data samples, training budget, history
     **dict.fromkeys(("ONE_HOT_HINT", "curves", "data_entry", "data_rows", "expect_unit_range", "training_budget"),
                     "grader.judge.keras"),
@@ -59,6 +60,7 @@ _EXPORTS: dict[str, str] = {
     **dict.fromkeys(("HeldOut", "fitted_scaling"), "grader.judge.holdout"),
     "holdout": "grader.judge.holdout:",
     "confusion": "grader.judge.confusion:",
+    "ConfusionMatrix": "grader.judge.confusion",
     "pictures": "grader.judge.pictures:",
 }
 

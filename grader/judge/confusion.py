@@ -4,13 +4,20 @@ The runner hands back `cm` as an array, the classes of the student's own test la
 one-hot rows, or the integers themselves) and the argmax of the student's own model on the
 student's own test images; the matrix is recomputed here. So a weak model or integer labels
 (other questions) still allow a correct `cm`: the mistake is charged once.
+
+`ConfusionMatrix` is the shared check (scikit-learn's `check_<property>`, parametrised by the TP's
+names), each part called from the TP's own top-level `@checks(...)` function.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 import numpy as np
 
-from grader.judge.checks import NO_HINT, CheckFailed, fail
+from grader.judge import pictures
+from grader.judge.checks import NO_HINT, CheckFailed, Feedback, fail
 from grader.judge.expect import as_array
 from grader.judge.observe import error_line
 from grader.model import Message, Status
@@ -118,3 +125,31 @@ def require_matches(cm: np.ndarray, true: np.ndarray, pred: np.ndarray, *, model
                f"{group(len(true))} ailleurs.{hint.fr}",
                f"`cm` does not match the current predictions of `{model}` on `{x}`: {off} image(s) of "
                f"{len(true):,} elsewhere.{hint.en}")
+
+
+@dataclass(frozen=True)
+class ConfusionMatrix:
+    """The student's `cm`: the confusion matrix of their `model` on their `x` against their labels `y`
+    (the first of these names the notebook defines, else the last; messages name the first), drawn
+    with `class_names` when it matches."""
+
+    model: str
+    x: str
+    y: tuple[str, ...]
+    class_names: Sequence[str] | None = None
+
+    def truth(self, obs) -> tuple[np.ndarray, np.ndarray]:
+        """(true classes, predicted classes) on the student's own test set."""
+        y = next((name for name in self.y[:-1] if obs.has(name)), self.y[-1])
+        return truth_and_predictions(obs, model=self.model, x=self.x, y=y)
+
+    def check_counts(self, obs) -> None:
+        require_counts(observed(obs))
+
+    def check_rows(self, obs) -> None:
+        require_rows_are_classes(observed(obs), self.truth(obs)[0], x=self.x, y=self.y[0])
+
+    def check_matches(self, obs) -> Feedback:
+        cm = observed(obs)
+        message = require_matches(cm, *self.truth(obs), model=self.model, x=self.x)
+        return Feedback(message, (pictures.confusion_heatmap(cm, self.class_names),))

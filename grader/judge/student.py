@@ -121,6 +121,20 @@ def skipped_for(name: str, question: str, cause: CheckFailed) -> CheckFailed:
                        Status.SKIPPED, cause.details)
 
 
+def student_probed(obs, name: str, probe: Callable, *args: Any, field: str, expected: Message) -> dict:
+    """What `probe(ns, name, *args)` (a runner-side probe) says of the student's `name`, once per submission.
+
+    A missing `name` says so; where the answer's `field` is None, `name` is not of the kind asked: a
+    failed verdict, "`name` is a <type>; expected <expected>" (`expected` worded in both languages)."""
+    obs.describe(name)  # missing: says so
+    info = obs.memo(("probed", name, getattr(probe, "__qualname__", repr(probe)), *map(repr, args)),
+                    lambda: obs.run(probe, name, *args))
+    if info[field] is None:
+        raise fail(f"`{name}` est de type {info['type']} ; attendu {expected.fr}.",
+                   f"`{name}` is a {info['type']}; expected {expected.en}.")
+    return info
+
+
 def student_model(obs, name: str) -> dict:
     """The student's top-level `name` is a Keras model (its description is returned), else a verdict."""
     from grader.judge.layers import KERAS_MODEL  # the Keras class path, spelled once
