@@ -19,16 +19,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Iterable
 from pathlib import Path
 
 from grader.assignments import AssignmentError, CourseLike, locate, read_assignment
+from grader.intake import percent
 from grader.intake.answers import ANSWER_TAG, PLACEHOLDER, AnswerCell, answer_cell_id, answer_cells
 from grader.selfcheck import cells as selfcheck
 from grader.selfcheck.cells import QUESTION_TAG
-
-_MARKER = re.compile(r"^# %%(.*)$")
 
 
 def reference_path(assignment_id: str, courses: Iterable[CourseLike] = ()) -> Path:
@@ -49,26 +47,14 @@ def split_tagged(text: str) -> list[tuple[str, str, str]]:
 def _split(text: str) -> list[tuple[str, str, str, str]]:
     """(kind, source, answer, question) of each cell: `question` is the autograded question a code
     cell's `question=ID` header names ("" for none; its heading says it otherwise: `selfcheck.cells`)."""
-    cells: list[tuple[str, str, str, list[str]]] = []
-    kind, tag, question, lines = "code", "", "", []
-    for line in text.splitlines():
-        m = _MARKER.match(line)
-        if m:
-            if any(s.strip() for s in lines) or tag:
-                cells.append((kind, tag, question, lines))
-            found = ANSWER_TAG.search(m.group(1))
-            asked = QUESTION_TAG.search(m.group(1))
-            kind = "markdown" if "[markdown]" in m.group(1) else "code"
-            tag, question, lines = found[1] if found else "", asked[1] if asked else "", []
-        else:
-            lines.append(line)
-    if any(s.strip() for s in lines) or tag:
-        cells.append((kind, tag, question, lines))
     out = []
-    for kind, tag, question, lines in cells:
-        if kind == "markdown":
-            lines = [re.sub(r"^# ?", "", s) for s in lines]
-        out.append((kind, "\n".join(lines).strip("\n"), tag, question if kind == "code" else ""))
+    for cell in percent.split(text):
+        answer, asked = ANSWER_TAG.search(cell.header), QUESTION_TAG.search(cell.header)
+        tag = answer[1] if answer else ""
+        if not (any(s.strip() for s in cell.lines) or tag):
+            continue
+        question = asked[1] if asked and cell.kind == "code" else ""
+        out.append((cell.kind, cell.text.strip("\n"), tag, question))
     return out
 
 

@@ -22,7 +22,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("grader.late", "grader.courses", "grader.budget", "grader.options"),  # what a run is configured with
     ("grader.judge", "grader.checks"),  # the trusted side: observations, comparisons, shared checks
     ("grader.assignments", "grader.notebooks", "grader.selfcheck.cells",  # a TP and its student notebook,
-     "grader.intake.answers"),  # where its written answers sit (the notebook puts them, intake finds them)
+     "grader.intake.answers", "grader.intake.percent"),  # where its cells and written answers sit (the
+    # notebook generator writes them, intake reads them)
     ("grader.intake", "grader.gradebook"),  # submissions in, records kept
     ("grader.reports",),  # documents from records
     ("grader.grading", "grader.calibration"),  # a class run, one submission's pipeline

@@ -21,14 +21,13 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from grader.intake import percent
 from grader.model import Message
 
 #: What a generated answer cell holds until the student writes in it.
 PLACEHOLDER = "*Votre réponse ici.*"
 #: A percent-format header that marks an answer cell: `# %% [markdown] answer=w1`.
 ANSWER_TAG = re.compile(r"\banswer\s*=\s*[\"']?([A-Za-z0-9_.-]+)")
-_PERCENT = re.compile(r"^#\s*%%(.*)$")
-_NOT_CODE = re.compile(r"\[\s*(markdown|md|raw)\s*\]", re.IGNORECASE)
 
 #: How an answer was found: by its cell's mark, by the cell's id, after the question's text; or not.
 METADATA, CELL_ID, HEADING, NOT_FOUND = "metadata", "id", "heading", ""
@@ -127,26 +126,14 @@ def cells_of_notebook(raw: object, key: str = "source") -> tuple[NotebookCell, .
 
 
 def cells_of_module(text: str) -> tuple[NotebookCell, ...]:
-    """The cells of a percent-format module (`# %%`, `# %% [markdown] answer=w1`); markdown cells
-    lose their leading `# `, as jupytext reads them."""
-    cells: list[NotebookCell] = []
-    kind, tag, lines = "code", "", []
-
-    def close() -> None:
-        body = "\n".join(re.sub(r"^# ?", "", s) for s in lines) if kind != "code" else "\n".join(lines)
+    """The cells of a percent-format module (`# %%`, `# %% [markdown] answer=w1`); text cells lose their
+    leading `# `, as jupytext reads them. A cell with nothing in it is left out, unless it is tagged."""
+    cells = []
+    for cell in percent.split(text):
+        found = ANSWER_TAG.search(cell.header) if cell.marked else None
+        tag, body = (found.group(1) if found else ""), cell.text
         if body.strip() or tag:
-            cells.append(NotebookCell(kind, body.strip("\n"), "", tag))
-
-    for line in text.replace("\r\n", "\n").split("\n"):
-        m = _PERCENT.match(line)
-        if m:
-            close()
-            kind = "markdown" if _NOT_CODE.search(m.group(1)) else "code"
-            found = ANSWER_TAG.search(m.group(1))
-            tag, lines = (found.group(1) if found else ""), []
-        else:
-            lines.append(line)
-    close()
+            cells.append(NotebookCell(cell.kind, body.strip("\n"), "", tag))
     return tuple(cells)
 
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import io
 import json
-import re
 import tokenize
 
+from grader.intake import percent
 from grader.intake.answers import NotebookCell, answer_mark, cells_of_module, cells_of_notebook
 from grader.intake.submission import UnreadableSubmission
 from grader.model import Message
@@ -138,36 +138,20 @@ def _compiles(src: str) -> bool:
     return True
 
 
-_MARKER = re.compile(r"#\s*%%(?=\s|\[|$)")  # `# %%time` is a commented magic, not a marker
-
-
-_NOT_CODE = re.compile(r"\[\s*(markdown|md|raw)\s*\]", re.IGNORECASE)
-
-
-def _trim(lines: list[str]) -> str:
-    while lines and not lines[-1].strip():
-        lines.pop()
-    while lines and not lines[0].strip():
-        lines.pop(0)
-    return "".join(lines).rstrip("\n")
+def _trim(lines: tuple[str, ...]) -> str:
+    """A cell's code without its blank first and last lines."""
+    kept = list(lines)
+    while kept and not kept[-1].strip():
+        kept.pop()
+    while kept and not kept[0].strip():
+        kept.pop(0)
+    return "\n".join(kept)
 
 
 def split_cells(text: str) -> tuple[str, ...]:
-    """Split a module on jupytext/VS Code `# %%` markers; no marker means one cell."""
-    text = text.replace("\r\n", "\n")
-    cells: list[str] = []
-    current: list[str] = []
-    is_code = True
-    for line in text.splitlines(keepends=True):
-        if _MARKER.match(line):
-            if is_code and (src := _trim(current)) and not is_selfcheck_cell(src):
-                cells.append(src)
-            current, is_code = [], not _NOT_CODE.search(line)
-        else:
-            current.append(line)
-    if is_code and (src := _trim(current)) and not is_selfcheck_cell(src):
-        cells.append(src)
-    return tuple(cells)
+    """The code cells of a module split on jupytext/VS Code `# %%` markers; no marker means one cell."""
+    return tuple(src for cell in percent.split(text)
+                 if cell.kind == "code" and (src := _trim(cell.lines)) and not is_selfcheck_cell(src))
 
 
 def parse_source(data: bytes, kind: str) -> tuple[tuple[str, ...], str | None, tuple[Message, ...], tuple[NotebookCell, ...]]:
