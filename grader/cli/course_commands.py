@@ -5,9 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from grader.cli.common import console, error_word, say
 
@@ -15,27 +13,20 @@ from grader.cli.common import console, error_word, say
 def cmd_list(args: argparse.Namespace) -> int:
     from grader import courses
     from grader.assignments import AssignmentError, load_folder
+    from grader.reports.console import Listed, assignments_table
 
-    en = args.lang == "en"
     search = courses.search_path(args.course)
-    table = Table(title="Assignments" if en else "TP disponibles")
-    for col in (("id", "title", "questions", "points", "course") if en
-                else ("id", "titre", "questions", "points", "cours")):
-        table.add_column(col)
+    rows = []
     for loc in courses.everything(search):
         where = loc.course.label().get(args.lang)
         try:  # a broken assignment is listed with its error; it never hides the others
             a = load_folder(loc.folder, located=loc).assignment
         except Exception as e:  # noqa: BLE001 - an instructor's file, whatever is wrong in it
             problem = e.text(args.lang) if isinstance(e, AssignmentError) else f"{type(e).__name__}: {e}"
-            table.add_row(loc.id, f"[red]{escape(problem)}[/red]", "", "", escape(where))
+            rows.append(Listed(loc.id, where, problem=problem))
             continue
-        table.add_row(loc.id, escape(a.title.get(args.lang)), " ".join(q.id for q in a.questions),
-                      f"{a.max_score:g}", escape(where))
-    Console().print(table)
-    for c in courses.missing_courses(search):
-        console.print(f"[yellow]{escape(str(c.root))}: " + ("no assignments/ folder" if en else
-                                                          "pas de dossier assignments/") + "[/yellow]")
+        rows.append(Listed(loc.id, where, a.title.get(args.lang), tuple(q.id for q in a.questions), a.max_score))
+    assignments_table(rows, args.lang, missing=[c.root for c in courses.missing_courses(search)])
     return 0
 
 
@@ -150,19 +141,9 @@ def cmd_data(args: argparse.Namespace) -> int:
 
     en = args.lang == "en"
     if args.action == "status":
-        table = Table(title="Datasets" if en else "Jeux de données")
-        for col in (("dataset", "origin", "path or how to get it") if en
-                    else ("jeu", "origine", "chemin ou comment l'obtenir")):
-            table.add_column(col)
-        for name, source, line in lookup.status(args.lang):
-            if source is None:
-                table.add_row(name, "[red]" + ("missing" if en else "absent") + "[/red]", escape(line))
-            elif source.synthetic:
-                origin = catalogue.origin_text(source.origin, args.lang)
-                table.add_row(name, f"[bold yellow]{escape(origin)}[/bold yellow]", escape(line))
-            else:
-                table.add_row(name, escape(catalogue.origin_text(source.origin, args.lang)), escape(str(source.path)))
-        Console().print(table)
+        from grader.reports.console import datasets_table
+
+        datasets_table(lookup.status(args.lang), args.lang)
         return 0
     from grader.data.importing import import_dataset, synthesize
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from rich.console import Console
@@ -25,6 +26,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from grader.data.catalogue import origin_text
 from grader.model import Message, SubmissionResult, status_word
 from grader.reports.document import text
 
@@ -171,3 +173,51 @@ def selfcheck_results(console: Console, run, out: Path, lang: str = "fr") -> Non
                          f"Report: {report}" if en else
                          f"{passed}/{total} vérifications publiques réussies ; la note finale compte aussi des "
                          f"vérifications cachées. Rapport : {report}"))
+
+
+@dataclass(frozen=True)
+class Listed:
+    """One row of `grader list`: an assignment, or the problem that keeps it from loading."""
+
+    id: str
+    course: str
+    title: str = ""
+    questions: tuple[str, ...] = ()
+    points: float = 0.0
+    problem: str | None = None
+
+
+def assignments_table(rows: Iterable[Listed], lang: str = "fr", *, missing: Iterable[Path] = ()) -> None:
+    """`grader list`: every assignment the search path holds (a broken one with its error), then the
+    course folders without an assignments/ folder."""
+    en = lang == "en"
+    table = Table(title="Assignments" if en else "TP disponibles")
+    for col in (("id", "title", "questions", "points", "course") if en
+                else ("id", "titre", "questions", "points", "cours")):
+        table.add_column(col)
+    for row in rows:
+        if row.problem is not None:
+            table.add_row(row.id, f"[red]{escape(row.problem)}[/red]", "", "", escape(row.course))
+        else:
+            table.add_row(row.id, escape(row.title), " ".join(row.questions), f"{row.points:g}", escape(row.course))
+    Console().print(table)
+    for root in missing:
+        Console(stderr=True).print(f"[yellow]{escape(str(root))}: " + ("no assignments/ folder" if en else
+                                                                    "pas de dossier assignments/") + "[/yellow]")
+
+
+def datasets_table(status: Iterable[tuple[str, object, str]], lang: str = "fr") -> None:
+    """`grader data status`: each dataset, where its copy is (a synthetic one in yellow), or how to get it."""
+    en = lang == "en"
+    table = Table(title="Datasets" if en else "Jeux de données")
+    for col in (("dataset", "origin", "path or how to get it") if en
+                else ("jeu", "origine", "chemin ou comment l'obtenir")):
+        table.add_column(col)
+    for name, source, line in status:
+        if source is None:
+            table.add_row(name, "[red]" + ("missing" if en else "absent") + "[/red]", escape(line))
+        elif source.synthetic:
+            table.add_row(name, f"[bold yellow]{escape(origin_text(source.origin, lang))}[/bold yellow]", escape(line))
+        else:
+            table.add_row(name, escape(origin_text(source.origin, lang)), escape(str(source.path)))
+    Console().print(table)
