@@ -40,3 +40,17 @@ def test_the_guide_example_grades_its_reference_fully_and_a_mutant_loses_its_que
     assert question_scores(got["ref"]) == {"q1": 1.0, "q2": 2.0}
     assert question_scores(got["ones"]) == {"q1": 0.5, "q2": 2.0}  # the shape is right, the values are not
     assert got["stub"].score == 0.0
+
+
+def test_every_grader_path_the_docs_name_exists():
+    """The README's layout and the guides name files that exist (a move updates them or fails here)."""
+    named = set()
+    for doc in (REPO / "README.md", *sorted((REPO / "docs").glob("*.md")), REPO / "bench" / "README.md"):
+        named |= set(re.findall(r"(?<![\w./-])grader/[A-Za-z_/]+(?:\.py)?", doc.read_text(encoding="utf-8")))
+        # the layout's indented sub-folders and `a.py, b.py` lists name files of the folder above
+        for folder, names in re.findall(r"^(grader/[a-z_/]+/)\s+([a-z_]+\.py)", doc.read_text(encoding="utf-8"),
+                                        flags=re.M):
+            named.add(folder + names)
+    assert len(named) > 20
+    missing = sorted(p for p in named if not (REPO / p.rstrip("/")).exists())
+    assert not missing, missing
