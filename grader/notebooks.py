@@ -10,7 +10,7 @@ the TP and the question (`answer_cell_id`), not from its position: adding a ques
 never gives an earlier cell (in notebooks already handed out) an answer cell's id.
 
 Every generated notebook (`grader generate`, `new`, `assign`, hence `release`) also carries the
-self-check cells (`grader.selfcheck.cells`): an init cell, `check("q1")` after each autograded
+self-check cells (`grader.selfcheck.check_cells`): an init cell, `check("q1")` after each autograded
 question's last code cell (the question a cell answers: its `# %% question=q1` header, else the
 heading before it), `check_all()` at the end. Intake drops them; they take no other cell's id.
 """
@@ -25,8 +25,8 @@ from pathlib import Path
 from grader.assignments import AssignmentError, CourseLike, locate, read_assignment
 from grader.intake import percent
 from grader.intake.answers import ANSWER_TAG, PLACEHOLDER, AnswerCell, answer_cell_id, answer_cells
-from grader.selfcheck import cells as selfcheck
-from grader.selfcheck.cells import QUESTION_TAG
+from grader.selfcheck import check_cells as selfcheck
+from grader.selfcheck.check_cells import QUESTION_TAG
 
 
 def reference_path(assignment_id: str, courses: Iterable[CourseLike] = ()) -> Path:
@@ -107,7 +107,7 @@ def student_notebook(assignment_id: str, courses: Iterable[CourseLike] = ()) -> 
 
 def autograded(folder: Path) -> tuple[str, ...] | None:
     """The ids of the TP's autograded questions (those a `check("q1")` cell can run); None when its
-    TOML cannot be read here (headings then name them: `grader.selfcheck.cells`)."""
+    TOML cannot be read here (headings then name them: `grader.selfcheck.check_cells`)."""
     try:
         return tuple(q.id for q in read_assignment(folder).questions if not q.manual)
     except AssignmentError:
@@ -116,7 +116,7 @@ def autograded(folder: Path) -> tuple[str, ...] | None:
 
 def notebook_from_reference(text: str, assignment_id: str, questions: Iterable[str] | None = None) -> dict:
     """The student notebook of a percent-format reference: solutions out, the id in the metadata, and
-    the self-check cells (`grader.selfcheck.cells`: an init cell before the first code cell, `check("q1")`
+    the self-check cells (`grader.selfcheck.check_cells`: an init cell before the first code cell, `check("q1")`
     after each autograded question's last code cell, `check_all()` at the end). `questions`: the TP's
     autograded question ids, when known. The other cells' ids are those they would have without them."""
     cells = []

@@ -21,7 +21,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("grader.runner",),  # the untrusted side, and the grader's handles on it
     ("grader.late", "grader.courses", "grader.budget", "grader.options"),  # what a run is configured with
     ("grader.judge", "grader.checks"),  # the trusted side: observations, comparisons, shared checks
-    ("grader.assignments", "grader.notebooks", "grader.selfcheck.cells",  # a TP and its student notebook,
+    ("grader.assignments", "grader.notebooks", "grader.selfcheck.check_cells",  # a TP and its student notebook,
      "grader.intake.answers", "grader.intake.percent"),  # where its cells and written answers sit (the
     # notebook generator writes them, intake reads them)
     ("grader.intake", "grader.gradebook"),  # submissions in, records kept

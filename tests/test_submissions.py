@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from grader.intake import cells as intake_cells
-from grader.intake import discovery, submission, zips
+from grader.intake import discovery, record, zips
 from grader.intake.cells import split_cells
 from grader.intake.discovery import cleanup, discover, discovered, load, not_submissions
 from grader.intake.zips import ZipLimits
@@ -258,7 +258,7 @@ def test_extraction_counts_real_bytes(tmp_path):
     dest.mkdir()
     with zipfile.ZipFile(z) as zf:
         plan = [(info, (info.filename,)) for info in zf.infolist()]
-        with pytest.raises(submission.UnreadableSubmission, match="refusée"):
+        with pytest.raises(record.UnreadableSubmission, match="refusée"):
             zips.extract(zf, plan, dest, ZipLimits(max_total_bytes=2**20))
     assert (dest / "zeros.bin").stat().st_size <= 2**20
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from grader import late as late_mod
 from grader.gradebook import Gradebook
 from grader.intake.answers import AnswerCell, find_answers
-from grader.intake.submission import Submission
+from grader.intake.record import Submission
 from grader.notebooks import answer_specs
 
 #: A handed-in notebook larger than this is not kept in the gradebook (its answers still are).

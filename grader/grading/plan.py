@@ -17,7 +17,7 @@ from pathlib import Path
 from grader import assignments as assignments_mod
 from grader import budget as budget_mod
 from grader.data import files, lookup, serving
-from grader.intake.submission import Submission
+from grader.intake.record import Submission
 from grader.judge.engine import Context
 from grader.model import Message
 from grader.options import GradeOptions, UsageError

@@ -31,7 +31,7 @@ from grader.grading.interrupt import Interrupted, RunStopped, Stop, Stopping
 from grader.grading.plan import gpu_ids, guard_out, pick_assignment, prepare, serve_subsets, starter
 from grader.grading.submission import LOST, Graded, GradingOptions
 from grader.intake.discovery import cleanup, discover, discover_one, not_submissions
-from grader.intake.submission import Submission
+from grader.intake.record import Submission
 from grader.model import CheckResult, Message, Status, SubmissionResult
 from grader.options import GradeOptions, UsageError
 from grader.runner.process import reap_orphans

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from grader.assignments import LoadedAssignment
 from grader.grading.outdir import DiskFull, full_disk_detail
-from grader.intake.submission import Submission
+from grader.intake.record import Submission
 from grader.judge.checks import CheckFailed
 from grader.judge.engine import Context, run_checks
 from grader.judge.observe import Observer

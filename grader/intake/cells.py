@@ -3,7 +3,7 @@
 
 Notebooks are read with plain `json`: importing nbformat costs about 2 s in every process that
 would need it. The self-check cells a generated notebook carries (`init(...)`, `check("q1")`:
-`grader.selfcheck.cells`) are dropped here, recognised by their source: they only tell the
+`grader.selfcheck.check_cells`) are dropped here, recognised by their source: they only tell the
 student, in their own kernel, never the grader.
 """
 
@@ -15,9 +15,9 @@ import tokenize
 
 from grader.intake import percent
 from grader.intake.answers import NotebookCell, answer_mark, cells_of_module, cells_of_notebook
-from grader.intake.submission import UnreadableSubmission
+from grader.intake.record import UnreadableSubmission
 from grader.model import Message
-from grader.selfcheck.cells import is_selfcheck_cell
+from grader.selfcheck.check_cells import is_selfcheck_cell
 
 NOT_NOTEBOOK = Message("Le fichier n'est pas un notebook Jupyter (.ipynb) valide.",
                        "The file is not a valid Jupyter notebook (.ipynb).")

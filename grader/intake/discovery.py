@@ -24,7 +24,7 @@ from grader.intake import zips
 from grader.intake.cells import parse_source
 from grader.intake.downloads import DownloadName, parse
 from grader.intake.hashing import PRUNED_DIRS, file_sha256, files_under, ignored, tree_sha256
-from grader.intake.submission import KINDS, Submission, UnreadableSubmission
+from grader.intake.record import KINDS, Submission, UnreadableSubmission
 from grader.intake.zips import ZipLimits, extract, plan_members, zip_problem
 from grader.model import Message
 

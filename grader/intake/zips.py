@@ -12,7 +12,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader.intake.submission import UnreadableSubmission
+from grader.intake.record import UnreadableSubmission
 from grader.model import Message
 
 

@@ -6,9 +6,9 @@ question's public checks against the kernel's own namespace (`grader.selfcheck.k
 operations and the judge's plain data, in one process) and shows the verdict under the cell
 (`grader.selfcheck.render`), `check_all()` every question's. Nothing here holds a reference, a hidden
 check or a threshold: the bundle never had them. It only tells the student; the grade is computed by
-the grader, which drops these cells at intake (`grader.selfcheck.cells`).
+the grader, which drops these cells at intake (`grader.selfcheck.check_cells`).
 
-The API is imported lazily: intake imports `grader.selfcheck.cells` and must not pay for the kernel side.
+The API is imported lazily: intake imports `grader.selfcheck.check_cells` and must not pay for the kernel side.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ from grader.authoring.scaffold import new
 from grader.model import CheckResult, Message, Question, Status
 from grader.notebooks import split_cells
 from grader.selfcheck import api
-from grader.selfcheck.cells import check_cell, init_cell
+from grader.selfcheck.check_cells import check_cell, init_cell
 from grader.selfcheck.render import QuestionVerdict, Verdict
 
 

@@ -17,7 +17,7 @@ from grader.intake.answers import answer_cell_id, find_answers
 from grader.intake.cells import parse_notebook, split_cells
 from grader.intake.cells import parse_source as parse_submission
 from grader.notebooks import answer_specs, notebook_from_reference, render, student_notebook
-from grader.selfcheck.cells import (
+from grader.selfcheck.check_cells import (
     CHECK_ALL_CELL,
     check_cell,
     init_cell,
@@ -147,7 +147,7 @@ def test_questions_from_headings_tags_and_the_toml():
 def test_otters_own_cells_are_dropped_and_nothing_else():
     """A notebook handed out by otter keeps otter's init, check and export cells: here they could only
     fail (no otter, no `grader` object). Only cells made of those statements alone are dropped."""
-    from grader.selfcheck.cells import is_otter_cell
+    from grader.selfcheck.check_cells import is_otter_cell
 
     for source in ('# Initialize Otter\nimport otter\ngrader = otter.Notebook("tp.ipynb")', 'grader.check("q1")',
                    "grader.check_all()", "# Save your notebook first\ngrader.export(pdf=False)",

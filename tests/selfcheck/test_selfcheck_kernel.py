@@ -167,7 +167,7 @@ from grader.grading import prepare
 from grader.notebooks import split_cells, student_notebook
 from grader.runner import patches
 from grader.selfcheck import api
-from grader.selfcheck.cells import is_selfcheck_cell
+from grader.selfcheck.check_cells import is_selfcheck_cell
 
 tp, reference = sys.argv[1], Path(sys.argv[2]).read_text(encoding="utf-8")
 out = Path(tempfile.mkdtemp())

@@ -21,7 +21,7 @@ from conftest import REPO, by_student, reference_text, write_class
 from grader.authoring.release import release
 from grader.grading import grade
 from grader.notebooks import render, split_cells
-from grader.selfcheck.cells import is_selfcheck_cell
+from grader.selfcheck.check_cells import is_selfcheck_cell
 
 nbformat = pytest.importorskip("nbformat")
 nbclient = pytest.importorskip("nbclient")

@@ -12,7 +12,7 @@ from typing import Protocol
 
 from grader.assignments import LoadedAssignment
 from grader.grading.submission import Graded, GradingOptions
-from grader.intake.submission import Submission
+from grader.intake.record import Submission
 from grader.model import CheckResult
 
 
