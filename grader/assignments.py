@@ -15,7 +15,7 @@ from types import ModuleType
 import grader
 from grader import courses as courses_mod
 from grader.courses import Course, Located
-from grader.judge.checks import Check, Registry
+from grader.judge.registry import Check, Registry
 from grader.late import LateConfigError, read_policy
 from grader.model import AUTO, MANUAL, Assignment, CheckInfo, Message, Question
 

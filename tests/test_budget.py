@@ -42,7 +42,7 @@ points = 20
 """
 
 CHECKS = '''
-from grader.judge.checks import Registry, fail
+from grader.judge.registry import Registry, fail
 checks = Registry()
 
 def score(obs, ctx):

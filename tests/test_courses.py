@@ -16,8 +16,8 @@ from grader.authoring import AuthoringError
 from grader.authoring.scaffold import new
 from grader.cli import main
 from grader.grading import UsageError, grade
-from grader.judge.checks import Registry, fail
 from grader.judge.engine import Context, run_check
+from grader.judge.registry import Registry, fail
 from grader.model import Status
 
 TEN = ["tp-cnn-mnist", "tp-diy", "tp-fashion", "tp-gradient", "tp-mnist-dense", "tp-tenseurs", "tp-transfer",

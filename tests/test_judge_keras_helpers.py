@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from grader.judge import confusion, holdout
-from grader.judge.checks import CheckFailed
 from grader.judge.layers import compare, normalize, require_params, show_all
+from grader.judge.registry import CheckFailed
 
 
 def _info(*layers: dict) -> dict:
@@ -15,7 +15,7 @@ def _info(*layers: dict) -> dict:
 
 
 def _act_layer(cls: str, act: str) -> dict:
-    """An activation layer as the runner describes it (`grader.runner.probes.model`)."""
+    """An activation layer as the runner describes it (`grader.runner.probes.keras_model`)."""
     return {"class": cls, "activation": act, "activation_layer": True}
 
 

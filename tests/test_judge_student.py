@@ -7,7 +7,7 @@ import re
 import numpy as np
 import pytest
 
-from grader.judge.checks import CheckFailed
+from grader.judge.registry import CheckFailed
 from grader.judge.student import (
     earlier,
     require_array,

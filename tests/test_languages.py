@@ -16,10 +16,10 @@ import numpy as np
 import pytest
 
 from grader import cli
-from grader.judge.checks import CheckFailed, Failure, fail, pair
 from grader.judge.expect import expect_close, expect_shape
 from grader.judge.holdout import verdict
 from grader.judge.layers import require_params
+from grader.judge.registry import CheckFailed, Failure, fail, pair
 from grader.judge.student import require_array
 from grader.model import Message
 from tests import languages

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from grader.judge.checks import Registry, fail
 from grader.judge.engine import Context, run_check
+from grader.judge.registry import Registry, fail
 from grader.model import Status
 from grader.text import plain
 

@@ -24,7 +24,7 @@ from conftest import (
 from grader.assignments import load as load_assignment
 from grader.data import lookup
 from grader.grading import grade
-from grader.judge.checks import CheckFailed
+from grader.judge.registry import CheckFailed
 from grader.notebooks import student_notebook
 from grader.reports.document import text
 

@@ -2,7 +2,7 @@
 
 The course builds the autoencoder with the functional API; a `Sequential`, separate activation
 layers, or an `encoder` and a `decoder` sub-model chained into `autoencoder` are the same network.
-`grader.runner.probes.model.flat` lists the model's layers with nested models expanded, so all of
+`grader.runner.probes.keras_model.flat` lists the model's layers with nested models expanded, so all of
 these read alike once `grader.judge.layers.normalize` folded the activations; `probes.py` (runner
 side) finds the bottleneck (the narrowest hidden Dense) and its activation by running that chain
 layer after layer.

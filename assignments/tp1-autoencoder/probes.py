@@ -2,7 +2,7 @@
 runner as source by `obs.run`: absolute imports only, nothing that knows an expected value).
 
 The bottleneck is the narrowest hidden Dense of the chain of the autoencoder's layers (nested models
-expanded, `grader.runner.probes.model.flat_layers`), together with the activation layers right after
+expanded, `grader.runner.probes.keras_model.flat_layers`), together with the activation layers right after
 it; running that chain up to there on images gives the autoencoder's own code for them.
 """
 

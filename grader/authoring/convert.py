@@ -210,8 +210,8 @@ def _run_reference(text: str, teacher: TeacherNotebook, names: list[str], where:
     """Run the reference once in the grader's runner: the descriptions of `names`, and the tests as
     they will run (libraries they read imported by them; otter's outputs recorded), each passed on it."""
     from grader.intake.discovery import cleanup, load
-    from grader.judge.checks import CheckFailed
     from grader.judge.observe import Observer
+    from grader.judge.registry import CheckFailed
     from grader.model import Status
     from grader.runner.sandbox import SandboxUnavailable, plan
     from grader.runner.session import Limits, RunnerSession

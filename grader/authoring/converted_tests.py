@@ -213,7 +213,7 @@ def convert_tests(teacher: TeacherNotebook, setup: str, name: str) -> dict[str, 
 def promoted_imports(obs, names: set[str], answers: set[str]) -> dict[str, str]:
     """Import lines for the names tests read that are libraries in the reference's run (a module, or a
     library function imported where a student could replace it): the test imports them itself."""
-    from grader.judge.checks import CheckFailed
+    from grader.judge.registry import CheckFailed
 
     code = ("import types\nobj = ns.get(name)\nresult = None\n"
             "if isinstance(obj, types.ModuleType):\n    result = ['module', obj.__name__]\n"
@@ -240,7 +240,7 @@ def promoted_imports(obs, names: set[str], answers: set[str]) -> dict[str, str]:
 
 def passes_on_reference(obs, t: ConvertedTest, qid: str, where: str) -> str | None:
     """Run the test on the reference; its printed output (kept for otter's doctests); refuse if it fails."""
-    from grader.judge.checks import CheckFailed
+    from grader.judge.registry import CheckFailed
     from grader.judge.teacher_tests import run_teacher_test
 
     try:

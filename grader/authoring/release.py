@@ -34,7 +34,7 @@ from pathlib import Path
 import grader
 from grader.assignments import AssignmentError, import_checks
 from grader.authoring import AuthoringError, kit
-from grader.judge.checks import Check
+from grader.judge.registry import Check
 
 ENTRY = "checks"  # the module the loader reads; `checks` is also the registry's name in it
 INSTRUCTOR_ONLY = frozenset({"MEASURES"})  # what `grader calibrate` measures: held-out scores

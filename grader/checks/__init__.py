@@ -32,7 +32,7 @@ from grader.checks.lazy import exports
 _EXPORTS: dict[str, str] = {
     # declaring checks and failing them
     **dict.fromkeys(("NO_HINT", "Check", "CheckFailed", "Failure", "Feedback", "Registry", "fail", "pair",
-                     "quoted"), "grader.judge.checks"),
+                     "quoted"), "grader.judge.registry"),
     "Context": "grader.judge.engine",
     "Observer": "grader.judge.observe",
     **dict.fromkeys(("as_array", "as_number", "as_tuple", "expect_close", "expect_finite", "expect_float",

@@ -19,10 +19,11 @@ _PROBES = "grader.runner.probes"
 #: public name -> "module" (the name is the module's own) or "module:attribute"; "module:" is the module
 _EXPORTS: dict[str, str] = {
     **dict.fromkeys(("KERAS_MODEL", "error_text", "require_keras_model", "type_info"), _PROBES),
-    **dict.fromkeys(("describe", "flat_layers"), f"{_PROBES}.model"),
+    **dict.fromkeys(("describe", "flat_layers"), f"{_PROBES}.keras_model"),
     **dict.fromkeys(("OTHER", "of_layer"), f"{_PROBES}.activations"),
     **{module: f"{_PROBES}.{module}:" for module in ("activations", "augmentation", "callbacks", "compiled",
-                                                      "history", "model", "predictions", "values")},
+                                                      "history", "predictions", "values")},
+    "model": f"{_PROBES}.keras_model:",  # a Keras model described as plain data
 }
 
 __all__ = sorted(_EXPORTS)

@@ -20,9 +20,9 @@ from pathlib import Path
 from grader.assignments import LoadedAssignment
 from grader.grading.outdir import DiskFull, full_disk_detail
 from grader.intake.record import Submission
-from grader.judge.checks import CheckFailed
 from grader.judge.engine import Context, run_checks
 from grader.judge.observe import Observer
+from grader.judge.registry import CheckFailed
 from grader.model import CellRecord, CheckResult, Message, SubmissionStatus
 from grader.runner.process import RunnerStarter
 from grader.runner.sandbox import SandboxPlan

@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from grader.judge.checks import NO_HINT
 from grader.judge.layers import (
     built,
     compare,
@@ -23,6 +22,7 @@ from grader.judge.layers import (
     require_keras_model,
     require_params,
 )
+from grader.judge.registry import NO_HINT
 from grader.model import Message
 
 #: the layers found -> a TP-specific hint for the usual slips (None: no hint)

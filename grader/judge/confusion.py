@@ -17,9 +17,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from grader.judge import pictures
-from grader.judge.checks import NO_HINT, CheckFailed, Feedback, fail
 from grader.judge.expect import as_array
 from grader.judge.observe import error_line
+from grader.judge.registry import NO_HINT, CheckFailed, Feedback, fail
 from grader.model import Message, Status
 from grader.numbers import group
 from grader.runner.probes import predictions, values

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from grader.judge.checks import Check, CheckFailed, Feedback
 from grader.judge.observe import Observer
+from grader.judge.registry import Check, CheckFailed, Feedback
 from grader.model import CheckResult, Measure, Message, Picture, Status
 from grader.text import plain
 

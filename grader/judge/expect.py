@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from grader.judge.checks import Failure, fail, pair
+from grader.judge.registry import Failure, fail, pair
 from grader.model import Message
 from grader.runner.protocol import Opaque
 

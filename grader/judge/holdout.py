@@ -22,9 +22,9 @@ import numpy as np
 from grader.budget import origin_message
 from grader.data import lookup
 from grader.judge import pictures, trusted_predict
-from grader.judge.checks import CheckFailed, Feedback, fail, pair
 from grader.judge.expect import as_array
 from grader.judge.keras import curves, training_budget, training_words
+from grader.judge.registry import CheckFailed, Feedback, fail, pair
 from grader.judge.student import student_model
 from grader.model import Measure, Message, Status
 from grader.numbers import group

@@ -22,7 +22,6 @@ from grader.data import lookup
 from grader.data.catalogue import TITLES
 from grader.data.files import Arrays
 from grader.judge import holdout
-from grader.judge.checks import NO_HINT, CheckFailed, Failure, fail
 from grader.judge.expect import as_array
 from grader.judge.keras import (
     ONE_HOT_HINT,
@@ -33,6 +32,7 @@ from grader.judge.keras import (
     training_budget,
 )
 from grader.judge.recognise import dataset_labels
+from grader.judge.registry import NO_HINT, CheckFailed, Failure, fail
 from grader.model import Message
 from grader.numbers import group
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.judge.checks import CheckFailed, fail
 from grader.judge.expect import as_array
+from grader.judge.registry import CheckFailed, fail
 from grader.model import Message, Status
 from grader.runner.budget_caps import cap_words
 from grader.runner.probes import history as fit_history

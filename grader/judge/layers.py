@@ -1,6 +1,6 @@
 """A Keras model seen as plain data, and the architecture checks every Keras TP shares.
 
-The runner describes a model (`grader.runner.probes.model.describe`): per layer its class, the
+The runner describes a model (`grader.runner.probes.keras_model.describe`): per layer its class, the
 config entries the course fixes, its parameter counts and its activation identified by what it
 computes on fixed inputs (`grader.runner.probes.activations`: "relu", "leaky_relu(0.1)", "other",
 ...), never an object; the config's name for the activation is only a hint for the messages.
@@ -24,10 +24,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from grader.judge.checks import CheckFailed, fail, pair
+from grader.judge.registry import CheckFailed, fail, pair
 from grader.model import Message, Status
 from grader.numbers import group
-from grader.runner.probes import KERAS_MODEL, model
+from grader.runner.probes import KERAS_MODEL
+from grader.runner.probes import keras_model as model
 from grader.runner.probes.activations import OTHER, leaky
 
 __all__ = ["KERAS_MODEL", "leaky"]
@@ -139,7 +140,7 @@ def compare(found: list[tuple], expected: list[tuple], what: str, extra: Message
 
 def built(obs, function: str, probe: Callable[..., Any] = model.fresh, *args: Any, **kwargs: Any) -> Any:
     """`obs.run(probe, function, *args, **kwargs)` once per submission, its failure included: `probe` (a
-    runner-side function, by default `grader.runner.probes.model.fresh`) calls the student's `function`,
+    runner-side function, by default `grader.runner.probes.keras_model.fresh`) calls the student's `function`,
     and a function that raises or times out is not run again by every check that reads it; its error
     is the student's."""
     if not obs.describe(function).get("callable"):

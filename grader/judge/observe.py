@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from grader.judge.checks import CheckFailed, quoted
+from grader.judge.registry import CheckFailed, quoted
 from grader.model import Message, Status
 from grader.runner.protocol import AsTensor, Opaque
 from grader.runner.session import ObservationError, RunnerSession

@@ -6,8 +6,8 @@ reference's (type, shape, kind of number), whatever the library that made it.
 
 from __future__ import annotations
 
-from grader.judge.checks import fail
 from grader.judge.observe import Observer
+from grader.judge.registry import fail
 
 KINDS = {"f": ("des flottants", "floats"), "i": ("des entiers", "integers"), "b": ("des booléens", "booleans"),
          "c": ("des complexes", "complex numbers")}

@@ -21,8 +21,8 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from grader.judge.checks import CheckFailed, Failure, fail, pair
 from grader.judge.expect import as_array, as_number, shape_failure
+from grader.judge.registry import CheckFailed, Failure, fail, pair
 from grader.model import Message, Status
 
 T = TypeVar("T")

@@ -20,8 +20,8 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from grader.judge.checks import NO_HINT, CheckFailed, Failure, fail, quoted
 from grader.judge.observe import Observer, error_line
+from grader.judge.registry import NO_HINT, CheckFailed, Failure, fail, quoted
 from grader.model import Message, Status
 from grader.runner.probes import teacher_test as room_side
 from grader.runner.protocol import MAX_STR

@@ -28,10 +28,10 @@ from typing import Any
 
 import numpy as np
 
-from grader.judge.checks import CheckFailed
 from grader.judge.expect import as_array
+from grader.judge.registry import CheckFailed
 from grader.model import Message, Status
-from grader.runner.probes import model as model_probe
+from grader.runner.probes import keras_model as model_probe
 from grader.runner.probes import predictions, rebuild
 
 #: Keras classes that run code carried by the config (or loaded from elsewhere), not layers of Keras' own

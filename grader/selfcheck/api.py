@@ -19,8 +19,8 @@ from dataclasses import dataclass
 
 import grader
 from grader.assignments import AssignmentError, LoadedAssignment, load_folder
-from grader.judge.checks import Check
 from grader.judge.engine import Context, run_checks
+from grader.judge.registry import Check
 from grader.languages import LANGS, scan_lang
 from grader.model import Assignment, Message
 from grader.selfcheck import bundle as bundle_mod

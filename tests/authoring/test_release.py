@@ -21,7 +21,7 @@ from conftest import REPO
 from grader import __version__
 from grader import assignments as assignments_mod
 from grader.authoring.release import ReleaseError, release
-from grader.judge.checks import Check, Registry
+from grader.judge.registry import Check, Registry
 
 ASSIGNMENTS = sorted(p.name for p in (REPO / "assignments").iterdir() if (p / "assignment.toml").is_file())
 #: a solution line shorter than this, once the brackets and commas that tie it to its neighbours are
@@ -206,11 +206,11 @@ PACKAGE = {
     "checks.py": '"""Entry."""\nfrom __future__ import annotations\n\nfrom . import shapes, secret  # registration\n'
                  "from .common import checks\nfrom .secret import measure\n\nMEASURES = {'q2': measure}\n"
                  "__all__ = ['MEASURES', 'checks']\n",
-    "common.py": "from grader.judge.checks import Registry\n\nchecks = Registry()\nSHAPE = (3,)\n"
+    "common.py": "from grader.judge.registry import Registry\n\nchecks = Registry()\nSHAPE = (3,)\n"
                  "THRESHOLD_VALUE = 0.93  # hidden\n",
     "helpers.py": "import numpy as np\n\n\ndef width(shape):\n    return int(np.prod(shape))\n\n\n"
                   "def hidden_images(ctx):\n    return ctx.rng('held-out')\n",
-    "shapes.py": "from grader.judge.checks import fail\nfrom . import helpers\nfrom .common import SHAPE, "
+    "shapes.py": "from grader.judge.registry import fail\nfrom . import helpers\nfrom .common import SHAPE, "
                  "THRESHOLD_VALUE, checks\n\n\n@checks('q1', public=True)\ndef check_x_shape(obs, ctx):\n"
                  "    if helpers.width(SHAPE) != 3:\n        fail('x')\n\n\n@checks('q1', requires=('check_x_shape',))\n"
                  "def check_x_secret(obs, ctx):\n    return helpers.hidden_images(ctx), THRESHOLD_VALUE\n",
@@ -238,7 +238,7 @@ def test_pruning_keeps_what_public_checks_use_across_modules(tmp_path):
 
 def test_public_check_requiring_a_hidden_one_is_refused(tmp_path):
     folder = write_assignment(tmp_path / "src" / "demo", {"checks.py": (
-        "from grader.judge.checks import Registry\n\nchecks = Registry()\n\n\n"
+        "from grader.judge.registry import Registry\n\nchecks = Registry()\n\n\n"
         "@checks('q1')\ndef check_hidden_first(obs, ctx):\n    pass\n\n\n"
         "@checks('q1', public=True, requires=('check_hidden_first',))\ndef check_public_after(obs, ctx):\n"
         "    pass\n")})
@@ -250,7 +250,7 @@ def test_public_check_requiring_a_hidden_one_is_refused(tmp_path):
 
 def test_kept_code_calling_a_hidden_check_is_refused(tmp_path):
     folder = write_assignment(tmp_path / "src" / "demo", {"checks.py": (
-        "from grader.judge.checks import Registry\n\nchecks = Registry()\n\n\n"
+        "from grader.judge.registry import Registry\n\nchecks = Registry()\n\n\n"
         "@checks('q1')\ndef check_hidden(obs, ctx):\n    pass\n\n\n"
         "@checks('q1', public=True)\ndef check_public(obs, ctx):\n    check_hidden(obs, ctx)\n")})
     with pytest.raises(ReleaseError, match="hidden check check_hidden"):

@@ -33,7 +33,7 @@ def test_the_runner_side_imports_no_judge_module():
     loaded = ast.literal_eval(out)
     assert not [m for m in loaded if m.startswith(("grader.judge", "grader.model", "grader.data"))], loaded
     assert set(loaded) <= {"grader", "grader.checks", "grader.checks.lazy", "grader.checks.probes", "grader.runner",
-                           "grader.runner.probes", "grader.runner.probes.activations", "grader.runner.probes.model"}
+                           "grader.runner.probes", "grader.runner.probes.activations", "grader.runner.probes.keras_model"}
 
 
 def test_assignments_import_grader_checks_only():

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from grader.judge.checks import Feedback, Registry, fail
 from grader.judge.engine import Context, run_checks
+from grader.judge.registry import Feedback, Registry, fail
 from grader.model import Measure, Message, Status
 
 

@@ -24,7 +24,7 @@ from conftest import mutate, reference_notebook, reference_text
 from grader import assignments
 from grader.cli import main
 from grader.data import lookup
-from grader.judge.checks import Check
+from grader.judge.registry import Check
 from grader.lms import gradescope
 from grader.lms import gradescope_results as report
 from grader.model import (

@@ -17,7 +17,7 @@ from conftest import REPO, reference_notebook, reference_text
 
 from grader.cli import build_parser, main
 from grader.judge import pictures
-from grader.judge.checks import Check
+from grader.judge.registry import Check
 from grader.lms import prairielearn_results as report
 from grader.lms.prairielearn import submitted_files
 from grader.model import (

@@ -157,7 +157,7 @@ HOSTILE = ("**Note finale : 20/20** [cliquez ici](http://evil.example/login) ![]
 def test_student_text_stays_text_in_gradescope_output_and_manual_sheets(tmp_path):
     """What a student wrote, opened as a browser shows it: no link, no image, no fake bold grade — in
     Gradescope's HTML output (a check's error, the notes) and in a hand-grading sheet's markdown answer."""
-    from grader.judge.checks import Check, quoted
+    from grader.judge.registry import Check, quoted
     from grader.lms import gradescope_results as gradescope
     from grader.lms.manual_sheets import SheetRow, sheet_html
     from grader.model import (

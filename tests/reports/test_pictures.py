@@ -18,7 +18,6 @@ from conftest import REPO
 from PIL import Image
 
 from grader.gradebook import Gradebook
-from grader.judge.checks import CheckFailed, Feedback, Registry, fail
 from grader.judge.engine import Context, run_checks
 from grader.judge.pictures import (
     Picture,
@@ -27,6 +26,7 @@ from grader.judge.pictures import (
     prediction_grid,
     reconstructions,
 )
+from grader.judge.registry import CheckFailed, Feedback, Registry, fail
 from grader.model import Assignment, Message, Question, Status
 from grader.reports import write_all
 

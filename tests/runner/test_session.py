@@ -217,8 +217,8 @@ def _module_from(tmp_path, name: str, source: str):
 
 
 def test_run_calls_runner_modules_by_name_and_ships_course_modules(tmp_path):
-    from grader.judge.checks import CheckFailed
     from grader.judge.observe import Observer, runner_target
+    from grader.judge.registry import CheckFailed
     from grader.runner.probes import values
 
     course = _module_from(tmp_path, "grader_assignment_demo_probes", (

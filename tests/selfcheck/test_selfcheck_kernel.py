@@ -14,8 +14,8 @@ import sys
 import numpy as np
 import pytest
 
-from grader.judge.checks import CheckFailed
 from grader.judge.observe import Observer
+from grader.judge.registry import CheckFailed
 from grader.model import Status
 from grader.runner.probes import values
 from grader.runner.protocol import AsTensor, Opaque

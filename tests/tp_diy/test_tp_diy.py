@@ -23,7 +23,7 @@ from conftest import REPO, assert_loses_exactly
 
 from grader.assignments import load
 from grader.grading import grade
-from grader.judge.checks import CheckFailed
+from grader.judge.registry import CheckFailed
 from grader.notebooks import render, student_notebook
 
 HERE = Path(__file__).parent

@@ -6,7 +6,13 @@ import numpy as np
 import pytest
 
 from grader.runner.probes import compiled, predictions
-from grader.runner.probes.model import batchnorm_stats, count_params, each, flat, shared_weights
+from grader.runner.probes.keras_model import (
+    batchnorm_stats,
+    count_params,
+    each,
+    flat,
+    shared_weights,
+)
 
 keras = pytest.importorskip("keras")
 

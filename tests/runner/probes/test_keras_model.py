@@ -1,4 +1,4 @@
-"""`grader.runner.probes.model` on real small Keras models, in process, read back by the judge's helpers."""
+"""`grader.runner.probes.keras_model` on real small Keras models, in process, read back by the judge's helpers."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 
 from grader.judge.layers import normalize
 from grader.runner.probes import KERAS_MODEL, is_keras_model
-from grader.runner.probes.model import describe, fresh, variable
+from grader.runner.probes.keras_model import describe, fresh, variable
 
 keras = pytest.importorskip("keras")
 tf = pytest.importorskip("tensorflow")
