@@ -149,7 +149,7 @@ def _with_stubs(lines: list[str], begins: set[int]) -> str:
     return "\n".join(out)
 
 
-_CELL_MARKER = re.compile(r"#\s*%%")  # what either percent-format reader could take for a cell marker
+_CELL_MARKER = re.compile(r"#\s*%%")  # anything like `grader.intake.percent.MARKER` (a `# %%time` too: escaping it is harmless)
 
 
 def reference_text(teacher: TeacherNotebook) -> str:

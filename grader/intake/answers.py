@@ -130,7 +130,7 @@ def cells_of_module(text: str) -> tuple[NotebookCell, ...]:
     leading `# `, as jupytext reads them. A cell with nothing in it is left out, unless it is tagged."""
     cells = []
     for cell in percent.split(text):
-        found = ANSWER_TAG.search(cell.header) if cell.marked else None
+        found = ANSWER_TAG.search(cell.header)
         tag, body = (found.group(1) if found else ""), cell.text
         if body.strip() or tag:
             cells.append(NotebookCell(cell.kind, body.strip("\n"), "", tag))

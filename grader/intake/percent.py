@@ -19,12 +19,11 @@ NOT_CODE = re.compile(r"\[\s*(markdown|md|raw)\s*\]", re.IGNORECASE)
 
 @dataclass(frozen=True)
 class PercentCell:
-    """One cell: the header after `# %%` ("" and `marked=False` for the text before the first marker)
-    and its lines, without their line ends."""
+    """One cell: the header after `# %%` ("" for the text before the first marker) and its lines,
+    without their line ends."""
 
     header: str
     lines: tuple[str, ...]
-    marked: bool = True
 
     @property
     def kind(self) -> str:
@@ -42,13 +41,13 @@ class PercentCell:
 def split(text: str) -> list[PercentCell]:
     """Every cell of `text` in order, the unmarked text before the first marker included (even empty)."""
     cells: list[PercentCell] = []
-    header, marked, lines = "", False, []
+    header, lines = "", []
     for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
         m = MARKER.match(line)
         if m:
-            cells.append(PercentCell(header, tuple(lines), marked))
-            header, marked, lines = m.group(1), True, []
+            cells.append(PercentCell(header, tuple(lines)))
+            header, lines = m.group(1), []
         else:
             lines.append(line)
-    cells.append(PercentCell(header, tuple(lines), marked))
+    cells.append(PercentCell(header, tuple(lines)))
     return cells

@@ -216,7 +216,7 @@ class HeldOut:
         if self.before is not None:
             self.before(obs)
         raw, images, labels = self.images(obs, ctx)
-        score = self.accuracy(obs, ctx)
+        score = accuracy(obs, self.name, images, labels)
         names = list(self.class_names) if self.class_names else None
         shown = (curves(obs, self.history) if self.history else None,
                  prediction_picture(obs, self.name, images, raw, labels, names))

@@ -20,7 +20,6 @@ import numpy as np
 
 from grader.data import lookup
 from grader.data.catalogue import TITLES
-from grader.data.files import Arrays
 from grader.judge import holdout
 from grader.judge.expect import as_array
 from grader.judge.keras import (
@@ -42,11 +41,6 @@ COURSE_SCALING = (1.0 / 255.0, 0.0)
 
 #: (name, found shape) -> what to try when an image array has the wrong shape
 ShapeHint = Callable[[str, tuple], Message]
-
-
-def load_dataset(name: str) -> Arrays:
-    """`(x_train, y_train), (x_test, y_test)` of the grader's copy, as `keras.datasets.<name>.load_data()`."""
-    return lookup.load(name)
 
 
 def _no_hint(name: str, shape: tuple) -> Message:
@@ -102,7 +96,7 @@ class ImageArrays:
         a split; labels one per image: integers (`one_hot=False`: (n,) or (n, 1)) or one-hot rows (n, 10)."""
         data = self.sample(obs, k=1)
         budget = training_budget(ctx)
-        copy = load_dataset(self.dataset) if served_sizes else None
+        copy = lookup.load(self.dataset) if served_sizes else None
         for i, split in enumerate(SPLITS):
             served = budget.get(f"serve_{split}")
             sizes = sorted({self.full[split], int(served or self.full[split]),
@@ -216,7 +210,7 @@ class ImageArrays:
         names = self.present(data, split)
         if names:
             return self.truth(data, names[0]), Message(f"images de `{names[0]}`", f"images of `{names[0]}`")
-        y = load_dataset(self.dataset)[SPLITS.index(split)][1]
+        y = lookup.load(self.dataset)[SPLITS.index(split)][1]
         idx = as_array(data_entry(data, self.label(split))["idx"], "indices").astype(np.int64)
         truth = np.asarray(y).reshape(-1)[idx[idx < len(y)]].astype(np.int64) if len(idx) else np.zeros(0, np.int64)
         title = TITLES[self.dataset]
@@ -228,7 +222,7 @@ class ImageArrays:
         """(scale, offset) the student applied to the raw pixels of `name`'s split, else the course's 1/255."""
         try:
             head = (self.sample(obs, k=1).get(name) or {}).get("head")
-            raw = load_dataset(self.dataset)[SPLITS.index(self.split_of(name))][0]
+            raw = lookup.load(self.dataset)[SPLITS.index(self.split_of(name))][0]
             return holdout.fitted_scaling(None if head is None else as_array(head, f"`{name}`"), raw)
         except (CheckFailed, TypeError, ValueError):
             return COURSE_SCALING
@@ -239,5 +233,5 @@ class ImageArrays:
             entry = self.sample(obs, k=1).get(name)
         except CheckFailed:
             entry = None
-        raw = load_dataset(self.dataset)[SPLITS.index(self.split_of(name))][0]
+        raw = lookup.load(self.dataset)[SPLITS.index(self.split_of(name))][0]
         return holdout.like_student(images, raw, entry)
